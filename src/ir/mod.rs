@@ -1,0 +1,351 @@
+//! The residual IR: a checked, resolved and lowered `.pde` problem.
+//!
+//! [`lower`] turns a parsed [`crate::syntax::ast::File`] into a [`Problem`]:
+//! names are resolved, constants folded, `let`s inlined, derivative operators
+//! turned into jets `D^α u_k`, and each equation into a [`ResidualBlock`] with
+//! its symbolic linearization. Nothing here knows about tensors.
+
+pub mod expr;
+
+pub use expr::{BinaryOp, ExprArena, ExprId, Func, JetId, Node};
+
+use crate::span::Span;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Whether a coordinate is spatial or the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoordKind {
+    Space,
+    Time,
+}
+
+/// A declared coordinate. `lo..hi` is its interval, or the bounding box of its
+/// shape for coordinates declared through `disk`/`ball`/CSG.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coord {
+    pub name: String,
+    pub kind: CoordKind,
+    pub lo: f64,
+    pub hi: f64,
+    pub span: Span,
+}
+
+/// A spatial shape over a group of coordinates (dimension = group size).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Shape {
+    /// Axis-aligned box, one `(lo, hi)` per coordinate of the group.
+    Box(Vec<(f64, f64)>),
+    /// Ball (disk in 2-D) with centre and radius.
+    Ball { center: Vec<f64>, radius: f64 },
+    Union(Box<Shape>, Box<Shape>),
+    Difference(Box<Shape>, Box<Shape>),
+    Intersection(Box<Shape>, Box<Shape>),
+}
+
+/// One factor of the spatial domain: a shape over the listed coordinates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainFactor {
+    /// Indices into [`Problem::coords`], in the shape's axis order.
+    pub coords: Vec<usize>,
+    pub shape: Shape,
+}
+
+/// The space-time domain: the product of the spatial factors (over disjoint
+/// coordinate groups) and the time interval, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Domain {
+    pub factors: Vec<DomainFactor>,
+    /// Index of the time coordinate in [`Problem::coords`].
+    pub time: Option<usize>,
+}
+
+/// A multi-index α: the derivative order in each coordinate, indexed like
+/// [`Problem::coords`] (length = number of coordinates).
+pub type MultiIndex = Vec<u8>;
+
+/// Which derivative a jet carries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Deriv {
+    /// `D^α` with α a multi-index (all zeros: the value itself).
+    Partial(MultiIndex),
+    /// The spatial Laplacian, propagated as one summed channel.
+    Laplacian,
+}
+
+/// A jet `D^α u_k`: one derivative of one field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Jet {
+    pub field: usize,
+    pub deriv: Deriv,
+}
+
+impl Jet {
+    /// Total derivative order (2 for the Laplacian).
+    pub fn order(&self) -> usize {
+        match &self.deriv {
+            Deriv::Partial(alpha) => alpha.iter().map(|&a| a as usize).sum(),
+            Deriv::Laplacian => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Param {
+    pub name: String,
+    pub init: f64,
+    pub span: Span,
+}
+
+/// A `data` set, read and checked at lowering time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataSet {
+    pub name: String,
+    /// Resolved path (relative to the `.pde` file).
+    pub path: PathBuf,
+    /// Column names as in the CSV header.
+    pub columns: Vec<String>,
+    /// Column-major values: `values[column][row]`.
+    pub values: Vec<Vec<f64>>,
+    /// For each coordinate of the problem, its column.
+    pub coord_columns: Vec<usize>,
+    pub span: Span,
+}
+
+impl DataSet {
+    pub fn n_rows(&self) -> usize {
+        self.values.first().map_or(0, Vec::len)
+    }
+}
+
+/// Which end of a coordinate's interval a face lies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Lo,
+    Hi,
+}
+
+/// Where a residual block is enforced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Region {
+    /// The open space-time domain.
+    Interior,
+    /// The whole spatial boundary times the time interval.
+    Boundary,
+    /// `t = t0` times the spatial domain.
+    Initial,
+    /// One face `coord = lo|hi` of a coordinate declared by an interval.
+    Face { coord: usize, side: Side },
+    /// The rows of data set `set`.
+    Data { set: usize },
+    /// Paired points on the faces `coord = lo` and `coord = hi`; the residual
+    /// is the block's expression at the lo point minus the same at the hi point.
+    Periodic { coord: usize },
+}
+
+/// One equation, lowered: `residual = lhs - rhs` on `region`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResidualBlock {
+    /// Source text of the equation (for messages and `explain`).
+    pub label: String,
+    /// Span of the equation in the source (periodic blocks: the `periodic` line).
+    pub span: Span,
+    pub region: Region,
+    pub weight: f64,
+    /// `lhs - rhs`, simplified.
+    pub residual: ExprId,
+    /// Every jet the residual uses, sorted, each once.
+    pub jets: Vec<JetId>,
+    /// `∂residual/∂jet` for each used jet (simplified, zero terms dropped), in `jets` order.
+    pub linearization: Vec<(JetId, ExprId)>,
+    /// `∂residual/∂param` for each param it uses.
+    pub param_derivatives: Vec<(usize, ExprId)>,
+    /// True when the residual is affine in the jets (every coefficient is jet-free).
+    pub linear: bool,
+    /// Highest derivative order used.
+    pub order: usize,
+}
+
+/// A known solution of one field, for error reporting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExactSolution {
+    pub field: usize,
+    pub source: ExactSource,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ExactSource {
+    /// An expression of coordinates and constants only.
+    Expr(ExprId),
+    /// A reference data set (loaded like `data`); the field is column `column`.
+    Data { set: DataSet, column: usize },
+}
+
+/// Activation functions of the MLP ansatz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    Tanh,
+    Sin,
+    Sigmoid,
+    Softplus,
+    Silu,
+}
+
+/// `model mlp(layers = [...], activation = ..., shared)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelConfig {
+    /// Hidden layer widths. Default `[20, 20, 20, 20]`.
+    pub layers: Vec<usize>,
+    /// Default `tanh`.
+    pub activation: Activation,
+    /// One network with one output per field instead of one network per field. Default false.
+    pub shared: bool,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            layers: vec![20, 20, 20, 20],
+            activation: Activation::Tanh,
+            shared: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sampler {
+    Uniform,
+    Halton,
+    Grid,
+}
+
+/// `sample ...`: point counts per region and how they are drawn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleConfig {
+    /// Default 1000.
+    pub interior: usize,
+    /// Points on the whole spatial boundary. Default 200.
+    pub boundary: usize,
+    /// Points on `t = t0`. Default 200.
+    pub initial: usize,
+    /// Per-face counts `x = 0 : n`; faces without one get `boundary / n_faces` (at least 1).
+    pub faces: Vec<(usize, Side, usize)>,
+    /// Paired points per periodic coordinate. Default 100.
+    pub periodic: usize,
+    /// Default uniform.
+    pub sampler: Sampler,
+    /// Default 0.
+    pub seed: u64,
+    /// Draw fresh points every k iterations. Default none.
+    pub resample: Option<usize>,
+    /// Points of the held-out test set. Default 10,000.
+    pub test: usize,
+}
+
+impl Default for SampleConfig {
+    fn default() -> Self {
+        SampleConfig {
+            interior: 1000,
+            boundary: 200,
+            initial: 200,
+            faces: Vec::new(),
+            periodic: 100,
+            sampler: Sampler::Uniform,
+            seed: 0,
+            resample: None,
+            test: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    Engd,
+    Sngd,
+    Anagram,
+    Adam,
+    Lbfgs,
+}
+
+/// A value of an optimizer-specific `solve` key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ConfigScalar {
+    Number(f64),
+    Word(String),
+}
+
+/// `solve ...`: the solver defaults of the file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SolveSettings {
+    /// Default `sngd`.
+    pub optimizer: OptimizerKind,
+    /// Default 1000.
+    pub iterations: usize,
+    /// Stop when the loss falls below this. Default none.
+    pub tol: Option<f64>,
+    /// Optimizer-specific keys (`damping`, `sketch`, `lr`, ...), validated at lowering.
+    pub options: Vec<(String, ConfigScalar)>,
+}
+
+impl Default for SolveSettings {
+    fn default() -> Self {
+        SolveSettings {
+            optimizer: OptimizerKind::Sngd,
+            iterations: 1000,
+            tol: None,
+            options: Vec::new(),
+        }
+    }
+}
+
+/// A checked and lowered problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// Coordinates in declaration order; multi-indices are indexed the same way.
+    pub coords: Vec<Coord>,
+    pub domain: Domain,
+    pub fields: Vec<Field>,
+    pub params: Vec<Param>,
+    pub data: Vec<DataSet>,
+    /// Periodic coordinates.
+    pub periodic: Vec<usize>,
+    /// Every jet used by any block or needed by the compiler, each once.
+    pub jets: Vec<Jet>,
+    pub exprs: ExprArena,
+    pub blocks: Vec<ResidualBlock>,
+    pub exact: Vec<ExactSolution>,
+    pub model: ModelConfig,
+    pub sample: SampleConfig,
+    pub solve: SolveSettings,
+}
+
+impl Problem {
+    pub fn jet(&self, id: JetId) -> &Jet {
+        &self.jets[id.0 as usize]
+    }
+
+    /// Indices of the spatial coordinates.
+    pub fn spatial_coords(&self) -> Vec<usize> {
+        (0..self.coords.len())
+            .filter(|&i| self.coords[i].kind == CoordKind::Space)
+            .collect()
+    }
+
+    pub fn time_coord(&self) -> Option<usize> {
+        self.domain.time
+    }
+}

