@@ -1,0 +1,18 @@
+# Allen–Cahn equation u_t - 0.001 u_xx - 5 (u - u^3) = 0 on [0, 1] × [-1, 1],
+# u(0, x) = x² cos(πx), u = -1 at x = ±1. No closed form: the reference solution in
+# data/allen_cahn_ref.csv comes from a fine finite-difference solve with Strang splitting
+# (tools/reference_data.py).
+# Source: Schwencke & Furtlehner, ANaGRAM (ICLR 2025); Raissi et al. (2019).
+time  t in [0, 1]
+space x in [-1, 1]
+field u
+
+dt(u) - 0.001*dxx(u) - 5*(u - u^3) = 0   on interior
+u = x^2*cos(pi*x)                        on initial
+u = -1                                   on boundary
+
+exact u from "data/allen_cahn_ref.csv"
+
+model  mlp(layers = [32, 32, 32], activation = tanh)
+sample interior = 2000, boundary = 200, initial = 200
+solve  optimizer = sngd, iterations = 2000

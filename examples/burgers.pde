@@ -1,0 +1,19 @@
+# Viscous Burgers equation u_t + u u_x - (0.01/π) u_xx = 0 on [0, 1] × [-1, 1],
+# u(0, x) = -sin(πx), u(t, ±1) = 0. The reference solution in data/burgers_ref.csv is the
+# Cole–Hopf solution evaluated by quadrature (tools/reference_data.py).
+# Source: Raissi, Perdikaris & Karniadakis (2019); "Physics Informed Neural Networks:
+# some insights and limitations" (lecture slides).
+time  t in [0, 1]
+space x in [-1, 1]
+field u
+const nu = 0.01/pi
+
+dt(u) + u*dx(u) - nu*dxx(u) = 0   on interior
+u = -sin(pi*x)                    on initial
+u = 0                             on boundary
+
+exact u from "data/burgers_ref.csv"
+
+model  mlp(layers = [20, 20, 20, 20], activation = tanh)
+sample interior = 2000, boundary = 200, initial = 200
+solve  optimizer = sngd, iterations = 2000

@@ -1,0 +1,17 @@
+# 1+1D heat equation u_t = u_xx / 4 with a [2, 65, 1] network (261 parameters).
+# Source: Best McKay, Kaur, Greif, Wetton, "Near-optimal Sketchy Natural
+# Gradients for PINNs" (ICML 2025), section 5.1, architecture A1.
+time  t in [0, 1]
+space x in [0, 1]
+field u
+const kappa = 0.25
+
+dt(u) - kappa*dxx(u) = 0   on interior
+u = sin(pi*x)              on initial
+u = 0                      on boundary
+
+exact u = exp(-pi^2*kappa*t)*sin(pi*x)
+
+model  mlp(layers = [65], activation = tanh)
+sample interior = 900, boundary = 120, initial = 60
+solve  optimizer = sngd, iterations = 1000

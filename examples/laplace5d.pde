@@ -1,0 +1,21 @@
+# Poisson equation in five dimensions: -Δu = π² Σ sin(π x_k) on [0, 1]^5,
+# u = Σ sin(π x_k) on the boundary; exact solution Σ sin(π x_k).
+# Source: Schwencke & Furtlehner, "ANaGRAM: A Natural Gradient Relative to Adapted
+# Model for efficient PINNs learning" (ICLR 2025).
+space x1 in [0, 1]
+space x2 in [0, 1]
+space x3 in [0, 1]
+space x4 in [0, 1]
+space x5 in [0, 1]
+field u
+
+let f = sin(pi*x1) + sin(pi*x2) + sin(pi*x3) + sin(pi*x4) + sin(pi*x5)
+
+-lap(u) = pi^2*f   on interior
+u = f              on boundary
+
+exact u = sin(pi*x1) + sin(pi*x2) + sin(pi*x3) + sin(pi*x4) + sin(pi*x5)
+
+model  mlp(layers = [32, 32, 32], activation = tanh)
+sample interior = 1000, boundary = 500
+solve  optimizer = anagram, iterations = 1000

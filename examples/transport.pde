@@ -1,0 +1,17 @@
+# Transport equation u_t + c u_x = 0 with c = 30 on [0, 2π] × [0, 1], periodic in x,
+# u(x, 0) = sin(x); exact solution sin(x - c t). A classic failure case of plain PINNs.
+# Source: Best McKay et al. (ICML 2025), section 5.4; Krishnapriyan et al. (NeurIPS 2021).
+time  t in [0, 1]
+space x in [0, 2*pi]
+field u
+const c = 30
+periodic x
+
+dt(u) + c*dx(u) = 0   on interior
+u = sin(x)            on initial
+
+exact u = sin(x - c*t)
+
+model  mlp(layers = [20, 20, 20, 20], activation = tanh)
+sample interior = 1000, initial = 100, periodic = 100
+solve  optimizer = sngd, iterations = 3000

@@ -1,0 +1,360 @@
+//! Human- and machine-readable descriptions of a lowered [`Problem`], for
+//! `pdec check` and `pdec explain` (plain data: serializable, no printing).
+
+use super::display::{display_expr, display_jet};
+use super::{CoordKind, ExactSource, Problem, Region, Sampler, Shape, Side};
+use serde::Serialize;
+
+/// What `pdec check` reports about a problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub coordinates: Vec<String>,
+    pub domain: String,
+    pub fields: Vec<String>,
+    pub params: Vec<String>,
+    pub data: Vec<String>,
+    pub equations: Vec<EquationSummary>,
+    pub exact: Vec<String>,
+    pub model: String,
+    /// Number of trainable scalars: network weights and biases plus params.
+    pub n_params: usize,
+    pub sample: String,
+    pub solve: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EquationSummary {
+    pub equation: String,
+    pub region: String,
+    pub order: usize,
+    pub linear: bool,
+    pub weight: f64,
+    pub jets: Vec<String>,
+}
+
+/// One residual block as `pdec explain` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockDescription {
+    pub equation: String,
+    pub region: String,
+    pub weight: f64,
+    pub residual: String,
+    pub linear: bool,
+    pub order: usize,
+    pub jets: Vec<String>,
+    pub linearization: Vec<Term>,
+    pub param_derivatives: Vec<Term>,
+}
+
+/// `∂F/∂jet = coefficient` (or `∂F/∂param`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Term {
+    pub jet: String,
+    pub coefficient: String,
+}
+
+/// Number of network weights and biases of the model, plus the params.
+pub fn n_params(problem: &Problem) -> usize {
+    let n_fields = problem.fields.len();
+    let n_in = problem.coords.len();
+    let net = |n_out: usize| {
+        let mut widths = vec![n_in];
+        widths.extend(&problem.model.layers);
+        widths.push(n_out);
+        widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum::<usize>()
+    };
+    let weights = if problem.model.shared {
+        net(n_fields)
+    } else {
+        n_fields * net(1)
+    };
+    weights + problem.params.len()
+}
+
+pub fn summary(problem: &Problem) -> Summary {
+    let coordinates = problem
+        .coords
+        .iter()
+        .map(|c| {
+            let kind = match c.kind {
+                CoordKind::Space => "",
+                CoordKind::Time => " (time)",
+            };
+            format!("{} ∈ [{}, {}]{}", c.name, num(c.lo), num(c.hi), kind)
+        })
+        .collect();
+    let fields = problem.fields.iter().map(|f| f.name.clone()).collect();
+    let params = problem
+        .params
+        .iter()
+        .map(|p| format!("{} (initial {})", p.name, num(p.init)))
+        .collect();
+    let data = problem
+        .data
+        .iter()
+        .map(|d| {
+            format!(
+                "{} from {} ({} rows; columns {})",
+                d.name,
+                d.path.display(),
+                d.n_rows(),
+                d.columns.join(", ")
+            )
+        })
+        .collect();
+    let equations = problem
+        .blocks
+        .iter()
+        .map(|b| EquationSummary {
+            equation: b.label.clone(),
+            region: region(problem, &b.region),
+            order: b.order,
+            linear: b.linear,
+            weight: b.weight,
+            jets: b.jets.iter().map(|&j| display_jet(problem, j)).collect(),
+        })
+        .collect();
+    let exact = problem
+        .exact
+        .iter()
+        .map(|e| {
+            let field = &problem.fields[e.field].name;
+            match &e.source {
+                ExactSource::Expr(id) => format!("{} = {}", field, display_expr(problem, *id)),
+                ExactSource::Data { set, .. } => format!(
+                    "{} from {} ({} rows)",
+                    field,
+                    set.path.display(),
+                    set.n_rows()
+                ),
+            }
+        })
+        .collect();
+    let n_params = n_params(problem);
+    let mut widths = vec![problem.coords.len().to_string()];
+    widths.extend(problem.model.layers.iter().map(usize::to_string));
+    widths.push(if problem.model.shared {
+        problem.fields.len().to_string()
+    } else {
+        "1".to_string()
+    });
+    let model = format!(
+        "mlp [{}], {}, {}{} trainable scalars",
+        widths.join(", "),
+        serde_plain(&problem.model.activation),
+        if problem.model.shared || problem.fields.len() == 1 {
+            String::new()
+        } else {
+            format!("one network per field ({}), ", problem.fields.len())
+        },
+        n_params
+    );
+    Summary {
+        coordinates,
+        domain: domain(problem),
+        fields,
+        params,
+        data,
+        equations,
+        exact,
+        model,
+        n_params,
+        sample: sample(problem),
+        solve: solve(problem),
+    }
+}
+
+pub fn blocks(problem: &Problem) -> Vec<BlockDescription> {
+    problem
+        .blocks
+        .iter()
+        .map(|b| BlockDescription {
+            equation: b.label.clone(),
+            region: region(problem, &b.region),
+            weight: b.weight,
+            residual: display_expr(problem, b.residual),
+            linear: b.linear,
+            order: b.order,
+            jets: b.jets.iter().map(|&j| display_jet(problem, j)).collect(),
+            linearization: b
+                .linearization
+                .iter()
+                .map(|&(jet, coefficient)| Term {
+                    jet: display_jet(problem, jet),
+                    coefficient: display_expr(problem, coefficient),
+                })
+                .collect(),
+            param_derivatives: b
+                .param_derivatives
+                .iter()
+                .map(|&(param, coefficient)| Term {
+                    jet: problem.params[param].name.clone(),
+                    coefficient: display_expr(problem, coefficient),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A region in words.
+pub fn region(problem: &Problem, region: &Region) -> String {
+    let coord = |i: usize| problem.coords[i].name.as_str();
+    match region {
+        Region::Interior => "interior".to_string(),
+        Region::Boundary => "boundary".to_string(),
+        Region::Initial => match problem.domain.time {
+            Some(t) => format!("initial ({} = {})", coord(t), num(problem.coords[t].lo)),
+            None => "initial".to_string(),
+        },
+        Region::Face { coord: c, side } => {
+            let value = match side {
+                Side::Lo => problem.coords[*c].lo,
+                Side::Hi => problem.coords[*c].hi,
+            };
+            format!("{} = {}", coord(*c), num(value))
+        }
+        Region::Data { set } => format!(
+            "data `{}` ({} rows)",
+            problem.data[*set].name,
+            problem.data[*set].n_rows()
+        ),
+        Region::Periodic { coord: c } => format!(
+            "periodic pairs {} = {} ↔ {} = {}",
+            coord(*c),
+            num(problem.coords[*c].lo),
+            coord(*c),
+            num(problem.coords[*c].hi)
+        ),
+    }
+}
+
+fn domain(problem: &Problem) -> String {
+    let mut parts: Vec<String> = problem
+        .domain
+        .factors
+        .iter()
+        .map(|f| {
+            let names: Vec<&str> = f
+                .coords
+                .iter()
+                .map(|&i| problem.coords[i].name.as_str())
+                .collect();
+            let lhs = if names.len() == 1 {
+                names[0].to_string()
+            } else {
+                format!("({})", names.join(", "))
+            };
+            format!("{} ∈ {}", lhs, shape(&f.shape))
+        })
+        .collect();
+    if let Some(t) = problem.domain.time {
+        let c = &problem.coords[t];
+        parts.push(format!("{} ∈ [{}, {}]", c.name, num(c.lo), num(c.hi)));
+    }
+    let mut text = parts.join(" × ");
+    if !problem.periodic.is_empty() {
+        let names: Vec<&str> = problem
+            .periodic
+            .iter()
+            .map(|&i| problem.coords[i].name.as_str())
+            .collect();
+        text.push_str(&format!(", periodic in {}", names.join(", ")));
+    }
+    text
+}
+
+fn shape(shape: &Shape) -> String {
+    match shape {
+        Shape::Box(sides) if sides.len() == 1 => {
+            format!("[{}, {}]", num(sides[0].0), num(sides[0].1))
+        }
+        Shape::Box(sides) => format!(
+            "box({})",
+            sides
+                .iter()
+                .map(|(a, b)| format!("[{}, {}]", num(*a), num(*b)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Shape::Ball { center, radius } => format!(
+            "{}(({}), {})",
+            if center.len() == 2 { "disk" } else { "ball" },
+            center.iter().map(|c| num(*c)).collect::<Vec<_>>().join(", "),
+            num(*radius)
+        ),
+        Shape::Union(a, b) => format!("({} + {})", shape(a), shape(b)),
+        Shape::Difference(a, b) => format!("({} - {})", shape(a), shape(b)),
+        Shape::Intersection(a, b) => format!("({} & {})", shape(a), shape(b)),
+    }
+}
+
+fn sample(problem: &Problem) -> String {
+    let s = &problem.sample;
+    let mut parts = vec![format!("interior {}", s.interior)];
+    if !problem.domain.factors.is_empty() {
+        parts.push(format!("boundary {}", s.boundary));
+    }
+    if problem.domain.time.is_some() {
+        parts.push(format!("initial {}", s.initial));
+    }
+    for &(c, side, n) in &s.faces {
+        let value = match side {
+            Side::Lo => problem.coords[c].lo,
+            Side::Hi => problem.coords[c].hi,
+        };
+        parts.push(format!("{} = {}: {}", problem.coords[c].name, num(value), n));
+    }
+    if !problem.periodic.is_empty() {
+        parts.push(format!("periodic {}", s.periodic));
+    }
+    parts.push(format!(
+        "sampler {}",
+        match s.sampler {
+            Sampler::Uniform => "uniform",
+            Sampler::Halton => "halton",
+            Sampler::Grid => "grid",
+        }
+    ));
+    parts.push(format!("seed {}", s.seed));
+    if let Some(k) = s.resample {
+        parts.push(format!("resample every {k}"));
+    }
+    parts.push(format!("test {}", s.test));
+    parts.join(", ")
+}
+
+fn solve(problem: &Problem) -> String {
+    let s = &problem.solve;
+    let mut parts = vec![
+        serde_plain(&s.optimizer),
+        format!("{} iterations", s.iterations),
+    ];
+    if let Some(tol) = s.tol {
+        parts.push(format!("tol {tol:e}"));
+    }
+    for (key, value) in &s.options {
+        let value = match value {
+            super::ConfigScalar::Number(v) => num(*v),
+            super::ConfigScalar::Word(w) => w.clone(),
+        };
+        parts.push(format!("{key} {value}"));
+    }
+    parts.join(", ")
+}
+
+/// The lowercase serde name of a unit enum variant.
+fn serde_plain<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// A number as a person writes it: `1`, `0.25`, `6.283185307179586`.
+pub fn num(value: f64) -> String {
+    if value == value.trunc() && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value}")
+    }
+}

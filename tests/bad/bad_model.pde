@@ -1,0 +1,6 @@
+# An unknown activation and a layer width that is not a positive integer.
+space x in [0, 1]
+field u
+-dxx(u) = 1 on interior
+u = 0 on boundary
+model mlp(layers = [20, 2.5], activation = relu)

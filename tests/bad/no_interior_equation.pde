@@ -1,0 +1,4 @@
+# Only boundary conditions: a warning, not an error.
+space x in [0, 1]
+field u
+u = 0 on boundary

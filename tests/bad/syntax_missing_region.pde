@@ -1,0 +1,5 @@
+# An equation without `on REGION`.
+space x in [0, 1]
+field u
+-dxx(u) = 1
+u = 0 on boundary

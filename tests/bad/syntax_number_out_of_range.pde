@@ -1,0 +1,5 @@
+# A literal beyond the range of f64.
+space x in [0, 1]
+field u
+const big = 1e999
+-dxx(u) = big on interior

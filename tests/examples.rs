@@ -1,0 +1,81 @@
+//! Every `examples/*.pde` checks without errors, and lowering produces the IR the
+//! examples promise.
+
+use pdec::ir::{describe, Problem};
+use std::path::Path;
+
+fn load(name: &str) -> Problem {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
+    let source = std::fs::read_to_string(&path).expect("example exists");
+    let (problem, diagnostics) = pdec::check_source(&source, path.parent().unwrap());
+    let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{name}: {errors:?}");
+    problem.expect("no errors means a problem")
+}
+
+#[test]
+fn every_example_checks() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pde") {
+            let problem = load(path.file_name().unwrap().to_str().unwrap());
+            assert!(!problem.blocks.is_empty());
+            n += 1;
+        }
+    }
+    assert!(n >= 9, "expected the nine benchmark examples, found {n}");
+}
+
+#[test]
+fn burgers_linearization_has_both_terms_of_u_dx_u() {
+    let problem = load("burgers.pde");
+    let blocks = describe::blocks(&problem);
+    let interior = &blocks[0];
+    assert!(!interior.linear);
+    let coefficient = |jet: &str| {
+        interior
+            .linearization
+            .iter()
+            .find(|t| t.jet == jet)
+            .map(|t| t.coefficient.clone())
+            .unwrap_or_else(|| panic!("no term for {jet}: {:?}", interior.linearization))
+    };
+    assert_eq!(coefficient("u"), "dx(u)");
+    assert_eq!(coefficient("dx(u)"), "u");
+    assert_eq!(coefficient("dt(u)"), "1");
+}
+
+#[test]
+fn parameter_counts_match_the_papers() {
+    assert_eq!(describe::n_params(&load("heat1d.pde")), 261);
+    assert_eq!(describe::n_params(&load("heat1d_large.pde")), 5301);
+    assert_eq!(describe::n_params(&load("poisson2d.pde")), 1341);
+    assert_eq!(describe::n_params(&load("transport.pde")), 1341);
+}
+
+#[test]
+fn inverse_problem_reads_its_observations() {
+    let problem = load("inverse_poisson1d.pde");
+    assert_eq!(problem.params.len(), 1);
+    assert_eq!(problem.data.len(), 1);
+    assert_eq!(problem.data[0].n_rows(), 25);
+    // Every observation is the exact solution sin(πx) at its x.
+    let x = &problem.data[0].values[problem.data[0].coord_columns[0]];
+    let u_col = problem.data[0].columns.iter().position(|c| c == "u").unwrap();
+    for (xi, ui) in x.iter().zip(&problem.data[0].values[u_col]) {
+        assert!((ui - (std::f64::consts::PI * xi).sin()).abs() < 1e-15);
+    }
+}
+
+#[test]
+fn periodic_transport_gets_two_pair_blocks() {
+    let problem = load("transport.pde");
+    let periodic = problem
+        .blocks
+        .iter()
+        .filter(|b| matches!(b.region, pdec::ir::Region::Periodic { .. }))
+        .count();
+    assert_eq!(periodic, 2);
+}
