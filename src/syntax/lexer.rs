@@ -68,6 +68,9 @@ pub enum Token<'s> {
     /// A string missing its closing quote (the adapter reports it and passes on a `Str`).
     #[regex(r#""[^"\n]*"#, |lex| lex.slice())]
     UnterminatedStr(&'s str),
+    /// `'...'`: not a string in this language (reported by the adapter).
+    #[regex(r#"'[^'\n]*'"#, |lex| lex.slice())]
+    SingleQuoted(&'s str),
 
     #[token("\n")]
     Newline,
@@ -432,6 +435,37 @@ impl<'s> Lexer<'s> {
                         if self.skipping {
                             return;
                         }
+                        let encloser = self.open.last().copied();
+                        if open.close != token && encloser.is_some_and(|e| e.close == token) {
+                            // `f([1, 2)`: the inner bracket was left open and this
+                            // closer belongs to the enclosing one.
+                            self.open.pop();
+                            if let Some(pending) = self.chain.pop() {
+                                self.chain_total -= pending;
+                            }
+                            if self.chain.is_empty() {
+                                self.chain.push(0);
+                            }
+                            self.unclosed.push((open.start, start));
+                            let expected = if open.open_char == '(' { ')' } else { ']' };
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    "E0005",
+                                    format!("unclosed `{}`", open.open_char),
+                                )
+                                .with_label(
+                                    Span::new(open.start, open.start + 1),
+                                    format!("this `{}` is never closed", open.open_char),
+                                )
+                                .with_label(
+                                    Span::new(start, end),
+                                    format!("this `{close_char}` closes the enclosing bracket"),
+                                )
+                                .with_help(format!("add `{expected}` before this `{close_char}`")),
+                            );
+                            self.emit(start, Token::Poison, end);
+                            return;
+                        }
                         if open.close != token {
                             let expected = if open.open_char == '(' { ')' } else { ']' };
                             self.diagnostics.push(
@@ -562,6 +596,16 @@ impl<'s> Lexer<'s> {
                         .with_help("close the string with `\"` on the same line"),
                 );
                 self.handle_token(Token::Str(text), start, end);
+            }
+            Ok(Token::SingleQuoted(_)) => {
+                self.diagnostics.push(
+                    Diagnostic::error("E0003", "single-quoted string")
+                        .with_label(Span::new(start, end), "not a valid token")
+                        .with_help("strings are written with double quotes: `\"file.csv\"`"),
+                );
+                if !self.skipping {
+                    self.emit(start, Token::Poison, end);
+                }
             }
             Ok(Token::Number(text)) => {
                 let finite = text.parse::<f64>().is_ok_and(f64::is_finite);
@@ -702,6 +746,9 @@ mod tests {
     fn stray_closers_do_not_unbalance_later_lines() {
         assert_eq!(codes("u = 1)\nv = (2)\nw = [3]\n"), ["E0005"]);
         assert_eq!(codes("]])\n(x)\n"), ["E0005", "E0005", "E0005"]);
+        // A closer that belongs to the enclosing bracket closes both: one report.
+        assert_eq!(codes("m = f([1, 2)\nv = (2)\n"), ["E0005"]);
+        assert_eq!(codes("m = f(1]\n"), ["E0005"]);
         // The closer is replaced by a poison token, which the parser cannot accept.
         assert_eq!(tokens(")")[0], Token::Poison);
     }
@@ -710,6 +757,7 @@ mod tests {
     fn lexical_errors() {
         assert_eq!(codes("u = 1 @@@ 2\n"), ["E0003"]);
         assert_eq!(codes("x = é\n"), ["E0003"]);
+        assert_eq!(codes("data d from 'd.csv'\n"), ["E0003"]);
         assert_eq!(codes("data d from \"open\nfield u\n"), ["E0004"]);
         assert_eq!(tokens("\"open")[0], Token::Str("\"open"));
         assert_eq!(codes("c = 1e999 + 1e308\n"), ["E0006"]);

@@ -713,6 +713,10 @@ sample interior = 100, x = 0 : 50, resample = every 10, sampler = halton
         assert!(matches!(&items[1].kind, ItemKind::Field { .. }));
         assert_eq!(check("u = 1) on interior\n").1, [("E0005", 1, 6)]);
         assert_eq!(check("u = f(1] on interior\n").1, [("E0005", 1, 8)]);
+        let source = "model mlp(layers = [64, activation = tanh)\nfield u\n";
+        let (items, d) = check(source);
+        assert_eq!(d, [("E0005", 1, 20)]);
+        assert!(matches!(&items[1].kind, ItemKind::Field { .. }));
         // E0007: brackets and operator chains.
         let deep = format!("u = {}1{} on interior\n", "(".repeat(300), ")".repeat(300));
         assert_eq!(check(&deep).1, [("E0007", 1, 261)]);
