@@ -167,7 +167,8 @@ pub fn plot_line(
 /// `values[j * nx + i]` is the value at `(xs[i], ys[j])` (the order of
 /// [`super::slice_grid`]). Prediction and exact solution share one colour scale so they
 /// compare by eye; the error has its own, from 0. NaN cells (outside a non-box domain)
-/// stay blank. Each panel is [`HEATMAP_PANEL_SIZE`].
+/// stay blank. Each panel is [`HEATMAP_PANEL_SIZE`]; the axes fill it, so a domain that
+/// is far from square is drawn stretched.
 ///
 /// # Errors
 /// [`OutputError::InvalidData`] when the grid is empty or the value counts are not
@@ -347,8 +348,10 @@ fn decade_label(log_value: f64) -> String {
 /// number of y labels that keeps ticks on whole decades.
 fn decade_range(log_values: impl Iterator<Item = f64>) -> Option<((f64, f64), usize)> {
     let (lo, hi) = min_max(log_values)?;
-    let lo = lo.floor();
-    let mut hi = hi.ceil();
+    // A little air so data on a decade boundary does not sit on the frame.
+    let air = 0.02 * (hi - lo) + 0.05;
+    let lo = (lo - air).floor();
+    let mut hi = (hi + air).ceil();
     if hi <= lo {
         hi = lo + 1.0;
     }
@@ -854,7 +857,8 @@ fn draw_spectrum(root: &Area<'_>, values: &[f64], cutoff: Option<f64>, kind: &st
     ))?;
     // Markers shrink as the count grows so thousands of values stay legible.
     let radius = if points.len() > 400 { 2 } else { 3 };
-    for (kept, colour, label) in [(true, KEPT_COLOUR, "kept"), (false, CUT_COLOUR, "cut")] {
+    let kept_label = if cutoff.is_some() { "kept" } else { "values" };
+    for (kept, colour, label) in [(true, KEPT_COLOUR, kept_label), (false, CUT_COLOUR, "cut")] {
         let part: Vec<(f64, f64)> = points
             .iter()
             .filter(|p| p.2 == kept)
@@ -993,7 +997,12 @@ mod tests {
             decade_range([-3.2, 0.4].into_iter()),
             Some(((-4.0, 1.0), 6))
         );
-        assert_eq!(decade_range([-2.0].into_iter()), Some(((-2.0, -1.0), 2)));
+        // Data on a decade boundary gets air on both sides.
+        assert_eq!(decade_range([-2.0].into_iter()), Some(((-3.0, -1.0), 3)));
+        assert_eq!(
+            decade_range([-16.0, 0.0].into_iter()),
+            Some(((-17.0, 1.0), 12))
+        );
         assert_eq!(decade_range([f64::NAN].into_iter()), None);
     }
 
