@@ -5,7 +5,9 @@
 //! turned into jets `D^α u_k`, and each equation into a [`ResidualBlock`] with
 //! its symbolic linearization. Nothing here knows about tensors.
 
+pub mod display;
 pub mod expr;
+pub mod symbolic;
 
 pub use expr::{BinaryOp, ExprArena, ExprId, Func, JetId, Node};
 

@@ -1,0 +1,1 @@
+//! Human-readable printing of IR expressions and jets for `pdec explain`.
