@@ -129,7 +129,10 @@ impl Lowerer<'_> {
             );
             return None;
         }
-        let widths: Vec<Option<usize>> = items.iter().map(|e| self.count(e, "a layer width")).collect();
+        let widths: Vec<Option<usize>> = items
+            .iter()
+            .map(|e| self.count(e, "a layer width"))
+            .collect();
         widths.into_iter().collect()
     }
 
@@ -151,8 +154,11 @@ impl Lowerer<'_> {
         let ast::ExprKind::Name(word) = &expr.kind else {
             if expr.kind != ast::ExprKind::Error {
                 self.error(
-                    Diagnostic::error("E0405", format!("expected a {what}: {}", choices.join(", ")))
-                        .with_label(expr.span, "not a word"),
+                    Diagnostic::error(
+                        "E0405",
+                        format!("expected a {what}: {}", choices.join(", ")),
+                    )
+                    .with_label(expr.span, "not a word"),
                 );
             }
             return None;
@@ -197,8 +203,11 @@ impl Lowerer<'_> {
     fn no_count(&mut self, entry: &ast::ConfigEntry) {
         if let Some(count) = &entry.count {
             self.error(
-                Diagnostic::error("E0407", format!("`: n` is only for faces, not for `{}`", entry.key.name))
-                    .with_label(count.span, "unexpected count"),
+                Diagnostic::error(
+                    "E0407",
+                    format!("`: n` is only for faces, not for `{}`", entry.key.name),
+                )
+                .with_label(count.span, "unexpected count"),
             );
         }
     }
@@ -307,9 +316,12 @@ impl Lowerer<'_> {
         };
         let Some(count_expr) = &entry.count else {
             self.error(
-                Diagnostic::error("E0406", format!("the face `{} = ...` needs a point count", entry.key.name))
-                    .with_label(entry.span, "missing `: n`")
-                    .with_help(format!("write e.g. `{} = 0 : 50`", entry.key.name)),
+                Diagnostic::error(
+                    "E0406",
+                    format!("the face `{} = ...` needs a point count", entry.key.name),
+                )
+                .with_label(entry.span, "missing `: n`")
+                .with_help(format!("write e.g. `{} = 0 : 50`", entry.key.name)),
             );
             return;
         };
@@ -376,13 +388,13 @@ impl Lowerer<'_> {
                 _ if SOLVE_OPTION_KEYS.contains(&key) => {
                     let scalar = match &value.kind {
                         ast::ExprKind::Name(word)
-                            if !self.names.contains_key(word)
-                                && word != "pi"
-                                && word != "e" =>
+                            if !self.names.contains_key(word) && word != "pi" && word != "e" =>
                         {
                             Some(ConfigScalar::Word(word.clone()))
                         }
-                        _ => self.const_value(value, "a `solve` option").map(ConfigScalar::Number),
+                        _ => self
+                            .const_value(value, "a `solve` option")
+                            .map(ConfigScalar::Number),
                     };
                     if let Some(scalar) = scalar {
                         self.solve.options.push((key.to_string(), scalar));

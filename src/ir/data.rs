@@ -47,8 +47,11 @@ pub(super) fn read_table(path: &Path, shown: &str, span: Span) -> Result<Table, 
             _ => err.to_string(),
         };
         let at = line.map_or(String::new(), |l| format!(" (line {l})"));
-        Diagnostic::error("E0302", format!("malformed data file `{shown}`: {what}{at}"))
-            .with_label(span, "this file")
+        Diagnostic::error(
+            "E0302",
+            format!("malformed data file `{shown}`: {what}{at}"),
+        )
+        .with_label(span, "this file")
     };
     let header = reader.headers().map_err(malformed)?.clone();
     let columns: Vec<String> = header.iter().map(str::to_string).collect();
@@ -176,7 +179,11 @@ mod tests {
 
     #[test]
     fn reads_columns_with_comments_and_spaces() {
-        let t = read("ok.csv", "# source: exact solution\nx, u\n0, 1\n0.5 ,2e-1\n").unwrap();
+        let t = read(
+            "ok.csv",
+            "# source: exact solution\nx, u\n0, 1\n0.5 ,2e-1\n",
+        )
+        .unwrap();
         assert_eq!(t.columns, vec!["x", "u"]);
         assert_eq!(t.values, vec![vec![0.0, 0.5], vec![1.0, 0.2]]);
     }
@@ -193,7 +200,11 @@ mod tests {
         assert!(ragged.message.contains("line 3"), "{}", ragged.message);
         let bad = read("bad.csv", "x,u\n1,2\n3,abc\n").unwrap_err();
         assert_eq!(bad.code, "E0308");
-        assert!(bad.message.contains("line 3") && bad.message.contains("`abc`"), "{}", bad.message);
+        assert!(
+            bad.message.contains("line 3") && bad.message.contains("`abc`"),
+            "{}",
+            bad.message
+        );
         assert_eq!(read("nan.csv", "x,u\n1,nan\n").unwrap_err().code, "E0308");
     }
 

@@ -223,7 +223,10 @@ impl Lowerer<'_> {
                 self.error(
                     Diagnostic::error(
                         "E0219",
-                        format!("`box` has {} intervals, but {dim} coordinates are declared", args.len()),
+                        format!(
+                            "`box` has {} intervals, but {dim} coordinates are declared",
+                            args.len()
+                        ),
                     )
                     .with_label(expr.span, "dimension mismatch"),
                 );
@@ -254,7 +257,10 @@ impl Lowerer<'_> {
             self.error(
                 Diagnostic::error(
                     "E0207",
-                    format!("`{name}` takes a centre and a radius, found {} argument(s)", args.len()),
+                    format!(
+                        "`{name}` takes a centre and a radius, found {} argument(s)",
+                        args.len()
+                    ),
                 )
                 .with_label(expr.span, "wrong number of arguments")
                 .with_help(format!("e.g. `{name}((0, 0), 1)`")),
@@ -293,7 +299,10 @@ impl Lowerer<'_> {
             self.error(
                 Diagnostic::error(
                     "E0219",
-                    format!("the centre has {} coordinates, but the shape is {dim}-dimensional", items.len()),
+                    format!(
+                        "the centre has {} coordinates, but the shape is {dim}-dimensional",
+                        items.len()
+                    ),
                 )
                 .with_label(expr.span, "dimension mismatch"),
             );

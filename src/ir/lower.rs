@@ -16,9 +16,8 @@ use super::expr::{BinaryOp, ExprArena, ExprId, Func, JetId, Node};
 use super::names::did_you_mean;
 use super::symbolic::{depends_on_jets, derivative, eval_const, leaves};
 use super::{
-    Coord, CoordKind, DataSet, Deriv, Domain, ExactSolution, ExactSource, Field,
-    Jet, ModelConfig, Param, Problem, Region, ResidualBlock, SampleConfig, Shape, Side,
-    SolveSettings,
+    Coord, CoordKind, DataSet, Deriv, Domain, ExactSolution, ExactSource, Field, Jet, ModelConfig,
+    Param, Problem, Region, ResidualBlock, SampleConfig, Shape, Side, SolveSettings,
 };
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
@@ -35,6 +34,8 @@ pub(super) const BUILTIN_FUNCTIONS: [&str; 11] = [
     "sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "abs", "sign",
 ];
 pub(super) const OPERATORS: [&str; 3] = ["d", "lap", "dn"];
+/// Letters that name coordinates in the usual notations (`dt`, `dxy`).
+const COMMON_COORDINATE_LETTERS: &str = "txyzrs";
 const REGION_WORDS: [&str; 3] = ["interior", "boundary", "initial"];
 
 /// Checks and lowers a parsed file. `base_dir` resolves relative data paths
@@ -121,6 +122,8 @@ pub(super) struct Lowerer<'a> {
     pub base_dir: &'a Path,
     pub diags: Vec<Diagnostic>,
     pub names: HashMap<String, Binding>,
+    /// Declarations rejected as builtin names: their uses are not reported again.
+    pub rejected: std::collections::HashSet<String>,
     pub coords: Vec<Coord>,
     pub coord_info: Vec<CoordInfo>,
     pub domain: Domain,
@@ -152,6 +155,7 @@ impl<'a> Lowerer<'a> {
             base_dir,
             diags: Vec::new(),
             names: HashMap::new(),
+            rejected: Default::default(),
             coords: Vec::new(),
             coord_info: Vec::new(),
             domain: Domain::default(),
@@ -340,10 +344,9 @@ impl<'a> Lowerer<'a> {
     /// Binds a name; reports duplicates and builtin names. True when bound.
     fn bind(&mut self, ident: &ast::Ident, def: Def) -> bool {
         let name = ident.name.as_str();
-        if BUILTIN_CONSTANTS.contains(&name)
-            || BUILTIN_FUNCTIONS.contains(&name)
-            || OPERATORS.contains(&name)
-        {
+        // Operators (`d`, `lap`, `dn`) may be declared: a declared name wins.
+        if BUILTIN_CONSTANTS.contains(&name) || BUILTIN_FUNCTIONS.contains(&name) {
+            self.rejected.insert(name.to_string());
             self.error(
                 Diagnostic::error("E0103", format!("`{name}` is a builtin name"))
                     .with_label(ident.span, "cannot be declared")
@@ -419,9 +422,12 @@ impl<'a> Lowerer<'a> {
     fn not_allowed(&mut self, ctx: Ctx, what: String, span: Span) {
         match ctx {
             Ctx::Const(purpose) => self.error(
-                Diagnostic::error("E0204", format!("{purpose} must be constant, but it uses {what}"))
-                    .with_label(span, "not a constant")
-                    .with_help("constants may use numbers, other constants, `pi` and `e`"),
+                Diagnostic::error(
+                    "E0204",
+                    format!("{purpose} must be constant, but it uses {what}"),
+                )
+                .with_label(span, "not a constant")
+                .with_help("constants may use numbers, other constants, `pi` and `e`"),
             ),
             Ctx::Exact => self.error(
                 Diagnostic::error(
@@ -465,9 +471,12 @@ impl<'a> Lowerer<'a> {
                     ast::BinOp::And => {
                         if a.is_some() && b.is_some() {
                             self.error(
-                                Diagnostic::error("E0212", "`&` intersects shapes; it is not arithmetic")
-                                    .with_label(expr.span, "not a number")
-                                    .with_help("use `*` to multiply"),
+                                Diagnostic::error(
+                                    "E0212",
+                                    "`&` intersects shapes; it is not arithmetic",
+                                )
+                                .with_label(expr.span, "not a number")
+                                .with_help("use `*` to multiply"),
                             );
                         }
                         return None;
@@ -510,6 +519,9 @@ impl<'a> Lowerer<'a> {
 
     fn lower_name(&mut self, name: &str, span: Span, ctx: Ctx) -> Option<ExprId> {
         let Some(binding) = self.names.get(name).copied() else {
+            if self.rejected.contains(name) {
+                return None;
+            }
             return match name {
                 "pi" => Some(self.arena.constant(std::f64::consts::PI)),
                 "e" => Some(self.arena.constant(std::f64::consts::E)),
@@ -638,7 +650,9 @@ impl<'a> Lowerer<'a> {
                     self.error(
                         Diagnostic::error(
                             "E0203",
-                            format!("`{name}` uses `dn`, which is valid only on `boundary` or a face"),
+                            format!(
+                                "`{name}` uses `dn`, which is valid only on `boundary` or a face"
+                            ),
                         )
                         .with_label(span, "uses the outward normal"),
                     );
@@ -674,12 +688,7 @@ impl<'a> Lowerer<'a> {
             .map_or_else(|| "?".to_string(), |(n, _)| n.clone())
     }
 
-    fn lower_member(
-        &mut self,
-        base: &ast::Ident,
-        member: &ast::Ident,
-        ctx: Ctx,
-    ) -> Option<ExprId> {
+    fn lower_member(&mut self, base: &ast::Ident, member: &ast::Ident, ctx: Ctx) -> Option<ExprId> {
         let set = match self.names.get(&base.name).map(|b| b.def) {
             Some(Def::Data(set)) => set,
             Some(def) => {
@@ -700,7 +709,11 @@ impl<'a> Lowerer<'a> {
         let span = base.span.to(member.span);
         match ctx {
             Ctx::Const(_) | Ctx::Exact => {
-                self.not_allowed(ctx, format!("the data column `{}.{}`", base.name, member.name), span);
+                self.not_allowed(
+                    ctx,
+                    format!("the data column `{}.{}`", base.name, member.name),
+                    span,
+                );
                 return None;
             }
             Ctx::Equation { data, .. } if data != Some(set) => {
@@ -876,12 +889,20 @@ impl<'a> Lowerer<'a> {
         }
         let lookup: Vec<Option<usize>> = letters
             .chars()
-            .map(|c| match self.names.get(c.to_string().as_str()).map(|b| b.def) {
-                Some(Def::Coord(i)) => Some(i),
-                _ => None,
-            })
+            .map(
+                |c| match self.names.get(c.to_string().as_str()).map(|b| b.def) {
+                    Some(Def::Coord(i)) => Some(i),
+                    _ => None,
+                },
+            )
             .collect();
-        if lookup.iter().all(Option::is_none) {
+        // `dt(u)` without a `time t` is a derivative in an undeclared
+        // coordinate; `dog(u)` is just an unknown function.
+        if lookup.iter().all(Option::is_none)
+            && !letters
+                .chars()
+                .all(|c| COMMON_COORDINATE_LETTERS.contains(c))
+        {
             return None;
         }
         if let Some(bad) = lookup.iter().position(Option::is_none) {
@@ -915,7 +936,13 @@ impl<'a> Lowerer<'a> {
         Some(self.partial(field, alpha, letters.len(), span))
     }
 
-    fn partial(&mut self, field: usize, alpha: Vec<u8>, order: usize, span: Span) -> Option<ExprId> {
+    fn partial(
+        &mut self,
+        field: usize,
+        alpha: Vec<u8>,
+        order: usize,
+        span: Span,
+    ) -> Option<ExprId> {
         if order > MAX_DERIVATIVE_ORDER {
             self.error(
                 Diagnostic::error(
@@ -968,9 +995,14 @@ impl<'a> Lowerer<'a> {
             ast::ExprKind::Error => return None,
             _ => {
                 self.error(
-                    Diagnostic::error("E0209", format!("`{op}` applies to a field, not to an expression"))
-                        .with_label(expr.span, "not a field name")
-                        .with_help("expand the derivative by hand, e.g. `dx(u*v)` as `dx(u)*v + u*dx(v)`"),
+                    Diagnostic::error(
+                        "E0209",
+                        format!("`{op}` applies to a field, not to an expression"),
+                    )
+                    .with_label(expr.span, "not a field name")
+                    .with_help(
+                        "expand the derivative by hand, e.g. `dx(u*v)` as `dx(u)*v + u*dx(v)`",
+                    ),
                 );
                 return None;
             }
@@ -990,8 +1022,11 @@ impl<'a> Lowerer<'a> {
                     return None;
                 }
                 self.error(
-                    Diagnostic::error("E0209", format!("`{op}` applies to a field; `{name}` is a `let` expression"))
-                        .with_label(expr.span, "not a field"),
+                    Diagnostic::error(
+                        "E0209",
+                        format!("`{op}` applies to a field; `{name}` is a `let` expression"),
+                    )
+                    .with_label(expr.span, "not a field"),
                 );
                 None
             }
@@ -999,7 +1034,10 @@ impl<'a> Lowerer<'a> {
                 self.error(
                     Diagnostic::error(
                         "E0209",
-                        format!("`{op}` applies to a field; `{name}` is a {}", def.kind_name()),
+                        format!(
+                            "`{op}` applies to a field; `{name}` is a {}",
+                            def.kind_name()
+                        ),
                     )
                     .with_label(expr.span, "not a field"),
                 );
@@ -1025,7 +1063,10 @@ impl<'a> Lowerer<'a> {
 
     /// `dn(u) = Σ_i n_i ∂u/∂x_i` over the spatial coordinates.
     fn normal_derivative(&mut self, field: usize, span: Span, ctx: Ctx) -> Option<ExprId> {
-        if let Ctx::Equation { normal_ok: false, .. } = ctx {
+        if let Ctx::Equation {
+            normal_ok: false, ..
+        } = ctx
+        {
             self.error(
                 Diagnostic::error("E0203", "`dn` is valid only on `boundary` or a face")
                     .with_label(span, "normal derivative in the interior")
@@ -1103,7 +1144,7 @@ impl<'a> Lowerer<'a> {
             .trim()
             .to_string();
         let block = self.block(label, span, region, weight, residual);
-        if block.jets.is_empty() {
+        if block.jets.is_empty() && !self.fields.is_empty() {
             self.error(
                 Diagnostic::warning("W0502", "this equation involves no field")
                     .with_label(span, "constant residual")
@@ -1204,17 +1245,27 @@ impl<'a> Lowerer<'a> {
                     Some(Def::Data(set)) => Some(Region::Data { set }),
                     Some(Def::Coord(_)) => {
                         self.error(
-                            Diagnostic::error("E0105", format!("`{name}` is a coordinate, not a region"))
-                                .with_label(ident.span, "not a region")
-                                .with_help(format!("a face is written `{name} = c` with `c` an end of `{name}`")),
+                            Diagnostic::error(
+                                "E0105",
+                                format!("`{name}` is a coordinate, not a region"),
+                            )
+                            .with_label(ident.span, "not a region")
+                            .with_help(format!(
+                                "a face is written `{name} = c` with `c` an end of `{name}`"
+                            )),
                         );
                         None
                     }
                     other => {
-                        let mut d = Diagnostic::error("E0105", match other {
-                            Some(def) => format!("`{name}` is a {}, not a region", def.kind_name()),
-                            None => format!("unknown region `{name}`"),
-                        })
+                        let mut d = Diagnostic::error(
+                            "E0105",
+                            match other {
+                                Some(def) => {
+                                    format!("`{name}` is a {}, not a region", def.kind_name())
+                                }
+                                None => format!("unknown region `{name}`"),
+                            },
+                        )
                         .with_label(ident.span, "not a region");
                         let mut candidates: Vec<String> =
                             REGION_WORDS.iter().map(|s| s.to_string()).collect();
@@ -1251,7 +1302,10 @@ impl<'a> Lowerer<'a> {
             self.error(
                 Diagnostic::error(
                     "E0215",
-                    format!("`{}` is declared by a shape; faces exist only for interval coordinates", coord.name),
+                    format!(
+                        "`{}` is declared by a shape; faces exist only for interval coordinates",
+                        coord.name
+                    ),
                 )
                 .with_label(coord.span, "not an interval coordinate")
                 .with_help("use `on boundary` for the boundary of a shape"),
@@ -1276,10 +1330,17 @@ impl<'a> Lowerer<'a> {
             self.error(
                 Diagnostic::error(
                     "E0216",
-                    format!("`{} = {}` is not a face", coord.name, super::display::display_number(c)),
+                    format!(
+                        "`{} = {}` is not a face",
+                        coord.name,
+                        super::display::display_number(c)
+                    ),
                 )
                 .with_label(value.span, format!("not an end of `{}`", coord.name))
-                .with_help(format!("the ends of `{}` are {lo_s} and {hi_s}", coord.name)),
+                .with_help(format!(
+                    "the ends of `{}` are {lo_s} and {hi_s}",
+                    coord.name
+                )),
             );
             None
         }
@@ -1291,10 +1352,15 @@ impl<'a> Lowerer<'a> {
             Some(Def::Coord(i)) => Some(i),
             other => {
                 let msg = match other {
-                    Some(def) => format!("`{}` is a {}, not a coordinate", ident.name, def.kind_name()),
+                    Some(def) => format!(
+                        "`{}` is a {}, not a coordinate",
+                        ident.name,
+                        def.kind_name()
+                    ),
                     None => format!("unknown coordinate `{}`", ident.name),
                 };
-                let mut d = Diagnostic::error("E0108", msg).with_label(ident.span, "not a coordinate");
+                let mut d =
+                    Diagnostic::error("E0108", msg).with_label(ident.span, "not a coordinate");
                 let coords: Vec<&str> = self.coords.iter().map(|c| c.name.as_str()).collect();
                 if let Some(h) = did_you_mean(&ident.name, coords.iter().copied()) {
                     d = d.with_help(h);
@@ -1315,7 +1381,10 @@ impl<'a> Lowerer<'a> {
                 self.error(
                     Diagnostic::error(
                         "E0224",
-                        format!("`{}` cannot be periodic: only spatial interval coordinates can", ident.name),
+                        format!(
+                            "`{}` cannot be periodic: only spatial interval coordinates can",
+                            ident.name
+                        ),
                     )
                     .with_label(ident.span, "not a spatial interval"),
                 );
@@ -1323,8 +1392,11 @@ impl<'a> Lowerer<'a> {
             }
             if self.periodic.contains(&i) {
                 self.error(
-                    Diagnostic::warning("W0503", format!("`{}` is declared periodic twice", ident.name))
-                        .with_label(ident.span, "already periodic"),
+                    Diagnostic::warning(
+                        "W0503",
+                        format!("`{}` is declared periodic twice", ident.name),
+                    )
+                    .with_label(ident.span, "already periodic"),
                 );
                 continue;
             }
@@ -1350,9 +1422,10 @@ impl<'a> Lowerer<'a> {
                 .iter()
                 .copied()
                 .find(|s| {
-                    self.source
-                        .get(s.range())
-                        .is_some_and(|t| t.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == coord_name))
+                    self.source.get(s.range()).is_some_and(|t| {
+                        t.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .any(|w| w == coord_name)
+                    })
                 })
                 .unwrap_or_default();
             for k in 0..self.fields.len() {
@@ -1360,11 +1433,14 @@ impl<'a> Lowerer<'a> {
                 let mut alpha = vec![0u8; self.coords.len()];
                 for (order, label) in [
                     (0u8, field_name.clone()),
-                    (1u8, if coord_name.chars().count() == 1 {
-                        format!("d{coord_name}({field_name})")
-                    } else {
-                        format!("d({field_name}, {coord_name})")
-                    }),
+                    (
+                        1u8,
+                        if coord_name.chars().count() == 1 {
+                            format!("d{coord_name}({field_name})")
+                        } else {
+                            format!("d({field_name}, {coord_name})")
+                        },
+                    ),
                 ] {
                     alpha[coord] = order;
                     let jet = self.jet(k, Deriv::Partial(alpha.clone()));
@@ -1389,7 +1465,11 @@ impl<'a> Lowerer<'a> {
                 self.error(
                     Diagnostic::error(
                         "E0104",
-                        format!("`exact` names a field, but `{}` is a {}", field.name, def.kind_name()),
+                        format!(
+                            "`exact` names a field, but `{}` is a {}",
+                            field.name,
+                            def.kind_name()
+                        ),
                     )
                     .with_label(field.span, "not a field"),
                 );
@@ -1401,18 +1481,26 @@ impl<'a> Lowerer<'a> {
             }
         };
         let lowered = match source {
-            ast::ExactSource::Expr(expr) => self.lower_expr(expr, Ctx::Exact).map(ExactSource::Expr),
+            ast::ExactSource::Expr(expr) => {
+                self.lower_expr(expr, Ctx::Exact).map(ExactSource::Expr)
+            }
             ast::ExactSource::File(path) => {
                 let field_name = k.map(|k| self.fields[k].name.clone());
                 self.load_data(&field.name, path).and_then(|set| {
-                    let column = set.columns.iter().position(|c| Some(c) == field_name.as_ref());
+                    let column = set
+                        .columns
+                        .iter()
+                        .position(|c| Some(c) == field_name.as_ref());
                     match (column, &field_name) {
                         (Some(column), _) => Some(ExactSource::Data { set, column }),
                         (None, Some(name)) => {
                             self.error(
                                 Diagnostic::error(
                                     "E0305",
-                                    format!("reference file `{}` has no column for the field `{name}`", path.value),
+                                    format!(
+                                        "reference file `{}` has no column for the field `{name}`",
+                                        path.value
+                                    ),
                                 )
                                 .with_label(path.span, "this file")
                                 .with_help(format!("its header is `{}`", set.columns.join(","))),
@@ -1525,7 +1613,10 @@ impl<'a> Lowerer<'a> {
             if !on_interior {
                 self.error(
                     Diagnostic::warning("W0501", "no equation holds on `interior`")
-                        .with_label(equations[0].span, "only boundary, initial or data equations")
+                        .with_label(
+                            equations[0].span,
+                            "only boundary, initial or data equations",
+                        )
                         .with_help("add the PDE itself, e.g. `... on interior`"),
                 );
             }
@@ -1590,5 +1681,624 @@ pub(super) fn bounding_box(shape: &Shape) -> Option<Vec<(f64, f64)>> {
             clipped.iter().all(|(l, h)| l < h).then_some(clipped)
         }
         Shape::Difference(a, _) => bounding_box(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::display::{display_expr, display_jet};
+    use crate::ir::testing::*;
+
+    fn lower_items(items: Vec<ast::Item>) -> (Option<Problem>, Vec<Diagnostic>) {
+        lower(&ast::File { items }, "", Path::new("."))
+    }
+
+    fn ok(items: Vec<ast::Item>) -> Problem {
+        let (problem, diags) = lower_items(items);
+        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+        assert!(errors.is_empty(), "unexpected errors: {errors:#?}");
+        problem.expect("no errors means a problem")
+    }
+
+    fn codes(items: Vec<ast::Item>) -> Vec<&'static str> {
+        lower_items(items).1.iter().map(|d| d.code).collect()
+    }
+
+    /// The linearization of block `b` as printed pairs `(jet, coefficient)`.
+    fn linearization(p: &Problem, b: usize) -> Vec<(String, String)> {
+        p.blocks[b]
+            .linearization
+            .iter()
+            .map(|&(j, c)| (display_jet(p, j), display_expr(p, c)))
+            .collect()
+    }
+
+    fn burgers() -> Vec<ast::Item> {
+        vec![
+            time("t", 0.0, 1.0),
+            space("x", -1.0, 1.0),
+            fields(&["u"]),
+            equation("dt(u) + u*dx(u) - 0.01/pi*dxx(u)", "0", "interior"),
+            equation("u", "-sin(pi*x)", "initial"),
+            equation("u", "0", "x = -1"),
+            equation("u", "0", "x = 1"),
+        ]
+    }
+
+    #[test]
+    fn burgers_linearizes_the_product_into_two_terms() {
+        let p = ok(burgers());
+        let b = &p.blocks[0];
+        assert!(!b.linear);
+        assert_eq!(b.order, 2);
+        assert_eq!(b.region, Region::Interior);
+        let lin = linearization(&p, 0);
+        let get = |jet: &str| {
+            lin.iter()
+                .find(|(j, _)| j == jet)
+                .map(|(_, c)| c.clone())
+                .unwrap_or_else(|| panic!("no coefficient for {jet}: {lin:?}"))
+        };
+        assert_eq!(get("u"), "dx(u)");
+        assert_eq!(get("dx(u)"), "u");
+        assert_eq!(get("dt(u)"), "1");
+        let c = b
+            .linearization
+            .iter()
+            .find(|(j, _)| display_jet(&p, *j) == "dxx(u)")
+            .and_then(|&(_, c)| p.exprs.as_const(c))
+            .expect("constant coefficient on dxx(u)");
+        assert!((c + 0.01 / std::f64::consts::PI).abs() < 1e-15, "{c}");
+        assert_eq!(lin.len(), 4);
+        assert_eq!(
+            display_expr(&p, b.residual),
+            "dt(u) + u*dx(u) - 0.003183098861837907*dxx(u)"
+        );
+        // Initial and face blocks are linear with coefficient 1 on u.
+        assert!(p.blocks[1..].iter().all(|b| b.linear));
+        assert_eq!(
+            linearization(&p, 2),
+            vec![("u".to_string(), "1".to_string())]
+        );
+        assert_eq!(
+            p.blocks[2].region,
+            Region::Face {
+                coord: 1,
+                side: Side::Lo
+            }
+        );
+        assert_eq!(
+            p.blocks[3].region,
+            Region::Face {
+                coord: 1,
+                side: Side::Hi
+            }
+        );
+        // Jets are shared: the value jet of u is JetId(0) everywhere.
+        assert_eq!(
+            p.jets[0],
+            Jet {
+                field: 0,
+                deriv: Deriv::Partial(vec![0, 0])
+            }
+        );
+        assert_eq!(p.jets.len(), 4);
+    }
+
+    #[test]
+    fn heat_is_linear_with_constant_coefficients() {
+        let p = ok(vec![
+            time("t", 0.0, 1.0),
+            space("x", 0.0, 1.0),
+            fields(&["u"]),
+            konst("kappa", "0.25"),
+            equation("dt(u) - kappa*dxx(u)", "0", "interior"),
+            equation("u", "sin(pi*x)", "initial"),
+        ]);
+        let b = &p.blocks[0];
+        assert!(b.linear);
+        assert_eq!(
+            linearization(&p, 0),
+            vec![
+                ("dt(u)".to_string(), "1".to_string()),
+                ("dxx(u)".to_string(), "-0.25".to_string())
+            ]
+        );
+        assert_eq!(p.coords[0].kind, CoordKind::Time);
+        assert_eq!(p.domain.time, Some(0));
+        assert_eq!(p.domain.factors.len(), 1);
+        assert_eq!(p.domain.factors[0].shape, Shape::Box(vec![(0.0, 1.0)]));
+        assert_eq!(p.blocks[1].region, Region::Initial);
+        // The initial block's residual keeps the coordinate: u - sin(pi*x).
+        assert_eq!(
+            display_expr(&p, p.blocks[1].residual),
+            "u - sin(3.141592653589793*x)"
+        );
+    }
+
+    #[test]
+    fn nonlinear_terms_and_params() {
+        let p = ok(vec![
+            space("x", -1.0, 1.0),
+            fields(&["u"]),
+            item(ast::ItemKind::Param {
+                name: ident("k"),
+                init: expr("2"),
+            }),
+            equation("-k*dxx(u) + u^3", "cos(pi*x)", "interior"),
+        ]);
+        assert_eq!(p.params[0].init, 2.0);
+        let b = &p.blocks[0];
+        assert!(!b.linear);
+        let lin = linearization(&p, 0);
+        assert!(
+            lin.contains(&("u".to_string(), "3*u^2".to_string())),
+            "{lin:?}"
+        );
+        assert!(
+            lin.contains(&("dxx(u)".to_string(), "-k".to_string())),
+            "{lin:?}"
+        );
+        assert_eq!(b.param_derivatives.len(), 1);
+        assert_eq!(display_expr(&p, b.param_derivatives[0].1), "-dxx(u)");
+        // Only the equations on interior: no W0501.
+    }
+
+    #[test]
+    fn periodic_adds_two_blocks_per_field() {
+        let p = ok(vec![
+            time("t", 0.0, 1.0),
+            space("x", 0.0, 6.0),
+            fields(&["u", "v"]),
+            item(ast::ItemKind::Periodic {
+                coords: vec![ident("x")],
+            }),
+            equation("dt(u) + 30*dx(u)", "0", "interior"),
+            equation("dt(v) - dx(u)", "0", "interior"),
+            equation("u", "sin(x)", "initial"),
+        ]);
+        assert_eq!(p.periodic, vec![1]);
+        let periodic: Vec<&ResidualBlock> = p
+            .blocks
+            .iter()
+            .filter(|b| b.region == Region::Periodic { coord: 1 })
+            .collect();
+        assert_eq!(periodic.len(), 4);
+        let jets: Vec<String> = periodic
+            .iter()
+            .map(|b| display_jet(&p, b.jets[0]))
+            .collect();
+        assert_eq!(jets, vec!["u", "dx(u)", "v", "dx(v)"]);
+        assert!(periodic.iter().all(|b| b.linear && b.weight == 1.0));
+        assert_eq!(periodic[1].label, "periodic x: dx(u)");
+    }
+
+    #[test]
+    fn dn_expands_on_the_boundary_and_is_rejected_inside() {
+        let p = ok(vec![
+            space("x", 0.0, 1.0),
+            space("y", 0.0, 1.0),
+            fields(&["u"]),
+            equation("-lap(u)", "1", "interior"),
+            equation("dn(u)", "0", "boundary"),
+            equation("dn(u) + u", "0", "x = 1"),
+        ]);
+        assert_eq!(
+            display_expr(&p, p.blocks[1].residual),
+            "n_x*dx(u) + n_y*dy(u)"
+        );
+        let lin = linearization(&p, 1);
+        assert_eq!(
+            lin,
+            vec![
+                ("dx(u)".to_string(), "n_x".to_string()),
+                ("dy(u)".to_string(), "n_y".to_string())
+            ]
+        );
+        assert!(p.blocks[1].linear);
+        assert_eq!(display_jet(&p, p.blocks[0].jets[0]), "lap(u)");
+        assert_eq!(
+            codes(vec![
+                space("x", 0.0, 1.0),
+                fields(&["u"]),
+                equation("dn(u)", "0", "interior"),
+            ]),
+            vec!["E0203"]
+        );
+    }
+
+    #[test]
+    fn long_coordinate_names_use_the_d_form() {
+        let p = ok(vec![
+            space("x1", 0.0, 1.0),
+            space("x2", 0.0, 1.0),
+            fields(&["u"]),
+            equation("d(u, x1, x1) + d(u, x2, x2, x1)", "0", "interior"),
+        ]);
+        let jets: Vec<String> = p.blocks[0]
+            .jets
+            .iter()
+            .map(|&j| display_jet(&p, j))
+            .collect();
+        assert_eq!(jets, vec!["d(u, x1, x1)", "d(u, x1, x2, x2)"]);
+        assert_eq!(p.blocks[0].order, 3);
+        assert_eq!(
+            p.domain.factors[0].shape,
+            Shape::Box(vec![(0.0, 1.0), (0.0, 1.0)])
+        );
+    }
+
+    #[test]
+    fn lets_are_inlined_and_consts_folded() {
+        let p = ok(vec![
+            space("x", 0.0, 2.0),
+            fields(&["u"]),
+            konst("a", "2"),
+            konst("b", "a^2 + 1"),
+            item(ast::ItemKind::Let {
+                name: ident("flux"),
+                value: expr("b*u*dx(u)"),
+            }),
+            item(ast::ItemKind::Let {
+                name: ident("w"),
+                value: expr("u"),
+            }),
+            equation("flux + dxx(w)", "0", "interior"),
+        ]);
+        assert_eq!(display_expr(&p, p.blocks[0].residual), "5*u*dx(u) + dxx(u)");
+    }
+
+    #[test]
+    fn shapes_give_factors_and_bounding_boxes() {
+        let p = ok(vec![
+            item(ast::ItemKind::Space {
+                coords: vec![ident("x"), ident("y")],
+                domain: expr("disk((0, 0), 1) - box([0, 1], [0, 1]) + disk((2, 0), 0.5)"),
+            }),
+            fields(&["u"]),
+            equation("lap(u)", "0", "interior"),
+            equation("u", "0", "boundary"),
+        ]);
+        assert_eq!(p.domain.factors.len(), 1);
+        assert_eq!(p.domain.factors[0].coords, vec![0, 1]);
+        assert_eq!((p.coords[0].lo, p.coords[0].hi), (-1.0, 2.5));
+        assert_eq!((p.coords[1].lo, p.coords[1].hi), (-1.0, 1.0));
+        let errors = codes(vec![
+            item(ast::ItemKind::Space {
+                coords: vec![ident("x"), ident("y"), ident("z")],
+                domain: expr("disk((0, 0), 1)"),
+            }),
+            fields(&["u"]),
+            equation("u", "0", "interior"),
+        ]);
+        assert_eq!(errors, vec!["E0219"]);
+        // A face of a disk coordinate is an error.
+        let errors = codes(vec![
+            item(ast::ItemKind::Space {
+                coords: vec![ident("x"), ident("y")],
+                domain: expr("disk((0, 0), 1)"),
+            }),
+            fields(&["u"]),
+            equation("u", "0", "interior"),
+            equation("u", "0", "x = 1"),
+        ]);
+        assert_eq!(errors, vec!["E0215"]);
+    }
+
+    fn base() -> Vec<ast::Item> {
+        vec![
+            space("x", 0.0, 1.0),
+            fields(&["u"]),
+            equation("dxx(u)", "0", "interior"),
+        ]
+    }
+
+    fn with(extra: Vec<ast::Item>) -> Vec<&'static str> {
+        let mut items = base();
+        items.extend(extra);
+        codes(items)
+    }
+
+    #[test]
+    fn each_mistake_has_its_code() {
+        assert_eq!(
+            with(vec![
+                time("t", 0.0, 1.0),
+                equation("dt(v)", "0", "interior")
+            ]),
+            vec!["E0104"]
+        );
+        assert_eq!(
+            with(vec![equation("dt(u)", "0", "interior")]),
+            vec!["E0202"]
+        );
+        assert_eq!(
+            with(vec![equation("dy(u)", "0", "interior")]),
+            vec!["E0202"]
+        );
+        assert_eq!(
+            with(vec![equation("d(u, z)", "0", "interior")]),
+            vec!["E0202"]
+        );
+        assert_eq!(
+            with(vec![equation("dxxxxx(u)", "0", "interior")]),
+            vec!["E0208"]
+        );
+        assert_eq!(with(vec![equation("u", "0", "x = 0.5")]), vec!["E0216"]);
+        assert_eq!(with(vec![equation("u", "0", "y = 0")]), vec!["E0108"]);
+        assert_eq!(with(vec![konst("c", "u + 1")]), vec!["E0204"]);
+        assert_eq!(with(vec![konst("c", "1/0")]), vec!["E0205"]);
+        assert_eq!(with(vec![konst("c", "log(-1)")]), vec!["E0205"]);
+        assert_eq!(with(vec![konst("c", "1e999")]), vec!["E0205"]);
+        assert_eq!(
+            with(vec![konst("c", "d + 1"), konst("d", "1")]),
+            vec!["E0109"]
+        );
+        assert_eq!(with(vec![konst("c", "c + 1")]), vec!["E0110"]);
+        assert_eq!(with(vec![fields(&["u"])]), vec!["E0106"]);
+        assert_eq!(
+            with(vec![fields(&["sin"]), equation("sin*u", "0", "interior")]),
+            vec!["E0103"]
+        );
+        assert_eq!(
+            with(vec![konst("d", "2"), equation("d*dxx(u)", "0", "interior")]),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            with(vec![equation("sin(u, u)", "0", "interior")]),
+            vec!["E0207"]
+        );
+        assert_eq!(
+            with(vec![equation("foo(u)", "0", "interior")]),
+            vec!["E0102"]
+        );
+        assert_eq!(with(vec![equation("u", "0", "interor")]), vec!["E0105"]);
+        assert_eq!(with(vec![equation("u", "0", "initial")]), vec!["E0214"]);
+        assert_eq!(
+            with(vec![equation("dx(u*u)", "0", "interior")]),
+            vec!["E0209"]
+        );
+        assert_eq!(
+            with(vec![equation("[1, 2]", "0", "interior")]),
+            vec!["E0212"]
+        );
+        assert_eq!(
+            with(vec![item(ast::ItemKind::Exact {
+                field: ident("w"),
+                source: ast::ExactSource::Expr(expr("x"))
+            })]),
+            vec!["E0104"]
+        );
+        assert_eq!(
+            with(vec![item(ast::ItemKind::Exact {
+                field: ident("u"),
+                source: ast::ExactSource::Expr(expr("u*x"))
+            })]),
+            vec!["E0213"]
+        );
+        assert_eq!(
+            with(vec![item(ast::ItemKind::Periodic {
+                coords: vec![ident("u")]
+            })]),
+            vec!["E0108"]
+        );
+        assert_eq!(with(vec![space("y", 1.0, 0.0)]), vec!["E0220"]);
+        assert_eq!(
+            with(vec![time("t", 0.0, 1.0), time("s", 0.0, 1.0)]),
+            vec!["E0221"]
+        );
+        assert_eq!(
+            codes(vec![space("x", 0.0, 1.0), equation("x", "0", "interior")]),
+            vec!["E0201"]
+        );
+        assert_eq!(
+            codes(vec![
+                fields(&["u"]),
+                time("t", 0.0, 1.0),
+                equation("dt(u)", "0", "interior")
+            ]),
+            vec!["E0222"]
+        );
+        assert_eq!(
+            codes(vec![space("x", 0.0, 1.0), fields(&["u"])]),
+            vec!["E0223"]
+        );
+        assert_eq!(
+            codes(vec![
+                space("x", 0.0, 1.0),
+                fields(&["u"]),
+                equation("u", "0", "x = 0")
+            ]),
+            vec!["W0501"]
+        );
+        assert_eq!(with(vec![equation("x", "1", "interior")]), vec!["W0502"]);
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_nearest() {
+        let (_, diags) = lower_items(vec![
+            space("x", 0.0, 1.0),
+            fields(&["u"]),
+            konst("kappa", "1"),
+            equation("dxx(u) - kapa*u", "sni(x)", "interior"),
+        ]);
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        assert_eq!(diags[0].code, "E0101");
+        assert_eq!(diags[0].help.as_deref(), Some("did you mean `kappa`?"));
+        assert_eq!(diags[1].code, "E0102");
+        assert_eq!(diags[1].help.as_deref(), Some("did you mean `sin`?"));
+    }
+
+    #[test]
+    fn duplicates_label_both_declarations() {
+        let mut first = fields(&["u"]);
+        if let ast::ItemKind::Field { names } = &mut first.kind {
+            names[0].span = Span::new(6, 7);
+        }
+        let mut second = konst("u", "1");
+        if let ast::ItemKind::Const { name, .. } = &mut second.kind {
+            name.span = Span::new(20, 21);
+        }
+        let (_, diags) = lower_items(vec![
+            space("x", 0.0, 1.0),
+            first,
+            second,
+            equation("u", "0", "interior"),
+        ]);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, "E0106");
+        assert_eq!(diags[0].labels[0].span, Span::new(20, 21));
+        assert_eq!(diags[0].labels[1].span, Span::new(6, 7));
+        assert_eq!(diags[0].labels[1].message, "first declared here");
+    }
+
+    #[test]
+    fn independent_errors_are_all_reported_without_cascades() {
+        let diags = with(vec![
+            konst("c", "u + 1"),
+            // Uses the broken const: no second report.
+            equation("c*u", "0", "interior"),
+            equation("dxx(v)", "q", "interior"),
+            equation("u", "0", "x = 3"),
+        ]);
+        assert_eq!(diags, vec!["E0204", "E0104", "E0101", "E0216"]);
+    }
+
+    #[test]
+    fn configuration_is_read_and_checked() {
+        let entry = |key: &str, value: &str| ast::ConfigEntry {
+            key: ident(key),
+            value: ast::ConfigValue::Expr(expr(value)),
+            count: None,
+            span: Span::default(),
+        };
+        let mut items = base();
+        items.push(item(ast::ItemKind::Model {
+            value: expr("mlp(layers = [64, 32], activation = sin, shared)"),
+        }));
+        let mut face = entry("x", "0");
+        face.count = Some(expr("50"));
+        items.push(item(ast::ItemKind::Sample {
+            entries: vec![
+                entry("interior", "900"),
+                face,
+                entry("sampler", "halton"),
+                entry("seed", "3"),
+                ast::ConfigEntry {
+                    key: ident("resample"),
+                    value: ast::ConfigValue::Every(expr("10")),
+                    count: None,
+                    span: Span::default(),
+                },
+            ],
+        }));
+        items.push(item(ast::ItemKind::Solve {
+            entries: vec![
+                entry("optimizer", "engd"),
+                entry("iterations", "200"),
+                entry("damping", "1e-8"),
+                entry("line_search", "grid"),
+            ],
+        }));
+        let p = ok(items);
+        assert_eq!(p.model.layers, vec![64, 32]);
+        assert_eq!(p.model.activation, crate::ir::Activation::Sin);
+        assert!(p.model.shared);
+        assert_eq!(p.sample.interior, 900);
+        assert_eq!(p.sample.faces, vec![(0, Side::Lo, 50)]);
+        assert_eq!(p.sample.sampler, crate::ir::Sampler::Halton);
+        assert_eq!(p.sample.seed, 3);
+        assert_eq!(p.sample.resample, Some(10));
+        assert_eq!(p.sample.boundary, 200);
+        assert_eq!(p.solve.optimizer, crate::ir::OptimizerKind::Engd);
+        assert_eq!(p.solve.iterations, 200);
+        assert_eq!(
+            p.solve.options,
+            vec![
+                ("damping".to_string(), crate::ir::ConfigScalar::Number(1e-8)),
+                (
+                    "line_search".to_string(),
+                    crate::ir::ConfigScalar::Word("grid".to_string())
+                )
+            ]
+        );
+
+        let mut items = base();
+        items.push(item(ast::ItemKind::Model {
+            value: expr("mlp(layers = [0], activation = tahn)"),
+        }));
+        items.push(item(ast::ItemKind::Sample {
+            entries: vec![entry("interior", "1.5"), entry("x", "0")],
+        }));
+        items.push(item(ast::ItemKind::Solve {
+            entries: vec![
+                entry("optimiser", "engd"),
+                entry("optimizer", "sgd"),
+                entry("iterations", "5"),
+                entry("iterations", "6"),
+            ],
+        }));
+        let diags = lower_items(items).1;
+        let got: Vec<_> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(
+            got,
+            vec!["E0405", "E0402", "E0405", "E0406", "E0403", "E0402", "E0408"]
+        );
+        assert_eq!(
+            diags[1].help.as_deref(),
+            Some("did you mean `tanh`? (choices: tanh, sin, sigmoid, softplus, silu)")
+        );
+        assert_eq!(diags[4].help.as_deref(), Some("did you mean `optimizer`?"));
+    }
+
+    #[test]
+    fn data_sets_are_loaded_and_their_columns_usable_only_on_them() {
+        let dir = std::env::temp_dir().join(format!("pdec-ir-lower-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("obs.csv"), "x,u\n0.1,0.5\n0.2,0.7\n").expect("write");
+        std::fs::write(dir.join("bad.csv"), "x,w\n0.1,0.5\n").expect("write");
+        let data = |name: &str, file: &str| {
+            item(ast::ItemKind::Data {
+                name: ident(name),
+                path: ast::StrLit {
+                    value: file.to_string(),
+                    span: Span::default(),
+                },
+            })
+        };
+        let items = vec![
+            space("x", 0.0, 1.0),
+            fields(&["u"]),
+            item(ast::ItemKind::Param {
+                name: ident("k"),
+                init: expr("1"),
+            }),
+            data("obs", "obs.csv"),
+            equation("-k*dxx(u)", "1", "interior"),
+            equation("u", "obs.u", "obs"),
+        ];
+        let (p, diags) = lower(
+            &ast::File {
+                items: items.clone(),
+            },
+            "",
+            &dir,
+        );
+        assert!(diags.is_empty(), "{diags:#?}");
+        let p = p.expect("problem");
+        assert_eq!(p.data[0].n_rows(), 2);
+        assert_eq!(p.data[0].coord_columns, vec![0]);
+        assert_eq!(p.blocks[1].region, Region::Data { set: 0 });
+        assert_eq!(display_expr(&p, p.blocks[1].residual), "u - obs.u");
+
+        let mut items2 = items.clone();
+        items2.push(equation("u", "obs.u", "interior"));
+        items2.push(equation("u", "obs.v", "obs"));
+        items2.push(data("missing", "nope.csv"));
+        items2.push(data("bad", "bad.csv"));
+        let (_, diags) = lower(&ast::File { items: items2 }, "", &dir);
+        let got: Vec<_> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(got, vec!["E0301", "E0306", "E0210", "E0211"]);
     }
 }

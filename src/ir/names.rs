@@ -1,17 +1,27 @@
 //! "Did you mean" suggestions by edit distance, for unknown names and keys.
 
-/// Levenshtein distance between two strings, counted in characters.
+/// Edit distance between two strings, counted in characters: insertions,
+/// deletions, substitutions and swaps of two adjacent characters (the
+/// optimal-string-alignment variant of Damerau–Levenshtein), since a swapped
+/// pair (`sni` for `sin`) is the commonest typo.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Three rolling rows: i-2, i-1, i.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, &ca) in a.iter().enumerate() {
+    for i in 0..a.len() {
         cur[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+        for j in 0..b.len() {
+            let substitution = prev[j] + usize::from(a[i] != b[j]);
+            let mut best = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                best = best.min(before[j - 1] + 1);
+            }
+            cur[j + 1] = best;
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
@@ -59,6 +69,9 @@ mod tests {
         assert_eq!(edit_distance("kappa", "kapa"), 1);
         assert_eq!(edit_distance("abc", ""), 3);
         assert_eq!(edit_distance("é", "e"), 1);
+        assert_eq!(edit_distance("sni", "sin"), 1);
+        assert_eq!(edit_distance("tahn", "tanh"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
     }
 
     #[test]

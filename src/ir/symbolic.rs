@@ -489,10 +489,16 @@ mod tests {
         // Nested constant products combine, constants move left.
         let three_u = a.mul(u, three);
         let six_u = a.mul(two, three_u);
-        assert_eq!(a.node(six_u), Node::Binary(BinaryOp::Mul, a.constant(6.0), u));
+        assert_eq!(
+            a.node(six_u),
+            Node::Binary(BinaryOp::Mul, a.constant(6.0), u)
+        );
         // Division by a constant becomes a product.
         let half_u = a.div(u, two);
-        assert_eq!(a.node(half_u), Node::Binary(BinaryOp::Mul, a.constant(0.5), u));
+        assert_eq!(
+            a.node(half_u),
+            Node::Binary(BinaryOp::Mul, a.constant(0.5), u)
+        );
         // Double negation and negated products.
         let nu = a.neg(u);
         assert_eq!(a.neg(nu), u);
@@ -614,7 +620,11 @@ mod tests {
         let x = build(&mut a, 2000);
         let before = a.len();
         let _ = derivative(&mut a, x, Node::Jet(JetId(0)));
-        assert!(a.len() < before + 40_000, "derivative grew the arena to {}", a.len());
+        assert!(
+            a.len() < before + 40_000,
+            "derivative grew the arena to {}",
+            a.len()
+        );
         // A shallower one against finite differences.
         let x = build(&mut a, 12);
         let d = derivative(&mut a, x, Node::Jet(JetId(0)));
@@ -622,7 +632,10 @@ mod tests {
         let at = |v: f64| move |_: Node| v;
         let fd = (eval(&a, x, &at(0.3 + h)) - eval(&a, x, &at(0.3 - h))) / (2.0 * h);
         let exact = eval(&a, d, &at(0.3));
-        assert!((fd - exact).abs() <= 1e-7 * (1.0 + exact.abs()), "{fd} vs {exact}");
+        assert!(
+            (fd - exact).abs() <= 1e-7 * (1.0 + exact.abs()),
+            "{fd} vs {exact}"
+        );
     }
 
     #[test]
