@@ -136,7 +136,10 @@ fn visible_span(source: &str, span: Span) -> std::ops::Range<usize> {
         if end < len {
             end += source[end..].chars().next().map_or(1, char::len_utf8);
         } else if start > 0 {
-            start -= source[..start].chars().next_back().map_or(1, char::len_utf8);
+            start -= source[..start]
+                .chars()
+                .next_back()
+                .map_or(1, char::len_utf8);
         }
     }
     start..end
@@ -144,10 +147,16 @@ fn visible_span(source: &str, span: Span) -> std::ops::Range<usize> {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }, self.code, self.message)
+        write!(
+            f,
+            "{}[{}]: {}",
+            match self.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            self.code,
+            self.message
+        )
     }
 }
 

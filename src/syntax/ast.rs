@@ -34,6 +34,8 @@ pub struct Item {
     pub span: Span,
 }
 
+// Items are few (one per statement), so boxing the large variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ItemKind {
     /// `space x in [a, b]` or `space (x, y) in disk((0, 0), 1) - box([..], [..])`.
