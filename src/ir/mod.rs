@@ -12,6 +12,8 @@ mod domain;
 pub mod expr;
 pub mod lower;
 mod names;
+#[cfg(test)]
+mod source_tests;
 pub mod symbolic;
 #[cfg(test)]
 mod testing;

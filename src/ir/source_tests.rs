@@ -1,0 +1,145 @@
+//! Tests of the IR from `.pde` source text: parse, lower, and check the
+//! lowered problem or each diagnostic's code and line:column.
+
+use super::display::{display_expr, display_jet};
+use super::{lower, Problem, Region};
+use crate::diagnostic::Diagnostic;
+use std::path::Path;
+
+fn run(source: &str) -> (Option<Problem>, Vec<Diagnostic>) {
+    let (file, mut diags) = crate::syntax::parse(source);
+    let (problem, more) = lower(&file, source, Path::new("."));
+    diags.extend(more);
+    (problem, diags)
+}
+
+fn ok(source: &str) -> Problem {
+    let (problem, diags) = run(source);
+    assert!(
+        diags.iter().all(|d| !d.is_error()),
+        "unexpected diagnostics: {diags:#?}"
+    );
+    problem.expect("no errors means a problem")
+}
+
+/// Every diagnostic as `CODE@line:col`.
+fn check(source: &str) -> Vec<String> {
+    let (_, diags) = run(source);
+    diags
+        .iter()
+        .map(|d| {
+            let (line, col) = d.line_col(source).unwrap_or((0, 0));
+            format!("{}@{line}:{col}", d.code)
+        })
+        .collect()
+}
+
+const HEAT: &str = "# 1D heat equation
+time  t in [0, 1]
+space x in [0, 1]
+field u
+const kappa = 0.25
+
+dt(u) - kappa*dxx(u) = 0      on interior
+u = sin(pi*x)                 on initial
+u = 0                         on x = 0
+u = 0                         on x = 1
+
+exact u = exp(-pi^2*kappa*t)*sin(pi*x)
+
+model  mlp(layers = [64], activation = tanh)
+sample interior = 900, boundary = 120, initial = 60
+solve  optimizer = engd, iterations = 1000
+";
+
+#[test]
+fn heat_example_lowers() {
+    let p = ok(HEAT);
+    assert_eq!(p.blocks.len(), 4);
+    assert!(p.blocks.iter().all(|b| b.linear));
+    assert_eq!(
+        p.blocks[0].label,
+        "dt(u) - kappa*dxx(u) = 0      on interior"
+    );
+    let lin: Vec<(String, String)> = p.blocks[0]
+        .linearization
+        .iter()
+        .map(|&(j, c)| (display_jet(&p, j), display_expr(&p, c)))
+        .collect();
+    assert_eq!(
+        lin,
+        vec![
+            ("dt(u)".to_string(), "1".to_string()),
+            ("dxx(u)".to_string(), "-0.25".to_string())
+        ]
+    );
+    assert_eq!(p.model.layers, vec![64]);
+    assert_eq!(p.sample.interior, 900);
+    assert_eq!(p.sample.initial, 60);
+    assert_eq!(p.solve.iterations, 1000);
+    assert_eq!(p.exact.len(), 1);
+    assert_eq!(
+        p.blocks[3].region,
+        Region::Face {
+            coord: 1,
+            side: super::Side::Hi
+        }
+    );
+}
+
+const HEADER: &str = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n";
+
+/// Diagnostics of `HEADER` followed by `body` (lines of `body` start at line 4).
+fn check_body(body: &str) -> Vec<String> {
+    check(&format!("{HEADER}{body}"))
+}
+
+#[test]
+fn diagnostics_point_at_the_mistake() {
+    let cases: &[(&str, &[&str])] = &[
+        ("dt(u) = kapa on interior\n", &["E0101@4:9"]),
+        ("dt(v) = 0 on interior\n", &["E0104@4:4"]),
+        ("dt(u) = dy(u) on interior\n", &["E0202@4:10"]),
+        ("dt(u) = d(u, z) on interior\n", &["E0202@4:14"]),
+        (
+            "dt(u) = 0 on interior\ndn(u) = 0 on interior\n",
+            &["E0203@5:1"],
+        ),
+        ("dt(u) = 0 on interior\nu = 0 on x = 0.5\n", &["E0216@5:14"]),
+        ("field u\ndt(u) = 0 on interior\n", &["E0106@4:7"]),
+        ("const c = u + 1\ndt(u) = c on interior\n", &["E0204@4:11"]),
+        ("const c = 1/0\ndt(u) = 0 on interior\n", &["E0205@4:11"]),
+        (
+            "const c = log(-1)\ndt(u) = 0 on interior\n",
+            &["E0205@4:11"],
+        ),
+        ("u = 0 on initial\n", &["W0501@4:1"]),
+        ("dt(u) = dxxxxx(u) on interior\n", &["E0208@4:9"]),
+        ("dt(u) = sin(u, u) on interior\n", &["E0207@4:9"]),
+        ("dt(u) = foo(u) on interior\n", &["E0102@4:9"]),
+        ("dt(u) = 0 on interor\n", &["E0105@4:14"]),
+        ("dt(u) = 0 on interior\nexact w = x\n", &["E0104@5:7"]),
+        ("dt(u) = 0 on interior\nexact u = u*x\n", &["E0213@5:11"]),
+        ("dt(u) = 0 on interior weight -1\n", &["E0217@4:30"]),
+        ("dt(u) = 0 on interior\nperiodic t\n", &["E0224@5:10"]),
+        (
+            "dt(u) = 0 on interior\nsolve optimiser = engd\n",
+            &["E0403@5:7"],
+        ),
+        (
+            "dt(u) = 0 on interior\nmodel mlp(activation = tahn)\n",
+            &["E0402@5:24"],
+        ),
+        (
+            "dt(u) = 0 on interior\nsample interior = 0\n",
+            &["E0405@5:19"],
+        ),
+        (
+            "dt(u) = 0 on interior\ndata obs from \"no_such_file.csv\"\n",
+            &["E0301@5:15"],
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(&check_body(body), expected, "for {body:?}");
+    }
+}
