@@ -143,3 +143,162 @@ fn diagnostics_point_at_the_mistake() {
         assert_eq!(&check_body(body), expected, "for {body:?}");
     }
 }
+
+#[test]
+fn burgers_from_source_has_two_product_terms() {
+    let p = ok("time t in [0, 1]
+space x in [-1, 1]
+field u
+dt(u) + u*dx(u) - 0.01/pi*dxx(u) = 0 on interior
+u = -sin(pi*x) on initial
+u = 0 on boundary
+");
+    let b = &p.blocks[0];
+    assert!(!b.linear);
+    let lin: Vec<(String, String)> = b
+        .linearization
+        .iter()
+        .map(|&(j, c)| (display_jet(&p, j), display_expr(&p, c)))
+        .collect();
+    assert_eq!(
+        lin,
+        vec![
+            ("u".to_string(), "dx(u)".to_string()),
+            ("dt(u)".to_string(), "1".to_string()),
+            ("dx(u)".to_string(), "u".to_string()),
+            ("dxx(u)".to_string(), "-0.003183098861837907".to_string()),
+        ]
+    );
+    assert_eq!(
+        display_expr(&p, p.blocks[1].residual),
+        "u + sin(3.141592653589793*x)"
+    );
+}
+
+#[test]
+fn several_independent_errors_in_one_run() {
+    let got = check(
+        "time t in [0, 1]
+space x in [0, 1]
+space x in [0, 2]
+field u
+const c = u
+dt(v) = 0 on interior
+dt(u) = c*u on interior
+u = 0 on x = 2
+u = 0 on y = 0
+",
+    );
+    assert_eq!(
+        got,
+        vec![
+            "E0106@3:7",
+            "E0204@5:11",
+            "E0104@6:4",
+            "E0216@8:14",
+            "E0108@9:10"
+        ]
+    );
+}
+
+#[test]
+fn data_sets_from_source() {
+    let dir = std::env::temp_dir().join(format!("pdec-ir-source-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("obs.csv"), "x,u\n0.25,0.1\n0.5,0.2\n0.75,0.3\n").expect("write");
+    std::fs::write(dir.join("cols.csv"), "x,w\n0.25,0.1\n").expect("write");
+    std::fs::write(dir.join("cells.csv"), "x,u\n0.25,0.1\n0.5,oops\n").expect("write");
+    let source = "space x in [0, 1]
+field u
+param k = 1
+data obs from \"obs.csv\"
+-k*dxx(u) = pi^2*sin(pi*x) on interior
+u = 0 on boundary
+u = obs.u on obs weight 10
+";
+    let (file, _) = crate::syntax::parse(source);
+    let (p, diags) = lower(&file, source, &dir);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let p = p.expect("problem");
+    assert_eq!(p.data[0].n_rows(), 3);
+    assert_eq!(p.blocks[2].region, Region::Data { set: 0 });
+    assert_eq!(p.blocks[2].weight, 10.0);
+    assert_eq!(p.blocks[0].param_derivatives.len(), 1);
+
+    let bad = "space x in [0, 1]
+field u
+data a from \"cols.csv\"
+data b from \"cells.csv\"
+data c from \"obs.csv\"
+-dxx(u) = obs.u on interior
+u = c.u on interior
+";
+    let (file, _) = crate::syntax::parse(bad);
+    let (_, diags) = lower(&file, bad, &dir);
+    let got: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            let (l, c) = d.line_col(bad).unwrap_or((0, 0));
+            format!("{}@{l}:{c}", d.code)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec!["E0306@3:13", "E0308@4:13", "E0101@6:11", "E0210@7:5"]
+    );
+    assert!(diags[1].message.contains("line 3"), "{}", diags[1].message);
+}
+
+#[test]
+fn shapes_and_periodic_from_source() {
+    let p = ok("space (x, y) in disk((0, 0), 1) - disk((0, 0), 0.5)
+field u
+-lap(u) = 1 on interior
+u = 0 on boundary
+");
+    assert_eq!(p.domain.factors.len(), 1);
+    assert!(matches!(
+        p.domain.factors[0].shape,
+        super::Shape::Difference(..)
+    ));
+    let p = ok("time t in [0, 1]
+space x in [0, 2*pi]
+field u
+periodic x
+dt(u) + 30*dx(u) = 0 on interior
+u = sin(x) on initial
+");
+    assert_eq!(p.blocks.len(), 4);
+    assert_eq!(p.blocks[2].region, Region::Periodic { coord: 1 });
+    assert_eq!(p.blocks[2].span, p.blocks[3].span);
+    let source_of_span = "time t in [0, 1]\nspace x in [0, 2*pi]\nfield u\nperiodic x\n";
+    assert_eq!(
+        source_of_span.get(p.blocks[2].span.range()),
+        Some("periodic x")
+    );
+}
+
+#[test]
+fn pathological_inputs_do_not_panic() {
+    let deep = format!(
+        "{HEADER}dt(u) = {}u{} on interior\n",
+        "(".repeat(200),
+        ")".repeat(200)
+    );
+    let (p, _) = run(&deep);
+    assert!(p.is_some());
+    let long_sum = format!(
+        "{HEADER}dt(u) = {}0 on interior\n",
+        "u*u + ".repeat(100_000)
+    );
+    let (p, _) = run(&long_sum);
+    assert!(p.is_some());
+    for src in [
+        "",
+        "field",
+        "space x in [0, 1e400]\nfield u\nu = 0 on interior\n",
+        "\u{0}\u{feff}",
+    ] {
+        let _ = run(src);
+    }
+}
