@@ -1574,6 +1574,15 @@ impl<'a> Lowerer<'a> {
     }
 
     fn whole_file_checks(&mut self, file: &ast::File, n_equations: usize) {
+        // A statement that failed to parse may be the missing declaration or
+        // equation: do not pile guesses on top of the syntax error.
+        if file
+            .items
+            .iter()
+            .any(|i| matches!(i.kind, ast::ItemKind::Error))
+        {
+            return;
+        }
         let start = Span::new(0, 0);
         if self.fields.is_empty() && !self.names_declared_field(file) {
             self.error(

@@ -287,12 +287,28 @@ fn pathological_inputs_do_not_panic() {
     );
     let (p, _) = run(&deep);
     assert!(p.is_some());
-    let long_sum = format!(
+    let long_sum = format!("{HEADER}dt(u) = {}0 on interior\n", "u*u + ".repeat(200));
+    let (p, diags) = run(&long_sum);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let p = p.expect("problem");
+    assert_eq!(display_expr(&p, p.blocks[0].residual), "dt(u) - 200*u^2");
+    // Beyond the parser's depth limit: a syntax error, and nothing from lowering.
+    let too_long = format!(
         "{HEADER}dt(u) = {}0 on interior\n",
         "u*u + ".repeat(100_000)
     );
-    let (p, _) = run(&long_sum);
-    assert!(p.is_some());
+    let (_, diags) = run(&too_long);
+    assert!(
+        diags.iter().all(|d| d.code.starts_with("E00")),
+        "{diags:#?}"
+    );
+    // A broken statement does not add "no equation" on top of its syntax error.
+    let broken = format!("{HEADER}dt(u) = = 0 on interior\n");
+    let (_, diags) = run(&broken);
+    assert!(
+        diags.iter().all(|d| d.code.starts_with("E00")),
+        "{diags:#?}"
+    );
     for src in [
         "",
         "field",

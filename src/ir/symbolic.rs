@@ -34,9 +34,12 @@ impl ExprArena {
         if self.is_const(b, 0.0) {
             return a;
         }
-        if a == b {
-            let two = self.constant(2.0);
-            return self.mul(two, a);
+        // Like terms: c1*x + c2*x = (c1 + c2)*x.
+        let ((ca, ta), (cb, tb)) = (self.split_coefficient(a), self.split_coefficient(b));
+        if ta == tb {
+            if let Some(c) = self.folded(ca + cb) {
+                return self.mul(c, ta);
+            }
         }
         // a + (-b) = a - b; (-a) + b = b - a.
         if let Node::Unary(Func::Neg, inner) = self.node(b) {
@@ -76,8 +79,11 @@ impl ExprArena {
         if self.is_const(a, 0.0) {
             return self.neg(b);
         }
-        if a == b {
-            return self.constant(0.0);
+        let ((ca, ta), (cb, tb)) = (self.split_coefficient(a), self.split_coefficient(b));
+        if ta == tb {
+            if let Some(c) = self.folded(ca - cb) {
+                return self.mul(c, ta);
+            }
         }
         if let Node::Unary(Func::Neg, inner) = self.node(b) {
             return self.add(a, inner);
@@ -97,6 +103,17 @@ impl ExprArena {
             }
         }
         self.intern(Node::Binary(BinaryOp::Sub, a, b))
+    }
+
+    /// `(c, x)` with `id = c*x` (`c = 1` when `id` has no constant factor).
+    fn split_coefficient(&self, id: ExprId) -> (f64, ExprId) {
+        match self.node(id) {
+            Node::Binary(BinaryOp::Mul, c, x) => match self.as_const(c) {
+                Some(cv) => (cv, x),
+                None => (1.0, id),
+            },
+            _ => (1.0, id),
+        }
     }
 
     /// `c * x` for a number `c`.
@@ -478,6 +495,15 @@ mod tests {
         assert_eq!(a.mul(zero, u), zero);
         assert_eq!(a.mul(u, zero), zero);
         assert_eq!(a.sub(u, u), zero);
+        // Like terms combine.
+        let two_u = a.add(u, u);
+        assert_eq!(
+            a.node(two_u),
+            Node::Binary(BinaryOp::Mul, a.constant(2.0), u)
+        );
+        let three_u = a.add(two_u, u);
+        let minus_u = a.sub(two_u, three_u);
+        assert_eq!(a.node(minus_u), Node::Unary(Func::Neg, u));
         assert_eq!(a.pow(u, one), u);
         assert_eq!(a.pow(u, zero), one);
         assert_eq!(a.div(u, one), u);
