@@ -68,6 +68,9 @@ pub enum Token<'s> {
     /// A string missing its closing quote (the adapter reports it and passes on a `Str`).
     #[regex(r#""[^"\n]*"#, |lex| lex.slice())]
     UnterminatedStr(&'s str),
+    /// `'...'`: not a string in this language (reported by the adapter).
+    #[regex(r#"'[^'\n]*'"#, |lex| lex.slice())]
+    SingleQuoted(&'s str),
 
     #[token("\n")]
     Newline,
@@ -432,6 +435,37 @@ impl<'s> Lexer<'s> {
                         if self.skipping {
                             return;
                         }
+                        let encloser = self.open.last().copied();
+                        if open.close != token && encloser.is_some_and(|e| e.close == token) {
+                            // `f([1, 2)`: the inner bracket was left open and this
+                            // closer belongs to the enclosing one.
+                            self.open.pop();
+                            if let Some(pending) = self.chain.pop() {
+                                self.chain_total -= pending;
+                            }
+                            if self.chain.is_empty() {
+                                self.chain.push(0);
+                            }
+                            self.unclosed.push((open.start, start));
+                            let expected = if open.open_char == '(' { ')' } else { ']' };
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    "E0005",
+                                    format!("unclosed `{}`", open.open_char),
+                                )
+                                .with_label(
+                                    Span::new(open.start, open.start + 1),
+                                    format!("this `{}` is never closed", open.open_char),
+                                )
+                                .with_label(
+                                    Span::new(start, end),
+                                    format!("this `{close_char}` closes the enclosing bracket"),
+                                )
+                                .with_help(format!("add `{expected}` before this `{close_char}`")),
+                            );
+                            self.emit(start, Token::Poison, end);
+                            return;
+                        }
                         if open.close != token {
                             let expected = if open.open_char == '(' { ')' } else { ']' };
                             self.diagnostics.push(
@@ -478,27 +512,31 @@ impl<'s> Lexer<'s> {
 
     fn lex_error(&mut self, start: usize, end: usize) {
         let text = self.source.get(start..end).unwrap_or("");
-        let shown: String = text.chars().take(1).collect();
-        let message = match shown.chars().next() {
+        let first = text.chars().next();
+        let message = match first {
             Some(c) if c.is_control() || c.is_whitespace() => {
                 format!("unexpected character U+{:04X}", c as u32)
+            }
+            Some(_) if text.chars().nth(1).is_some() => {
+                let shown: String = text.chars().take(20).collect();
+                let more = if shown.len() < text.len() { "…" } else { "" };
+                format!("unexpected characters `{shown}{more}`")
             }
             Some(c) => format!("unexpected character `{c}`"),
             None => "unexpected character".to_string(),
         };
-        let help = match shown.as_str() {
-            "'" => Some("strings are written with double quotes: `\"file.csv\"`"),
-            "\u{2212}" => Some("use the ASCII minus sign `-`"),
-            "{" | "}" => Some("use `(` and `)` to group expressions"),
-            ";" => Some("statements end at the end of the line; no `;` is needed"),
-            _ => Some("this character is not part of the `.pde` language"),
+        let help = match first {
+            Some('\'') => "strings are written with double quotes: `\"file.csv\"`",
+            Some('\u{2212}') => "use the ASCII minus sign `-`",
+            Some('{' | '}') => "use `(` and `)` to group expressions",
+            Some(';') => "statements end at the end of the line; no `;` is needed",
+            _ => "only letters, digits, `_`, `\"` and `( ) [ ] , = + - * / ^ & : .` may appear outside comments",
         };
-        let mut diagnostic = Diagnostic::error("E0003", message)
-            .with_label(Span::new(start, end), "not a valid token");
-        if let Some(help) = help {
-            diagnostic = diagnostic.with_help(help);
-        }
-        self.diagnostics.push(diagnostic);
+        self.diagnostics.push(
+            Diagnostic::error("E0003", message)
+                .with_label(Span::new(start, end), "not a valid token")
+                .with_help(help),
+        );
         if !self.skipping {
             self.emit(start, Token::Poison, end);
         }
@@ -538,7 +576,18 @@ impl<'s> Lexer<'s> {
         self.next_raw += 1;
         let (start, end) = self.char_range(range);
         match token {
-            Err(()) => self.lex_error(start, end),
+            Err(()) => {
+                // A run of invalid characters is one mistake.
+                let mut end = end;
+                while let Some((Err(()), next)) = self.raw.get(self.next_raw) {
+                    if next.start > end {
+                        break;
+                    }
+                    end = self.char_range(next.clone()).1;
+                    self.next_raw += 1;
+                }
+                self.lex_error(start, end)
+            }
             Ok(Token::Newline) => self.handle_newline(start),
             Ok(Token::UnterminatedStr(text)) => {
                 self.diagnostics.push(
@@ -547,6 +596,16 @@ impl<'s> Lexer<'s> {
                         .with_help("close the string with `\"` on the same line"),
                 );
                 self.handle_token(Token::Str(text), start, end);
+            }
+            Ok(Token::SingleQuoted(_)) => {
+                self.diagnostics.push(
+                    Diagnostic::error("E0003", "single-quoted string")
+                        .with_label(Span::new(start, end), "not a valid token")
+                        .with_help("strings are written with double quotes: `\"file.csv\"`"),
+                );
+                if !self.skipping {
+                    self.emit(start, Token::Poison, end);
+                }
             }
             Ok(Token::Number(text)) => {
                 let finite = text.parse::<f64>().is_ok_and(f64::is_finite);
@@ -577,5 +636,135 @@ impl<'s> Iterator for Lexer<'s> {
             }
             self.step();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(source: &str) -> Vec<Token<'_>> {
+        Lexer::new(source)
+            .map(|token| match token {
+                Ok((_, token, _)) => token,
+                Err(never) => match never {},
+            })
+            .collect()
+    }
+
+    fn codes(source: &str) -> Vec<&'static str> {
+        let mut lexer = Lexer::new(source);
+        lexer.by_ref().for_each(drop);
+        lexer.take_diagnostics().iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn keywords_identifiers_numbers_strings() {
+        use Token::*;
+        assert_eq!(
+            tokens("space spaces interior_1 _x on weight every"),
+            [
+                Space,
+                Ident("spaces"),
+                Ident("interior_1"),
+                Ident("_x"),
+                On,
+                Weight,
+                Every,
+                Newline
+            ]
+        );
+        assert_eq!(
+            tokens("3 0.25 .5 1e-3 2.5E+4 7."),
+            [
+                Number("3"),
+                Number("0.25"),
+                Number(".5"),
+                Number("1e-3"),
+                Number("2.5E+4"),
+                Number("7."),
+                Newline
+            ]
+        );
+        assert_eq!(
+            tokens("obs.u \"a#b.csv\" # comment \"x\""),
+            [Ident("obs"), Dot, Ident("u"), Str("\"a#b.csv\""), Newline]
+        );
+    }
+
+    #[test]
+    fn newlines_are_dropped_where_a_statement_continues() {
+        use Token::*;
+        let source = "\n\na +\n b\n\n\nc(\n1,\n2\n)\n[x]  # trailing\n\n";
+        assert_eq!(
+            tokens(source),
+            [
+                Ident("a"),
+                Plus,
+                Ident("b"),
+                Newline,
+                Ident("c"),
+                LParen,
+                Number("1"),
+                Comma,
+                Number("2"),
+                RParen,
+                Newline,
+                LBracket,
+                Ident("x"),
+                RBracket,
+                Newline
+            ]
+        );
+        // Without a final newline one is added, zero-width at the end.
+        let source = "field u";
+        let last = Lexer::new(source).last().and_then(Result::ok);
+        assert_eq!(last, Some((7, Token::Newline, 7)));
+        assert!(tokens("").is_empty());
+        assert!(tokens("# only a comment\n\n").is_empty());
+    }
+
+    #[test]
+    fn operator_before_a_statement_keyword_does_not_swallow_it() {
+        use Token::*;
+        assert_eq!(
+            tokens("a = 1 +\nfield u"),
+            [
+                Ident("a"),
+                Eq,
+                Number("1"),
+                Plus,
+                Newline,
+                Field,
+                Ident("u"),
+                Newline
+            ]
+        );
+    }
+
+    #[test]
+    fn stray_closers_do_not_unbalance_later_lines() {
+        assert_eq!(codes("u = 1)\nv = (2)\nw = [3]\n"), ["E0005"]);
+        assert_eq!(codes("]])\n(x)\n"), ["E0005", "E0005", "E0005"]);
+        // A closer that belongs to the enclosing bracket closes both: one report.
+        assert_eq!(codes("m = f([1, 2)\nv = (2)\n"), ["E0005"]);
+        assert_eq!(codes("m = f(1]\n"), ["E0005"]);
+        // The closer is replaced by a poison token, which the parser cannot accept.
+        assert_eq!(tokens(")")[0], Token::Poison);
+    }
+
+    #[test]
+    fn lexical_errors() {
+        assert_eq!(codes("u = 1 @@@ 2\n"), ["E0003"]);
+        assert_eq!(codes("x = é\n"), ["E0003"]);
+        assert_eq!(codes("data d from 'd.csv'\n"), ["E0003"]);
+        assert_eq!(codes("data d from \"open\nfield u\n"), ["E0004"]);
+        assert_eq!(tokens("\"open")[0], Token::Str("\"open"));
+        assert_eq!(codes("c = 1e999 + 1e308\n"), ["E0006"]);
+        assert_eq!(codes("c = (1 + \n2\n"), ["E0005"]);
+        let deep = format!("c = {}", "(".repeat(MAX_DEPTH + 1));
+        assert_eq!(codes(&deep), ["E0007"]);
+        let fine = format!("c = {}1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(codes(&fine).is_empty());
     }
 }

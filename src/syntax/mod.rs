@@ -123,7 +123,13 @@ fn parse_error(
         Diagnostic::error("E0001", format!("unexpected `{shown}`"))
             .with_label(Span::new(start, end), expected_label(&expected, "here"))
     };
-    if let Some(help) = help_for(statement, &expected) {
+    let power = token == Some(Token::Star) && source[..start].trim_end().ends_with('*');
+    let help = if power {
+        Some("powers are written with `^`: `x^2`")
+    } else {
+        help_for(statement, &expected)
+    };
+    if let Some(help) = help {
         diagnostic = diagnostic.with_help(help);
     }
     Some(diagnostic)
@@ -171,8 +177,8 @@ fn help_for(statement: Option<Token<'_>>, expected: &[String]) -> Option<&'stati
         Token::Sample => "write `key = value` pairs separated by `,`: `sample interior = 1000, boundary = 200`",
         Token::Solve => "write `key = value` pairs separated by `,`: `solve optimizer = engd, iterations = 1000`",
         _ if expects("`on`") => "every equation needs a region: `... on interior`",
-        _ if expects("`=`") => "an equation is written `lhs = rhs on region`",
         _ if expects("`weight`") => "after the region only `weight w` may follow",
+        _ if expects("`=`") => "an equation is written `lhs = rhs on region`",
         _ => return None,
     })
 }
@@ -707,6 +713,10 @@ sample interior = 100, x = 0 : 50, resample = every 10, sampler = halton
         assert!(matches!(&items[1].kind, ItemKind::Field { .. }));
         assert_eq!(check("u = 1) on interior\n").1, [("E0005", 1, 6)]);
         assert_eq!(check("u = f(1] on interior\n").1, [("E0005", 1, 8)]);
+        let source = "model mlp(layers = [64, activation = tanh)\nfield u\n";
+        let (items, d) = check(source);
+        assert_eq!(d, [("E0005", 1, 20)]);
+        assert!(matches!(&items[1].kind, ItemKind::Field { .. }));
         // E0007: brackets and operator chains.
         let deep = format!("u = {}1{} on interior\n", "(".repeat(300), ")".repeat(300));
         assert_eq!(check(&deep).1, [("E0007", 1, 261)]);
