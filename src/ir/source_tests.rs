@@ -318,3 +318,150 @@ fn pathological_inputs_do_not_panic() {
         let _ = run(src);
     }
 }
+
+const FULL: &str = "time  t in [0, 1]
+space x in [0, 1]
+space (y, z) in disk((0, 0), 1) - box([0, 1], [0, 1]) & ball((0, 0), 2)
+field u, v
+const kappa = 0.25
+param k = 1
+let flux = u*dx(u)
+periodic x
+dt(u) - kappa*dxx(u) + flux - k*lap(v) = 0 on interior
+dt(v) + v^3 - sin(u)/(1 + u^2) = d(u, y, z) on interior
+dn(v) = 0 on boundary
+u = sin(pi*x) on initial
+u = 0 on x = 0 weight 10
+exact u = exp(-pi^2*kappa*t)*sin(pi*x)
+model  mlp(layers = [64], activation = tanh)
+sample interior = 900, boundary = 120, x = 0 : 50, resample = every 10
+solve  optimizer = engd, iterations = 1000, damping = 1e-8
+";
+
+const SNIPPETS: &[&str] = &[
+    "u",
+    "v",
+    "x",
+    "t",
+    "kappa",
+    "k",
+    "flux",
+    "dx(",
+    "dxx(",
+    "lap(",
+    "dn(",
+    "d(",
+    ")",
+    "(",
+    "[",
+    "]",
+    ",",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "&",
+    "on",
+    "interior",
+    "boundary",
+    "initial",
+    " x = 1",
+    "weight",
+    "0",
+    "1e400",
+    "1/0",
+    "log(-1)",
+    "\n",
+    "field ",
+    "const ",
+    "let ",
+    "periodic ",
+    "exact ",
+    "data ",
+    "\"f.csv\"",
+    "obs.u",
+    "sample ",
+    "solve ",
+    "model ",
+    "mlp(",
+];
+
+#[test]
+fn full_example_lowers() {
+    let p = ok(FULL);
+    // 2 PDE blocks + dn + initial + face + 2 fields × 2 periodic blocks.
+    assert_eq!(p.blocks.len(), 9);
+    assert_eq!(p.domain.factors.len(), 2);
+    assert!(!p.blocks[0].linear && !p.blocks[1].linear);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+    /// Mutated files never panic the checker, and every label lies inside the source.
+    #[test]
+    fn mutated_files_never_panic(
+        edits in proptest::collection::vec((0usize..2000, 0usize..6, 0usize..SNIPPETS.len()), 1..6)
+    ) {
+        let mut text = FULL.to_string();
+        for (at, delete, snippet) in edits {
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + delete).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(at..end, SNIPPETS[snippet]);
+        }
+        let (_, diags) = run(&text);
+        for d in &diags {
+            for label in &d.labels {
+                proptest::prop_assert!(label.span.end as usize <= text.len(), "{d:?} in {text:?}");
+                proptest::prop_assert!(label.span.start <= label.span.end);
+            }
+        }
+    }
+}
+
+#[test]
+fn lets_carry_their_restrictions_to_the_use() {
+    let got = check_body(
+        "let flux = dn(u)
+let g = 2*u
+dt(u) = flux on interior
+g = 0 on boundary
+flux = 0 on x = 0
+exact u = g
+",
+    );
+    assert_eq!(got, vec!["E0203@6:9", "E0213@9:11"]);
+}
+
+#[test]
+fn exact_from_a_reference_file() {
+    let dir = std::env::temp_dir().join(format!("pdec-ir-exact-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("ref.csv"), "t,x,u\n0,0.5,1\n0.5,0.5,0.3\n").expect("write");
+    std::fs::write(dir.join("novalue.csv"), "t,x\n0,0.5\n").expect("write");
+    let source = format!("{HEADER}dt(u) = dxx(u) on interior\nexact u from \"ref.csv\"\n");
+    let (file, _) = crate::syntax::parse(&source);
+    let (p, diags) = lower(&file, &source, &dir);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let p = p.expect("problem");
+    match &p.exact[0].source {
+        super::ExactSource::Data { set, column } => {
+            assert_eq!(*column, 2);
+            assert_eq!(set.coord_columns, vec![0, 1]);
+            assert_eq!(set.values[2], vec![1.0, 0.3]);
+        }
+        other => panic!("expected data, got {other:?}"),
+    }
+    let source = format!("{HEADER}dt(u) = dxx(u) on interior\nexact u from \"novalue.csv\"\n");
+    let (file, _) = crate::syntax::parse(&source);
+    let (_, diags) = lower(&file, &source, &dir);
+    let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec!["E0305"]);
+}
