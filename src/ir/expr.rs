@@ -123,7 +123,10 @@ pub enum Node {
     /// Trainable param number `i` of [`crate::ir::Problem::params`].
     Param(usize),
     /// Column `column` of data set `set`, at the block's data rows.
-    Data { set: usize, column: usize },
+    Data {
+        set: usize,
+        column: usize,
+    },
     Unary(Func, ExprId),
     Binary(BinaryOp, ExprId, ExprId),
 }

@@ -53,7 +53,10 @@ pub enum Shape {
     /// Axis-aligned box, one `(lo, hi)` per coordinate of the group.
     Box(Vec<(f64, f64)>),
     /// Ball (disk in 2-D) with centre and radius.
-    Ball { center: Vec<f64>, radius: f64 },
+    Ball {
+        center: Vec<f64>,
+        radius: f64,
+    },
     Union(Box<Shape>, Box<Shape>),
     Difference(Box<Shape>, Box<Shape>),
     Intersection(Box<Shape>, Box<Shape>),
