@@ -89,6 +89,9 @@ fn check_spans(source: &str, diagnostics: &[Diagnostic]) -> Result<(), TestCaseE
 fn check_parse(source: &str) -> Result<(), TestCaseError> {
     let (file, diagnostics) = parse(source);
     check_spans(source, &diagnostics)?;
+    for item in &file.items {
+        prop_assert!(item.span.start <= item.span.end && item.span.end as usize <= source.len());
+    }
     if contains_error(&file) {
         prop_assert!(
             !diagnostics.is_empty(),

@@ -127,6 +127,15 @@ impl Token<'_> {
         )
     }
 
+    /// Reserved words.
+    pub fn is_keyword(self) -> bool {
+        self.starts_statement()
+            || matches!(
+                self,
+                Token::From | Token::On | Token::In | Token::Weight | Token::Every
+            )
+    }
+
     /// After these a statement cannot end, so a following newline is dropped.
     fn continues_line(self) -> bool {
         matches!(

@@ -124,10 +124,16 @@ fn parse_error(
             .with_label(Span::new(start, end), expected_label(&expected, "here"))
     };
     let power = token == Some(Token::Star) && source[..start].trim_end().ends_with('*');
+    let keyword = token.is_some_and(Token::is_keyword);
     let help = if power {
-        Some("powers are written with `^`: `x^2`")
+        Some("powers are written with `^`: `x^2`".to_string())
+    } else if keyword && expected.iter().any(|e| e == "identifier") {
+        let word = source.get(start..end).unwrap_or("");
+        Some(format!(
+            "`{word}` is a reserved word and cannot be used as a name"
+        ))
     } else {
-        help_for(statement, &expected)
+        help_for(statement, &expected).map(str::to_string)
     };
     if let Some(help) = help {
         diagnostic = diagnostic.with_help(help);
