@@ -465,3 +465,52 @@ fn exact_from_a_reference_file() {
     let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
     assert_eq!(codes, vec!["E0305"]);
 }
+
+#[test]
+fn display_keeps_meaning_with_few_parentheses() {
+    let p = ok(&format!(
+        "{HEADER}dt(u) = (u + 1)*dx(u) - 2/(u^2 + 1) + (-u)^3 + u^(-1) - (x - t) on interior\n"
+    ));
+    assert_eq!(
+        display_expr(&p, p.blocks[0].residual),
+        "dt(u) - ((u + 1)*dx(u) - 2/(u^2 + 1) + (-u)^3 + u^(-1) - (x - t))"
+    );
+}
+
+/// Value of block 0's residual with every leaf given a value derived from
+/// its printed name, so two problems can be compared leaf by leaf.
+fn value_by_names(p: &Problem) -> f64 {
+    let leaf = |n: super::Node| {
+        let name = match n {
+            super::Node::Jet(j) => display_jet(p, j),
+            super::Node::Coord(i) => p.coords[i].name.clone(),
+            _ => String::from("?"),
+        };
+        // A fixed pseudo-random value in [0.2, 1.2) per name.
+        let h = name.bytes().fold(1469598103934665603u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(1099511628211)
+        });
+        0.2 + (h % 1000) as f64 / 1000.0
+    };
+    super::symbolic::eval(&p.exprs, p.blocks[0].residual, &leaf)
+}
+
+#[test]
+fn printed_residuals_parse_back_to_the_same_function() {
+    for body in [
+        "dt(u) + u*dx(u) - 0.01/pi*dxx(u)",
+        "-(u - x)^3/(1 + u^2) - exp(-u)*sin(x - t)",
+        "u^2.5 - 2*(dx(u) - 3*(u - dxx(u)))",
+        "-(-u) - (-(x*t))/2 + sqrt(u)*tanh(-dx(u))",
+        "1/(1/(1/u)) - u/(x/t) + (u/x)/t",
+    ] {
+        let p1 = ok(&format!("{HEADER}{body} = 0 on interior\n"));
+        let printed = display_expr(&p1, p1.blocks[0].residual);
+        let p2 = ok(&format!("{HEADER}{printed} = 0 on interior\n"));
+        let (a, b) = (value_by_names(&p1), value_by_names(&p2));
+        assert!(
+            (a - b).abs() <= 1e-12 * (1.0 + a.abs()),
+            "{body} printed as {printed}: {a} vs {b}"
+        );
+    }
+}
