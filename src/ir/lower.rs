@@ -525,7 +525,10 @@ impl<'a> Lowerer<'a> {
             return match name {
                 "pi" => Some(self.arena.constant(std::f64::consts::PI)),
                 "e" => Some(self.arena.constant(std::f64::consts::E)),
-                _ if BUILTIN_FUNCTIONS.contains(&name) || OPERATORS.contains(&name) => {
+                _ if BUILTIN_FUNCTIONS.contains(&name)
+                    || OPERATORS.contains(&name)
+                    || self.is_derivative_name(name) =>
+                {
                     self.error(
                         Diagnostic::error("E0107", format!("`{name}` is a function, not a value"))
                             .with_label(span, "needs arguments")
@@ -871,6 +874,19 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         Some(())
+    }
+
+    /// True for `dx`, `dtxx`: `d` followed only by one-letter coordinates.
+    fn is_derivative_name(&self, name: &str) -> bool {
+        name.strip_prefix('d').is_some_and(|letters| {
+            !letters.is_empty()
+                && letters.chars().all(|c| {
+                    matches!(
+                        self.names.get(c.to_string().as_str()).map(|b| b.def),
+                        Some(Def::Coord(_))
+                    )
+                })
+        })
     }
 
     /// `dx(u)`, `dtxx(u)`: `Some(result)` when `func` is such a name (every
@@ -2063,6 +2079,7 @@ mod tests {
             vec!["E0102"]
         );
         assert_eq!(with(vec![equation("u", "0", "interor")]), vec!["E0105"]);
+        assert_eq!(with(vec![equation("dxx", "0", "interior")]), vec!["E0107"]);
         assert_eq!(with(vec![equation("u", "0", "initial")]), vec!["E0214"]);
         assert_eq!(
             with(vec![equation("dx(u*u)", "0", "interior")]),
