@@ -5,9 +5,24 @@
 //! turned into jets `D^α u_k`, and each equation into a [`ResidualBlock`] with
 //! its symbolic linearization. Nothing here knows about tensors.
 
+mod config;
+mod data;
+pub mod display;
+mod domain;
 pub mod expr;
+pub mod lower;
+mod names;
+#[cfg(test)]
+mod source_tests;
+pub mod symbolic;
+#[cfg(test)]
+mod testing;
 
+pub use config::SOLVE_OPTION_KEYS;
+pub use display::{display_expr, display_jet};
 pub use expr::{BinaryOp, ExprArena, ExprId, Func, JetId, Node};
+pub use lower::lower;
+pub use symbolic::{derivative, eval_const};
 
 use crate::span::Span;
 use serde::Serialize;

@@ -1,0 +1,412 @@
+//! Interpreting the `model`, `sample` and `solve` statements into
+//! [`ModelConfig`](super::ModelConfig), [`SampleConfig`](super::SampleConfig)
+//! and [`SolveSettings`](super::SolveSettings).
+
+use super::lower::{Def, Lowerer};
+use super::names::did_you_mean;
+use super::{Activation, ConfigScalar, OptimizerKind, Sampler};
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use crate::syntax::ast;
+use std::collections::HashMap;
+
+const MODEL_KEYS: [&str; 3] = ["layers", "activation", "shared"];
+const ACTIVATIONS: [&str; 5] = ["tanh", "sin", "sigmoid", "softplus", "silu"];
+const SAMPLE_KEYS: [&str; 8] = [
+    "interior", "boundary", "initial", "periodic", "test", "sampler", "seed", "resample",
+];
+const SAMPLERS: [&str; 3] = ["uniform", "halton", "grid"];
+const OPTIMIZERS: [&str; 5] = ["engd", "sngd", "anagram", "adam", "lbfgs"];
+/// Optimizer-specific `solve` keys, validated by the solvers.
+pub const SOLVE_OPTION_KEYS: [&str; 10] = [
+    "damping",
+    "sketch",
+    "oversample",
+    "sketch_pass",
+    "tolerance",
+    "cutoff",
+    "lr",
+    "momentum",
+    "history",
+    "line_search",
+];
+/// Counts beyond this are certainly mistakes (and would not fit in memory).
+const MAX_COUNT: f64 = 4_294_967_295.0;
+
+impl Lowerer<'_> {
+    /// `model mlp(layers = [..], activation = .., shared)`.
+    pub(super) fn model_item(&mut self, span: Span, value: &ast::Expr) {
+        if let Some(first) = self.model_span {
+            self.error(
+                Diagnostic::error("E0404", "`model` is given twice")
+                    .with_label(span, "second `model`")
+                    .with_label(first, "first given here"),
+            );
+            return;
+        }
+        self.model_span = Some(span);
+        let (func, args): (&ast::Ident, &[ast::Arg]) = match &value.kind {
+            ast::ExprKind::Call { func, args } => (func, args),
+            ast::ExprKind::Name(name) if name == "mlp" => return,
+            ast::ExprKind::Error => return,
+            _ => {
+                self.error(
+                    Diagnostic::error("E0401", "expected a model such as `mlp(layers = [20, 20])`")
+                        .with_label(value.span, "not a model"),
+                );
+                return;
+            }
+        };
+        if func.name != "mlp" {
+            let mut d = Diagnostic::error("E0401", format!("unknown model `{}`", func.name))
+                .with_label(func.span, "not a model");
+            d = match did_you_mean(&func.name, ["mlp"]) {
+                Some(h) => d.with_help(h),
+                None => d.with_help("the available model is `mlp`"),
+            };
+            self.error(d);
+            return;
+        }
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for arg in args {
+            let (key, key_span) = match (&arg.name, &arg.value.kind) {
+                (Some(n), _) => (n.name.clone(), n.span),
+                // A bare word is a flag (`shared`).
+                (None, ast::ExprKind::Name(word)) => (word.clone(), arg.value.span),
+                (None, ast::ExprKind::Error) => continue,
+                (None, _) => {
+                    self.error(
+                        Diagnostic::error("E0403", "expected `key = value` or `shared`")
+                            .with_label(arg.value.span, "unnamed argument"),
+                    );
+                    continue;
+                }
+            };
+            if !self.first_key(&mut seen, &key, key_span) {
+                continue;
+            }
+            match (key.as_str(), arg.name.is_some()) {
+                ("shared", false) => self.model.shared = true,
+                ("layers", true) => {
+                    if let Some(layers) = self.layers(&arg.value) {
+                        self.model.layers = layers;
+                    }
+                }
+                ("activation", true) => {
+                    if let Some(word) = self.word(&arg.value, &ACTIVATIONS, "activation") {
+                        self.model.activation = match word.as_str() {
+                            "sin" => Activation::Sin,
+                            "sigmoid" => Activation::Sigmoid,
+                            "softplus" => Activation::Softplus,
+                            "silu" => Activation::Silu,
+                            _ => Activation::Tanh,
+                        };
+                    }
+                }
+                ("shared", true) => self.error(
+                    Diagnostic::error("E0403", "`shared` is a flag and takes no value")
+                        .with_label(key_span, "write just `shared`"),
+                ),
+                (_, _) => self.unknown_key(&key, key_span, &MODEL_KEYS, "model"),
+            }
+        }
+    }
+
+    fn layers(&mut self, expr: &ast::Expr) -> Option<Vec<usize>> {
+        let ast::ExprKind::List(items) = &expr.kind else {
+            if expr.kind != ast::ExprKind::Error {
+                self.error(
+                    Diagnostic::error("E0405", "`layers` must be a list of widths")
+                        .with_label(expr.span, "expected e.g. `[20, 20]`"),
+                );
+            }
+            return None;
+        };
+        if items.is_empty() {
+            self.error(
+                Diagnostic::error("E0405", "`layers` needs at least one hidden layer")
+                    .with_label(expr.span, "empty list"),
+            );
+            return None;
+        }
+        let widths: Vec<Option<usize>> = items
+            .iter()
+            .map(|e| self.count(e, "a layer width"))
+            .collect();
+        widths.into_iter().collect()
+    }
+
+    /// A positive integer.
+    pub(super) fn count(&mut self, expr: &ast::Expr, what: &'static str) -> Option<usize> {
+        let v = self.const_value(expr, what)?;
+        if v < 1.0 || v.fract() != 0.0 || v > MAX_COUNT {
+            self.error(
+                Diagnostic::error("E0405", format!("{what} must be a positive integer"))
+                    .with_label(expr.span, format!("found {v}")),
+            );
+            return None;
+        }
+        Some(v as usize)
+    }
+
+    /// A word from `choices`.
+    fn word(&mut self, expr: &ast::Expr, choices: &[&str], what: &str) -> Option<String> {
+        let ast::ExprKind::Name(word) = &expr.kind else {
+            if expr.kind != ast::ExprKind::Error {
+                self.error(
+                    Diagnostic::error(
+                        "E0405",
+                        format!("expected a {what}: {}", choices.join(", ")),
+                    )
+                    .with_label(expr.span, "not a word"),
+                );
+            }
+            return None;
+        };
+        if choices.contains(&word.as_str()) {
+            return Some(word.clone());
+        }
+        let mut d = Diagnostic::error("E0402", format!("unknown {what} `{word}`"))
+            .with_label(expr.span, format!("not a {what}"));
+        d = match did_you_mean(word, choices.iter().copied()) {
+            Some(h) => d.with_help(format!("{h} (choices: {})", choices.join(", "))),
+            None => d.with_help(format!("choices: {}", choices.join(", "))),
+        };
+        self.error(d);
+        None
+    }
+
+    /// Records `key` as given; reports a repeat. True for the first time.
+    fn first_key(&mut self, seen: &mut HashMap<String, Span>, key: &str, span: Span) -> bool {
+        if let Some(&first) = seen.get(key) {
+            self.error(
+                Diagnostic::error("E0408", format!("`{key}` is given twice"))
+                    .with_label(span, "given again here")
+                    .with_label(first, "first given here"),
+            );
+            return false;
+        }
+        seen.insert(key.to_string(), span);
+        true
+    }
+
+    fn unknown_key(&mut self, key: &str, span: Span, known: &[&str], statement: &str) {
+        let mut d = Diagnostic::error("E0403", format!("unknown `{statement}` key `{key}`"))
+            .with_label(span, "unknown key");
+        d = match did_you_mean(key, known.iter().copied()) {
+            Some(h) => d.with_help(h),
+            None => d.with_help(format!("known keys: {}", known.join(", "))),
+        };
+        self.error(d);
+    }
+
+    fn no_count(&mut self, entry: &ast::ConfigEntry) {
+        if let Some(count) = &entry.count {
+            self.error(
+                Diagnostic::error(
+                    "E0407",
+                    format!("`: n` is only for faces, not for `{}`", entry.key.name),
+                )
+                .with_label(count.span, "unexpected count"),
+            );
+        }
+    }
+
+    /// `sample interior = N, boundary = M, x = 0 : n, sampler = .., seed = ..`.
+    pub(super) fn sample_item(&mut self, entries: &[ast::ConfigEntry]) {
+        let mut seen = std::mem::take(&mut self.sample_keys);
+        for entry in entries {
+            let key = entry.key.name.as_str();
+            let is_coord = matches!(self.names.get(key).map(|b| b.def), Some(Def::Coord(_)));
+            if is_coord {
+                self.sample_face(entry, &mut seen);
+                continue;
+            }
+            if !self.first_key(&mut seen, key, entry.key.span) {
+                continue;
+            }
+            self.no_count(entry);
+            let value = match &entry.value {
+                ast::ConfigValue::Expr(e) => e,
+                ast::ConfigValue::Every(e) => {
+                    if key == "resample" {
+                        if let Some(k) = self.count(e, "`resample = every k`") {
+                            self.sample.resample = Some(k);
+                        }
+                    } else {
+                        self.error(
+                            Diagnostic::error("E0405", "`every k` is only for `resample`")
+                                .with_label(entry.span, "unexpected `every`"),
+                        );
+                    }
+                    continue;
+                }
+            };
+            match key {
+                "interior" => {
+                    if let Some(n) = self.count(value, "`interior`") {
+                        self.sample.interior = n;
+                    }
+                }
+                "boundary" => {
+                    if let Some(n) = self.count(value, "`boundary`") {
+                        self.sample.boundary = n;
+                    }
+                }
+                "initial" => {
+                    if let Some(n) = self.count(value, "`initial`") {
+                        self.sample.initial = n;
+                    }
+                }
+                "periodic" => {
+                    if let Some(n) = self.count(value, "`periodic`") {
+                        self.sample.periodic = n;
+                    }
+                }
+                "test" => {
+                    if let Some(n) = self.count(value, "`test`") {
+                        self.sample.test = n;
+                    }
+                }
+                "resample" => {
+                    if let Some(n) = self.count(value, "`resample`") {
+                        self.sample.resample = Some(n);
+                    }
+                }
+                "seed" => {
+                    if let Some(v) = self.const_value(value, "`seed`") {
+                        if v < 0.0 || v.fract() != 0.0 || v > 9.007_199_254_740_992e15 {
+                            self.error(
+                                Diagnostic::error("E0405", "`seed` must be a non-negative integer")
+                                    .with_label(value.span, format!("found {v}")),
+                            );
+                        } else {
+                            self.sample.seed = v as u64;
+                        }
+                    }
+                }
+                "sampler" => {
+                    if let Some(w) = self.word(value, &SAMPLERS, "sampler") {
+                        self.sample.sampler = match w.as_str() {
+                            "halton" => Sampler::Halton,
+                            "grid" => Sampler::Grid,
+                            _ => Sampler::Uniform,
+                        };
+                    }
+                }
+                _ => {
+                    let mut known: Vec<&str> = SAMPLE_KEYS.to_vec();
+                    let coords: Vec<String> = self.coords.iter().map(|c| c.name.clone()).collect();
+                    known.extend(coords.iter().map(String::as_str));
+                    self.unknown_key(key, entry.key.span, &known, "sample");
+                }
+            }
+        }
+        self.sample_keys = seen;
+    }
+
+    /// `x = 0 : 50`: the number of points on one face.
+    fn sample_face(&mut self, entry: &ast::ConfigEntry, seen: &mut HashMap<String, Span>) {
+        let ast::ConfigValue::Expr(value) = &entry.value else {
+            self.error(
+                Diagnostic::error("E0405", "`every k` is only for `resample`")
+                    .with_label(entry.span, "unexpected `every`"),
+            );
+            return;
+        };
+        let Some(count_expr) = &entry.count else {
+            self.error(
+                Diagnostic::error(
+                    "E0406",
+                    format!("the face `{} = ...` needs a point count", entry.key.name),
+                )
+                .with_label(entry.span, "missing `: n`")
+                .with_help(format!("write e.g. `{} = 0 : 50`", entry.key.name)),
+            );
+            return;
+        };
+        let face = self.face(&entry.key, value);
+        let count = self.count(count_expr, "a face's point count");
+        let (Some((coord, side)), Some(count)) = (face, count) else {
+            return;
+        };
+        let side_name = match side {
+            super::Side::Lo => "lo",
+            super::Side::Hi => "hi",
+        };
+        if !self.first_key(seen, &format!("{}={side_name}", entry.key.name), entry.span) {
+            return;
+        }
+        self.sample.faces.push((coord, side, count));
+    }
+
+    /// `solve optimizer = .., iterations = .., tol = .., <option> = ..`.
+    pub(super) fn solve_item(&mut self, entries: &[ast::ConfigEntry]) {
+        let mut seen = std::mem::take(&mut self.solve_keys);
+        for entry in entries {
+            let key = entry.key.name.as_str();
+            if !self.first_key(&mut seen, key, entry.key.span) {
+                continue;
+            }
+            self.no_count(entry);
+            let ast::ConfigValue::Expr(value) = &entry.value else {
+                self.error(
+                    Diagnostic::error("E0405", "`every k` is only for `resample`")
+                        .with_label(entry.span, "unexpected `every`"),
+                );
+                continue;
+            };
+            match key {
+                "optimizer" => {
+                    if let Some(w) = self.word(value, &OPTIMIZERS, "optimizer") {
+                        self.solve.optimizer = match w.as_str() {
+                            "engd" => OptimizerKind::Engd,
+                            "anagram" => OptimizerKind::Anagram,
+                            "adam" => OptimizerKind::Adam,
+                            "lbfgs" => OptimizerKind::Lbfgs,
+                            _ => OptimizerKind::Sngd,
+                        };
+                    }
+                }
+                "iterations" => {
+                    if let Some(n) = self.count(value, "`iterations`") {
+                        self.solve.iterations = n;
+                    }
+                }
+                "tol" => {
+                    if let Some(v) = self.const_value(value, "`tol`") {
+                        if v > 0.0 {
+                            self.solve.tol = Some(v);
+                        } else {
+                            self.error(
+                                Diagnostic::error("E0405", "`tol` must be positive")
+                                    .with_label(value.span, format!("found {v}")),
+                            );
+                        }
+                    }
+                }
+                _ if SOLVE_OPTION_KEYS.contains(&key) => {
+                    let scalar = match &value.kind {
+                        ast::ExprKind::Name(word)
+                            if !self.names.contains_key(word) && word != "pi" && word != "e" =>
+                        {
+                            Some(ConfigScalar::Word(word.clone()))
+                        }
+                        _ => self
+                            .const_value(value, "a `solve` option")
+                            .map(ConfigScalar::Number),
+                    };
+                    if let Some(scalar) = scalar {
+                        self.solve.options.push((key.to_string(), scalar));
+                    }
+                }
+                _ => {
+                    let mut known = vec!["optimizer", "iterations", "tol"];
+                    known.extend(SOLVE_OPTION_KEYS);
+                    self.unknown_key(key, entry.key.span, &known, "solve");
+                }
+            }
+        }
+        self.solve_keys = seen;
+    }
+}

@@ -1,0 +1,317 @@
+//! Interpreting `space` and `time` declarations: intervals, `disk`, `ball`,
+//! `box` and their `+ - &` combinations, into [`Domain`](super::Domain)
+//! factors and coordinate bounds.
+
+use super::lower::{bounding_box, Def, Lowerer};
+use super::names::did_you_mean;
+use super::{DomainFactor, Shape};
+use crate::diagnostic::Diagnostic;
+use crate::syntax::ast;
+
+const SHAPES: [&str; 3] = ["disk", "ball", "box"];
+
+impl Lowerer<'_> {
+    /// `space x in [a, b]` or `space (x, y) in <shape>`.
+    pub(super) fn space(&mut self, coords: &[ast::Ident], domain: &ast::Expr) {
+        // Indices of the coordinates this item declared (duplicates were rejected).
+        let indices: Vec<Option<usize>> = coords
+            .iter()
+            .map(|c| match self.names.get(&c.name) {
+                Some(b) if b.span == c.span => match b.def {
+                    Def::Coord(i) => Some(i),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if coords.len() == 1 {
+            if let ast::ExprKind::List(_) = domain.kind {
+                let Some((lo, hi)) = self.interval(domain) else {
+                    return;
+                };
+                if let Some(i) = indices[0] {
+                    self.coords[i].lo = lo;
+                    self.coords[i].hi = hi;
+                    self.coord_info[i].interval = true;
+                    self.coord_info[i].ok = true;
+                }
+                return;
+            }
+        }
+        let Some(shape) = self.shape(domain, coords.len()) else {
+            return;
+        };
+        let Some(bbox) = bounding_box(&shape) else {
+            self.error(
+                Diagnostic::error("E0220", "the domain is empty")
+                    .with_label(domain.span, "this intersection has no points"),
+            );
+            return;
+        };
+        if indices.iter().any(Option::is_none) {
+            return;
+        }
+        let indices: Vec<usize> = indices.into_iter().flatten().collect();
+        for (&i, &(lo, hi)) in indices.iter().zip(&bbox) {
+            self.coords[i].lo = lo;
+            self.coords[i].hi = hi;
+            self.coord_info[i].ok = true;
+        }
+        self.domain.factors.push(DomainFactor {
+            coords: indices,
+            shape,
+        });
+    }
+
+    /// `time t in [t0, t1]`.
+    pub(super) fn time(&mut self, coord: &ast::Ident, interval: &ast::Expr) {
+        let Some(i) = self.domain.time else { return };
+        if self.coords[i].span != coord.span {
+            return;
+        }
+        if let Some((lo, hi)) = self.interval(interval) {
+            self.coords[i].lo = lo;
+            self.coords[i].hi = hi;
+            self.coord_info[i].interval = true;
+            self.coord_info[i].ok = true;
+        }
+    }
+
+    /// Gathers every interval space coordinate into one box factor, placed
+    /// first (a product of intervals is a box).
+    pub(super) fn finish_domain(&mut self) {
+        let interval_coords: Vec<usize> = (0..self.coords.len())
+            .filter(|&i| {
+                self.coords[i].kind == super::CoordKind::Space
+                    && self.coord_info[i].interval
+                    && self.coord_info[i].ok
+            })
+            .collect();
+        if interval_coords.is_empty() {
+            return;
+        }
+        let bounds = interval_coords
+            .iter()
+            .map(|&i| (self.coords[i].lo, self.coords[i].hi))
+            .collect();
+        self.domain.factors.insert(
+            0,
+            DomainFactor {
+                coords: interval_coords,
+                shape: Shape::Box(bounds),
+            },
+        );
+    }
+
+    /// `[a, b]` with constant `a < b`.
+    pub(super) fn interval(&mut self, expr: &ast::Expr) -> Option<(f64, f64)> {
+        let ast::ExprKind::List(items) = &expr.kind else {
+            if expr.kind != ast::ExprKind::Error {
+                self.error(
+                    Diagnostic::error("E0218", "expected an interval `[a, b]`")
+                        .with_label(expr.span, "not an interval"),
+                );
+            }
+            return None;
+        };
+        if items.len() != 2 {
+            self.error(
+                Diagnostic::error(
+                    "E0218",
+                    format!("an interval has two ends, found {}", items.len()),
+                )
+                .with_label(expr.span, "expected `[a, b]`"),
+            );
+            return None;
+        }
+        let lo = self.const_value(&items[0], "a domain bound");
+        let hi = self.const_value(&items[1], "a domain bound");
+        let (lo, hi) = (lo?, hi?);
+        if lo >= hi {
+            self.error(
+                Diagnostic::error(
+                    "E0220",
+                    format!(
+                        "the interval [{}, {}] is empty",
+                        super::display::display_number(lo),
+                        super::display::display_number(hi)
+                    ),
+                )
+                .with_label(expr.span, "lower end not below upper end")
+                .with_help("write the smaller end first"),
+            );
+            return None;
+        }
+        Some((lo, hi))
+    }
+
+    /// A shape of dimension `dim`.
+    fn shape(&mut self, expr: &ast::Expr, dim: usize) -> Option<Shape> {
+        match &expr.kind {
+            ast::ExprKind::Binary { op, lhs, rhs } => {
+                let a = self.shape(lhs, dim);
+                let b = self.shape(rhs, dim);
+                let (a, b) = (Box::new(a?), Box::new(b?));
+                match op {
+                    ast::BinOp::Add => Some(Shape::Union(a, b)),
+                    ast::BinOp::Sub => Some(Shape::Difference(a, b)),
+                    ast::BinOp::And => Some(Shape::Intersection(a, b)),
+                    _ => {
+                        self.error(
+                            Diagnostic::error("E0218", "shapes combine only with `+`, `-` and `&`")
+                                .with_label(expr.span, "not a shape operation"),
+                        );
+                        None
+                    }
+                }
+            }
+            ast::ExprKind::List(_) if dim == 1 => {
+                let (lo, hi) = self.interval(expr)?;
+                Some(Shape::Box(vec![(lo, hi)]))
+            }
+            ast::ExprKind::List(_) => {
+                self.error(
+                    Diagnostic::error(
+                        "E0219",
+                        format!("an interval is 1-dimensional, but {dim} coordinates are declared"),
+                    )
+                    .with_label(expr.span, "one interval")
+                    .with_help("use `box([a1, b1], [a2, b2], ...)`"),
+                );
+                None
+            }
+            ast::ExprKind::Call { func, args } => self.shape_call(func, args, expr, dim),
+            ast::ExprKind::Error => None,
+            _ => {
+                self.error(
+                    Diagnostic::error("E0218", "expected a domain: an interval or a shape")
+                        .with_label(expr.span, "not a shape")
+                        .with_help("e.g. `[0, 1]`, `disk((0, 0), 1)`, `box([0, 1], [0, 2])`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn shape_call(
+        &mut self,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+        expr: &ast::Expr,
+        dim: usize,
+    ) -> Option<Shape> {
+        let name = func.name.as_str();
+        if !SHAPES.contains(&name) {
+            let mut d = Diagnostic::error("E0218", format!("unknown shape `{name}`"))
+                .with_label(func.span, "not a shape");
+            d = match did_you_mean(name, SHAPES) {
+                Some(h) => d.with_help(h),
+                None => d.with_help("shapes are `disk`, `ball` and `box`"),
+            };
+            self.error(d);
+            return None;
+        }
+        if let Some(n) = args.iter().find_map(|a| a.name.as_ref()) {
+            self.error(
+                Diagnostic::error("E0206", format!("`{name}` takes no named arguments"))
+                    .with_label(n.span, "unexpected name"),
+            );
+            return None;
+        }
+        if name == "box" {
+            if args.len() != dim {
+                self.error(
+                    Diagnostic::error(
+                        "E0219",
+                        format!(
+                            "`box` has {} intervals, but {dim} coordinates are declared",
+                            args.len()
+                        ),
+                    )
+                    .with_label(expr.span, "dimension mismatch"),
+                );
+                return None;
+            }
+            let mut bounds = Vec::new();
+            let mut ok = true;
+            for arg in args {
+                match self.interval(&arg.value) {
+                    Some(b) => bounds.push(b),
+                    None => ok = false,
+                }
+            }
+            return ok.then_some(Shape::Box(bounds));
+        }
+        if name == "disk" && dim != 2 {
+            self.error(
+                Diagnostic::error(
+                    "E0219",
+                    format!("`disk` is 2-dimensional, but {dim} coordinate(s) are declared"),
+                )
+                .with_label(func.span, "dimension mismatch")
+                .with_help("use `ball((c1, ..., cd), r)` in other dimensions"),
+            );
+            return None;
+        }
+        if args.len() != 2 {
+            self.error(
+                Diagnostic::error(
+                    "E0207",
+                    format!(
+                        "`{name}` takes a centre and a radius, found {} argument(s)",
+                        args.len()
+                    ),
+                )
+                .with_label(expr.span, "wrong number of arguments")
+                .with_help(format!("e.g. `{name}((0, 0), 1)`")),
+            );
+            return None;
+        }
+        let center = self.point(&args[0].value, dim);
+        let radius = self.const_value(&args[1].value, "a radius");
+        let (center, radius) = (center?, radius?);
+        if radius <= 0.0 {
+            self.error(
+                Diagnostic::error("E0220", format!("radius {radius} is not positive"))
+                    .with_label(args[1].value.span, "must be > 0"),
+            );
+            return None;
+        }
+        Some(Shape::Ball { center, radius })
+    }
+
+    /// A point `(c1, ..., cd)` (a plain number in one dimension).
+    fn point(&mut self, expr: &ast::Expr, dim: usize) -> Option<Vec<f64>> {
+        let items: Vec<&ast::Expr> = match &expr.kind {
+            ast::ExprKind::Tuple(items) => items.iter().collect(),
+            ast::ExprKind::Error => return None,
+            _ if dim == 1 => vec![expr],
+            _ => {
+                self.error(
+                    Diagnostic::error("E0218", format!("expected a point with {dim} coordinates"))
+                        .with_label(expr.span, "not a point")
+                        .with_help("write the centre as `(c1, c2, ...)`"),
+                );
+                return None;
+            }
+        };
+        if items.len() != dim {
+            self.error(
+                Diagnostic::error(
+                    "E0219",
+                    format!(
+                        "the centre has {} coordinates, but the shape is {dim}-dimensional",
+                        items.len()
+                    ),
+                )
+                .with_label(expr.span, "dimension mismatch"),
+            );
+            return None;
+        }
+        let values: Vec<Option<f64>> = items
+            .iter()
+            .map(|e| self.const_value(e, "a shape's centre"))
+            .collect();
+        values.into_iter().collect()
+    }
+}

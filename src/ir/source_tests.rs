@@ -1,0 +1,516 @@
+//! Tests of the IR from `.pde` source text: parse, lower, and check the
+//! lowered problem or each diagnostic's code and line:column.
+
+use super::display::{display_expr, display_jet};
+use super::{lower, Problem, Region};
+use crate::diagnostic::Diagnostic;
+use std::path::Path;
+
+fn run(source: &str) -> (Option<Problem>, Vec<Diagnostic>) {
+    let (file, mut diags) = crate::syntax::parse(source);
+    let (problem, more) = lower(&file, source, Path::new("."));
+    diags.extend(more);
+    (problem, diags)
+}
+
+fn ok(source: &str) -> Problem {
+    let (problem, diags) = run(source);
+    assert!(
+        diags.iter().all(|d| !d.is_error()),
+        "unexpected diagnostics: {diags:#?}"
+    );
+    problem.expect("no errors means a problem")
+}
+
+/// Every diagnostic as `CODE@line:col`.
+fn check(source: &str) -> Vec<String> {
+    let (_, diags) = run(source);
+    diags
+        .iter()
+        .map(|d| {
+            let (line, col) = d.line_col(source).unwrap_or((0, 0));
+            format!("{}@{line}:{col}", d.code)
+        })
+        .collect()
+}
+
+const HEAT: &str = "# 1D heat equation
+time  t in [0, 1]
+space x in [0, 1]
+field u
+const kappa = 0.25
+
+dt(u) - kappa*dxx(u) = 0      on interior
+u = sin(pi*x)                 on initial
+u = 0                         on x = 0
+u = 0                         on x = 1
+
+exact u = exp(-pi^2*kappa*t)*sin(pi*x)
+
+model  mlp(layers = [64], activation = tanh)
+sample interior = 900, boundary = 120, initial = 60
+solve  optimizer = engd, iterations = 1000
+";
+
+#[test]
+fn heat_example_lowers() {
+    let p = ok(HEAT);
+    assert_eq!(p.blocks.len(), 4);
+    assert!(p.blocks.iter().all(|b| b.linear));
+    assert_eq!(
+        p.blocks[0].label,
+        "dt(u) - kappa*dxx(u) = 0      on interior"
+    );
+    let lin: Vec<(String, String)> = p.blocks[0]
+        .linearization
+        .iter()
+        .map(|&(j, c)| (display_jet(&p, j), display_expr(&p, c)))
+        .collect();
+    assert_eq!(
+        lin,
+        vec![
+            ("dt(u)".to_string(), "1".to_string()),
+            ("dxx(u)".to_string(), "-0.25".to_string())
+        ]
+    );
+    assert_eq!(p.model.layers, vec![64]);
+    assert_eq!(p.sample.interior, 900);
+    assert_eq!(p.sample.initial, 60);
+    assert_eq!(p.solve.iterations, 1000);
+    assert_eq!(p.exact.len(), 1);
+    assert_eq!(
+        p.blocks[3].region,
+        Region::Face {
+            coord: 1,
+            side: super::Side::Hi
+        }
+    );
+}
+
+const HEADER: &str = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n";
+
+/// Diagnostics of `HEADER` followed by `body` (lines of `body` start at line 4).
+fn check_body(body: &str) -> Vec<String> {
+    check(&format!("{HEADER}{body}"))
+}
+
+#[test]
+fn diagnostics_point_at_the_mistake() {
+    let cases: &[(&str, &[&str])] = &[
+        ("dt(u) = kapa on interior\n", &["E0101@4:9"]),
+        ("dt(v) = 0 on interior\n", &["E0104@4:4"]),
+        ("dt(u) = dy(u) on interior\n", &["E0202@4:10"]),
+        ("dt(u) = d(u, z) on interior\n", &["E0202@4:14"]),
+        (
+            "dt(u) = 0 on interior\ndn(u) = 0 on interior\n",
+            &["E0203@5:1"],
+        ),
+        ("dt(u) = 0 on interior\nu = 0 on x = 0.5\n", &["E0216@5:14"]),
+        ("field u\ndt(u) = 0 on interior\n", &["E0106@4:7"]),
+        ("const c = u + 1\ndt(u) = c on interior\n", &["E0204@4:11"]),
+        ("const c = 1/0\ndt(u) = 0 on interior\n", &["E0205@4:11"]),
+        (
+            "const c = log(-1)\ndt(u) = 0 on interior\n",
+            &["E0205@4:11"],
+        ),
+        ("u = 0 on initial\n", &["W0501@4:1"]),
+        ("dt(u) = dxxxxx(u) on interior\n", &["E0208@4:9"]),
+        ("dt(u) = sin(u, u) on interior\n", &["E0207@4:9"]),
+        ("dt(u) = foo(u) on interior\n", &["E0102@4:9"]),
+        ("dt(u) = 0 on interor\n", &["E0105@4:14"]),
+        ("dt(u) = 0 on interior\nexact w = x\n", &["E0104@5:7"]),
+        ("dt(u) = 0 on interior\nexact u = u*x\n", &["E0213@5:11"]),
+        ("dt(u) = 0 on interior weight -1\n", &["E0217@4:30"]),
+        ("dt(u) = 0 on interior\nperiodic t\n", &["E0224@5:10"]),
+        (
+            "dt(u) = 0 on interior\nsolve optimiser = engd\n",
+            &["E0403@5:7"],
+        ),
+        (
+            "dt(u) = 0 on interior\nmodel mlp(activation = tahn)\n",
+            &["E0402@5:24"],
+        ),
+        (
+            "dt(u) = 0 on interior\nsample interior = 0\n",
+            &["E0405@5:19"],
+        ),
+        (
+            "dt(u) = 0 on interior\ndata obs from \"no_such_file.csv\"\n",
+            &["E0301@5:15"],
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(&check_body(body), expected, "for {body:?}");
+    }
+}
+
+#[test]
+fn burgers_from_source_has_two_product_terms() {
+    let p = ok("time t in [0, 1]
+space x in [-1, 1]
+field u
+dt(u) + u*dx(u) - 0.01/pi*dxx(u) = 0 on interior
+u = -sin(pi*x) on initial
+u = 0 on boundary
+");
+    let b = &p.blocks[0];
+    assert!(!b.linear);
+    let lin: Vec<(String, String)> = b
+        .linearization
+        .iter()
+        .map(|&(j, c)| (display_jet(&p, j), display_expr(&p, c)))
+        .collect();
+    assert_eq!(
+        lin,
+        vec![
+            ("u".to_string(), "dx(u)".to_string()),
+            ("dt(u)".to_string(), "1".to_string()),
+            ("dx(u)".to_string(), "u".to_string()),
+            ("dxx(u)".to_string(), "-0.003183098861837907".to_string()),
+        ]
+    );
+    assert_eq!(
+        display_expr(&p, p.blocks[1].residual),
+        "u + sin(3.141592653589793*x)"
+    );
+}
+
+#[test]
+fn several_independent_errors_in_one_run() {
+    let got = check(
+        "time t in [0, 1]
+space x in [0, 1]
+space x in [0, 2]
+field u
+const c = u
+dt(v) = 0 on interior
+dt(u) = c*u on interior
+u = 0 on x = 2
+u = 0 on y = 0
+",
+    );
+    assert_eq!(
+        got,
+        vec![
+            "E0106@3:7",
+            "E0204@5:11",
+            "E0104@6:4",
+            "E0216@8:14",
+            "E0108@9:10"
+        ]
+    );
+}
+
+#[test]
+fn data_sets_from_source() {
+    let dir = std::env::temp_dir().join(format!("pdec-ir-source-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("obs.csv"), "x,u\n0.25,0.1\n0.5,0.2\n0.75,0.3\n").expect("write");
+    std::fs::write(dir.join("cols.csv"), "x,w\n0.25,0.1\n").expect("write");
+    std::fs::write(dir.join("cells.csv"), "x,u\n0.25,0.1\n0.5,oops\n").expect("write");
+    let source = "space x in [0, 1]
+field u
+param k = 1
+data obs from \"obs.csv\"
+-k*dxx(u) = pi^2*sin(pi*x) on interior
+u = 0 on boundary
+u = obs.u on obs weight 10
+";
+    let (file, _) = crate::syntax::parse(source);
+    let (p, diags) = lower(&file, source, &dir);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let p = p.expect("problem");
+    assert_eq!(p.data[0].n_rows(), 3);
+    assert_eq!(p.blocks[2].region, Region::Data { set: 0 });
+    assert_eq!(p.blocks[2].weight, 10.0);
+    assert_eq!(p.blocks[0].param_derivatives.len(), 1);
+
+    let bad = "space x in [0, 1]
+field u
+data a from \"cols.csv\"
+data b from \"cells.csv\"
+data c from \"obs.csv\"
+-dxx(u) = obs.u on interior
+u = c.u on interior
+";
+    let (file, _) = crate::syntax::parse(bad);
+    let (_, diags) = lower(&file, bad, &dir);
+    let got: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            let (l, c) = d.line_col(bad).unwrap_or((0, 0));
+            format!("{}@{l}:{c}", d.code)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec!["E0306@3:13", "E0308@4:13", "E0101@6:11", "E0210@7:5"]
+    );
+    assert!(diags[1].message.contains("line 3"), "{}", diags[1].message);
+}
+
+#[test]
+fn shapes_and_periodic_from_source() {
+    let p = ok("space (x, y) in disk((0, 0), 1) - disk((0, 0), 0.5)
+field u
+-lap(u) = 1 on interior
+u = 0 on boundary
+");
+    assert_eq!(p.domain.factors.len(), 1);
+    assert!(matches!(
+        p.domain.factors[0].shape,
+        super::Shape::Difference(..)
+    ));
+    let p = ok("time t in [0, 1]
+space x in [0, 2*pi]
+field u
+periodic x
+dt(u) + 30*dx(u) = 0 on interior
+u = sin(x) on initial
+");
+    assert_eq!(p.blocks.len(), 4);
+    assert_eq!(p.blocks[2].region, Region::Periodic { coord: 1 });
+    assert_eq!(p.blocks[2].span, p.blocks[3].span);
+    let source_of_span = "time t in [0, 1]\nspace x in [0, 2*pi]\nfield u\nperiodic x\n";
+    assert_eq!(
+        source_of_span.get(p.blocks[2].span.range()),
+        Some("periodic x")
+    );
+}
+
+#[test]
+fn pathological_inputs_do_not_panic() {
+    let deep = format!(
+        "{HEADER}dt(u) = {}u{} on interior\n",
+        "(".repeat(200),
+        ")".repeat(200)
+    );
+    let (p, _) = run(&deep);
+    assert!(p.is_some());
+    let long_sum = format!("{HEADER}dt(u) = {}0 on interior\n", "u*u + ".repeat(200));
+    let (p, diags) = run(&long_sum);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let p = p.expect("problem");
+    assert_eq!(display_expr(&p, p.blocks[0].residual), "dt(u) - 200*u^2");
+    // Beyond the parser's depth limit: a syntax error, and nothing from lowering.
+    let too_long = format!(
+        "{HEADER}dt(u) = {}0 on interior\n",
+        "u*u + ".repeat(100_000)
+    );
+    let (_, diags) = run(&too_long);
+    assert!(
+        diags.iter().all(|d| d.code.starts_with("E00")),
+        "{diags:#?}"
+    );
+    // A broken statement does not add "no equation" on top of its syntax error.
+    let broken = format!("{HEADER}dt(u) = = 0 on interior\n");
+    let (_, diags) = run(&broken);
+    assert!(
+        diags.iter().all(|d| d.code.starts_with("E00")),
+        "{diags:#?}"
+    );
+    for src in [
+        "",
+        "field",
+        "space x in [0, 1e400]\nfield u\nu = 0 on interior\n",
+        "\u{0}\u{feff}",
+    ] {
+        let _ = run(src);
+    }
+}
+
+const FULL: &str = "time  t in [0, 1]
+space x in [0, 1]
+space (y, z) in disk((0, 0), 1) - box([0, 1], [0, 1]) & ball((0, 0), 2)
+field u, v
+const kappa = 0.25
+param k = 1
+let flux = u*dx(u)
+periodic x
+dt(u) - kappa*dxx(u) + flux - k*lap(v) = 0 on interior
+dt(v) + v^3 - sin(u)/(1 + u^2) = d(u, y, z) on interior
+dn(v) = 0 on boundary
+u = sin(pi*x) on initial
+u = 0 on x = 0 weight 10
+exact u = exp(-pi^2*kappa*t)*sin(pi*x)
+model  mlp(layers = [64], activation = tanh)
+sample interior = 900, boundary = 120, x = 0 : 50, resample = every 10
+solve  optimizer = engd, iterations = 1000, damping = 1e-8
+";
+
+const SNIPPETS: &[&str] = &[
+    "u",
+    "v",
+    "x",
+    "t",
+    "kappa",
+    "k",
+    "flux",
+    "dx(",
+    "dxx(",
+    "lap(",
+    "dn(",
+    "d(",
+    ")",
+    "(",
+    "[",
+    "]",
+    ",",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "&",
+    "on",
+    "interior",
+    "boundary",
+    "initial",
+    " x = 1",
+    "weight",
+    "0",
+    "1e400",
+    "1/0",
+    "log(-1)",
+    "\n",
+    "field ",
+    "const ",
+    "let ",
+    "periodic ",
+    "exact ",
+    "data ",
+    "\"f.csv\"",
+    "obs.u",
+    "sample ",
+    "solve ",
+    "model ",
+    "mlp(",
+];
+
+#[test]
+fn full_example_lowers() {
+    let p = ok(FULL);
+    // 2 PDE blocks + dn + initial + face + 2 fields × 2 periodic blocks.
+    assert_eq!(p.blocks.len(), 9);
+    assert_eq!(p.domain.factors.len(), 2);
+    assert!(!p.blocks[0].linear && !p.blocks[1].linear);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+    /// Mutated files never panic the checker, and every label lies inside the source.
+    #[test]
+    fn mutated_files_never_panic(
+        edits in proptest::collection::vec((0usize..2000, 0usize..6, 0usize..SNIPPETS.len()), 1..6)
+    ) {
+        let mut text = FULL.to_string();
+        for (at, delete, snippet) in edits {
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + delete).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(at..end, SNIPPETS[snippet]);
+        }
+        let (_, diags) = run(&text);
+        for d in &diags {
+            for label in &d.labels {
+                proptest::prop_assert!(label.span.end as usize <= text.len(), "{d:?} in {text:?}");
+                proptest::prop_assert!(label.span.start <= label.span.end);
+            }
+        }
+    }
+}
+
+#[test]
+fn lets_carry_their_restrictions_to_the_use() {
+    let got = check_body(
+        "let flux = dn(u)
+let g = 2*u
+dt(u) = flux on interior
+g = 0 on boundary
+flux = 0 on x = 0
+exact u = g
+",
+    );
+    assert_eq!(got, vec!["E0203@6:9", "E0213@9:11"]);
+}
+
+#[test]
+fn exact_from_a_reference_file() {
+    let dir = std::env::temp_dir().join(format!("pdec-ir-exact-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("ref.csv"), "t,x,u\n0,0.5,1\n0.5,0.5,0.3\n").expect("write");
+    std::fs::write(dir.join("novalue.csv"), "t,x\n0,0.5\n").expect("write");
+    let source = format!("{HEADER}dt(u) = dxx(u) on interior\nexact u from \"ref.csv\"\n");
+    let (file, _) = crate::syntax::parse(&source);
+    let (p, diags) = lower(&file, &source, &dir);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let p = p.expect("problem");
+    match &p.exact[0].source {
+        super::ExactSource::Data { set, column } => {
+            assert_eq!(*column, 2);
+            assert_eq!(set.coord_columns, vec![0, 1]);
+            assert_eq!(set.values[2], vec![1.0, 0.3]);
+        }
+        other => panic!("expected data, got {other:?}"),
+    }
+    let source = format!("{HEADER}dt(u) = dxx(u) on interior\nexact u from \"novalue.csv\"\n");
+    let (file, _) = crate::syntax::parse(&source);
+    let (_, diags) = lower(&file, &source, &dir);
+    let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec!["E0305"]);
+}
+
+#[test]
+fn display_keeps_meaning_with_few_parentheses() {
+    let p = ok(&format!(
+        "{HEADER}dt(u) = (u + 1)*dx(u) - 2/(u^2 + 1) + (-u)^3 + u^(-1) - (x - t) on interior\n"
+    ));
+    assert_eq!(
+        display_expr(&p, p.blocks[0].residual),
+        "dt(u) - ((u + 1)*dx(u) - 2/(u^2 + 1) + (-u)^3 + u^(-1) - (x - t))"
+    );
+}
+
+/// Value of block 0's residual with every leaf given a value derived from
+/// its printed name, so two problems can be compared leaf by leaf.
+fn value_by_names(p: &Problem) -> f64 {
+    let leaf = |n: super::Node| {
+        let name = match n {
+            super::Node::Jet(j) => display_jet(p, j),
+            super::Node::Coord(i) => p.coords[i].name.clone(),
+            _ => String::from("?"),
+        };
+        // A fixed pseudo-random value in [0.2, 1.2) per name.
+        let h = name.bytes().fold(1469598103934665603u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(1099511628211)
+        });
+        0.2 + (h % 1000) as f64 / 1000.0
+    };
+    super::symbolic::eval(&p.exprs, p.blocks[0].residual, &leaf)
+}
+
+#[test]
+fn printed_residuals_parse_back_to_the_same_function() {
+    for body in [
+        "dt(u) + u*dx(u) - 0.01/pi*dxx(u)",
+        "-(u - x)^3/(1 + u^2) - exp(-u)*sin(x - t)",
+        "u^2.5 - 2*(dx(u) - 3*(u - dxx(u)))",
+        "-(-u) - (-(x*t))/2 + sqrt(u)*tanh(-dx(u))",
+        "1/(1/(1/u)) - u/(x/t) + (u/x)/t",
+    ] {
+        let p1 = ok(&format!("{HEADER}{body} = 0 on interior\n"));
+        let printed = display_expr(&p1, p1.blocks[0].residual);
+        let p2 = ok(&format!("{HEADER}{printed} = 0 on interior\n"));
+        let (a, b) = (value_by_names(&p1), value_by_names(&p2));
+        assert!(
+            (a - b).abs() <= 1e-12 * (1.0 + a.abs()),
+            "{body} printed as {printed}: {a} vs {b}"
+        );
+    }
+}
