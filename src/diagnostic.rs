@@ -86,9 +86,16 @@ impl Diagnostic {
         let labels = self
             .labels
             .iter()
-            .map(|l| {
+            .enumerate()
+            .map(|(i, l)| {
                 let span = visible_span(source, l.span);
-                miette::LabeledSpan::new(Some(l.message.clone()), span.start, span.len())
+                let text = Some(l.message.clone());
+                if i == 0 {
+                    // The header shows the primary label's position.
+                    miette::LabeledSpan::new_primary_with_span(text, span)
+                } else {
+                    miette::LabeledSpan::new(text, span.start, span.len())
+                }
             })
             .collect::<Vec<_>>();
         let severity = match self.severity {

@@ -28,7 +28,10 @@ fn check_on_errors_exits_one_and_reports_all() {
     let (code, stdout, stderr) = pdec(&["check", "tests/bad/several_errors.pde"]);
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    assert!(stderr.contains("tests/bad/several_errors.pde:5:"), "{stderr}");
+    assert!(
+        stderr.contains("tests/bad/several_errors.pde:5:"),
+        "{stderr}"
+    );
     assert!(stderr.contains("errors"), "{stderr}");
 }
 
@@ -60,7 +63,12 @@ fn check_json_is_machine_readable() {
     assert_eq!(v["summary"]["n_params"], 1341);
     assert_eq!(v["summary"]["equations"][0]["linear"], true);
 
-    let (code, stdout, _) = pdec(&["check", "tests/bad/unknown_identifier.pde", "--format", "json"]);
+    let (code, stdout, _) = pdec(&[
+        "check",
+        "tests/bad/unknown_identifier.pde",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
     assert_eq!(v["ok"], false);

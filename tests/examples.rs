@@ -5,7 +5,9 @@ use pdec::ir::{describe, Problem};
 use std::path::Path;
 
 fn load(name: &str) -> Problem {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name);
     let source = std::fs::read_to_string(&path).expect("example exists");
     let (problem, diagnostics) = pdec::check_source(&source, path.parent().unwrap());
     let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
@@ -63,7 +65,11 @@ fn inverse_problem_reads_its_observations() {
     assert_eq!(problem.data[0].n_rows(), 25);
     // Every observation is the exact solution sin(πx) at its x.
     let x = &problem.data[0].values[problem.data[0].coord_columns[0]];
-    let u_col = problem.data[0].columns.iter().position(|c| c == "u").unwrap();
+    let u_col = problem.data[0]
+        .columns
+        .iter()
+        .position(|c| c == "u")
+        .unwrap();
     for (xi, ui) in x.iter().zip(&problem.data[0].values[u_col]) {
         assert!((ui - (std::f64::consts::PI * xi).sin()).abs() < 1e-15);
     }

@@ -127,10 +127,7 @@ fn print_diagnostics(checked: &Checked) {
                 diagnostic.render_plain(&checked.name, &checked.source, 100)
             );
         } else {
-            eprint!(
-                "{:?}",
-                diagnostic.to_report(&checked.name, &checked.source)
-            );
+            eprint!("{:?}", diagnostic.to_report(&checked.name, &checked.source));
         }
         eprintln!();
     }
@@ -152,7 +149,10 @@ fn print_diagnostics(checked: &Checked) {
 }
 
 fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
-    diagnostics.iter().filter(|d| d.severity == severity).count()
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
 }
 
 fn plural(n: usize) -> &'static str {

@@ -167,7 +167,7 @@ impl Lowerer<'_> {
             return Some(word.clone());
         }
         let mut d = Diagnostic::error("E0402", format!("unknown {what} `{word}`"))
-            .with_label(expr.span, format!("not a {what}"));
+            .with_label(expr.span, format!("not a known {what}"));
         d = match did_you_mean(word, choices.iter().copied()) {
             Some(h) => d.with_help(format!("{h} (choices: {})", choices.join(", "))),
             None => d.with_help(format!("choices: {}", choices.join(", "))),

@@ -244,7 +244,7 @@ fn domain(problem: &Problem) -> String {
             } else {
                 format!("({})", names.join(", "))
             };
-            format!("{} ∈ {}", lhs, shape(&f.shape))
+            format!("{} ∈ {}", lhs, shape_text(&f.shape))
         })
         .collect();
     if let Some(t) = problem.domain.time {
@@ -263,8 +263,8 @@ fn domain(problem: &Problem) -> String {
     text
 }
 
-fn shape(shape: &Shape) -> String {
-    match shape {
+fn shape_text(s: &Shape) -> String {
+    match s {
         Shape::Box(sides) if sides.len() == 1 => {
             format!("[{}, {}]", num(sides[0].0), num(sides[0].1))
         }
@@ -279,12 +279,16 @@ fn shape(shape: &Shape) -> String {
         Shape::Ball { center, radius } => format!(
             "{}(({}), {})",
             if center.len() == 2 { "disk" } else { "ball" },
-            center.iter().map(|c| num(*c)).collect::<Vec<_>>().join(", "),
+            center
+                .iter()
+                .map(|c| num(*c))
+                .collect::<Vec<_>>()
+                .join(", "),
             num(*radius)
         ),
-        Shape::Union(a, b) => format!("({} + {})", shape(a), shape(b)),
-        Shape::Difference(a, b) => format!("({} - {})", shape(a), shape(b)),
-        Shape::Intersection(a, b) => format!("({} & {})", shape(a), shape(b)),
+        Shape::Union(a, b) => format!("({} + {})", shape_text(a), shape_text(b)),
+        Shape::Difference(a, b) => format!("({} - {})", shape_text(a), shape_text(b)),
+        Shape::Intersection(a, b) => format!("({} & {})", shape_text(a), shape_text(b)),
     }
 }
 
@@ -302,7 +306,12 @@ fn sample(problem: &Problem) -> String {
             Side::Lo => problem.coords[c].lo,
             Side::Hi => problem.coords[c].hi,
         };
-        parts.push(format!("{} = {}: {}", problem.coords[c].name, num(value), n));
+        parts.push(format!(
+            "{} = {}: {}",
+            problem.coords[c].name,
+            num(value),
+            n
+        ));
     }
     if !problem.periodic.is_empty() {
         parts.push(format!("periodic {}", s.periodic));

@@ -53,6 +53,35 @@ pub fn lower(
     lowerer.finish()
 }
 
+/// The names a declaration statement introduces, read from its text: used for
+/// statements that failed to parse, so that their names are known to exist.
+fn names_declared_in(text: &str) -> Vec<String> {
+    const DECLARATIONS: [&str; 7] = ["space", "time", "field", "const", "param", "let", "data"];
+    let mut words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+    let Some(first) = words.find(|w| !w.is_empty()) else {
+        return Vec::new();
+    };
+    if !DECLARATIONS.contains(&first) {
+        return Vec::new();
+    }
+    // `space (x, y) in ...`, `field u, v`: every identifier before `in`, `=` or `from`.
+    let head = text
+        .split(['=', '#'])
+        .next()
+        .unwrap_or("")
+        .split(" in ")
+        .next()
+        .unwrap_or("")
+        .split(" from ")
+        .next()
+        .unwrap_or("");
+    head.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty() && *w != first)
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+        .map(str::to_string)
+        .collect()
+}
+
 /// What a declared name stands for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Def {
@@ -185,6 +214,14 @@ impl<'a> Lowerer<'a> {
     }
 
     fn run(&mut self, file: &ast::File) {
+        // Names declared by statements that failed to parse: their uses are
+        // not reported again (the syntax error already was).
+        for item in &file.items {
+            if item.kind == ast::ItemKind::Error {
+                let text = self.source.get(item.span.range()).unwrap_or("");
+                self.rejected.extend(names_declared_in(text));
+            }
+        }
         // Pass 1: names.
         let mut let_items = Vec::new();
         let mut const_items = Vec::new();
@@ -923,6 +960,9 @@ impl<'a> Lowerer<'a> {
         }
         if let Some(bad) = lookup.iter().position(Option::is_none) {
             let letter = letters.chars().nth(bad).unwrap_or('?');
+            if self.rejected.contains(letter.to_string().as_str()) {
+                return Some(None);
+            }
             let offset = func.span.start as usize + 1 + bad;
             let coords: Vec<&str> = self.coords.iter().map(|c| c.name.as_str()).collect();
             self.error(
@@ -986,6 +1026,7 @@ impl<'a> Lowerer<'a> {
         };
         match self.names.get(name).map(|b| b.def) {
             Some(Def::Coord(i)) => Some(i),
+            _ if self.rejected.contains(name) => None,
             _ => {
                 let coords: Vec<&str> = self.coords.iter().map(|c| c.name.as_str()).collect();
                 let mut d = Diagnostic::error(
@@ -1067,6 +1108,9 @@ impl<'a> Lowerer<'a> {
     }
 
     pub(super) fn unknown_field(&mut self, name: &str, span: Span) {
+        if self.rejected.contains(name) {
+            return;
+        }
         let mut d = Diagnostic::error("E0104", format!("unknown field `{name}`"))
             .with_label(span, "not a declared field");
         let fields: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
@@ -1153,9 +1197,10 @@ impl<'a> Lowerer<'a> {
             return;
         };
         let residual = self.arena.sub(l, r);
+        // `lhs = rhs` as written, without the region and weight.
         let label = self
             .source
-            .get(span.range())
+            .get(lhs.span.to(rhs.span).range())
             .unwrap_or("")
             .trim()
             .to_string();

@@ -7,6 +7,7 @@
 
 mod config;
 mod data;
+pub mod describe;
 pub mod display;
 mod domain;
 pub mod expr;

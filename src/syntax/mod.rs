@@ -18,7 +18,13 @@ use crate::span::Span;
 use lexer::{LexError, Lexer, Token};
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused_qualifications, unused_parens)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        unused_qualifications,
+        unused_parens,
+        unused_imports
+    )]
     grammar,
     "/pde.rs"
 );
@@ -127,6 +133,9 @@ fn parse_error(
     let keyword = token.is_some_and(Token::is_keyword);
     let help = if power {
         Some("powers are written with `^`: `x^2`".to_string())
+    } else if keyword && expected.iter().any(|e| e == "number") {
+        let word = source.get(start..end).unwrap_or("");
+        Some(format!("an expression is missing before `{word}`"))
     } else if keyword && expected.iter().any(|e| e == "identifier") {
         let word = source.get(start..end).unwrap_or("");
         Some(format!(

@@ -4,3 +4,6 @@ field u
 data obs from "bad_columns.csv"
 -dxx(u) = 1 on interior
 u = obs.u on obs
+# expect: E0305 4:15
+# expect: E0306 4:15
+# expect: E0306 4:15

@@ -4,3 +4,4 @@ field u
 data obs from "bad_value.csv"
 -dxx(u) = 1 on interior
 u = obs.u on obs
+# expect: E0308 4:15

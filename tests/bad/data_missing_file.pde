@@ -4,3 +4,4 @@ field u
 data obs from "no_such_file.csv"
 -dxx(u) = 1 on interior
 u = obs.u on obs
+# expect: E0301 4:15

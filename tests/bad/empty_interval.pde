@@ -3,3 +3,4 @@ space x in [1, 0]
 field u
 -dxx(u) = 1 on interior
 u = 0 on boundary
+# expect: E0220 2:12

@@ -4,3 +4,4 @@ field u
 -dxx(u) = 1 on interior
 u = 0 on boundary
 exact u = 2*u
+# expect: E0213 6:13

@@ -4,3 +4,4 @@ field u
 -dxx(u) = 1 on interior
 u = 0 on x = 0
 u = 0 on x = 1
+# expect: E0216 6:14

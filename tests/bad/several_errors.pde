@@ -6,3 +6,7 @@ const k = 2
 dn(u) = 0 on initial
 u = 0 on x = 3
 solve optimizer = adamw
+# expect: E0101 5:2
+# expect: E0214 6:14
+# expect: E0216 7:14
+# expect: E0402 8:19

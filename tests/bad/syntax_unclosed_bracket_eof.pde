@@ -2,3 +2,4 @@
 field u
 -dxx(u) = 1 on interior
 space x in [0, 1
+# expect: E0005 4:12

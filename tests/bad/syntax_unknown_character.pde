@@ -3,3 +3,4 @@ space x in [0, 1]
 field u
 -dxx(u) = 1 on interior
 u = 0 @ 1   on boundary
+# expect: E0003 5:7

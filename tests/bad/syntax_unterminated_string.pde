@@ -3,3 +3,5 @@ space x in [0, 1]
 field u
 data obs from "obs.csv
 -dxx(u) = 1 on interior
+# expect: E0004 4:15
+# expect: E0301 4:15

@@ -6,3 +6,4 @@ const kappa = 0.25
 dt(u) - kapa*dxx(u) = 0   on interior
 u = sin(pi*x)             on initial
 u = 0                     on boundary
+# expect: E0101 6:9
