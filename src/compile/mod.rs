@@ -1,5 +1,15 @@
 //! Compile: residual IR → burn tensor programs giving residuals and per-sample Jacobians.
+//!
+//! [`ansatz`] fixes the networks and the flat parameter layout θ, [`jet`] pushes
+//! Taylor-mode jets through them and back, and [`program`] evaluates each
+//! block's residual and linearization on the jets to give r, J and Jᵀr.
 
+pub mod ansatz;
+pub mod jet;
 pub mod points;
+pub mod program;
+#[cfg(test)]
+mod testing;
 
 pub use points::{BlockPoints, PointSet};
+pub use program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
