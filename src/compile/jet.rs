@@ -543,6 +543,97 @@ pub fn per_sample_jacobian<B: Backend>(
     pieces
 }
 
+/// One layer's per-point cotangents and inputs, read back to the host, for
+/// writing Jacobian rows straight into the caller's buffer.
+#[derive(Debug, Clone)]
+pub struct HostLayer {
+    n_in: usize,
+    n_out: usize,
+    n_points: usize,
+    /// `[C', M, out]` for the non-zero channels, value channel first when present.
+    deltas: Vec<f64>,
+    /// `[C', M, in]`, the matching input channels.
+    inputs: Vec<f64>,
+    n_channels: usize,
+    /// Whether channel 0 of `deltas` is the value channel (bias rows).
+    has_value: bool,
+}
+
+impl HostLayer {
+    /// Parameters of the layer (`out·in + out`).
+    pub fn n_params(&self) -> usize {
+        self.n_out * (self.n_in + 1)
+    }
+
+    /// Adds point `i`'s Jacobian row of this layer (`W` row-major, then `b`)
+    /// to `row` (length [`Self::n_params`]): `row_W += Σ_c δz_c[i] ⊗ h_c[i]`.
+    pub fn add_row(&self, i: usize, row: &mut [f64]) {
+        let (n_in, n_out, m) = (self.n_in, self.n_out, self.n_points);
+        let (weights, bias) = row.split_at_mut(n_out * n_in);
+        for c in 0..self.n_channels {
+            let delta = &self.deltas[(c * m + i) * n_out..(c * m + i + 1) * n_out];
+            let input = &self.inputs[(c * m + i) * n_in..(c * m + i + 1) * n_in];
+            for (o, &d) in delta.iter().enumerate() {
+                if d == 0.0 {
+                    continue;
+                }
+                for (w, &x) in weights[o * n_in..(o + 1) * n_in].iter_mut().zip(input) {
+                    *w += d * x;
+                }
+            }
+        }
+        if self.has_value {
+            for (b, &d) in bias
+                .iter_mut()
+                .zip(&self.deltas[i * n_out..(i + 1) * n_out])
+            {
+                *b += d;
+            }
+        }
+    }
+}
+
+/// Reads every layer's non-zero cotangent channels and matching inputs back
+/// to the host (one transfer per layer and kind).
+pub fn host_layers<B: Backend>(
+    fwd: &JetForward<B>,
+    cotangents: &[Vec<Option<Tensor<B, 2>>>],
+    layers: &[(Tensor<B, 2>, Tensor<B, 2>)],
+) -> Vec<HostLayer> {
+    let [m, _] = fwd.h[0][0].dims();
+    cotangents
+        .iter()
+        .enumerate()
+        .map(|(l, dz)| {
+            let [n_out, n_in] = layers[l].0.dims();
+            let present: Vec<usize> = (0..dz.len()).filter(|&c| dz[c].is_some()).collect();
+            let read = |ts: Vec<Tensor<B, 2>>| -> Vec<f64> {
+                if ts.is_empty() {
+                    return Vec::new();
+                }
+                Tensor::cat(ts, 0)
+                    .into_data()
+                    .into_vec::<f64>()
+                    .expect("f64 tensor")
+            };
+            HostLayer {
+                n_in,
+                n_out,
+                n_points: m,
+                deltas: read(
+                    present
+                        .iter()
+                        .map(|&c| dz[c].clone().expect("present"))
+                        .collect(),
+                ),
+                inputs: read(present.iter().map(|&c| fwd.h[l][c].clone()).collect()),
+                n_channels: present.len(),
+                has_value: present.first() == Some(&0),
+            }
+        })
+        .collect()
+}
+
 /// The gradient `Σ_i J_iᵀ` for cotangents already weighted by the residual:
 /// per layer `Σ_c δz_cᵀ h_c` flattened `[out·in]`, then `Σ_i δz_∅` `[out]`.
 ///

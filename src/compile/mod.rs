@@ -12,4 +12,4 @@ pub mod program;
 mod testing;
 
 pub use points::{BlockPoints, PointSet};
-pub use program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
+pub use program::{CompileError, CompiledProblem, FieldError, JacobianAssembly, PdeLeastSquares};
