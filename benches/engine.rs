@@ -203,6 +203,10 @@ fn bench_engine(c: &mut Criterion) {
     c.bench_function("poisson2d residual+J", |b| {
         b.iter(|| black_box(program.residual_and_jacobian(&theta, &pts)))
     });
+    c.bench_function("poisson2d residual+J reused buffer", |b| {
+        let mut jacobian = Vec::new();
+        b.iter(|| black_box(program.residual_and_jacobian_into(&theta, &pts, &mut jacobian)))
+    });
     c.bench_function("poisson2d gradient", |b| {
         b.iter(|| black_box(program.loss_and_gradient(&theta, &pts)))
     });
@@ -256,6 +260,10 @@ fn bench_engine(c: &mut Criterion) {
     };
     c.bench_function("heat1d_large residual+J", |b| {
         b.iter(|| black_box(program.residual_and_jacobian(&theta, &pts)))
+    });
+    c.bench_function("heat1d_large residual+J reused buffer", |b| {
+        let mut jacobian = Vec::new();
+        b.iter(|| black_box(program.residual_and_jacobian_into(&theta, &pts, &mut jacobian)))
     });
     c.bench_function("heat1d_large gradient", |b| {
         b.iter(|| black_box(program.loss_and_gradient(&theta, &pts)))

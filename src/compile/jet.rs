@@ -265,22 +265,26 @@ pub struct JetForward<B: Backend> {
     pub out: Vec<Tensor<B, 2>>,
 }
 
-/// `z_c = h_c Wᵀ` for all channels in one product, plus the bias on the value.
+/// `z_c = h_c Wᵀ` per channel, plus the bias on the value.
+///
+/// One product per channel rather than one over the concatenated channels:
+/// on burn-ndarray both concatenating and slicing copy, and the products are
+/// large enough (`[M, in] × [in, out]`) that splitting them costs nothing.
 fn linear<B: Backend>(
     channels: &[Tensor<B, 2>],
     weight: &Tensor<B, 2>,
     bias: &Tensor<B, 2>,
 ) -> Vec<Tensor<B, 2>> {
-    let [m, _] = channels[0].dims();
-    let [n_out, _] = weight.dims();
-    let stacked = Tensor::cat(channels.to_vec(), 0).matmul(weight.clone().transpose());
-    (0..channels.len())
-        .map(|c| {
-            let part = stacked.clone().slice([c * m..(c + 1) * m, 0..n_out]);
+    let transposed = weight.clone().transpose();
+    channels
+        .iter()
+        .enumerate()
+        .map(|(c, h)| {
+            let z = h.clone().matmul(transposed.clone());
             if c == 0 {
-                part.add(bias.clone())
+                z.add(bias.clone())
             } else {
-                part
+                z
             }
         })
         .collect()
@@ -479,24 +483,11 @@ pub fn backward<B: Backend>(
         if l == 0 {
             break;
         }
-        // δh_c = δz_c W for all non-zero channels in one product.
-        let present: Vec<usize> = (0..dz.len()).filter(|&c| dz[c].is_some()).collect();
-        let mut dh: Vec<Option<Tensor<B, 2>>> = vec![None; dz.len()];
-        if !present.is_empty() {
-            let [m, _] = fwd.h[0][0].dims();
-            let stacked = Tensor::cat(
-                present
-                    .iter()
-                    .map(|&c| dz[c].clone().expect("present"))
-                    .collect(),
-                0,
-            )
-            .matmul(layers[l].0.clone());
-            let n_in = layers[l].0.dims()[1];
-            for (k, &c) in present.iter().enumerate() {
-                dh[c] = Some(stacked.clone().slice([k * m..(k + 1) * m, 0..n_in]));
-            }
-        }
+        // δh_c = δz_c W per non-zero channel.
+        let dh: Vec<Option<Tensor<B, 2>>> = dz
+            .iter()
+            .map(|d| d.as_ref().map(|d| d.clone().matmul(layers[l].0.clone())))
+            .collect();
         dz = activate_backward(plan, &fwd.z[l - 1], &fwd.derivs[l - 1], &dh);
     }
     result
@@ -607,6 +598,9 @@ pub fn host_layers<B: Backend>(
         .map(|(l, dz)| {
             let [n_out, n_in] = layers[l].0.dims();
             let present: Vec<usize> = (0..dz.len()).filter(|&c| dz[c].is_some()).collect();
+            // One concatenation makes a fresh, unshared array, which burn-ndarray
+            // hands back without a copy; reading shared channel tensors one by
+            // one would go through a slow element iterator.
             let read = |ts: Vec<Tensor<B, 2>>| -> Vec<f64> {
                 if ts.is_empty() {
                     return Vec::new();

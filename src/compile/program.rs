@@ -492,7 +492,9 @@ impl<B: Backend> CompiledProblem<B> {
         theta_host: Option<&[f64]>,
         points: &PointSet,
         mode: Mode,
+        jacobian_buffer: Option<&mut Vec<f64>>,
     ) -> Evaluation<B> {
+        let mut jacobian_buffer = jacobian_buffer.map(std::mem::take);
         let device = &self.device;
         let (segments, inputs) = self.segments(points);
         let m = inputs.dims()[0];
@@ -680,7 +682,9 @@ impl<B: Backend> CompiledProblem<B> {
             }
             let params_host = param_columns.map(to_vec2);
             let p = self.n_params();
-            let mut jac = vec![0.0; n_rows * p];
+            let mut jac = jacobian_buffer.take().unwrap_or_default();
+            jac.clear();
+            jac.resize(n_rows * p, 0.0);
             jac.par_chunks_mut(p.max(1))
                 .enumerate()
                 .for_each(|(row, out)| {
@@ -762,6 +766,7 @@ impl<B: Backend> CompiledProblem<B> {
             Some(theta),
             points,
             Mode::Residual,
+            None,
         );
         to_vec(eval.residual)
     }
@@ -773,7 +778,7 @@ impl<B: Backend> CompiledProblem<B> {
     /// - `theta`: `[P]`; returns `[N]`
     pub fn residual_tensor(&self, theta: Tensor<B, 1>, points: &PointSet) -> Tensor<B, 1> {
         let n = points.n_rows();
-        self.evaluate(theta, None, points, Mode::Residual)
+        self.evaluate(theta, None, points, Mode::Residual, None)
             .residual
             .reshape([n])
     }
@@ -783,19 +788,38 @@ impl<B: Backend> CompiledProblem<B> {
     /// # Panics
     /// As [`Self::residual`].
     pub fn residual_and_jacobian(&self, theta: &[f64], points: &PointSet) -> (Vec<f64>, Vec<f64>) {
+        let mut jacobian = Vec::new();
+        let residual = self.residual_and_jacobian_into(theta, points, &mut jacobian);
+        (residual, jacobian)
+    }
+
+    /// As [`Self::residual_and_jacobian`], writing J into `jacobian` (resized
+    /// to N·P). Reusing one buffer across calls spares the allocation and the
+    /// first-touch page faults of a fresh N×P block, a large share of the
+    /// cost for networks of a few thousand parameters.
+    ///
+    /// # Panics
+    /// As [`Self::residual`].
+    pub fn residual_and_jacobian_into(
+        &self,
+        theta: &[f64],
+        points: &PointSet,
+        jacobian: &mut Vec<f64>,
+    ) -> Vec<f64> {
         assert_eq!(theta.len(), self.n_params(), "θ has the wrong length");
         let eval = self.evaluate(
             self.theta_tensor(theta),
             Some(theta),
             points,
             Mode::Jacobian,
+            Some(&mut *jacobian),
         );
         let n = points.n_rows();
-        let jacobian = eval
+        *jacobian = eval
             .jacobian_host
             .or_else(|| eval.jacobian.map(to_vec2))
             .unwrap_or_else(|| vec![0.0; n * self.n_params()]);
-        (to_vec(eval.residual), jacobian)
+        to_vec(eval.residual)
     }
 
     /// ½‖r‖² and the gradient Jᵀr, without forming J.
@@ -809,6 +833,7 @@ impl<B: Backend> CompiledProblem<B> {
             Some(theta),
             points,
             Mode::Gradient,
+            None,
         );
         let r = to_vec(eval.residual);
         let loss = 0.5 * r.iter().map(|v| v * v).sum::<f64>();
