@@ -556,30 +556,40 @@ impl HostLayer {
         self.n_out * (self.n_in + 1)
     }
 
-    /// Adds point `i`'s Jacobian row of this layer (`W` row-major, then `b`)
-    /// to `row` (length [`Self::n_params`]): `row_W += Σ_c δz_c[i] ⊗ h_c[i]`.
-    pub fn add_row(&self, i: usize, row: &mut [f64]) {
+    /// Writes (`accumulate = false`, every entry overwritten) or adds point
+    /// `i`'s Jacobian row of this layer (`W` row-major, then `b`) into `row`
+    /// (length [`Self::n_params`]): `row_W = Σ_c δz_c[i] ⊗ h_c[i]`, `row_b = δz_∅[i]`.
+    pub fn write_row(&self, i: usize, row: &mut [f64], accumulate: bool) {
         let (n_in, n_out, m) = (self.n_in, self.n_out, self.n_points);
         let (weights, bias) = row.split_at_mut(n_out * n_in);
+        if self.n_channels == 0 {
+            if !accumulate {
+                row.fill(0.0);
+            }
+            return;
+        }
         for c in 0..self.n_channels {
             let delta = &self.deltas[(c * m + i) * n_out..(c * m + i + 1) * n_out];
             let input = &self.inputs[(c * m + i) * n_in..(c * m + i + 1) * n_in];
-            for (o, &d) in delta.iter().enumerate() {
-                if d == 0.0 {
-                    continue;
-                }
-                for (w, &x) in weights[o * n_in..(o + 1) * n_in].iter_mut().zip(input) {
-                    *w += d * x;
+            let assign = c == 0 && !accumulate;
+            for (&d, out) in delta.iter().zip(weights.chunks_exact_mut(n_in)) {
+                if assign {
+                    for (w, &x) in out.iter_mut().zip(input) {
+                        *w = d * x;
+                    }
+                } else {
+                    for (w, &x) in out.iter_mut().zip(input) {
+                        *w += d * x;
+                    }
                 }
             }
         }
-        if self.has_value {
-            for (b, &d) in bias
-                .iter_mut()
-                .zip(&self.deltas[i * n_out..(i + 1) * n_out])
-            {
-                *b += d;
-            }
+        let value = &self.deltas[i * n_out..(i + 1) * n_out];
+        match (self.has_value, accumulate) {
+            (true, false) => bias.copy_from_slice(value),
+            (true, true) => bias.iter_mut().zip(value).for_each(|(b, d)| *b += d),
+            (false, false) => bias.fill(0.0),
+            (false, true) => {}
         }
     }
 }

@@ -682,9 +682,13 @@ impl<B: Backend> CompiledProblem<B> {
             }
             let params_host = param_columns.map(to_vec2);
             let p = self.n_params();
+            // Every entry is overwritten below, so a reused buffer of the right
+            // size is not cleared, and a fresh one comes zeroed from the
+            // allocator without a separate pass.
             let mut jac = jacobian_buffer.take().unwrap_or_default();
-            jac.clear();
-            jac.resize(n_rows * p, 0.0);
+            if jac.len() != n_rows * p {
+                jac = vec![0.0; n_rows * p];
+            }
             jac.par_chunks_mut(p.max(1))
                 .enumerate()
                 .for_each(|(row, out)| {
@@ -693,9 +697,9 @@ impl<B: Backend> CompiledProblem<B> {
                         for layer in layers {
                             let len = layer.n_params();
                             let slot = &mut out[offset..offset + len];
-                            layer.add_row(row, slot);
+                            layer.write_row(row, slot, false);
                             if let Some(i) = partner_row[row] {
-                                layer.add_row(i, slot);
+                                layer.write_row(i, slot, true);
                             }
                             offset += len;
                         }
@@ -1444,6 +1448,21 @@ mod tests {
             assert_eq!(r1, r2);
             let diff: Vec<f64> = j1.iter().zip(&j2).map(|(a, b)| a - b).collect();
             assert!(max_abs(&diff) <= 1e-13 * max_abs(&j1), "{name}");
+        }
+    }
+
+    /// A reused buffer full of stale values (NaN) is overwritten entirely.
+    #[test]
+    fn reused_jacobian_buffer_is_fully_overwritten() {
+        for (name, problem) in all_problems() {
+            let program = compile(&problem);
+            let points = random_points(&problem, 4, 9);
+            let theta = program.init_params(1);
+            let (r, fresh) = program.residual_and_jacobian(&theta, &points);
+            let mut buffer = vec![f64::NAN; fresh.len()];
+            let r2 = program.residual_and_jacobian_into(&theta, &points, &mut buffer);
+            assert_eq!(r, r2);
+            assert_eq!(fresh, buffer, "{name}");
         }
     }
 
