@@ -849,6 +849,10 @@ impl<B: Backend> CompiledProblem<B> {
     }
 
     /// One jet `D^α u_k` of the ansatz at `points` (`[n, d]` row-major).
+    ///
+    /// # Panics
+    /// If the field does not exist, the multi-index does not have one entry
+    /// per coordinate, or the order exceeds [`MAX_JET_ORDER`].
     pub fn eval_jet(&self, theta: &[f64], points: &[f64], jet: &crate::ir::Jet) -> Vec<f64> {
         let d = self.problem.coords.len();
         let n = points.len() / d.max(1);
@@ -1378,6 +1382,26 @@ mod tests {
         for i in 4..8 {
             assert!((jac[i * p + p - 1] - 0.5 * 2.0 * 1.3).abs() < 1e-14);
         }
+    }
+
+    /// Data rows: the residual is `sqrt(1/n)·(u(x_r) − v[r])` at the block's rows.
+    #[test]
+    fn data_rows_enter_the_residual() {
+        let problem = testing::with_data();
+        let program = compile(&problem);
+        let points = random_points(&problem, 4, 0);
+        program.check_points(&points).unwrap();
+        let theta = program.init_params(2);
+        let r = program.residual(&theta, &points);
+        let blk = &points.blocks[0];
+        let u = program.eval_fields(&theta, &blk.points);
+        for (i, &row) in blk.data_rows.as_ref().unwrap().iter().enumerate() {
+            let expected = 0.5 * (u[0][i] - problem.data[0].values[1][row]);
+            assert!((r[i] - expected).abs() < 1e-14);
+        }
+        let mut bad = points.clone();
+        bad.blocks[0].data_rows = Some(vec![0, 1, 2, 99]);
+        assert!(program.check_points(&bad).is_err());
     }
 
     #[test]

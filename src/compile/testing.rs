@@ -3,9 +3,9 @@
 
 use crate::compile::points::{BlockPoints, PointSet};
 use crate::ir::{
-    Activation, BinaryOp, Coord, CoordKind, Deriv, Domain, ExactSolution, ExactSource, ExprArena,
-    ExprId, Field, Func, Jet, JetId, ModelConfig, Node, Param, Problem, Region, ResidualBlock,
-    SampleConfig, SolveSettings,
+    Activation, BinaryOp, Coord, CoordKind, DataSet, Deriv, Domain, ExactSolution, ExactSource,
+    ExprArena, ExprId, Field, Func, Jet, JetId, ModelConfig, Node, Param, Problem, Region,
+    ResidualBlock, SampleConfig, SolveSettings,
 };
 use crate::span::Span;
 use rand::{Rng, SeedableRng};
@@ -236,7 +236,13 @@ impl Builder {
             .iter()
             .filter_map(|&j| self.diff(residual, Node::Jet(j)).map(|e| (j, e)))
             .collect();
-        let linear = true;
+        let linear = linearization.iter().all(|&(_, e)| {
+            self.problem
+                .exprs
+                .topo_order(&[e])
+                .iter()
+                .all(|&id| !matches!(self.problem.exprs.node(id), Node::Jet(_)))
+        });
         let param_derivatives = params
             .iter()
             .filter_map(|&p| self.diff(residual, Node::Param(p)).map(|e| (p, e)))
@@ -315,12 +321,27 @@ pub fn random_points(problem: &Problem, n: usize, seed: u64) -> PointSet {
                 points.extend(p);
                 normals.extend(normal);
             }
+            let data_rows = match block.region {
+                Region::Data { set } => {
+                    // Row r of the data set at its own coordinates.
+                    let rows: Vec<usize> = (0..n)
+                        .map(|i| (3 * i + 1) % problem.data[set].n_rows())
+                        .collect();
+                    for (i, &r) in rows.iter().enumerate() {
+                        for (c, &col) in problem.data[set].coord_columns.iter().enumerate() {
+                            points[i * d + c] = problem.data[set].values[col][r];
+                        }
+                    }
+                    Some(rows)
+                }
+                _ => None,
+            };
             BlockPoints {
                 n,
                 points,
                 normals: matches!(block.region, Region::Boundary).then_some(normals),
                 partner: matches!(block.region, Region::Periodic { .. }).then_some(partner),
-                data_rows: None,
+                data_rows,
             }
         })
         .collect();
@@ -531,6 +552,30 @@ pub fn normals() -> Problem {
     b.problem
 }
 
+/// Fitting data: `u − data.v` on the rows of a data set, plus `dx(u)·u` inside.
+pub fn with_data() -> Problem {
+    let mut b = Builder::new(&[("x", false, 0.0, 1.0)], &["u"], &HIDDEN, Activation::Tanh);
+    b.problem.data.push(DataSet {
+        name: "obs".into(),
+        path: "obs.csv".into(),
+        columns: vec!["x".into(), "v".into()],
+        values: vec![
+            (0..10).map(|i| i as f64 / 10.0).collect(),
+            (0..10).map(|i| (i as f64).sqrt()).collect(),
+        ],
+        coord_columns: vec![0],
+        span: Span::default(),
+    });
+    let u = b.u(0);
+    let v = b.problem.exprs.intern(Node::Data { set: 0, column: 1 });
+    let r = b.sub(u, v);
+    b.block(Region::Data { set: 0 }, 1.0, r);
+    let ux = b.d(0, &[1]);
+    let r = b.mul(ux, u);
+    b.block(Region::Interior, 1.0, r);
+    b.problem
+}
+
 /// Every hand-built problem with a name.
 pub fn all_problems() -> Vec<(&'static str, Problem)> {
     vec![
@@ -545,5 +590,6 @@ pub fn all_problems() -> Vec<(&'static str, Problem)> {
         ("periodic", periodic()),
         ("fourth_order", fourth_order()),
         ("normals", normals()),
+        ("data", with_data()),
     ]
 }
