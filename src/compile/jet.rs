@@ -1,18 +1,21 @@
 //! Taylor-mode jets through an MLP, and their per-sample reverse pass.
 //!
 //! A *channel* is one derivative `D^α h` (or the summed Laplacian `Δh`) of
-//! every layer's activations. Each channel is a tensor `[M, width]` over the
-//! M evaluation points; a linear layer concatenates the channels to
-//! `[C·M, width]` so that `z_c = W h_c` is one matrix product (the bias enters
-//! only the value channel). An activation maps channels by Faà di Bruno,
+//! every layer's activations, held as its own tensor `[M, width]` over the M
+//! evaluation points (channel 0 is the value). A linear layer maps each channel
+//! with one product, `z_c = h_c Wᵀ` (the bias enters only the value channel);
+//! an activation maps channels by Faà di Bruno,
 //! `D^α σ(z) = Σ_{partitions π of α} σ^{(|π|)}(z) Π_{B∈π} z_B`, whose terms
-//! are enumerated once per plan ([`ChannelPlan::new`]).
+//! are enumerated and grouped once per plan ([`ChannelPlan::new`]); the
+//! Laplacian channel uses `Δh = σ''(z) Σ_i z_i² + σ'(z) Δz`.
 //!
 //! The reverse pass ([`backward`]) carries per-point cotangents of the output
-//! channels back to every pre-activation channel without summing over points;
-//! the Jacobian of weight `W_l` is then `Σ_c δz_c ⊗ h_c`, a batched product over
-//! channels ([`per_sample_jacobian`]), and the gradient alone sums over points
-//! first ([`summed_gradient`]).
+//! channels back to every pre-activation channel without summing over points.
+//! The Jacobian of weight `W_l` at point i is then `Σ_c δz_c[i] ⊗ h_c[i]`:
+//! either written row by row on the host ([`host_layers`], the default) or
+//! formed as a batched product `[M, out, C] × [M, C, in]` on the device
+//! ([`per_sample_jacobian`]). The gradient alone sums over points first
+//! ([`summed_gradient`]).
 
 use crate::compile::ansatz::activation_derivatives;
 use crate::ir::{Activation, MultiIndex};

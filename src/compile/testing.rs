@@ -576,6 +576,53 @@ pub fn with_data() -> Problem {
     b.problem
 }
 
+/// A random small problem: 2-D, a random activation and widths, and an
+/// interior residual `a·D^α u + b·D^β u·D^γ u + sin(D^δ u) + x` with random
+/// multi-indices of order ≤ 3 and coefficients, plus `u` on the boundary.
+pub fn random_problem(seed: u64) -> Problem {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let activations = [
+        Activation::Tanh,
+        Activation::Sin,
+        Activation::Sigmoid,
+        Activation::Softplus,
+        Activation::Silu,
+    ];
+    let activation = activations[rng.random_range(0..activations.len())];
+    let n_hidden = rng.random_range(1..=3);
+    let layers: Vec<usize> = (0..n_hidden).map(|_| rng.random_range(2..=6)).collect();
+    let mut b = Builder::new(
+        &[("x", false, 0.0, 1.0), ("y", false, 0.0, 1.0)],
+        &["u"],
+        &layers,
+        activation,
+    );
+    let mut alpha = || {
+        let order = rng.random_range(0..=3u8);
+        let first = rng.random_range(0..=order);
+        [first, order - first]
+    };
+    let (a1, a2, a3, a4) = (alpha(), alpha(), alpha(), alpha());
+    let j1 = b.d(0, &a1);
+    let j2 = b.d(0, &a2);
+    let j3 = b.d(0, &a3);
+    let j4 = b.d(0, &a4);
+    let ca = b.c(rng.random_range(-2.0..2.0));
+    let cb = b.c(rng.random_range(-2.0..2.0));
+    let t1 = b.mul(ca, j1);
+    let p = b.mul(j2, j3);
+    let t2 = b.mul(cb, p);
+    let t3 = b.f(Func::Sin, j4);
+    let x = b.x(0);
+    let r = b.add(t1, t2);
+    let r = b.add(r, t3);
+    let r = b.add(r, x);
+    b.block(Region::Interior, rng.random_range(0.5..2.0), r);
+    let u = b.u(0);
+    b.block(Region::Boundary, 1.0, u);
+    b.problem
+}
+
 /// Every hand-built problem with a name.
 pub fn all_problems() -> Vec<(&'static str, Problem)> {
     vec![
@@ -591,5 +638,10 @@ pub fn all_problems() -> Vec<(&'static str, Problem)> {
         ("fourth_order", fourth_order()),
         ("normals", normals()),
         ("data", with_data()),
+        ("random0", random_problem(0)),
+        ("random1", random_problem(1)),
+        ("random2", random_problem(2)),
+        ("random3", random_problem(3)),
+        ("random4", random_problem(4)),
     ]
 }
