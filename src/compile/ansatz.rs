@@ -165,10 +165,37 @@ pub fn activation_derivatives<B: Backend>(
     let count = max_order + 1;
     match activation {
         Activation::Tanh => {
+            // Closed forms in t = tanh z and s = 1 − t² (fewer passes than
+            // Horner): σ' = s, σ'' = −2ts, σ''' = s(6t² − 2),
+            // σ'''' = ts(16 − 24t²), σ⁽⁵⁾ = s(16 − 120t² + 120t⁴).
             let t = z.clone().tanh();
-            let polys = chain_polynomials(&[1.0, 0.0, -1.0], count);
             let mut out = vec![t.clone()];
-            out.extend(polys[1..].iter().map(|p| eval_poly(p, &t)));
+            if count > 1 {
+                let t2 = t.clone().mul(t.clone());
+                let s = t2.clone().neg().add_scalar(1.0);
+                out.push(s.clone());
+                if count > 2 {
+                    let ts = t.clone().mul(s.clone());
+                    for k in 2..count {
+                        out.push(match k {
+                            2 => ts.clone().mul_scalar(-2.0),
+                            3 => t2.clone().mul_scalar(6.0).add_scalar(-2.0).mul(s.clone()),
+                            4 => t2
+                                .clone()
+                                .mul_scalar(-24.0)
+                                .add_scalar(16.0)
+                                .mul(ts.clone()),
+                            _ => t2
+                                .clone()
+                                .mul_scalar(120.0)
+                                .add_scalar(-120.0)
+                                .mul(t2.clone())
+                                .add_scalar(16.0)
+                                .mul(s.clone()),
+                        });
+                    }
+                }
+            }
             out
         }
         Activation::Sigmoid => {
