@@ -213,12 +213,19 @@ fn bench_engine(c: &mut Criterion) {
     c.bench_function("poisson2d residual", |b| {
         b.iter(|| black_box(program.residual(&theta, &pts)))
     });
-    // The matrix products of one residual+J pass alone: per layer the forward
-    // product over 4 channels, the reverse product, and the batched J product.
+    let device_program = program
+        .clone()
+        .with_assembly(pdec::compile::JacobianAssembly::Device);
+    c.bench_function("poisson2d residual+J device assembly", |b| {
+        b.iter(|| black_box(device_program.residual_and_jacobian(&theta, &pts)))
+    });
+    // The matrix products of one residual+J pass alone (host assembly): per
+    // layer and channel the forward product `[M, in] × [in, out]` and the
+    // reverse product `[M, out] × [out, in]`.
     let widths = [2usize, 20, 20, 20, 20, 1];
     let (n, channels) = (1000, 4);
     c.bench_function("poisson2d matmuls only", |b| {
-        let rand = |shape: [usize; 2]| {
+        let full = |shape: [usize; 2]| {
             Tensor::<Be, 2>::from_data(
                 TensorData::new(vec![0.5; shape[0] * shape[1]], shape),
                 &device,
@@ -226,23 +233,16 @@ fn bench_engine(c: &mut Criterion) {
         };
         let mats: Vec<_> = widths
             .windows(2)
-            .map(|w| {
-                (
-                    rand([channels * n, w[0]]),
-                    rand([w[1], w[0]]),
-                    rand([channels * n, w[1]]),
-                )
-            })
+            .map(|w| (full([n, w[0]]), full([w[1], w[0]]), full([n, w[1]])))
             .collect();
         b.iter(|| {
-            for (h, w, dz) in &mats {
-                let [_, n_in] = h.dims();
-                let [n_out, _] = w.dims();
-                black_box(h.clone().matmul(w.clone().transpose()));
-                black_box(dz.clone().matmul(w.clone()));
-                let d3: Tensor<Be, 3> = dz.clone().reshape([n, channels, n_out]).swap_dims(1, 2);
-                let h3: Tensor<Be, 3> = h.clone().reshape([n, channels, n_in]);
-                black_box(d3.matmul(h3));
+            for (l, (h, w, dz)) in mats.iter().enumerate() {
+                for _ in 0..channels {
+                    black_box(h.clone().matmul(w.clone().transpose()));
+                    if l > 0 {
+                        black_box(dz.clone().matmul(w.clone()));
+                    }
+                }
             }
         })
     });
