@@ -1022,10 +1022,12 @@ impl<B: Backend> LeastSquares for PdeLeastSquares<B> {
         self.program.residual(theta, &self.points)
     }
 
-    /// Residual-only forwards (no reverse pass, no linearization), one per θ.
+    /// Residual-only forwards (no reverse pass, no linearization), one per θ,
+    /// run in parallel: the tensors of one small forward pass leave most of
+    /// the cores idle, so independent θ fill them.
     fn losses(&mut self, thetas: &[Vec<f64>]) -> Vec<f64> {
         thetas
-            .iter()
+            .par_iter()
             .map(|t| {
                 let r = self.program.residual(t, &self.points);
                 0.5 * r.iter().map(|v| v * v).sum::<f64>()
@@ -1501,6 +1503,12 @@ mod tests {
         let r = ls.residual(&theta);
         let losses = ls.losses(&[theta.clone(), theta.iter().map(|t| t * 0.5).collect()]);
         assert!((losses[0] - 0.5 * r.iter().map(|v| v * v).sum::<f64>()).abs() < 1e-15);
+        let half: Vec<f64> = theta.iter().map(|t| t * 0.5).collect();
+        let r_half = ls.residual(&half);
+        assert!((losses[1] - 0.5 * r_half.iter().map(|v| v * v).sum::<f64>()).abs() < 1e-15);
         assert!(losses[1] != losses[0]);
+        let (loss, g) = ls.loss_and_gradient(&theta);
+        assert!((loss - losses[0]).abs() < 1e-15);
+        assert_eq!(g.len(), ls.n_params());
     }
 }
