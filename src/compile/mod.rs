@@ -1,7 +1,18 @@
 //! Compile: residual IR → burn tensor programs giving residuals and per-sample Jacobians.
+//!
+//! [`sample`] draws the points of every block, [`ansatz`] fixes the networks and
+//! the flat parameter layout θ, [`jet`] pushes Taylor-mode jets through them and
+//! back, and [`program`] evaluates each block's residual and linearization on
+//! the jets to give r, J and Jᵀr.
 
+pub mod ansatz;
+pub mod jet;
 pub mod points;
+pub mod program;
 pub mod sample;
+#[cfg(test)]
+mod testing;
 
 pub use points::{BlockPoints, PointSet};
+pub use program::{CompileError, CompiledProblem, FieldError, JacobianAssembly, PdeLeastSquares};
 pub use sample::{sample_points, test_points, SampleError};
