@@ -44,3 +44,22 @@ pub trait LeastSquares {
         (0.5 * r.iter().map(|v| v * v).sum::<f64>(), g)
     }
 }
+
+pub mod adam;
+pub mod anagram;
+pub mod driver;
+pub mod engd;
+pub mod lbfgs;
+pub mod linalg;
+pub mod sngd;
+pub mod test_problems;
+
+pub use adam::AdamConfig;
+pub use anagram::{AnagramConfig, AnagramCutoff, AnagramFactorization};
+pub use driver::{
+    grid_line_search, init_thread_pool, solve, IterationRecord, LineSearchConfig, LineSearchResult,
+    OptimizerConfig, SolveConfig, SolveError, SolveReport, Solver, StepOutcome, StopReason,
+};
+pub use engd::{EngdConfig, EngdSolve, GramForm};
+pub use lbfgs::LbfgsConfig;
+pub use sngd::{SketchPass, SngdConfig, ToleranceScale};

@@ -1,0 +1,282 @@
+//! ANaGRAM: `d = J^† r` with J's singular values truncated at a relative cut-off
+//! (Schwencke & Furtlehner 2025).
+//!
+//! Singular values `σ_i < ε σ_max` are dropped. By default the truncated
+//! pseudo-inverse is computed from the eigendecomposition of the smaller Gram
+//! matrix (`JJᵀ` when `N ≤ P`, else `JᵀJ`), whose eigenvalues are `σ_i²`: the cut-off
+//! is applied to `σ_i = sqrt(λ_i)` so the semantics are those of the SVD. The exact
+//! thin-SVD path ([`AnagramFactorization::Svd`]) is kept as the reference.
+//!
+//! The Gram path squares the condition number: its eigenvalues carry an absolute
+//! error of about `ε_mach · n · σ_max²`, so singular values below
+//! `sqrt(ε_mach · n) · σ_max` (≈ 5e-7 σ_max at n = 1,000) are not resolved by it.
+//! [`AnagramCutoff::Adaptive`] therefore uses the resolution floor of the chosen
+//! factorization as the cut-off.
+
+use super::linalg::{self, LinalgError};
+use faer::{MatRef, Par};
+
+/// How singular values are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnagramFactorization {
+    /// Eigendecomposition of the smaller Gram matrix (`O(min(N,P)² max(N,P))` for the
+    /// product, then `O(min(N,P)³)`); default.
+    #[default]
+    Gram,
+    /// Thin SVD of `J` (slower, resolves singular values down to `ε_mach σ_max`).
+    Svd,
+}
+
+/// The singular-value cut-off rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AnagramCutoff {
+    /// Drop `σ_i < ε σ_max` for a fixed `ε`.
+    Relative(f64),
+    /// `ε` = the resolution floor of the factorization: `sqrt(ε_mach · min(N,P))` for the
+    /// Gram path, `ε_mach · max(N,P)` for the SVD path (the numerical-rank threshold).
+    /// Directions below the floor are round-off, so inverting them only amplifies noise.
+    Adaptive,
+}
+
+/// ANaGRAM settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnagramConfig {
+    /// Cut-off rule; default `Relative(1e-6)`.
+    pub cutoff: AnagramCutoff,
+    /// Factorization; default [`AnagramFactorization::Gram`].
+    pub factorization: AnagramFactorization,
+    /// Factor multiplying `ε` on a rejected step before retrying; default `10`.
+    pub cutoff_increase: f64,
+}
+
+impl Default for AnagramConfig {
+    fn default() -> Self {
+        Self {
+            cutoff: AnagramCutoff::Relative(1e-6),
+            factorization: AnagramFactorization::Gram,
+            cutoff_increase: 10.0,
+        }
+    }
+}
+
+impl AnagramCutoff {
+    /// The relative cut-off `ε` this rule gives for an `N×P` Jacobian.
+    pub fn relative(
+        self,
+        factorization: AnagramFactorization,
+        n_rows: usize,
+        n_params: usize,
+    ) -> f64 {
+        match self {
+            AnagramCutoff::Relative(eps) => eps.max(0.0),
+            AnagramCutoff::Adaptive => match factorization {
+                AnagramFactorization::Gram => {
+                    (f64::EPSILON * n_rows.min(n_params).max(1) as f64).sqrt()
+                }
+                AnagramFactorization::Svd => f64::EPSILON * n_rows.max(n_params).max(1) as f64,
+            },
+        }
+    }
+}
+
+/// The truncated pseudo-inverse direction `d = J_ε^† r`.
+///
+/// Returns the direction and the number of kept singular values.
+///
+/// # Shapes
+/// `jacobian: N×P`, `residual: N` → `d: P`.
+///
+/// # Errors
+/// [`LinalgError::NoConvergence`] from the eigensolver or the SVD.
+pub fn direction(
+    jacobian: MatRef<'_, f64>,
+    residual: &[f64],
+    relative_cutoff: f64,
+    factorization: AnagramFactorization,
+    par: Par,
+) -> Result<(Vec<f64>, usize), LinalgError> {
+    let (n_rows, n_params) = jacobian.shape();
+    match factorization {
+        AnagramFactorization::Svd => {
+            let linalg::ThinSvd { u, s, v } = linalg::thin_svd(jacobian, par)?;
+            let sigma_max = s.first().copied().unwrap_or(0.0);
+            let threshold = relative_cutoff * sigma_max;
+            let coeffs = linalg::mat_vec(u.transpose(), residual, par);
+            let mut scaled = vec![0.0; s.len()];
+            let mut rank = 0;
+            for i in 0..s.len() {
+                if s[i] > 0.0 && s[i] >= threshold {
+                    scaled[i] = coeffs[i] / s[i];
+                    rank += 1;
+                }
+            }
+            Ok((linalg::mat_vec(v.as_ref(), &scaled, par), rank))
+        }
+        AnagramFactorization::Gram => {
+            let kernel_side = n_rows <= n_params;
+            let gram = if kernel_side {
+                linalg::gram_lower(jacobian, par)
+            } else {
+                linalg::gram_lower(jacobian.transpose(), par)
+            };
+            let (values, vectors) = linalg::symmetric_eigen(gram.as_ref(), par)?;
+            let sigma_max = values.last().copied().unwrap_or(0.0).max(0.0).sqrt();
+            let threshold = relative_cutoff * sigma_max;
+            let keep = |lambda: f64| lambda > 0.0 && lambda.sqrt() >= threshold;
+            // Kernel side: J^† r = Jᵀ V Λ^{-1} Vᵀ r.  Gramian side: J^† r = W Λ^{-1} Wᵀ Jᵀ r.
+            let rhs = if kernel_side {
+                residual.to_vec()
+            } else {
+                linalg::mat_vec(jacobian.transpose(), residual, par)
+            };
+            let coeffs = linalg::mat_vec(vectors.transpose(), &rhs, par);
+            let mut scaled = vec![0.0; values.len()];
+            let mut rank = 0;
+            for (i, &lambda) in values.iter().enumerate() {
+                if keep(lambda) {
+                    scaled[i] = coeffs[i] / lambda;
+                    rank += 1;
+                }
+            }
+            let y = linalg::mat_vec(vectors.as_ref(), &scaled, par);
+            let d = if kernel_side {
+                linalg::mat_vec(jacobian.transpose(), &y, par)
+            } else {
+                y
+            };
+            Ok((d, rank))
+        }
+    }
+}
+
+/// Reference truncated pseudo-inverse solve through faer's high-level thin SVD
+/// (independent of the kernels above; used by tests).
+///
+/// # Shapes
+/// `jacobian: N×P`, `residual: N` → `P`.
+///
+/// # Panics
+/// If the SVD does not converge (tests only).
+pub fn pseudo_inverse_reference(
+    jacobian: MatRef<'_, f64>,
+    residual: &[f64],
+    relative_cutoff: f64,
+) -> Vec<f64> {
+    let svd = jacobian.thin_svd().expect("reference SVD converges");
+    let (u, s, v) = (svd.U(), svd.S(), svd.V());
+    let k = s.dim();
+    let sigma_max = (0..k).map(|i| s[i]).fold(0.0, f64::max);
+    let mut d = vec![0.0; jacobian.ncols()];
+    for i in 0..k {
+        let sigma = s[i];
+        if sigma > 0.0 && sigma >= relative_cutoff * sigma_max {
+            let c: f64 = (0..u.nrows()).map(|row| u[(row, i)] * residual[row]).sum();
+            for (col, dc) in d.iter_mut().enumerate() {
+                *dc += v[(col, i)] * c / sigma;
+            }
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solve::test_problems::{matrix_with_singular_values, random_matrix};
+    use faer::prelude::Solve;
+    use faer::Mat;
+
+    fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
+        let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
+        num.sqrt() / linalg::norm(b).max(1e-300)
+    }
+
+    #[test]
+    fn full_rank_cutoff_zero_is_least_squares_solution() {
+        // Overdetermined: d minimizes ‖Jd − r‖, so Jᵀ(Jd − r) = 0 (independent check),
+        // and matches the SVD reference.
+        let (n, p) = (40, 15);
+        let j = random_matrix(n, p, 61);
+        let r = random_matrix(n, 1, 62);
+        let jm = linalg::jacobian_view(&j, n, p);
+        for fact in [AnagramFactorization::Gram, AnagramFactorization::Svd] {
+            let (d, rank) = direction(jm, &r, 0.0, fact, Par::Seq).unwrap();
+            assert_eq!(rank, p);
+            let jd = linalg::mat_vec(jm, &d, Par::Seq);
+            let res: Vec<f64> = jd.iter().zip(&r).map(|(a, b)| a - b).collect();
+            let normal = linalg::mat_vec(jm.transpose(), &res, Par::Seq);
+            assert!(linalg::norm(&normal) < 1e-11, "{fact:?}");
+            let reference = pseudo_inverse_reference(jm, &r, 0.0);
+            assert!(rel_diff(&d, &reference) < 1e-10, "{fact:?}");
+        }
+        // Underdetermined: the minimum-norm solution, Jd = r and d ∈ range(Jᵀ).
+        let (n, p) = (15, 40);
+        let j = random_matrix(n, p, 63);
+        let r = random_matrix(n, 1, 64);
+        let jm = linalg::jacobian_view(&j, n, p);
+        for fact in [AnagramFactorization::Gram, AnagramFactorization::Svd] {
+            let (d, _) = direction(jm, &r, 0.0, fact, Par::Seq).unwrap();
+            let jd = linalg::mat_vec(jm, &d, Par::Seq);
+            assert!(rel_diff(&jd, &r) < 1e-11, "{fact:?}");
+            // d = Jᵀ y with y solving JJᵀ y = r (dense, independent).
+            let k = jm * jm.transpose();
+            let y = k.partial_piv_lu().solve(Mat::from_fn(n, 1, |i, _| r[i]));
+            let d_ref = linalg::mat_vec(
+                jm.transpose(),
+                &(0..n).map(|i| y[(i, 0)]).collect::<Vec<_>>(),
+                Par::Seq,
+            );
+            assert!(rel_diff(&d, &d_ref) < 1e-9, "{fact:?}");
+        }
+    }
+
+    #[test]
+    fn cutoff_removes_known_small_singular_values() {
+        // σ = 10, 5, 1, 0.3 | 1e-4, 1e-5: a cut-off of 1e-3 keeps exactly four.
+        let sigmas = [10.0, 5.0, 1.0, 0.3, 1e-4, 1e-5];
+        for &(n, p) in &[(30, 20), (20, 30)] {
+            let j = matrix_with_singular_values(n, p, &sigmas, 71);
+            let r = random_matrix(n, 1, 72);
+            let jm = linalg::jacobian_view(&j, n, p);
+            let reference = pseudo_inverse_reference(jm, &r, 1e-3);
+            // Rank 6: exclude the round-off singular values (≈1e-15) of the exact zeros.
+            let untruncated = pseudo_inverse_reference(jm, &r, 1e-10);
+            // The truncated solution really differs from the full one.
+            assert!(rel_diff(&reference, &untruncated) > 0.5);
+            for fact in [AnagramFactorization::Gram, AnagramFactorization::Svd] {
+                let (d, rank) = direction(jm, &r, 1e-3, fact, Par::Seq).unwrap();
+                assert_eq!(rank, 4, "{fact:?} {n}×{p}");
+                assert!(rel_diff(&d, &reference) < 1e-10, "{fact:?} {n}×{p}");
+            }
+        }
+        // Rank 6 with exact zeros beyond: the adaptive floor must drop the zeros and keep
+        // σ = 1e-3 (well above the Gram path's floor ≈ 2e-7·σ_max, whose relative error on
+        // σ² is ε‖G‖/σ² ≈ 1e-8 here).
+        let sigmas = [10.0, 5.0, 1.0, 0.3, 3e-3, 1e-3];
+        for &(n, p) in &[(30, 20), (20, 30)] {
+            let j = matrix_with_singular_values(n, p, &sigmas, 73);
+            let r = random_matrix(n, 1, 74);
+            let jm = linalg::jacobian_view(&j, n, p);
+            // Rank 6: exclude the round-off singular values (≈1e-15) of the exact zeros.
+            let untruncated = pseudo_inverse_reference(jm, &r, 1e-10);
+            for fact in [AnagramFactorization::Gram, AnagramFactorization::Svd] {
+                let eps = AnagramCutoff::Adaptive.relative(fact, n, p);
+                let (d, rank) = direction(jm, &r, eps, fact, Par::Seq).unwrap();
+                assert_eq!(rank, 6, "{fact:?} {n}×{p}");
+                assert!(rel_diff(&d, &untruncated) < 1e-6, "{fact:?} {n}×{p}");
+            }
+        }
+    }
+
+    #[test]
+    fn adaptive_cutoff_floors() {
+        let gram = AnagramCutoff::Adaptive.relative(AnagramFactorization::Gram, 1000, 1341);
+        assert!((gram - (f64::EPSILON * 1000.0).sqrt()).abs() < 1e-20);
+        let svd = AnagramCutoff::Adaptive.relative(AnagramFactorization::Svd, 1000, 1341);
+        assert!((svd - f64::EPSILON * 1341.0).abs() < 1e-25);
+        assert_eq!(
+            AnagramCutoff::Relative(1e-4).relative(AnagramFactorization::Svd, 3, 3),
+            1e-4
+        );
+    }
+}
