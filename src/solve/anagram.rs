@@ -10,8 +10,7 @@
 //! The Gram path squares the condition number: its eigenvalues carry an absolute
 //! error of about `ε_mach · n · σ_max²`, so singular values below
 //! `sqrt(ε_mach · n) · σ_max` (≈ 5e-7 σ_max at n = 1,000) are not resolved by it.
-//! [`AnagramCutoff::Adaptive`] therefore uses the resolution floor of the chosen
-//! factorization as the cut-off.
+//! [`AnagramCutoff::Adaptive`] uses exactly that floor as the cut-off, on both paths.
 
 use super::linalg::{self, LinalgError};
 use faer::{MatRef, Par};
@@ -32,9 +31,13 @@ pub enum AnagramFactorization {
 pub enum AnagramCutoff {
     /// Drop `σ_i < ε σ_max` for a fixed `ε`.
     Relative(f64),
-    /// `ε` = the resolution floor of the factorization: `sqrt(ε_mach · min(N,P))` for the
-    /// Gram path, `ε_mach · max(N,P)` for the SVD path (the numerical-rank threshold).
-    /// Directions below the floor are round-off, so inverting them only amplifies noise.
+    /// `ε = sqrt(ε_mach · min(N, P))`: the resolution floor of the Gram matrix
+    /// (`σ_i² < ε_mach · min(N,P) · σ_max²` is below the round-off of `JᵀJ`/`JJᵀ`), for
+    /// both factorizations, so they give the same direction. Directions below it are
+    /// invisible to the Gramian (the matrix ENGD and SNGD invert) and inverting them
+    /// mostly amplifies noise. The tighter SVD rank threshold `ε_mach · max(N,P)` was
+    /// tried and stalls: on a realizable tanh-network fit it left the loss at
+    /// 1e-4…3e-2 after 1,000 steps where this rule reached 1e-12 in 10–62.
     Adaptive,
 }
 
@@ -61,20 +64,10 @@ impl Default for AnagramConfig {
 
 impl AnagramCutoff {
     /// The relative cut-off `ε` this rule gives for an `N×P` Jacobian.
-    pub fn relative(
-        self,
-        factorization: AnagramFactorization,
-        n_rows: usize,
-        n_params: usize,
-    ) -> f64 {
+    pub fn relative(self, n_rows: usize, n_params: usize) -> f64 {
         match self {
             AnagramCutoff::Relative(eps) => eps.max(0.0),
-            AnagramCutoff::Adaptive => match factorization {
-                AnagramFactorization::Gram => {
-                    (f64::EPSILON * n_rows.min(n_params).max(1) as f64).sqrt()
-                }
-                AnagramFactorization::Svd => f64::EPSILON * n_rows.max(n_params).max(1) as f64,
-            },
+            AnagramCutoff::Adaptive => (f64::EPSILON * n_rows.min(n_params).max(1) as f64).sqrt(),
         }
     }
 }
@@ -260,7 +253,7 @@ mod tests {
             // Rank 6: exclude the round-off singular values (≈1e-15) of the exact zeros.
             let untruncated = pseudo_inverse_reference(jm, &r, 1e-10);
             for fact in [AnagramFactorization::Gram, AnagramFactorization::Svd] {
-                let eps = AnagramCutoff::Adaptive.relative(fact, n, p);
+                let eps = AnagramCutoff::Adaptive.relative(n, p);
                 let (d, rank) = direction(jm, &r, eps, fact, Par::Seq).unwrap();
                 assert_eq!(rank, 6, "{fact:?} {n}×{p}");
                 assert!(rel_diff(&d, &untruncated) < 1e-6, "{fact:?} {n}×{p}");
@@ -270,13 +263,10 @@ mod tests {
 
     #[test]
     fn adaptive_cutoff_floors() {
-        let gram = AnagramCutoff::Adaptive.relative(AnagramFactorization::Gram, 1000, 1341);
+        let gram = AnagramCutoff::Adaptive.relative(1000, 1341);
         assert!((gram - (f64::EPSILON * 1000.0).sqrt()).abs() < 1e-20);
-        let svd = AnagramCutoff::Adaptive.relative(AnagramFactorization::Svd, 1000, 1341);
-        assert!((svd - f64::EPSILON * 1341.0).abs() < 1e-25);
-        assert_eq!(
-            AnagramCutoff::Relative(1e-4).relative(AnagramFactorization::Svd, 3, 3),
-            1e-4
-        );
+        let svd = AnagramCutoff::Adaptive.relative(1341, 1000);
+        assert_eq!(svd, gram, "symmetric in N and P");
+        assert_eq!(AnagramCutoff::Relative(1e-4).relative(3, 3), 1e-4);
     }
 }

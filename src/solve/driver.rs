@@ -506,7 +506,7 @@ impl Solver {
                     dir.d
                 }
                 (OptimizerConfig::Anagram(c), State::Anagram) => {
-                    let eps = c.cutoff.relative(c.factorization, n_rows, n_params) * anagram_scale;
+                    let eps = c.cutoff.relative(n_rows, n_params) * anagram_scale;
                     let (d, kept) = anagram::direction(jm, &residual, eps, c.factorization, par)?;
                     rank = Some(kept);
                     d
@@ -1011,7 +1011,7 @@ mod tests {
     }
 
     #[test]
-    fn engd_and_sngd_fit_a_realizable_network_to_round_off() {
+    fn natural_gradients_fit_a_realizable_network_to_round_off() {
         // Teacher width 3, student width 8 (P = 25), N = 60 samples.
         for optimizer in [
             OptimizerConfig::Engd(EngdConfig::default()),
@@ -1020,6 +1020,16 @@ mod tests {
                 ..EngdConfig::default()
             }),
             OptimizerConfig::Sngd(SngdConfig::default()),
+            OptimizerConfig::Sngd(SngdConfig {
+                pass: SketchPass::One,
+                ..SngdConfig::default()
+            }),
+            OptimizerConfig::Anagram(AnagramConfig::default()),
+            OptimizerConfig::Anagram(AnagramConfig {
+                cutoff: AnagramCutoff::Adaptive,
+                factorization: crate::solve::anagram::AnagramFactorization::Svd,
+                ..AnagramConfig::default()
+            }),
         ] {
             let name = format!("{optimizer:?}");
             let (mut net, mut theta) = TanhNetwork::realizable(3, 8, 60, 2);
