@@ -201,6 +201,14 @@ pub enum SolveError {
         /// The expected length.
         expected: usize,
     },
+    /// The problem has no parameters or no residual rows.
+    #[error("nothing to optimize: {n_params} parameters, {n_residuals} residual rows")]
+    EmptyProblem {
+        /// `P`.
+        n_params: usize,
+        /// `N`.
+        n_residuals: usize,
+    },
     /// The loss at the current parameters is not finite.
     #[error("the loss is not finite ({loss}) at iteration {iteration}")]
     NonFiniteLoss {
@@ -415,6 +423,12 @@ impl Solver {
         theta: &mut [f64],
     ) -> Result<StepOutcome, SolveError> {
         let n_params = problem.n_params();
+        if n_params == 0 || problem.n_residuals() == 0 {
+            return Err(SolveError::EmptyProblem {
+                n_params,
+                n_residuals: problem.n_residuals(),
+            });
+        }
         if theta.len() != n_params {
             return Err(SolveError::ShapeMismatch {
                 what: "theta",
