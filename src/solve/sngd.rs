@@ -307,6 +307,34 @@ mod tests {
     }
 
     #[test]
+    fn partial_sketches_recover_an_exactly_low_rank_gramian() {
+        // rank(J) = 8 with P = 40: a sketch of l = 12 < P spans range(G), so both passes
+        // give the exact pseudo-inverse direction; the 4 spare columns of Q see only
+        // round-off and must be truncated.
+        let sigmas = [3.0, 2.5, 2.0, 1.5, 1.2, 1.0, 0.8, 0.6];
+        let (n, p) = (50, 40);
+        let j = matrix_with_singular_values(n, p, &sigmas, 111);
+        let r = random_matrix(n, 1, 112);
+        let jm = linalg::jacobian_view(&j, n, p);
+        let g = linalg::mat_vec(jm.transpose(), &r, Par::Seq);
+        let reference = pseudo_inverse_reference(jm, &r, 1e-10);
+        let mut rng = ChaCha8Rng::seed_from_u64(113);
+        for pass in [SketchPass::One, SketchPass::Two] {
+            let config = SngdConfig {
+                pass,
+                ..SngdConfig::default()
+            };
+            let sngd = direction(jm, &g, 12, &config, &mut rng, Par::Seq).unwrap();
+            assert_eq!((sngd.rank, sngd.sketch), (8, 12), "{pass:?}");
+            let err = rel_diff(&sngd.d, &reference);
+            assert!(err < 1e-9, "{pass:?}: {err}");
+        }
+        // A sketch smaller than the rank cannot: it misses part of range(G).
+        let small = direction(jm, &g, 4, &two_pass(), &mut rng, Par::Seq).unwrap();
+        assert!(rel_diff(&small.d, &reference) > 1e-3);
+    }
+
+    #[test]
     fn rank_adapts_and_sketch_is_clamped() {
         assert_eq!(next_sketch_size(7, 10, 100, 200), 17);
         assert_eq!(next_sketch_size(195, 10, 300, 200), 200);
