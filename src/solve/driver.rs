@@ -478,6 +478,11 @@ impl Solver {
             OptimizerConfig::Sngd(_) => linalg::mat_vec(jm.transpose(), &residual, par),
             _ => Vec::new(),
         };
+        // ENGD: the Gram matrix is formed once per step and reused by the retries.
+        let gram_system = match &self.config.optimizer {
+            OptimizerConfig::Engd(c) => Some(engd::GramSystem::new(jm, c.form, par)),
+            _ => None,
+        };
         let mut anagram_scale = 1.0;
         let mut retries = 0;
         let mut rank = None;
@@ -487,11 +492,14 @@ impl Solver {
             let direction = match (&self.config.optimizer, &mut self.state) {
                 (OptimizerConfig::Engd(c), State::Engd { damping, momentum }) => {
                     damping_used = Some(*damping);
+                    let Some(system) = gram_system.as_ref() else {
+                        unreachable!("the Gram system is built for ENGD above")
+                    };
                     let result = match (c.momentum, momentum.as_ref()) {
-                        (Some(mu), Some(previous)) => engd::momentum_direction(
-                            jm, &residual, previous, mu, *damping, c.form, c.solve, par,
-                        ),
-                        _ => engd::direction(jm, &residual, *damping, c.form, c.solve, par),
+                        (Some(mu), Some(previous)) => {
+                            system.momentum_direction(&residual, previous, mu, *damping, c.solve)
+                        }
+                        _ => system.direction(&residual, *damping, c.solve),
                     };
                     match result {
                         Ok(dir) => {

@@ -126,8 +126,117 @@ fn apply_inverse(
     }
 }
 
+/// The Gram matrix of one Jacobian in the form ENGD uses, computed once and reused
+/// across damping values (a rejected step retries with a larger `λ` on the same J).
+#[derive(Debug)]
+pub struct GramSystem<'a> {
+    jacobian: MatRef<'a, f64>,
+    kernel: bool,
+    gram_lower: Mat<f64>,
+    par: Par,
+}
+
+impl<'a> GramSystem<'a> {
+    /// Forms the lower triangle of `JJᵀ` (kernel form) or `JᵀJ` (Gramian form).
+    ///
+    /// # Shapes
+    /// `jacobian: N×P`.
+    pub fn new(jacobian: MatRef<'a, f64>, form: GramForm, par: Par) -> Self {
+        let (n_rows, n_params) = jacobian.shape();
+        let kernel = form.uses_kernel(n_rows, n_params);
+        let gram_lower = if kernel {
+            linalg::gram_lower(jacobian, par)
+        } else {
+            linalg::gram_lower(jacobian.transpose(), par)
+        };
+        Self {
+            jacobian,
+            kernel,
+            gram_lower,
+            par,
+        }
+    }
+
+    /// Whether this is the N×N kernel form.
+    pub fn is_kernel(&self) -> bool {
+        self.kernel
+    }
+
+    /// `d = (JᵀJ + λI)^† Jᵀ rhs`.
+    ///
+    /// # Shapes
+    /// `rhs: N` → `d: P`.
+    ///
+    /// # Errors
+    /// A [`LinalgError`] from the factorization (e.g. Cholesky of an indefinite matrix
+    /// when `λ` is too small).
+    pub fn direction(
+        &self,
+        rhs: &[f64],
+        damping: f64,
+        solve: EngdSolve,
+    ) -> Result<Direction, LinalgError> {
+        let (n_rows, n_params) = self.jacobian.shape();
+        let (jt, par) = (self.jacobian.transpose(), self.par);
+        if self.kernel {
+            // d = Jᵀ (JJᵀ + λI)^{-1} r
+            let mut y = rhs.to_vec();
+            let rank = apply_inverse(
+                self.gram_lower.as_ref(),
+                damping,
+                solve,
+                MatMut::from_column_major_slice_mut(&mut y, n_rows, 1),
+                par,
+            )?;
+            Ok(Direction {
+                d: linalg::mat_vec(jt, &y, par),
+                rank,
+            })
+        } else {
+            // d = (JᵀJ + λI)^{-1} Jᵀ r
+            let mut d = linalg::mat_vec(jt, rhs, par);
+            let rank = apply_inverse(
+                self.gram_lower.as_ref(),
+                damping,
+                solve,
+                MatMut::from_column_major_slice_mut(&mut d, n_params, 1),
+                par,
+            )?;
+            Ok(Direction { d, rank })
+        }
+    }
+
+    /// The SPRING momentum direction `φ_k = μφ_{k−1} + (JᵀJ+λI)^{-1}Jᵀ(r − μJφ_{k−1})`.
+    ///
+    /// # Shapes
+    /// `residual: N`, `previous: P` → `φ_k: P`.
+    ///
+    /// # Errors
+    /// As [`GramSystem::direction`].
+    pub fn momentum_direction(
+        &self,
+        residual: &[f64],
+        previous: &[f64],
+        momentum: f64,
+        damping: f64,
+        solve: EngdSolve,
+    ) -> Result<Direction, LinalgError> {
+        let j_phi = linalg::mat_vec(self.jacobian, previous, self.par);
+        let corrected: Vec<f64> = residual
+            .iter()
+            .zip(&j_phi)
+            .map(|(r, jp)| r - momentum * jp)
+            .collect();
+        let mut dir = self.direction(&corrected, damping, solve)?;
+        for (d, p) in dir.d.iter_mut().zip(previous) {
+            *d += momentum * p;
+        }
+        Ok(dir)
+    }
+}
+
 /// The ENGD direction `d = (JᵀJ + λI)^† Jᵀ r` for a rhs `r` (a residual, or the
-/// momentum-corrected residual `r − μJφ`).
+/// momentum-corrected residual `r − μJφ`); see [`GramSystem`] to reuse the Gram matrix.
 ///
 /// # Shapes
 /// `jacobian: N×P`, `rhs: N` → `d: P`.
@@ -143,35 +252,7 @@ pub fn direction(
     solve: EngdSolve,
     par: Par,
 ) -> Result<Direction, LinalgError> {
-    let (n_rows, n_params) = jacobian.shape();
-    if form.uses_kernel(n_rows, n_params) {
-        // d = Jᵀ (JJᵀ + λI)^{-1} r
-        let kernel = linalg::gram_lower(jacobian, par);
-        let mut y = rhs.to_vec();
-        let rank = apply_inverse(
-            kernel.as_ref(),
-            damping,
-            solve,
-            MatMut::from_column_major_slice_mut(&mut y, n_rows, 1),
-            par,
-        )?;
-        Ok(Direction {
-            d: linalg::mat_vec(jacobian.transpose(), &y, par),
-            rank,
-        })
-    } else {
-        // d = (JᵀJ + λI)^{-1} Jᵀ r
-        let gramian = linalg::gram_lower(jacobian.transpose(), par);
-        let mut d = linalg::mat_vec(jacobian.transpose(), rhs, par);
-        let rank = apply_inverse(
-            gramian.as_ref(),
-            damping,
-            solve,
-            MatMut::from_column_major_slice_mut(&mut d, n_params, 1),
-            par,
-        )?;
-        Ok(Direction { d, rank })
-    }
+    GramSystem::new(jacobian, form, par).direction(rhs, damping, solve)
 }
 
 /// The SPRING momentum direction `φ_k = μφ_{k−1} + (JᵀJ+λI)^{-1}Jᵀ(r − μJφ_{k−1})`
@@ -193,17 +274,8 @@ pub fn momentum_direction(
     solve: EngdSolve,
     par: Par,
 ) -> Result<Direction, LinalgError> {
-    let j_phi = linalg::mat_vec(jacobian, previous, par);
-    let corrected: Vec<f64> = residual
-        .iter()
-        .zip(&j_phi)
-        .map(|(r, jp)| r - momentum * jp)
-        .collect();
-    let mut dir = direction(jacobian, &corrected, damping, form, solve, par)?;
-    for (d, p) in dir.d.iter_mut().zip(previous) {
-        *d += momentum * p;
-    }
-    Ok(dir)
+    GramSystem::new(jacobian, form, par)
+        .momentum_direction(residual, previous, momentum, damping, solve)
 }
 
 #[cfg(test)]
