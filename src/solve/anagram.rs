@@ -13,7 +13,7 @@
 //! [`AnagramCutoff::Adaptive`] uses exactly that floor as the cut-off, on both paths.
 
 use super::linalg::{self, LinalgError};
-use faer::{MatRef, Par};
+use faer::{Mat, MatRef, Par};
 
 /// How singular values are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,7 +72,129 @@ impl AnagramCutoff {
     }
 }
 
-/// The truncated pseudo-inverse direction `d = J_ε^† r`.
+/// The singular spectrum of J with the residual's coefficients, computed once per step
+/// so that retries with a larger cut-off only re-truncate.
+#[derive(Debug)]
+pub struct Spectrum<'a> {
+    jacobian: MatRef<'a, f64>,
+    /// Singular values (any order), `σ_i = sqrt(λ_i)` on the Gram path.
+    sigma: Vec<f64>,
+    /// Whether component `i` is a usable direction at all (`λ_i > 0`, `σ_i > 0`).
+    positive: Vec<bool>,
+    /// Coefficient of component `i` in the untruncated solution.
+    weights: Vec<f64>,
+    /// Columns spanning the components (V for the SVD; eigenvectors for the Gram path).
+    basis: Mat<f64>,
+    /// Kernel-side Gram path: the direction is `Jᵀ (basis · w)`.
+    apply_transpose: bool,
+    par: Par,
+}
+
+impl<'a> Spectrum<'a> {
+    /// Factors J (thin SVD, or eigendecomposition of the smaller Gram matrix) and
+    /// projects the residual.
+    ///
+    /// # Shapes
+    /// `jacobian: N×P`, `residual: N`.
+    ///
+    /// # Errors
+    /// [`LinalgError::NoConvergence`] from the eigensolver or the SVD.
+    pub fn new(
+        jacobian: MatRef<'a, f64>,
+        residual: &[f64],
+        factorization: AnagramFactorization,
+        par: Par,
+    ) -> Result<Self, LinalgError> {
+        let (n_rows, n_params) = jacobian.shape();
+        match factorization {
+            AnagramFactorization::Svd => {
+                // J^† r = Σ v_i (u_iᵀ r) / σ_i
+                let linalg::ThinSvd { u, s, v } = linalg::thin_svd(jacobian, par)?;
+                let coeffs = linalg::mat_vec(u.transpose(), residual, par);
+                let positive: Vec<bool> = s.iter().map(|&x| x > 0.0).collect();
+                let weights = coeffs
+                    .iter()
+                    .zip(&s)
+                    .zip(&positive)
+                    .map(|((c, x), &ok)| if ok { c / x } else { 0.0 })
+                    .collect();
+                Ok(Self {
+                    jacobian,
+                    sigma: s,
+                    positive,
+                    weights,
+                    basis: v,
+                    apply_transpose: false,
+                    par,
+                })
+            }
+            AnagramFactorization::Gram => {
+                // Kernel side: J^† r = Jᵀ V Λ^{-1} Vᵀ r.  Gramian side: J^† r = W Λ^{-1} Wᵀ Jᵀ r.
+                let kernel_side = n_rows <= n_params;
+                let (gram, rhs) = if kernel_side {
+                    (linalg::gram_lower(jacobian, par), residual.to_vec())
+                } else {
+                    (
+                        linalg::gram_lower(jacobian.transpose(), par),
+                        linalg::mat_vec(jacobian.transpose(), residual, par),
+                    )
+                };
+                let (values, vectors) = linalg::symmetric_eigen(gram.as_ref(), par)?;
+                let coeffs = linalg::mat_vec(vectors.transpose(), &rhs, par);
+                let positive: Vec<bool> = values.iter().map(|&l| l > 0.0).collect();
+                let weights = coeffs
+                    .iter()
+                    .zip(&values)
+                    .zip(&positive)
+                    .map(|((c, l), &ok)| if ok { c / l } else { 0.0 })
+                    .collect();
+                Ok(Self {
+                    jacobian,
+                    sigma: values.iter().map(|&l| l.max(0.0).sqrt()).collect(),
+                    positive,
+                    weights,
+                    basis: vectors,
+                    apply_transpose: kernel_side,
+                    par,
+                })
+            }
+        }
+    }
+
+    /// The largest singular value.
+    pub fn sigma_max(&self) -> f64 {
+        self.sigma.iter().copied().fold(0.0, f64::max)
+    }
+
+    /// `d = J_ε^† r` keeping `σ_i ≥ ε σ_max`; returns `d` and the kept count.
+    ///
+    /// # Shapes
+    /// → `d: P`.
+    pub fn direction(&self, relative_cutoff: f64) -> (Vec<f64>, usize) {
+        let threshold = relative_cutoff * self.sigma_max();
+        let mut rank = 0;
+        let kept: Vec<f64> = (self.weights.iter().zip(&self.sigma).zip(&self.positive))
+            .map(|((&w, &sigma), &ok)| {
+                if ok && sigma >= threshold {
+                    rank += 1;
+                    w
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let y = linalg::mat_vec(self.basis.as_ref(), &kept, self.par);
+        let d = if self.apply_transpose {
+            linalg::mat_vec(self.jacobian.transpose(), &y, self.par)
+        } else {
+            y
+        };
+        (d, rank)
+    }
+}
+
+/// The truncated pseudo-inverse direction `d = J_ε^† r` (see [`Spectrum`] to reuse the
+/// factorization across cut-offs).
 ///
 /// Returns the direction and the number of kept singular values.
 ///
@@ -88,58 +210,7 @@ pub fn direction(
     factorization: AnagramFactorization,
     par: Par,
 ) -> Result<(Vec<f64>, usize), LinalgError> {
-    let (n_rows, n_params) = jacobian.shape();
-    match factorization {
-        AnagramFactorization::Svd => {
-            let linalg::ThinSvd { u, s, v } = linalg::thin_svd(jacobian, par)?;
-            let sigma_max = s.first().copied().unwrap_or(0.0);
-            let threshold = relative_cutoff * sigma_max;
-            let coeffs = linalg::mat_vec(u.transpose(), residual, par);
-            let mut scaled = vec![0.0; s.len()];
-            let mut rank = 0;
-            for i in 0..s.len() {
-                if s[i] > 0.0 && s[i] >= threshold {
-                    scaled[i] = coeffs[i] / s[i];
-                    rank += 1;
-                }
-            }
-            Ok((linalg::mat_vec(v.as_ref(), &scaled, par), rank))
-        }
-        AnagramFactorization::Gram => {
-            let kernel_side = n_rows <= n_params;
-            let gram = if kernel_side {
-                linalg::gram_lower(jacobian, par)
-            } else {
-                linalg::gram_lower(jacobian.transpose(), par)
-            };
-            let (values, vectors) = linalg::symmetric_eigen(gram.as_ref(), par)?;
-            let sigma_max = values.last().copied().unwrap_or(0.0).max(0.0).sqrt();
-            let threshold = relative_cutoff * sigma_max;
-            let keep = |lambda: f64| lambda > 0.0 && lambda.sqrt() >= threshold;
-            // Kernel side: J^† r = Jᵀ V Λ^{-1} Vᵀ r.  Gramian side: J^† r = W Λ^{-1} Wᵀ Jᵀ r.
-            let rhs = if kernel_side {
-                residual.to_vec()
-            } else {
-                linalg::mat_vec(jacobian.transpose(), residual, par)
-            };
-            let coeffs = linalg::mat_vec(vectors.transpose(), &rhs, par);
-            let mut scaled = vec![0.0; values.len()];
-            let mut rank = 0;
-            for (i, &lambda) in values.iter().enumerate() {
-                if keep(lambda) {
-                    scaled[i] = coeffs[i] / lambda;
-                    rank += 1;
-                }
-            }
-            let y = linalg::mat_vec(vectors.as_ref(), &scaled, par);
-            let d = if kernel_side {
-                linalg::mat_vec(jacobian.transpose(), &y, par)
-            } else {
-                y
-            };
-            Ok((d, rank))
-        }
-    }
+    Ok(Spectrum::new(jacobian, residual, factorization, par)?.direction(relative_cutoff))
 }
 
 /// Reference truncated pseudo-inverse solve through faer's high-level thin SVD
@@ -257,6 +328,26 @@ mod tests {
                 let (d, rank) = direction(jm, &r, eps, fact, Par::Seq).unwrap();
                 assert_eq!(rank, 6, "{fact:?} {n}×{p}");
                 assert!(rel_diff(&d, &untruncated) < 1e-6, "{fact:?} {n}×{p}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_spectrum_serves_every_cutoff() {
+        // Re-truncating a cached spectrum gives the reference at each cut-off.
+        let sigmas = [8.0, 4.0, 2.0, 1.0, 0.5, 0.25, 0.125];
+        let (n, p) = (18, 26);
+        let j = matrix_with_singular_values(n, p, &sigmas, 81);
+        let r = random_matrix(n, 1, 82);
+        let jm = linalg::jacobian_view(&j, n, p);
+        for fact in [AnagramFactorization::Gram, AnagramFactorization::Svd] {
+            let spectrum = Spectrum::new(jm, &r, fact, Par::Seq).unwrap();
+            assert!((spectrum.sigma_max() - 8.0).abs() < 1e-12);
+            for (eps, want_rank) in [(1e-6, 7), (0.1, 4), (0.2, 3), (0.6, 1)] {
+                let (d, rank) = spectrum.direction(eps);
+                assert_eq!(rank, want_rank, "{fact:?} ε={eps}");
+                let reference = pseudo_inverse_reference(jm, &r, eps);
+                assert!(rel_diff(&d, &reference) < 1e-10, "{fact:?} ε={eps}");
             }
         }
     }

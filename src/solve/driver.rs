@@ -483,6 +483,13 @@ impl Solver {
             OptimizerConfig::Engd(c) => Some(engd::GramSystem::new(jm, c.form, par)),
             _ => None,
         };
+        // ANaGRAM: factor once per step; retries only raise the cut-off.
+        let spectrum = match &self.config.optimizer {
+            OptimizerConfig::Anagram(c) => {
+                Some(anagram::Spectrum::new(jm, &residual, c.factorization, par)?)
+            }
+            _ => None,
+        };
         let mut anagram_scale = 1.0;
         let mut retries = 0;
         let mut rank = None;
@@ -529,7 +536,10 @@ impl Solver {
                 }
                 (OptimizerConfig::Anagram(c), State::Anagram) => {
                     let eps = c.cutoff.relative(n_rows, n_params) * anagram_scale;
-                    let (d, kept) = anagram::direction(jm, &residual, eps, c.factorization, par)?;
+                    let Some(spectrum) = spectrum.as_ref() else {
+                        unreachable!("the spectrum is computed for ANaGRAM above")
+                    };
+                    let (d, kept) = spectrum.direction(eps);
                     rank = Some(kept);
                     d
                 }
