@@ -4,7 +4,8 @@
 //! `θ ← θ − lr · m̂ / (sqrt(v̂) + eps)` with bias corrections `m̂ = m/(1−β₁^t)`, `v̂ = v/(1−β₂^t)`.
 
 /// Adam settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct AdamConfig {
     /// Learning rate; default `1e-3`.
     pub learning_rate: f64,

@@ -16,7 +16,8 @@ use super::linalg::{self, LinalgError};
 use faer::{Mat, MatRef, Par};
 
 /// How singular values are computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AnagramFactorization {
     /// Eigendecomposition of the smaller Gram matrix (`O(min(N,P)² max(N,P))` for the
     /// product, then `O(min(N,P)³)`); default.
@@ -27,7 +28,8 @@ pub enum AnagramFactorization {
 }
 
 /// The singular-value cut-off rule.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AnagramCutoff {
     /// Drop `σ_i < ε σ_max` for a fixed `ε`.
     Relative(f64),
@@ -42,7 +44,8 @@ pub enum AnagramCutoff {
 }
 
 /// ANaGRAM settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct AnagramConfig {
     /// Cut-off rule; default `Relative(1e-6)`.
     pub cutoff: AnagramCutoff,

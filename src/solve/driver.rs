@@ -16,7 +16,8 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 /// Which optimizer runs, with its settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OptimizerConfig {
     /// Energy natural gradient.
     Engd(EngdConfig),
@@ -44,7 +45,8 @@ impl OptimizerConfig {
 }
 
 /// The line search of the natural-gradient methods (ENGD, SNGD, ANaGRAM).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LineSearchConfig {
     /// Grid `η ∈ {1, ½, …, 2^-k}` with `k = grid_levels`; default 30 (31 points, all
     /// evaluated in one batched `losses` call).
@@ -68,7 +70,8 @@ impl Default for LineSearchConfig {
 }
 
 /// Settings of a run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SolveConfig {
     /// The optimizer; default ENGD with its defaults.
     pub optimizer: OptimizerConfig,
@@ -116,7 +119,7 @@ pub fn init_thread_pool(threads: usize) -> Result<(), rayon::ThreadPoolBuildErro
 }
 
 /// What one iteration did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IterationRecord {
     /// 1-based iteration index.
     pub iteration: usize,
@@ -137,7 +140,8 @@ pub struct IterationRecord {
 }
 
 /// Why a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// `max_iterations` reached.
     MaxIterations,
@@ -165,7 +169,7 @@ impl StopReason {
 }
 
 /// The outcome of a run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SolveReport {
     /// Loss at the returned parameters.
     pub final_loss: f64,
@@ -1229,5 +1233,42 @@ mod tests {
                 expected: 2
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+    use crate::solve::sngd::SketchPass;
+
+    #[test]
+    fn configs_round_trip_and_partial_json_takes_defaults() {
+        let config = SolveConfig::default();
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<SolveConfig>(&json).unwrap(), config);
+        let partial: SolveConfig = serde_json::from_str(
+            r#"{"optimizer": {"sngd": {"pass": "one", "tolerance": 1e-12}}, "max_iterations": 10}"#,
+        )
+        .unwrap();
+        assert_eq!(partial.max_iterations, 10);
+        assert_eq!(partial.line_search, LineSearchConfig::default());
+        let OptimizerConfig::Sngd(sngd) = partial.optimizer else {
+            panic!("expected sngd")
+        };
+        assert_eq!(sngd.pass, SketchPass::One);
+        assert_eq!(sngd.tolerance, 1e-12);
+        assert_eq!(sngd.oversampling, SngdConfig::default().oversampling);
+        for reason in [
+            StopReason::MaxIterations,
+            StopReason::LossTolerance,
+            StopReason::TimeBudget,
+            StopReason::Callback,
+            StopReason::Stalled,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&reason).unwrap(),
+                format!("\"{}\"", reason.as_str())
+            );
+        }
     }
 }

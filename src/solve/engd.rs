@@ -11,7 +11,8 @@ use super::linalg::{self, LinalgError};
 use faer::{Mat, MatMut, MatRef, Par};
 
 /// Which Gram matrix ENGD factors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum GramForm {
     /// `JᵀJ` when `P ≤ N`, else the kernel `JJᵀ` (the smaller matrix).
     #[default]
@@ -23,7 +24,8 @@ pub enum GramForm {
 }
 
 /// How ENGD applies `(G + λI)^{-1}`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EngdSolve {
     /// Cholesky of `G + λI` (needs `λ > 0` in practice). About 15× cheaper than an
     /// eigendecomposition at N = 1,000.
@@ -37,7 +39,8 @@ pub enum EngdSolve {
 }
 
 /// ENGD settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct EngdConfig {
     /// Gram form; default [`GramForm::Auto`].
     pub form: GramForm,

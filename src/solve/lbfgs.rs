@@ -6,7 +6,8 @@ use super::linalg::dot;
 use std::collections::VecDeque;
 
 /// L-BFGS settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LbfgsConfig {
     /// History length `m`; default 10.
     pub history: usize,

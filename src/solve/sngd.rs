@@ -13,7 +13,8 @@ use faer::{Mat, MatRef, Par};
 use rand::Rng;
 
 /// How `T ≈ QᵀGQ` is formed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SketchPass {
     /// `T = QᵀA (QᵀM)^{-1}`: no second product with J (cheaper, approximate).
     One,
@@ -23,7 +24,8 @@ pub enum SketchPass {
 }
 
 /// What the eigenvalue tolerance is compared against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ToleranceScale {
     /// Keep `λ_i > tol` (the paper's rule; G is quadrature-normalized since the
     /// residual rows carry `sqrt(w/N)`). Default.
@@ -34,7 +36,8 @@ pub enum ToleranceScale {
 }
 
 /// SNGD settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SngdConfig {
     /// Sketch size `l` of the first step; default 300 (clamped to `[1, min(N, P)]`).
     /// The paper picks it by hand and sets the initial rank from the first sketch.
