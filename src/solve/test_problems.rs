@@ -201,6 +201,126 @@ impl LeastSquares for TanhNetwork {
     }
 }
 
+/// A small PINN: `−u'' = π² sin(πx)` on `[0, 1]`, `u(0) = u(1) = 0` (exact `sin πx`),
+/// with the [`TanhNetwork`] ansatz `u(x) = Σ_k w2_k tanh(w1_k x + b1_k) + b2` and a
+/// hand-derived Jacobian of `u''`. Rows: `sqrt(1/N_in)(−u''(x_i) − f(x_i))` at
+/// `N_in` interior midpoints, then `sqrt(1/2) u` at the two boundary points.
+#[derive(Debug, Clone)]
+pub struct Poisson1d {
+    /// Hidden width `H` (`P = 3H + 1`).
+    pub hidden: usize,
+    /// Interior collocation points.
+    pub interior: Vec<f64>,
+}
+
+impl Poisson1d {
+    /// `n_interior` midpoints of a uniform grid; a seeded random start.
+    pub fn new(hidden: usize, n_interior: usize, seed: u64) -> (Self, Vec<f64>) {
+        let interior = (0..n_interior)
+            .map(|i| (i as f64 + 0.5) / n_interior as f64)
+            .collect();
+        let problem = Self { hidden, interior };
+        let start = TanhNetwork {
+            hidden,
+            xs: Vec::new(),
+            ys: Vec::new(),
+        }
+        .random_parameters(seed);
+        (problem, start)
+    }
+
+    /// `u(x)`.
+    pub fn eval(&self, theta: &[f64], x: f64) -> f64 {
+        TanhNetwork {
+            hidden: self.hidden,
+            xs: Vec::new(),
+            ys: Vec::new(),
+        }
+        .eval(theta, x)
+    }
+
+    /// Relative L2 error against `sin πx` on `n` uniform points.
+    pub fn relative_l2_error(&self, theta: &[f64], n: usize) -> f64 {
+        let (mut num, mut den) = (0.0, 0.0);
+        for i in 0..n {
+            let x = i as f64 / (n - 1) as f64;
+            let exact = (std::f64::consts::PI * x).sin();
+            num += (self.eval(theta, x) - exact).powi(2);
+            den += exact * exact;
+        }
+        (num / den).sqrt()
+    }
+
+    fn rows(&self, theta: &[f64], with_jacobian: bool) -> (Vec<f64>, Vec<f64>) {
+        use std::f64::consts::PI;
+        let h = self.hidden;
+        let p = 3 * h + 1;
+        let n_in = self.interior.len();
+        let n = n_in + 2;
+        let mut r = vec![0.0; n];
+        let mut j = if with_jacobian {
+            vec![0.0; n * p]
+        } else {
+            Vec::new()
+        };
+        let scale_in = 1.0 / (n_in as f64).sqrt();
+        for (i, &x) in self.interior.iter().enumerate() {
+            let mut upp = 0.0;
+            for k in 0..h {
+                let (w1, b1, w2) = (theta[k], theta[h + k], theta[2 * h + k]);
+                let t = (w1 * x + b1).tanh();
+                let t1 = 1.0 - t * t;
+                let t2 = -2.0 * t * t1;
+                let t3 = -2.0 * t1 * t1 - 2.0 * t * t2;
+                upp += w2 * w1 * w1 * t2;
+                if with_jacobian {
+                    // Row of −u'': ∂/∂w2 = −w1² t'', ∂/∂w1 = −w2(2w1 t'' + w1² t''' x),
+                    // ∂/∂b1 = −w2 w1² t'''.
+                    let row = &mut j[i * p..(i + 1) * p];
+                    row[k] = -scale_in * w2 * (2.0 * w1 * t2 + w1 * w1 * t3 * x);
+                    row[h + k] = -scale_in * w2 * w1 * w1 * t3;
+                    row[2 * h + k] = -scale_in * w1 * w1 * t2;
+                }
+            }
+            let f = PI * PI * (PI * x).sin();
+            r[i] = scale_in * (-upp - f);
+        }
+        let scale_b = 0.5f64.sqrt();
+        for (b, x) in [0.0f64, 1.0].into_iter().enumerate() {
+            let row_index = n_in + b;
+            r[row_index] = scale_b * self.eval(theta, x);
+            if with_jacobian {
+                let row = &mut j[row_index * p..(row_index + 1) * p];
+                for k in 0..h {
+                    let (w1, b1, w2) = (theta[k], theta[h + k], theta[2 * h + k]);
+                    let t = (w1 * x + b1).tanh();
+                    let t1 = 1.0 - t * t;
+                    row[k] = scale_b * w2 * t1 * x;
+                    row[h + k] = scale_b * w2 * t1;
+                    row[2 * h + k] = scale_b * t;
+                }
+                row[3 * h] = scale_b;
+            }
+        }
+        (r, j)
+    }
+}
+
+impl LeastSquares for Poisson1d {
+    fn n_params(&self) -> usize {
+        3 * self.hidden + 1
+    }
+    fn n_residuals(&self) -> usize {
+        self.interior.len() + 2
+    }
+    fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        self.rows(theta, true)
+    }
+    fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
+        self.rows(theta, false).0
+    }
+}
+
 /// Rosenbrock as residuals: `r = (10(θ₁ − θ₀²), 1 − θ₀)`, minimum 0 at `(1, 1)`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Rosenbrock;
@@ -255,6 +375,8 @@ mod tests {
         let (mut net, theta) = TanhNetwork::realizable(3, 6, 15, 3);
         check_jacobian(&mut net, &theta);
         check_jacobian(&mut Rosenbrock, &[-1.2, 1.0]);
+        let (mut pinn, theta) = Poisson1d::new(5, 12, 8);
+        check_jacobian(&mut pinn, &theta);
         let mut lin = LinearLeastSquares::random(7, 4, 9);
         check_jacobian(&mut lin, &[0.1, 0.2, -0.3, 0.4]);
     }
