@@ -2,6 +2,15 @@
 //!
 //! Optimizers see the problem only through [`LeastSquares`]: the loss is
 //! `L(θ) = ½‖r(θ)‖²`, `J = ∂r/∂θ`, `g = Jᵀr`.
+//!
+//! - [`driver`]: configs, the batched grid line search, step acceptance, stopping,
+//!   [`solve`] and [`Solver`];
+//! - [`engd`], [`sngd`], [`anagram`]: natural-gradient directions;
+//! - [`adam`], [`lbfgs`]: first-order baselines on `loss_and_gradient`;
+//! - [`linalg`]: the dense faer kernels (Gram products, Cholesky, eigen, SVD, QR);
+//! - [`test_problems`]: small dense problems with analytic Jacobians.
+//!
+//! `docs/optimizers.md` describes each method, its knobs and defaults.
 
 /// A nonlinear least-squares problem `min ½‖r(θ)‖²`, as the optimizers see it.
 ///
