@@ -495,6 +495,8 @@ impl Solver {
             _ => None,
         };
         let mut anagram_scale = 1.0;
+        // L(θ) as the line search's batched evaluation reports it (used if rejected).
+        let mut loss_here = loss0;
         let mut retries = 0;
         let mut rank = None;
         let mut damping_used = None;
@@ -556,6 +558,7 @@ impl Solver {
             } else {
                 loss0
             };
+            loss_here = reference;
             if search.loss.is_finite() && search.loss <= reference {
                 for (t, d) in theta.iter_mut().zip(&direction) {
                     *t -= search.step * d;
@@ -592,7 +595,7 @@ impl Solver {
             }
         }
         Ok(StepOutcome {
-            loss: loss0,
+            loss: loss_here,
             step_size: 0.0,
             damping: damping_used,
             rank,
