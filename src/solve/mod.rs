@@ -2,6 +2,15 @@
 //!
 //! Optimizers see the problem only through [`LeastSquares`]: the loss is
 //! `L(θ) = ½‖r(θ)‖²`, `J = ∂r/∂θ`, `g = Jᵀr`.
+//!
+//! - [`driver`]: configs, the batched grid line search, step acceptance, stopping,
+//!   [`solve`] and [`Solver`];
+//! - [`engd`], [`sngd`], [`anagram`]: natural-gradient directions;
+//! - [`adam`], [`lbfgs`]: first-order baselines on `loss_and_gradient`;
+//! - [`linalg`]: the dense faer kernels (Gram products, Cholesky, eigen, SVD, QR);
+//! - [`test_problems`]: small dense problems with analytic Jacobians.
+//!
+//! `docs/optimizers.md` describes each method, its knobs and defaults.
 
 /// A nonlinear least-squares problem `min ½‖r(θ)‖²`, as the optimizers see it.
 ///
@@ -44,3 +53,22 @@ pub trait LeastSquares {
         (0.5 * r.iter().map(|v| v * v).sum::<f64>(), g)
     }
 }
+
+pub mod adam;
+pub mod anagram;
+pub mod driver;
+pub mod engd;
+pub mod lbfgs;
+pub mod linalg;
+pub mod sngd;
+pub mod test_problems;
+
+pub use adam::AdamConfig;
+pub use anagram::{AnagramConfig, AnagramCutoff, AnagramFactorization};
+pub use driver::{
+    grid_line_search, init_thread_pool, solve, IterationRecord, LineSearchConfig, LineSearchResult,
+    OptimizerConfig, SolveConfig, SolveError, SolveReport, Solver, StepOutcome, StopReason,
+};
+pub use engd::{EngdConfig, EngdSolve, GramForm};
+pub use lbfgs::LbfgsConfig;
+pub use sngd::{SketchPass, SngdConfig, ToleranceScale};

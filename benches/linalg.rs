@@ -1,0 +1,88 @@
+//! Benchmarks of the dense kernels behind the natural-gradient optimizers at the size of
+//! the poisson2d problem (N = 1,000 residual rows, P = 1,341 parameters), random J.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use pdec::solve::engd::{self, EngdSolve, GramForm};
+use pdec::solve::linalg;
+use pdec::solve::sngd::{self, SketchPass, SngdConfig};
+use pdec::solve::test_problems::random_matrix;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::hint::black_box;
+
+const N: usize = 1000;
+const P: usize = 1341;
+
+fn kernels(c: &mut Criterion) {
+    let threads = std::env::var("PDEC_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let par = linalg::parallelism(threads);
+    let j = random_matrix(N, P, 1);
+    let r = random_matrix(N, 1, 2);
+    let jm = linalg::jacobian_view(&j, N, P);
+    let g = linalg::mat_vec(jm.transpose(), &r, par);
+    let kernel = linalg::gram_lower(jm, par);
+
+    let mut group = c.benchmark_group("n1000_p1341");
+    group.sample_size(10);
+    group.bench_function("gram_lower_JJt", |b| {
+        b.iter(|| black_box(linalg::gram_lower(jm, par)))
+    });
+    group.bench_function("gram_lower_JtJ_P1341", |b| {
+        b.iter(|| black_box(linalg::gram_lower(jm.transpose(), par)))
+    });
+    group.bench_function("full_product_JJt", |b| {
+        b.iter(|| black_box(linalg::mat_mul(jm, jm.transpose(), par)))
+    });
+    group.bench_function("cholesky_solve_1000", |b| {
+        b.iter(|| {
+            let mut y = r.clone();
+            linalg::cholesky_solve_damped(
+                kernel.as_ref(),
+                1e-8,
+                faer::MatMut::from_column_major_slice_mut(&mut y, N, 1),
+                par,
+            )
+            .unwrap();
+            black_box(y)
+        })
+    });
+    group.bench_function("symmetric_eigen_1000", |b| {
+        b.iter(|| black_box(linalg::symmetric_eigen(kernel.as_ref(), par).unwrap()))
+    });
+    group.bench_function("engd_step_kernel_cholesky", |b| {
+        b.iter(|| {
+            black_box(
+                engd::direction(jm, &r, 1e-8, GramForm::Sample, EngdSolve::Cholesky, par).unwrap(),
+            )
+        })
+    });
+    for (name, pass) in [
+        ("sngd_step_300_two_pass", SketchPass::Two),
+        ("sngd_step_300_single_pass", SketchPass::One),
+    ] {
+        let config = SngdConfig {
+            pass,
+            ..SngdConfig::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(sngd::direction(jm, &g, 300, &config, &mut rng, par).unwrap()))
+        });
+    }
+    group.bench_function("gaussian_sketch_1341x300", |b| {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        b.iter(|| black_box(sngd::gaussian_matrix(P, 300, &mut rng)))
+    });
+    group.bench_function("thin_q_1341x300", |b| {
+        let a = random_matrix(P, 300, 5);
+        let am = linalg::jacobian_view(&a, P, 300);
+        b.iter(|| black_box(linalg::thin_q(am, par)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, kernels);
+criterion_main!(benches);

@@ -1,0 +1,107 @@
+//! Adam (Kingma & Ba 2015), the first-order baseline, on the gradient-only path.
+//!
+//! `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
+//! `θ ← θ − lr · m̂ / (sqrt(v̂) + eps)` with bias corrections `m̂ = m/(1−β₁^t)`, `v̂ = v/(1−β₂^t)`.
+
+/// Adam settings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct AdamConfig {
+    /// Learning rate; default `1e-3`.
+    pub learning_rate: f64,
+    /// First-moment decay β₁; default `0.9`.
+    pub beta1: f64,
+    /// Second-moment decay β₂; default `0.999`.
+    pub beta2: f64,
+    /// Denominator offset; default `1e-8`.
+    pub eps: f64,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+}
+
+/// Adam's moment estimates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamState {
+    /// First moment `m`.
+    pub m: Vec<f64>,
+    /// Second moment `v`.
+    pub v: Vec<f64>,
+    /// Steps taken `t`.
+    pub t: u32,
+}
+
+impl AdamState {
+    /// Zero moments for `n_params` parameters.
+    pub fn new(n_params: usize) -> Self {
+        Self {
+            m: vec![0.0; n_params],
+            v: vec![0.0; n_params],
+            t: 0,
+        }
+    }
+
+    /// Applies one Adam update to `theta` given the gradient at `theta`.
+    ///
+    /// # Shapes
+    /// `theta`, `gradient`: `P`.
+    pub fn update(&mut self, theta: &mut [f64], gradient: &[f64], config: &AdamConfig) {
+        self.t += 1;
+        let bias1 = 1.0 - config.beta1.powi(self.t as i32);
+        let bias2 = 1.0 - config.beta2.powi(self.t as i32);
+        for (((th, g), m), v) in theta
+            .iter_mut()
+            .zip(gradient)
+            .zip(self.m.iter_mut())
+            .zip(self.v.iter_mut())
+        {
+            *m = config.beta1 * *m + (1.0 - config.beta1) * g;
+            *v = config.beta2 * *v + (1.0 - config.beta2) * g * g;
+            let m_hat = *m / bias1;
+            let v_hat = *v / bias2;
+            *th -= config.learning_rate * m_hat / (v_hat.sqrt() + config.eps);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_two_steps_match_hand_computation() {
+        // θ₀ = (1, −2), g₁ = (0.5, −4), g₂ = (0.1, 3); lr = 0.01, β = (0.9, 0.999), eps = 1e-8.
+        let config = AdamConfig {
+            learning_rate: 0.01,
+            ..AdamConfig::default()
+        };
+        let mut theta = vec![1.0, -2.0];
+        let mut state = AdamState::new(2);
+        state.update(&mut theta, &[0.5, -4.0], &config);
+        // Step 1: m̂ = g, v̂ = g², so θ moves by lr·sign(g)·|g|/(|g| + eps).
+        let step1 = [0.01 * 0.5 / (0.5 + 1e-8), -0.01 * 4.0 / (4.0 + 1e-8)];
+        assert!((theta[0] - (1.0 - step1[0])).abs() < 1e-15);
+        assert!((theta[1] - (-2.0 - step1[1])).abs() < 1e-15);
+        state.update(&mut theta, &[0.1, 3.0], &config);
+        // Step 2, component 0: m = 0.9·0.05 + 0.1·0.1 = 0.055, m̂ = 0.055/0.19;
+        // v = 0.999·0.00025 + 0.001·0.01 = 0.00025975, v̂ = v/(1 − 0.999²) = v/0.001999.
+        let m_hat0 = 0.055 / 0.19;
+        let v_hat0: f64 = 0.000_259_75 / 0.001_999;
+        // Component 1: m = 0.9·(−0.4) + 0.1·3 = −0.06; v = 0.999·0.016 + 0.001·9 = 0.024984.
+        let m_hat1 = -0.06 / 0.19;
+        let v_hat1: f64 = 0.024_984 / 0.001_999;
+        let want0 = 1.0 - step1[0] - 0.01 * m_hat0 / (v_hat0.sqrt() + 1e-8);
+        let want1 = -2.0 - step1[1] - 0.01 * m_hat1 / (v_hat1.sqrt() + 1e-8);
+        assert!((theta[0] - want0).abs() < 1e-14, "{} vs {want0}", theta[0]);
+        assert!((theta[1] - want1).abs() < 1e-14, "{} vs {want1}", theta[1]);
+        assert_eq!(state.t, 2);
+    }
+}

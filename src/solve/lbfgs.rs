@@ -1,0 +1,310 @@
+//! L-BFGS (Nocedal & Wright, Alg. 7.4/7.5) with a strong-Wolfe line search
+//! (Alg. 3.5 bracketing + Alg. 3.6 zoom with safeguarded cubic interpolation), on the
+//! gradient-only path.
+
+use super::linalg::dot;
+use std::collections::VecDeque;
+
+/// L-BFGS settings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct LbfgsConfig {
+    /// History length `m`; default 10.
+    pub history: usize,
+    /// Sufficient-decrease constant `c₁`; default `1e-4`.
+    pub c1: f64,
+    /// Curvature constant `c₂`; default `0.9`.
+    pub c2: f64,
+    /// Function evaluations allowed per line search; default 25.
+    pub max_evaluations: usize,
+}
+
+impl Default for LbfgsConfig {
+    fn default() -> Self {
+        Self {
+            history: 10,
+            c1: 1e-4,
+            c2: 0.9,
+            max_evaluations: 25,
+        }
+    }
+}
+
+/// A point of the 1-D function `φ(α) = L(θ + α p)`: value, slope, and the gradient
+/// of `L` there (kept to avoid re-evaluation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinePoint {
+    /// Step `α`.
+    pub alpha: f64,
+    /// `φ(α)`.
+    pub value: f64,
+    /// `φ'(α) = ∇L(θ + αp)·p`.
+    pub slope: f64,
+    /// `∇L(θ + αp)`.
+    pub gradient: Vec<f64>,
+}
+
+/// Whether `point` satisfies the strong Wolfe conditions relative to `φ(0)`, `φ'(0)`.
+pub fn strong_wolfe_holds(point: &LinePoint, value0: f64, slope0: f64, c1: f64, c2: f64) -> bool {
+    point.value <= value0 + c1 * point.alpha * slope0 && point.slope.abs() <= c2 * slope0.abs()
+}
+
+/// Minimizer of the cubic interpolating `(a, fa, da)`, `(b, fb, db)`, safeguarded into
+/// the interior of the interval (bisection if the cubic is unusable).
+fn cubic_minimizer(a: &LinePoint, b: &LinePoint) -> f64 {
+    let (lo, hi) = if a.alpha < b.alpha {
+        (a.alpha, b.alpha)
+    } else {
+        (b.alpha, a.alpha)
+    };
+    let d1 = a.slope + b.slope - 3.0 * (a.value - b.value) / (a.alpha - b.alpha);
+    let disc = d1 * d1 - a.slope * b.slope;
+    let mid = 0.5 * (lo + hi);
+    if disc < 0.0 || !disc.is_finite() {
+        return mid;
+    }
+    let d2 = (b.alpha - a.alpha).signum() * disc.sqrt();
+    let t = b.alpha - (b.alpha - a.alpha) * (b.slope + d2 - d1) / (b.slope - a.slope + 2.0 * d2);
+    let margin = 0.1 * (hi - lo);
+    if t.is_finite() && t > lo + margin && t < hi - margin {
+        t
+    } else {
+        mid
+    }
+}
+
+/// Strong-Wolfe line search on `φ(α)`; `evaluate(α)` returns `(φ(α), ∇L(θ+αp), φ'(α))`.
+///
+/// Returns the accepted point and the number of evaluations, or `None` when no point
+/// satisfying the conditions was found within the budget.
+pub fn strong_wolfe_search(
+    mut evaluate: impl FnMut(f64) -> (f64, Vec<f64>, f64),
+    value0: f64,
+    slope0: f64,
+    initial_step: f64,
+    config: &LbfgsConfig,
+) -> (Option<LinePoint>, usize) {
+    let mut evaluations = 0;
+    let mut probe = |alpha: f64, evaluations: &mut usize| {
+        *evaluations += 1;
+        let (value, gradient, slope) = evaluate(alpha);
+        LinePoint {
+            alpha,
+            value,
+            slope,
+            gradient,
+        }
+    };
+    if slope0 >= 0.0 || !slope0.is_finite() {
+        return (None, 0);
+    }
+    let origin = LinePoint {
+        alpha: 0.0,
+        value: value0,
+        slope: slope0,
+        gradient: Vec::new(),
+    };
+    let mut previous = origin;
+    let mut alpha = initial_step;
+    let alpha_max = 1e10 * initial_step.max(1.0);
+    let zoom = |mut lo: LinePoint,
+                mut hi: LinePoint,
+                evaluations: &mut usize,
+                probe: &mut dyn FnMut(f64, &mut usize) -> LinePoint| {
+        while *evaluations < config.max_evaluations {
+            let alpha = cubic_minimizer(&lo, &hi);
+            let point = probe(alpha, evaluations);
+            if !point.value.is_finite()
+                || point.value > value0 + config.c1 * alpha * slope0
+                || point.value >= lo.value
+            {
+                hi = point;
+            } else {
+                if point.slope.abs() <= -config.c2 * slope0 {
+                    return Some(point);
+                }
+                if point.slope * (hi.alpha - lo.alpha) >= 0.0 {
+                    hi = lo;
+                }
+                lo = point;
+            }
+            if (hi.alpha - lo.alpha).abs() <= 1e-16 * lo.alpha.abs().max(1e-300) {
+                break;
+            }
+        }
+        None
+    };
+    let mut first = true;
+    while evaluations < config.max_evaluations {
+        let point = probe(alpha, &mut evaluations);
+        if !point.value.is_finite()
+            || point.value > value0 + config.c1 * alpha * slope0
+            || (!first && point.value >= previous.value)
+        {
+            let result = zoom(previous, point, &mut evaluations, &mut probe);
+            return (result, evaluations);
+        }
+        if point.slope.abs() <= -config.c2 * slope0 {
+            return (Some(point), evaluations);
+        }
+        if point.slope >= 0.0 {
+            let result = zoom(point, previous, &mut evaluations, &mut probe);
+            return (result, evaluations);
+        }
+        first = false;
+        previous = point;
+        alpha = (2.0 * alpha).min(alpha_max);
+    }
+    (None, evaluations)
+}
+
+/// The L-BFGS curvature pairs `(s, y, 1/yᵀs)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LbfgsMemory {
+    pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)>,
+}
+
+impl LbfgsMemory {
+    /// Empty memory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of stored pairs.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether no pair is stored.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Forgets all pairs.
+    pub fn clear(&mut self) {
+        self.pairs.clear();
+    }
+
+    /// Adds a pair if `yᵀs > 0` (always true after a strong-Wolfe step); keeps at most `history`.
+    pub fn push(&mut self, s: Vec<f64>, y: Vec<f64>, history: usize) {
+        let ys = dot(&y, &s);
+        if ys > 0.0 && ys.is_finite() {
+            if self.pairs.len() == history.max(1) {
+                self.pairs.pop_front();
+            }
+            self.pairs.push_back((s, y, 1.0 / ys));
+        }
+    }
+
+    /// The search direction `p = −H g` (two-loop recursion, `H₀ = (sᵀy/yᵀy) I`).
+    pub fn direction(&self, gradient: &[f64]) -> Vec<f64> {
+        let mut q = gradient.to_vec();
+        let mut alphas = Vec::with_capacity(self.pairs.len());
+        for (s, y, rho) in self.pairs.iter().rev() {
+            let a = rho * dot(s, &q);
+            for (qi, yi) in q.iter_mut().zip(y) {
+                *qi -= a * yi;
+            }
+            alphas.push(a);
+        }
+        if let Some((s, y, _)) = self.pairs.back() {
+            let gamma = dot(s, y) / dot(y, y);
+            q.iter_mut().for_each(|v| *v *= gamma);
+        }
+        for ((s, y, rho), a) in self.pairs.iter().zip(alphas.iter().rev()) {
+            let b = rho * dot(y, &q);
+            for (qi, si) in q.iter_mut().zip(s) {
+                *qi += (a - b) * si;
+            }
+        }
+        q.iter_mut().for_each(|v| *v = -*v);
+        q
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solve::test_problems::Rosenbrock;
+    use crate::solve::LeastSquares;
+
+    #[test]
+    fn accepted_steps_satisfy_strong_wolfe_on_rosenbrock() {
+        let config = LbfgsConfig::default();
+        let mut problem = Rosenbrock;
+        let mut theta = vec![-1.2, 1.0];
+        let (mut value, mut gradient) = problem.loss_and_gradient(&theta);
+        let mut memory = LbfgsMemory::new();
+        let mut accepted = 0;
+        for iteration in 0..200 {
+            let p = memory.direction(&gradient);
+            let slope0 = dot(&p, &gradient);
+            assert!(slope0 < 0.0, "descent direction at iteration {iteration}");
+            let initial = if memory.is_empty() {
+                1.0 / crate::solve::linalg::norm(&gradient)
+            } else {
+                1.0
+            };
+            let base = theta.clone();
+            let (point, _) = strong_wolfe_search(
+                |alpha| {
+                    let trial: Vec<f64> = base.iter().zip(&p).map(|(t, d)| t + alpha * d).collect();
+                    let (v, g) = problem.loss_and_gradient(&trial);
+                    let s = dot(&g, &p);
+                    (v, g, s)
+                },
+                value,
+                slope0,
+                initial,
+                &config,
+            );
+            let Some(point) = point else { break };
+            // Recompute independently at the accepted step and check both conditions.
+            let trial: Vec<f64> = base
+                .iter()
+                .zip(&p)
+                .map(|(t, d)| t + point.alpha * d)
+                .collect();
+            let (v, g) = problem.loss_and_gradient(&trial);
+            let check = LinePoint {
+                alpha: point.alpha,
+                value: v,
+                slope: dot(&g, &p),
+                gradient: g.clone(),
+            };
+            assert!(
+                strong_wolfe_holds(&check, value, slope0, config.c1, config.c2),
+                "iteration {iteration}"
+            );
+            accepted += 1;
+            let s: Vec<f64> = p.iter().map(|d| point.alpha * d).collect();
+            let y: Vec<f64> = g.iter().zip(&gradient).map(|(a, b)| a - b).collect();
+            memory.push(s, y, config.history);
+            theta = trial;
+            value = v;
+            gradient = g;
+            if value < 1e-20 {
+                break;
+            }
+        }
+        assert!(accepted > 10);
+        assert!(
+            value < 1e-16,
+            "Rosenbrock loss {value} after {accepted} steps"
+        );
+        assert!((theta[0] - 1.0).abs() < 1e-7 && (theta[1] - 1.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn two_loop_recursion_matches_secant_condition() {
+        // With one pair, H y = s must hold (secant equation of BFGS).
+        let mut memory = LbfgsMemory::new();
+        let s = vec![0.3, -0.2, 0.5];
+        let y = vec![0.9, -0.1, 0.4];
+        memory.push(s.clone(), y.clone(), 10);
+        let hy = memory.direction(&y);
+        for (a, b) in hy.iter().zip(&s) {
+            assert!((-a - b).abs() < 1e-14);
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! Dense linear-algebra kernels shared by the optimizers, over faer 0.24.
+//!
+//! The Jacobian arrives as a row-major `N×P` buffer; [`jacobian_view`] wraps it as a
+//! faer view without copying (faer is column-major, so the same buffer read
+//! column-major is `Jᵀ`). Every kernel takes an explicit [`Par`] so that all the
+//! work of one solve runs on the single rayon pool the driver installs.
+//!
+//! Gram matrices are computed lower-triangle only (faer's triangular matmul does
+//! half the flops of a full product); factorizations read only that triangle.
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::prelude::Solve;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+
+/// A numerical failure of a dense kernel.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LinalgError {
+    /// Cholesky met a non-positive pivot: the (damped) Gram matrix is not
+    /// numerically positive definite.
+    #[error("Cholesky factorization failed: non-positive pivot at index {index}")]
+    NonPositivePivot {
+        /// Index of the failing pivot.
+        index: usize,
+    },
+    /// The symmetric eigensolver or the SVD did not converge.
+    #[error("{what} did not converge")]
+    NoConvergence {
+        /// Which factorization.
+        what: &'static str,
+    },
+    /// A small square system (single-pass sketch) was numerically singular.
+    #[error("singular {size}×{size} system in {what}")]
+    Singular {
+        /// Which computation.
+        what: &'static str,
+        /// Dimension of the system.
+        size: usize,
+    },
+}
+
+/// The parallelism for `threads` workers (`0`: rayon's current pool size, `1`: sequential).
+pub fn parallelism(threads: usize) -> Par {
+    if threads == 1 {
+        Par::Seq
+    } else {
+        Par::rayon(threads)
+    }
+}
+
+/// A view of a row-major `N×P` Jacobian buffer as an `N×P` matrix (no copy).
+///
+/// # Shapes
+/// `jacobian.len() == n_rows * n_cols`; the view is `n_rows × n_cols`.
+pub fn jacobian_view(jacobian: &[f64], n_rows: usize, n_cols: usize) -> MatRef<'_, f64> {
+    MatRef::from_row_major_slice(jacobian, n_rows, n_cols)
+}
+
+/// A slice viewed as a column vector.
+pub fn col_view(values: &[f64]) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(values, values.len(), 1)
+}
+
+/// `A x`.
+///
+/// # Shapes
+/// `a: m×k`, `x: k` → `m`.
+pub fn mat_vec(a: MatRef<'_, f64>, x: &[f64], par: Par) -> Vec<f64> {
+    let mut out = vec![0.0; a.nrows()];
+    {
+        let out_view = MatMut::from_column_major_slice_mut(&mut out, a.nrows(), 1);
+        faer::linalg::matmul::matmul(out_view, Accum::Replace, a, col_view(x), 1.0, par);
+    }
+    out
+}
+
+/// `A B` as a new matrix.
+///
+/// # Shapes
+/// `a: m×k`, `b: k×n` → `m×n`.
+pub fn mat_mul(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    let mut out = Mat::zeros(a.nrows(), b.ncols());
+    faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, a, b, 1.0, par);
+    out
+}
+
+/// The lower triangle (diagonal included) of `A Aᵀ`; the strict upper triangle is zero.
+///
+/// Use `A = J` for the kernel `JJᵀ` (N×N) and `A = Jᵀ` for the Gramian `JᵀJ` (P×P).
+///
+/// # Shapes
+/// `a: m×k` → `m×m`.
+pub fn gram_lower(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    let m = a.nrows();
+    let mut out = Mat::zeros(m, m);
+    triangular::matmul(
+        out.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        a,
+        BlockStructure::Rectangular,
+        a.transpose(),
+        BlockStructure::Rectangular,
+        1.0,
+        par,
+    );
+    out
+}
+
+/// Copies the lower triangle of a square matrix onto its upper triangle.
+pub fn symmetrize_from_lower(a: &mut Mat<f64>) {
+    let n = a.nrows();
+    for j in 0..n {
+        for i in 0..j {
+            a[(i, j)] = a[(j, i)];
+        }
+    }
+}
+
+/// Solves `(G + λI) X = B` in place by Cholesky, reading only the lower triangle of `G`.
+///
+/// # Shapes
+/// `gram_lower: n×n`, `rhs: n×k`.
+///
+/// # Errors
+/// [`LinalgError::NonPositivePivot`] when `G + λI` is not numerically positive definite.
+pub fn cholesky_solve_damped(
+    gram_lower: MatRef<'_, f64>,
+    damping: f64,
+    rhs: MatMut<'_, f64>,
+    par: Par,
+) -> Result<(), LinalgError> {
+    let n = gram_lower.nrows();
+    let mut factor = Mat::zeros(n, n);
+    factor.copy_from_triangular_lower(gram_lower);
+    for i in 0..n {
+        factor[(i, i)] += damping;
+    }
+    let mut mem = MemBuffer::new(
+        faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+            n,
+            par,
+            Default::default(),
+        )
+        .or(faer::linalg::cholesky::llt::solve::solve_in_place_scratch::<f64>(n, rhs.ncols(), par)),
+    );
+    let stack = MemStack::new(&mut mem);
+    faer::linalg::cholesky::llt::factor::cholesky_in_place(
+        factor.as_mut(),
+        Default::default(),
+        par,
+        stack,
+        Default::default(),
+    )
+    .map_err(|e| match e {
+        faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => {
+            LinalgError::NonPositivePivot { index }
+        }
+    })?;
+    faer::linalg::cholesky::llt::solve::solve_in_place(factor.as_ref(), rhs, par, stack);
+    Ok(())
+}
+
+/// Eigendecomposition `A = V diag(λ) Vᵀ` of a symmetric matrix, reading only its lower
+/// triangle. Eigenvalues are in nondecreasing order.
+///
+/// # Shapes
+/// `a_lower: n×n` → `(λ: n, V: n×n)`.
+///
+/// # Errors
+/// [`LinalgError::NoConvergence`] if the tridiagonal QR iteration fails.
+pub fn symmetric_eigen(
+    a_lower: MatRef<'_, f64>,
+    par: Par,
+) -> Result<(Vec<f64>, Mat<f64>), LinalgError> {
+    let n = a_lower.nrows();
+    let mut vectors = Mat::zeros(n, n);
+    let mut values = faer::diag::Diag::<f64>::zeros(n);
+    let mut mem = MemBuffer::new(faer::linalg::evd::self_adjoint_evd_scratch::<f64>(
+        n,
+        faer::linalg::evd::ComputeEigenvectors::Yes,
+        par,
+        Default::default(),
+    ));
+    faer::linalg::evd::self_adjoint_evd(
+        a_lower,
+        values.as_mut(),
+        Some(vectors.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|_| LinalgError::NoConvergence {
+        what: "symmetric eigendecomposition",
+    })?;
+    let values = (0..n).map(|i| values[i]).collect();
+    Ok((values, vectors))
+}
+
+/// A thin SVD `A = U diag(σ) Vᵀ`.
+#[derive(Debug, Clone)]
+pub struct ThinSvd {
+    /// Left singular vectors, `m×k`.
+    pub u: Mat<f64>,
+    /// Singular values, nonincreasing, length `k`.
+    pub s: Vec<f64>,
+    /// Right singular vectors, `n×k`.
+    pub v: Mat<f64>,
+}
+
+/// Thin SVD `A = U diag(σ) Vᵀ`, singular values in nonincreasing order.
+///
+/// # Shapes
+/// `a: m×n`, `k = min(m, n)` → `(U: m×k, σ: k, V: n×k)`.
+///
+/// # Errors
+/// [`LinalgError::NoConvergence`] if the SVD iteration fails.
+pub fn thin_svd(a: MatRef<'_, f64>, par: Par) -> Result<ThinSvd, LinalgError> {
+    use faer::linalg::svd::{svd, svd_scratch, ComputeSvdVectors};
+    let (m, n) = a.shape();
+    let k = m.min(n);
+    let mut u = Mat::zeros(m, k);
+    let mut v = Mat::zeros(n, k);
+    let mut s = faer::diag::Diag::<f64>::zeros(k);
+    let mut mem = MemBuffer::new(svd_scratch::<f64>(
+        m,
+        n,
+        ComputeSvdVectors::Thin,
+        ComputeSvdVectors::Thin,
+        par,
+        Default::default(),
+    ));
+    svd(
+        a,
+        s.as_mut(),
+        Some(u.as_mut()),
+        Some(v.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|_| LinalgError::NoConvergence { what: "SVD" })?;
+    let s = (0..k).map(|i| s[i]).collect();
+    Ok(ThinSvd { u, s, v })
+}
+
+/// The orthonormal factor `Q` of a thin Householder QR `A = QR`.
+///
+/// # Shapes
+/// `a: m×n` with `m ≥ n` → `Q: m×n`.
+pub fn thin_q(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    use faer::linalg::householder;
+    use faer::linalg::qr::no_pivoting::factor;
+    let (m, n) = a.shape();
+    let size = m.min(n);
+    let block_size = factor::recommended_block_size::<f64>(m, n);
+    let mut qr = a.to_owned();
+    let mut coeff = Mat::zeros(block_size, size);
+    let mut mem = MemBuffer::new(
+        factor::qr_in_place_scratch::<f64>(m, n, block_size, par, Default::default()).or(
+            householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
+                m, block_size, size,
+            ),
+        ),
+    );
+    let stack = MemStack::new(&mut mem);
+    factor::qr_in_place(qr.as_mut(), coeff.as_mut(), par, stack, Default::default());
+    // The Householder basis is the unit lower trapezoid of the factored matrix.
+    let mut basis = qr;
+    for j in 0..n {
+        for i in 0..j.min(m) {
+            basis[(i, j)] = 0.0;
+        }
+        if j < m {
+            basis[(j, j)] = 1.0;
+        }
+    }
+    let mut q = Mat::identity(m, size);
+    householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+        basis.as_ref().get(.., ..size),
+        coeff.as_ref(),
+        faer::Conj::No,
+        q.as_mut(),
+        par,
+        stack,
+    );
+    q
+}
+
+/// Solves `X B = C` for `X` (a right division), by LU with partial pivoting.
+///
+/// # Shapes
+/// `b: n×n`, `c: m×n` → `m×n`.
+///
+/// # Errors
+/// [`LinalgError::Singular`] when the result is not finite.
+pub fn right_divide(
+    c: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+    what: &'static str,
+) -> Result<Mat<f64>, LinalgError> {
+    // X B = C  ⇔  Bᵀ Xᵀ = Cᵀ.
+    let lu = b.partial_piv_lu();
+    let mut xt = c.transpose().to_owned();
+    lu.solve_transpose_in_place(xt.as_mut());
+    let x = xt.transpose().to_owned();
+    if x.col_iter().all(|col| col.iter().all(|v| v.is_finite())) {
+        Ok(x)
+    } else {
+        Err(LinalgError::Singular {
+            what,
+            size: b.nrows(),
+        })
+    }
+}
+
+/// Dot product.
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Euclidean norm.
+pub fn norm(a: &[f64]) -> f64 {
+    dot(a, a).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn random(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..rows * cols)
+            .map(|_| rng.random::<f64>() * 2.0 - 1.0)
+            .collect()
+    }
+
+    fn max_abs_diff(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
+        let mut m: f64 = 0.0;
+        for j in 0..a.ncols() {
+            for i in 0..a.nrows() {
+                m = m.max((a[(i, j)] - b[(i, j)]).abs());
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn gram_lower_matches_full_product_in_both_orientations() {
+        for &(n, p) in &[(7, 13), (40, 25), (64, 64), (150, 90)] {
+            let j = random(n, p, (n * 1000 + p) as u64);
+            let jm = jacobian_view(&j, n, p);
+            for (a, label) in [(jm, "JJᵀ"), (jm.transpose(), "JᵀJ")] {
+                let lower = gram_lower(a, Par::Seq);
+                let full = a * a.transpose();
+                let m = a.nrows();
+                let tol = 1e-14 * (a.ncols() as f64);
+                for c in 0..m {
+                    for r in 0..m {
+                        if r >= c {
+                            assert!(
+                                (lower[(r, c)] - full[(r, c)]).abs() <= tol,
+                                "{label} {n}×{p} entry ({r},{c})"
+                            );
+                        } else {
+                            assert_eq!(lower[(r, c)], 0.0, "upper triangle must stay zero");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jacobian_view_is_row_major_without_copy() {
+        let j = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let v = jacobian_view(&j, 2, 3);
+        assert_eq!(v[(0, 2)], 3.0);
+        assert_eq!(v[(1, 0)], 4.0);
+        assert!(std::ptr::eq(v.as_ptr(), j.as_ptr()));
+    }
+
+    #[test]
+    fn cholesky_solve_matches_dense_residual() {
+        let n = 30;
+        let a = random(n, 50, 3);
+        let am = jacobian_view(&a, n, 50);
+        let g = gram_lower(am, Par::Seq);
+        let mut full = am * am.transpose();
+        for i in 0..n {
+            full[(i, i)] += 1e-3;
+        }
+        let b = random(n, 2, 4);
+        let mut x = Mat::from_fn(n, 2, |i, j| b[i * 2 + j]);
+        cholesky_solve_damped(g.as_ref(), 1e-3, x.as_mut(), Par::rayon(2)).unwrap();
+        let back = &full * &x;
+        let bm = Mat::from_fn(n, 2, |i, j| b[i * 2 + j]);
+        assert!(max_abs_diff(back.as_ref(), bm.as_ref()) < 1e-10);
+    }
+
+    #[test]
+    fn cholesky_reports_indefinite_matrix() {
+        let mut g = Mat::<f64>::zeros(2, 2);
+        g[(0, 0)] = 1.0;
+        g[(1, 0)] = 2.0;
+        g[(1, 1)] = 1.0;
+        let mut x = Mat::<f64>::zeros(2, 1);
+        let err = cholesky_solve_damped(g.as_ref(), 0.0, x.as_mut(), Par::Seq).unwrap_err();
+        assert_eq!(err, LinalgError::NonPositivePivot { index: 1 });
+    }
+
+    #[test]
+    fn eigen_reconstructs_and_sorts() {
+        let n = 20;
+        let a = random(n, n, 5);
+        let am = jacobian_view(&a, n, n);
+        let g = gram_lower(am, Par::Seq);
+        let (values, vectors) = symmetric_eigen(g.as_ref(), Par::Seq).unwrap();
+        assert!(values.windows(2).all(|w| w[0] <= w[1]));
+        let d = Mat::from_fn(n, n, |i, j| if i == j { values[i] } else { 0.0 });
+        let back = &vectors * &d * vectors.transpose();
+        let full = am * am.transpose();
+        assert!(max_abs_diff(back.as_ref(), full.as_ref()) < 1e-12);
+    }
+
+    #[test]
+    fn thin_q_is_orthonormal_and_spans_a() {
+        let (m, n) = (60, 12);
+        let a = random(m, n, 6);
+        let am = jacobian_view(&a, m, n);
+        let q = thin_q(am, Par::rayon(2));
+        let qtq = q.transpose() * &q;
+        assert!(max_abs_diff(qtq.as_ref(), Mat::<f64>::identity(n, n).as_ref()) < 1e-13);
+        // Projecting A onto span(Q) must give A back.
+        let proj = &q * (q.transpose() * am);
+        assert!(max_abs_diff(proj.as_ref(), am) < 1e-13);
+    }
+
+    #[test]
+    fn thin_svd_reconstructs() {
+        let (m, n) = (15, 40);
+        let a = random(m, n, 7);
+        let am = jacobian_view(&a, m, n);
+        let ThinSvd { u, s, v } = thin_svd(am, Par::Seq).unwrap();
+        assert!(s.windows(2).all(|w| w[0] >= w[1]));
+        let d = Mat::from_fn(m, m, |i, j| if i == j { s[i] } else { 0.0 });
+        let back = &u * &d * v.transpose();
+        assert!(max_abs_diff(back.as_ref(), am) < 1e-13);
+    }
+
+    #[test]
+    fn right_divide_solves_xb_equals_c() {
+        let n = 8;
+        let b = Mat::from_fn(n, n, |i, j| {
+            if i == j {
+                3.0
+            } else {
+                0.1 * (i + 2 * j) as f64
+            }
+        });
+        let c = Mat::from_fn(5, n, |i, j| (i * n + j) as f64 * 0.01 - 0.2);
+        let x = right_divide(c.as_ref(), b.as_ref(), "test").unwrap();
+        assert!(max_abs_diff((&x * &b).as_ref(), c.as_ref()) < 1e-13);
+        let zero = Mat::<f64>::zeros(n, n);
+        assert!(right_divide(c.as_ref(), zero.as_ref(), "test").is_err());
+    }
+}

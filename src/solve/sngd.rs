@@ -1,0 +1,368 @@
+//! SNGD: sketchy natural gradient (Best McKay et al. 2025, Algorithm 1).
+//!
+//! Each step draws a fresh Gaussian `M ∈ R^{P×l}` (`l = r + p`), forms
+//! `A = G M = Jᵀ(J M)` without ever forming `G = JᵀJ`, takes a thin QR `A = QR`, and
+//! builds the small matrix `T` either single-pass (`T = QᵀA (QᵀM)^{-1}`, symmetrized)
+//! or two-pass (`T = (JQ)ᵀ(JQ)`, an exact projection of G). From `T = S Λ Sᵀ` it keeps
+//! the eigenvalues above the tolerance, sets `U = QS` and returns
+//! `d = U Λ^{-1} Uᵀ g` with `g = Jᵀr`. The number of kept eigenvalues is the rank `r`
+//! of the next step's sketch `l = r + p`.
+
+use super::linalg::{self, LinalgError};
+use faer::{Mat, MatRef, Par};
+use rand::Rng;
+
+/// How `T ≈ QᵀGQ` is formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SketchPass {
+    /// `T = QᵀA (QᵀM)^{-1}`: no second product with J (cheaper, approximate).
+    One,
+    /// `T = (JQ)ᵀ(JQ)`: one more product with J, exact on span(Q). Default.
+    #[default]
+    Two,
+}
+
+/// What the eigenvalue tolerance is compared against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToleranceScale {
+    /// Keep `λ_i > tol` (the paper's rule; G is quadrature-normalized since the
+    /// residual rows carry `sqrt(w/N)`). Default.
+    #[default]
+    Absolute,
+    /// Keep `λ_i > tol · λ_max(T)`.
+    Relative,
+}
+
+/// SNGD settings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SngdConfig {
+    /// Sketch size `l` of the first step; default 300 (clamped to `[1, min(N, P)]`).
+    /// The paper picks it by hand and sets the initial rank from the first sketch.
+    pub initial_sketch: usize,
+    /// Oversampling `p` added to the kept rank; default 10.
+    pub oversampling: usize,
+    /// Eigenvalue tolerance; default `1e-13`.
+    pub tolerance: f64,
+    /// Whether `tolerance` is absolute (default, as in the paper) or relative to `λ_max`.
+    pub tolerance_scale: ToleranceScale,
+    /// Single- or two-pass; default two-pass.
+    pub pass: SketchPass,
+}
+
+impl Default for SngdConfig {
+    fn default() -> Self {
+        Self {
+            initial_sketch: 300,
+            oversampling: 10,
+            tolerance: 1e-13,
+            tolerance_scale: ToleranceScale::Absolute,
+            pass: SketchPass::Two,
+        }
+    }
+}
+
+/// The result of one sketched solve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SketchedDirection {
+    /// `d = U Λ^{-1} Uᵀ g`.
+    pub d: Vec<f64>,
+    /// Number of kept eigenvalues (the new rank estimate `r`).
+    pub rank: usize,
+    /// The sketch size `l` used.
+    pub sketch: usize,
+}
+
+/// The sketch size for the next step: `rank + oversampling`, clamped to `[1, min(N, P)]`.
+pub fn next_sketch_size(rank: usize, oversampling: usize, n_rows: usize, n_params: usize) -> usize {
+    (rank + oversampling).clamp(1, n_rows.min(n_params).max(1))
+}
+
+/// A `rows × cols` matrix of independent standard normals.
+///
+/// One `u64` seed is drawn from `rng`; column `j` is then filled from its own ChaCha8
+/// stream `j` of that seed (Marsaglia's polar method), in parallel over columns. The
+/// result depends only on `rng`'s state, not on the number of threads.
+pub fn gaussian_matrix<R: Rng>(rows: usize, cols: usize, rng: &mut R) -> Mat<f64> {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rayon::prelude::*;
+    let seed: u64 = rng.random();
+    let mut m = Mat::zeros(rows, cols);
+    m.par_col_iter_mut().enumerate().for_each(|(j, mut col)| {
+        let mut stream = ChaCha8Rng::seed_from_u64(seed);
+        stream.set_stream(j as u64);
+        let mut i = 0;
+        while i < rows {
+            // Polar method: a uniform point of the unit disk gives two normals.
+            let (u, v, s) = loop {
+                let u = 2.0 * stream.random::<f64>() - 1.0;
+                let v = 2.0 * stream.random::<f64>() - 1.0;
+                let s = u * u + v * v;
+                if s > 0.0 && s < 1.0 {
+                    break (u, v, s);
+                }
+            };
+            let factor = (-2.0 * s.ln() / s).sqrt();
+            col[i] = u * factor;
+            if i + 1 < rows {
+                col[i + 1] = v * factor;
+            }
+            i += 2;
+        }
+    });
+    m
+}
+
+/// One SNGD direction for a given sketch matrix `M` (Algorithm 1, lines 3–11).
+///
+/// # Shapes
+/// `jacobian: N×P`, `gradient: P`, `sketch: P×l` with `l ≤ P` → `d: P`.
+///
+/// # Errors
+/// [`LinalgError`] from the eigensolver, or a singular `QᵀM` in single-pass mode.
+pub fn direction_with_sketch(
+    jacobian: MatRef<'_, f64>,
+    gradient: &[f64],
+    sketch: MatRef<'_, f64>,
+    config: &SngdConfig,
+    par: Par,
+) -> Result<SketchedDirection, LinalgError> {
+    let l = sketch.ncols();
+    // A = Jᵀ (J M): G is never formed.
+    let jm = linalg::mat_mul(jacobian, sketch, par);
+    let a = linalg::mat_mul(jacobian.transpose(), jm.as_ref(), par);
+    let q = linalg::thin_q(a.as_ref(), par);
+    let t_lower = match config.pass {
+        SketchPass::Two => {
+            // T = (JQ)ᵀ(JQ), lower triangle only.
+            let jq = linalg::mat_mul(jacobian, q.as_ref(), par);
+            linalg::gram_lower(jq.as_ref().transpose(), par)
+        }
+        SketchPass::One => {
+            let qta = linalg::mat_mul(q.as_ref().transpose(), a.as_ref(), par);
+            let qtm = linalg::mat_mul(q.as_ref().transpose(), sketch, par);
+            let mut t = linalg::right_divide(qta.as_ref(), qtm.as_ref(), "single-pass sketch")?;
+            // T is symmetric in exact arithmetic; use (T + Tᵀ)/2.
+            for j in 0..l {
+                for i in j..l {
+                    let s = 0.5 * (t[(i, j)] + t[(j, i)]);
+                    t[(i, j)] = s;
+                    t[(j, i)] = s;
+                }
+            }
+            t
+        }
+    };
+    let (values, vectors) = linalg::symmetric_eigen(t_lower.as_ref(), par)?;
+    let largest = values.last().copied().unwrap_or(0.0);
+    let threshold = match config.tolerance_scale {
+        ToleranceScale::Absolute => config.tolerance,
+        ToleranceScale::Relative => config.tolerance * largest,
+    };
+    // d = Q S Λ^{-1} Sᵀ Qᵀ g over kept eigenpairs.
+    let qtg = linalg::mat_vec(q.as_ref().transpose(), gradient, par);
+    let coeffs = linalg::mat_vec(vectors.as_ref().transpose(), &qtg, par);
+    let mut scaled = vec![0.0; l];
+    let mut rank = 0;
+    for (i, &lambda) in values.iter().enumerate() {
+        if lambda > threshold && lambda > 0.0 {
+            scaled[i] = coeffs[i] / lambda;
+            rank += 1;
+        }
+    }
+    let w = linalg::mat_vec(vectors.as_ref(), &scaled, par);
+    Ok(SketchedDirection {
+        d: linalg::mat_vec(q.as_ref(), &w, par),
+        rank,
+        sketch: l,
+    })
+}
+
+/// One SNGD direction with a fresh Gaussian sketch of `sketch_size` columns.
+///
+/// # Shapes
+/// `jacobian: N×P`, `gradient: P` → `d: P`.
+///
+/// # Errors
+/// As [`direction_with_sketch`].
+pub fn direction<R: Rng>(
+    jacobian: MatRef<'_, f64>,
+    gradient: &[f64],
+    sketch_size: usize,
+    config: &SngdConfig,
+    rng: &mut R,
+    par: Par,
+) -> Result<SketchedDirection, LinalgError> {
+    let (n_rows, n_params) = jacobian.shape();
+    let l = sketch_size.clamp(1, n_rows.min(n_params).max(1));
+    let sketch = gaussian_matrix(n_params, l, rng);
+    direction_with_sketch(jacobian, gradient, sketch.as_ref(), config, par)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solve::anagram::pseudo_inverse_reference;
+    use crate::solve::engd::{self, EngdSolve, GramForm};
+    use crate::solve::test_problems::{matrix_with_singular_values, random_matrix};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
+        let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
+        num.sqrt() / linalg::norm(b).max(1e-300)
+    }
+
+    fn two_pass() -> SngdConfig {
+        SngdConfig {
+            pass: SketchPass::Two,
+            ..SngdConfig::default()
+        }
+    }
+
+    #[test]
+    fn full_two_pass_sketch_equals_engd_pseudo_inverse() {
+        let mut rng = ChaCha8Rng::seed_from_u64(81);
+        for &(n, p) in &[(40, 25), (25, 40), (30, 30)] {
+            let j = random_matrix(n, p, 82 + n as u64);
+            let r = random_matrix(n, 1, 83);
+            let jm = linalg::jacobian_view(&j, n, p);
+            let g = linalg::mat_vec(jm.transpose(), &r, Par::Seq);
+            let sngd = direction(jm, &g, n.min(p), &two_pass(), &mut rng, Par::Seq).unwrap();
+            let engd = engd::direction(
+                jm,
+                &r,
+                0.0,
+                GramForm::Parameter,
+                EngdSolve::Eigen {
+                    relative_cutoff: 1e-13,
+                },
+                Par::Seq,
+            )
+            .unwrap();
+            assert_eq!(sngd.rank, n.min(p), "{n}×{p}");
+            assert!(
+                rel_diff(&sngd.d, &engd.d) < 1e-10,
+                "{n}×{p}: {}",
+                rel_diff(&sngd.d, &engd.d)
+            );
+        }
+    }
+
+    #[test]
+    fn full_two_pass_sketch_equals_pseudo_inverse_on_rank_deficient_j() {
+        // Rank 7 of 24×30; sketch min(N,P) = 24 ≥ rank. G's zero eigenvalues must be cut.
+        let sigmas = [4.0, 2.0, 1.5, 1.0, 0.5, 0.3, 0.1];
+        let (n, p) = (24, 30);
+        let j = matrix_with_singular_values(n, p, &sigmas, 91);
+        let r = random_matrix(n, 1, 92);
+        let jm = linalg::jacobian_view(&j, n, p);
+        let g = linalg::mat_vec(jm.transpose(), &r, Par::Seq);
+        let reference = pseudo_inverse_reference(jm, &r, 1e-10);
+        let mut rng = ChaCha8Rng::seed_from_u64(93);
+        let sngd = direction(jm, &g, 24, &two_pass(), &mut rng, Par::Seq).unwrap();
+        assert_eq!(sngd.rank, 7);
+        assert!(rel_diff(&sngd.d, &reference) < 1e-10);
+        // A sketch of rank + oversampling (< min(N,P)) also recovers it exactly.
+        let sngd = direction(jm, &g, 7 + 3, &two_pass(), &mut rng, Par::Seq).unwrap();
+        assert_eq!(sngd.rank, 7);
+        assert!(rel_diff(&sngd.d, &reference) < 1e-10);
+        let engd = engd::direction(
+            jm,
+            &r,
+            0.0,
+            GramForm::Sample,
+            EngdSolve::Eigen {
+                relative_cutoff: 1e-12,
+            },
+            Par::Seq,
+        )
+        .unwrap();
+        assert!(rel_diff(&sngd.d, &engd.d) < 1e-10);
+    }
+
+    #[test]
+    fn single_pass_approximates_on_well_conditioned_j() {
+        // Well conditioned (σ ∈ [1, 2]) full-column-rank J: with l = P the single-pass T
+        // equals QᵀGQ in exact arithmetic, so the direction matches to round-off level.
+        let (n, p) = (50, 20);
+        let sigmas: Vec<f64> = (0..p).map(|i| 2.0 - i as f64 / p as f64).collect();
+        let j = matrix_with_singular_values(n, p, &sigmas, 101);
+        let r = random_matrix(n, 1, 102);
+        let jm = linalg::jacobian_view(&j, n, p);
+        let g = linalg::mat_vec(jm.transpose(), &r, Par::Seq);
+        let reference = pseudo_inverse_reference(jm, &r, 0.0);
+        let config = SngdConfig {
+            pass: SketchPass::One,
+            ..SngdConfig::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(103);
+        let sngd = direction(jm, &g, p, &config, &mut rng, Par::Seq).unwrap();
+        assert_eq!(sngd.rank, p);
+        assert!(
+            rel_diff(&sngd.d, &reference) < 1e-8,
+            "{}",
+            rel_diff(&sngd.d, &reference)
+        );
+    }
+
+    #[test]
+    fn partial_sketches_recover_an_exactly_low_rank_gramian() {
+        // rank(J) = 8 with P = 40: a sketch of l = 12 < P spans range(G), so both passes
+        // give the exact pseudo-inverse direction; the 4 spare columns of Q see only
+        // round-off and must be truncated.
+        let sigmas = [3.0, 2.5, 2.0, 1.5, 1.2, 1.0, 0.8, 0.6];
+        let (n, p) = (50, 40);
+        let j = matrix_with_singular_values(n, p, &sigmas, 111);
+        let r = random_matrix(n, 1, 112);
+        let jm = linalg::jacobian_view(&j, n, p);
+        let g = linalg::mat_vec(jm.transpose(), &r, Par::Seq);
+        let reference = pseudo_inverse_reference(jm, &r, 1e-10);
+        let mut rng = ChaCha8Rng::seed_from_u64(113);
+        for pass in [SketchPass::One, SketchPass::Two] {
+            let config = SngdConfig {
+                pass,
+                ..SngdConfig::default()
+            };
+            let sngd = direction(jm, &g, 12, &config, &mut rng, Par::Seq).unwrap();
+            assert_eq!((sngd.rank, sngd.sketch), (8, 12), "{pass:?}");
+            let err = rel_diff(&sngd.d, &reference);
+            assert!(err < 1e-9, "{pass:?}: {err}");
+        }
+        // A sketch smaller than the rank cannot: it misses part of range(G).
+        let small = direction(jm, &g, 4, &two_pass(), &mut rng, Par::Seq).unwrap();
+        assert!(rel_diff(&small.d, &reference) > 1e-3);
+    }
+
+    #[test]
+    fn rank_adapts_and_sketch_is_clamped() {
+        assert_eq!(next_sketch_size(7, 10, 100, 200), 17);
+        assert_eq!(next_sketch_size(195, 10, 300, 200), 200);
+        assert_eq!(next_sketch_size(0, 0, 5, 5), 1);
+    }
+
+    #[test]
+    fn gaussian_sketch_has_unit_variance() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let m = gaussian_matrix(200, 100, &mut rng);
+        let values: Vec<f64> = (0..100)
+            .flat_map(|j| (0..200).map(move |i| (i, j)))
+            .map(|(i, j)| m[(i, j)])
+            .collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64;
+        // 20,000 samples: standard errors ≈ 0.007 (mean) and 0.01 (variance).
+        assert!(mean.abs() < 0.03, "{mean}");
+        assert!((var - 1.0).abs() < 0.04, "{var}");
+        // Fourth moment of a standard normal is 3 (a uniform would give 1.8).
+        let kurt = values.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / values.len() as f64;
+        assert!((kurt / (var * var) - 3.0).abs() < 0.15, "{kurt}");
+        // Columns are distinct streams, and the draw is reproducible from the seed.
+        assert!((0..200).any(|i| m[(i, 0)] != m[(i, 1)]));
+        let again = gaussian_matrix(200, 100, &mut ChaCha8Rng::seed_from_u64(5));
+        assert_eq!(m, again);
+    }
+}
