@@ -12,6 +12,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod ir;
 pub mod output;
+pub mod run;
 pub mod solve;
 pub mod span;
 pub mod syntax;

@@ -4,6 +4,7 @@
 
 mod check;
 mod explain;
+mod solve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use pdec::diagnostic::{Diagnostic, Severity};
@@ -26,6 +27,8 @@ enum Command {
     Check(InputArgs),
     /// Print the lowered residual IR: per equation, its jets and linearization.
     Explain(InputArgs),
+    /// Train the ansatz and write the run folder (summary.json, history.csv).
+    Solve(Box<solve::SolveArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +68,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Solve(args) => solve::run_solve(&args),
     };
     status.into()
 }

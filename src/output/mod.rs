@@ -8,6 +8,7 @@
 
 pub mod export;
 pub mod plot;
+pub mod run_files;
 
 pub use export::{grid_axis, regular_grid, slice_grid, write_solution_csv, FieldColumns};
 pub use plot::{plot_heatmaps, plot_history, plot_line, plot_spectrum, Series};

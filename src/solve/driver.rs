@@ -54,6 +54,13 @@ pub struct LineSearchConfig {
     /// Golden-section refinement on `[η*/2, min(2η*, 1)]` around the best grid point,
     /// with this many further evaluations; `None` (default) disables it.
     pub golden_section: Option<usize>,
+    /// Evaluate the grid from `η = 1` down in batches of `batch` points and stop once
+    /// the best point lies below `L(θ)` and a smaller step was worse (exact for a loss
+    /// unimodal along the grid; usually 2–4 evaluations instead of 32). `false`
+    /// evaluates the whole grid in one batch. Default true.
+    pub early_stop: bool,
+    /// Points per batch of the early-stopping search; default 2.
+    pub batch: usize,
     /// How many times a step with no non-increasing grid point is retried (after raising
     /// the damping / redrawing the sketch / raising the cut-off); default 8.
     pub max_retries: usize,
@@ -64,6 +71,8 @@ impl Default for LineSearchConfig {
         Self {
             grid_levels: 30,
             golden_section: None,
+            early_stop: true,
+            batch: 2,
             max_retries: 8,
         }
     }
@@ -257,19 +266,51 @@ pub fn grid_line_search<P: LeastSquares + ?Sized>(
     let steps: Vec<f64> = (0..=config.grid_levels)
         .map(|k| 0.5f64.powi(k as i32))
         .collect();
-    // θ itself rides along in the batch so that acceptance compares losses computed by
-    // the same code path (a Jacobian pass may round differently from a forward pass).
-    let mut thetas: Vec<Vec<f64>> = steps
-        .iter()
-        .map(|&s| trial_point(theta, direction, s))
-        .collect();
-    thetas.push(theta.to_vec());
-    let losses = problem.losses(&thetas);
+    // θ itself rides along in the first batch so that acceptance compares losses
+    // computed by the same code path (a Jacobian pass may round differently from a
+    // forward pass).
+    let chunk = if config.early_stop {
+        config.batch.max(1)
+    } else {
+        steps.len()
+    };
+    let mut losses: Vec<f64> = Vec::with_capacity(steps.len());
+    let mut base_loss = f64::NAN;
+    let mut evaluations = 0;
+    let mut start = 0;
+    while start < steps.len() {
+        let end = (start + chunk).min(steps.len());
+        let mut thetas: Vec<Vec<f64>> = steps[start..end]
+            .iter()
+            .map(|&s| trial_point(theta, direction, s))
+            .collect();
+        if start == 0 {
+            thetas.push(theta.to_vec());
+        }
+        evaluations += thetas.len();
+        let mut batch = problem.losses(&thetas);
+        if start == 0 {
+            base_loss = batch.pop().unwrap_or(f64::NAN);
+        }
+        losses.extend(batch);
+        start = end;
+        // Early stop: the best step so far lies below L(θ) and a smaller step has
+        // already been seen to be worse, so (for a loss unimodal along the grid)
+        // the rest of the grid cannot win.
+        let best = (0..losses.len())
+            .filter(|&i| losses[i].is_finite())
+            .min_by(|&a, &b| losses[a].total_cmp(&losses[b]));
+        if let Some(best) = best {
+            if losses[best] < base_loss && best + 1 < losses.len() {
+                break;
+            }
+        }
+    }
     let mut best = LineSearchResult {
         step: 0.0,
         loss: f64::INFINITY,
-        base_loss: losses.get(steps.len()).copied().unwrap_or(f64::NAN),
-        evaluations: thetas.len(),
+        base_loss,
+        evaluations,
     };
     for (&step, &loss) in steps.iter().zip(&losses) {
         if loss.is_finite() && loss < best.loss {
@@ -737,7 +778,8 @@ impl Solver {
 }
 
 /// Runs `config.optimizer` on `problem` from `theta` (updated in place) until a
-/// stopping rule fires. `callback` sees every [`IterationRecord`] and may stop the run
+/// stopping rule fires. `callback` sees every [`IterationRecord`] with the parameters
+/// after that iteration, and may stop the run
 /// with `ControlFlow::Break(())`.
 ///
 /// # Errors
@@ -746,7 +788,7 @@ pub fn solve<P: LeastSquares + ?Sized>(
     problem: &mut P,
     theta: &mut [f64],
     config: &SolveConfig,
-    mut callback: impl FnMut(&IterationRecord) -> ControlFlow<()>,
+    mut callback: impl FnMut(&IterationRecord, &[f64]) -> ControlFlow<()>,
 ) -> Result<SolveReport, SolveError> {
     let start = Instant::now();
     let mut solver = Solver::new(config.clone());
@@ -789,7 +831,7 @@ pub fn solve<P: LeastSquares + ?Sized>(
             wall_s: start.elapsed().as_secs_f64(),
         };
         last_loss = Some(outcome.loss);
-        let flow = callback(&record);
+        let flow = callback(&record, theta);
         history.push(record);
         if flow.is_break() {
             stopped_because = StopReason::Callback;
@@ -901,13 +943,30 @@ mod tests {
         )
         .unwrap();
         let direction: Vec<f64> = newton.d.iter().map(|v| 3.0 * v).collect();
-        let ls = LineSearchConfig::default();
+        let ls = LineSearchConfig {
+            early_stop: false,
+            ..LineSearchConfig::default()
+        };
         let result = grid_line_search(&mut problem, &theta, &direction, &ls);
         assert_eq!(
             problem.losses_calls, 1,
             "the whole grid in one batched call"
         );
         assert_eq!(result.evaluations, 32);
+        // The early-stopping search (the default) finds the same step on this unimodal
+        // loss from two batches: {1, ½, θ} and {¼, ⅛}.
+        problem.losses_calls = 0;
+        let early = grid_line_search(
+            &mut problem,
+            &theta,
+            &direction,
+            &LineSearchConfig::default(),
+        );
+        assert_eq!(problem.losses_calls, 2);
+        assert_eq!(early.evaluations, 5);
+        assert_eq!(early.step, result.step);
+        assert_eq!(early.loss, result.loss);
+        assert_eq!(early.base_loss, result.base_loss);
         // Independent brute force over the grid.
         let mut best = (f64::INFINITY, 0.0);
         for k in 0..=30 {
@@ -961,12 +1020,9 @@ mod tests {
         // A run stalls after the configured number of consecutive rejected steps.
         let mut run = config(OptimizerConfig::Engd(engd_config.clone()), 50);
         run.max_consecutive_rejections = 1;
-        let report = solve(
-            &mut problem,
-            &mut theta,
-            &run,
-            |_| ControlFlow::Continue(()),
-        )
+        let report = solve(&mut problem, &mut theta, &run, |_, _| {
+            ControlFlow::Continue(())
+        })
         .unwrap();
         assert_eq!(report.stopped_because, StopReason::Stalled);
         assert_eq!((report.iterations, report.rejected_steps), (1, 1));
@@ -977,7 +1033,7 @@ mod tests {
             &mut problem,
             &mut theta,
             &config(OptimizerConfig::Engd(engd_config), 20),
-            |_| ControlFlow::Continue(()),
+            |_, _| ControlFlow::Continue(()),
         )
         .unwrap();
         assert!(report.rejected_steps >= 1);
@@ -1024,9 +1080,12 @@ mod tests {
             let name = format!("{optimizer:?}");
             let (mut net, mut theta) = TanhNetwork::fit(20, 80, |x| (3.0 * x).sin() + x * x, 5);
             let loss0 = loss_of(&mut net, &theta);
-            let report = solve(&mut net, &mut theta, &config(optimizer.clone(), 30), |_| {
-                ControlFlow::Continue(())
-            })
+            let report = solve(
+                &mut net,
+                &mut theta,
+                &config(optimizer.clone(), 30),
+                |_, _| ControlFlow::Continue(()),
+            )
             .unwrap();
             assert!(
                 report.final_loss < 0.5 * loss0,
@@ -1074,7 +1133,8 @@ mod tests {
             let (mut net, mut theta) = TanhNetwork::realizable(3, 8, 60, 2);
             let mut run = config(optimizer, 300);
             run.loss_tol = 1e-12;
-            let report = solve(&mut net, &mut theta, &run, |_| ControlFlow::Continue(())).unwrap();
+            let report =
+                solve(&mut net, &mut theta, &run, |_, _| ControlFlow::Continue(())).unwrap();
             assert!(
                 report.final_loss <= 1e-12,
                 "{name}: {} after {} ({:?})",
@@ -1106,7 +1166,7 @@ mod tests {
         ] {
             let name = format!("{optimizer:?}");
             let (mut pinn, mut theta) = Poisson1d::new(20, 60, 1);
-            let report = solve(&mut pinn, &mut theta, &config(optimizer, 300), |_| {
+            let report = solve(&mut pinn, &mut theta, &config(optimizer, 300), |_, _| {
                 ControlFlow::Continue(())
             })
             .unwrap();
@@ -1131,7 +1191,7 @@ mod tests {
             let mut theta = vec![-1.2, 1.0];
             let mut run = config(optimizer, 500);
             run.loss_tol = 1e-20;
-            let report = solve(&mut Rosenbrock, &mut theta, &run, |_| {
+            let report = solve(&mut Rosenbrock, &mut theta, &run, |_, _| {
                 ControlFlow::Continue(())
             })
             .unwrap();
@@ -1196,7 +1256,7 @@ mod tests {
     fn stopping_rules() {
         let run = |c: SolveConfig, stop_at: Option<usize>| {
             let (mut net, mut theta) = TanhNetwork::realizable(2, 5, 30, 6);
-            solve(&mut net, &mut theta, &c, |record| {
+            solve(&mut net, &mut theta, &c, |record, _| {
                 if Some(record.iteration) == stop_at {
                     ControlFlow::Break(())
                 } else {
@@ -1257,9 +1317,12 @@ mod tests {
     #[test]
     fn wrong_theta_length_is_an_error_not_a_panic() {
         let mut theta = vec![0.0; 3];
-        let err = solve(&mut Rosenbrock, &mut theta, &SolveConfig::default(), |_| {
-            ControlFlow::Continue(())
-        })
+        let err = solve(
+            &mut Rosenbrock,
+            &mut theta,
+            &SolveConfig::default(),
+            |_, _| ControlFlow::Continue(()),
+        )
         .unwrap_err();
         assert_eq!(
             err,
