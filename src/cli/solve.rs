@@ -70,6 +70,15 @@ pub(super) struct SolveArgs {
     /// Line search: `grid` or `golden`.
     #[arg(long)]
     line_search: Option<String>,
+    /// Where the tensor programs run: `cpu`, or `cuda` (builds with `--features cuda`).
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    device: Device,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Device {
+    Cpu,
+    Cuda,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -208,8 +217,7 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
         bar
     };
     let mut last_error = String::new();
-    let device = NdArrayDevice::Cpu;
-    let result = run::<NdArray<f64>>(&problem, &device, &run_config, |p: &Progress| {
+    let callback = |p: &Progress| {
         if let Some(errors) = p.errors {
             last_error = errors
                 .iter()
@@ -235,7 +243,23 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
             rank
         ));
         ControlFlow::Continue(())
-    });
+    };
+    let result = match args.device {
+        Device::Cpu => run::<NdArray<f64>>(&problem, &NdArrayDevice::Cpu, &run_config, callback),
+        #[cfg(feature = "cuda")]
+        Device::Cuda => run::<burn_cuda::Cuda<f64>>(
+            &problem,
+            &burn_cuda::CudaDevice::default(),
+            &run_config,
+            callback,
+        ),
+        #[cfg(not(feature = "cuda"))]
+        Device::Cuda => {
+            bar.finish_and_clear();
+            eprintln!("error: this pdec was built without CUDA; rebuild with `--features cuda`");
+            return Status::UserError;
+        }
+    };
     bar.finish_and_clear();
     let report = match result {
         Ok(report) => report,

@@ -1,0 +1,203 @@
+//! The compiled tensor program of every example file, checked against independent
+//! references: J against central finite differences, the gradient path against
+//! burn-autodiff, and every jet the example uses against finite differences of u.
+
+use burn::tensor::{Tensor, TensorData};
+use burn_autodiff::Autodiff;
+use burn_ndarray::NdArray;
+use pdec::compile::{sample_points, CompiledProblem, PointSet};
+use pdec::ir::{Deriv, Problem};
+use std::path::Path;
+
+type B = NdArray<f64>;
+type Ad = Autodiff<NdArray<f64>>;
+
+fn examples() -> Vec<(String, Problem)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pde"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|path| {
+            let source = std::fs::read_to_string(&path).unwrap();
+            let (problem, diagnostics) = pdec::check_source(&source, &dir);
+            let mut problem =
+                problem.unwrap_or_else(|| panic!("{}: {diagnostics:?}", path.display()));
+            // Few points keep finite differences over many columns affordable.
+            problem.sample.interior = 10;
+            problem.sample.boundary = 6;
+            problem.sample.initial = 5;
+            problem.sample.periodic = 4;
+            (
+                path.file_stem().unwrap().to_string_lossy().into_owned(),
+                problem,
+            )
+        })
+        .collect()
+}
+
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+fn setup(problem: &Problem) -> (CompiledProblem<B>, PointSet, Vec<f64>) {
+    let program = CompiledProblem::<B>::new(problem, &Default::default()).unwrap();
+    let points = sample_points(problem, 11).unwrap();
+    program.check_points(&points).unwrap();
+    let mut theta = program.init_params(5);
+    // Move the params away from their initial values so that their columns are generic.
+    let n = theta.len();
+    for k in 0..problem.params.len() {
+        theta[n - 1 - k] += 0.3;
+    }
+    (program, points, theta)
+}
+
+#[test]
+fn jacobian_matches_central_differences_on_every_example() {
+    for (name, problem) in examples() {
+        let (program, points, theta) = setup(&problem);
+        let (r, jac) = program.residual_and_jacobian(&theta, &points);
+        let p = program.n_params();
+        let n = r.len();
+        assert_eq!(jac.len(), n * p, "{name}");
+        // At most 80 columns, spread over every layer, plus every param column.
+        let stride = (p / 80).max(1);
+        let mut columns: Vec<usize> = (0..p).step_by(stride).collect();
+        columns.extend(p - problem.params.len()..p);
+        let scale = max_abs(&jac);
+        for &k in &columns {
+            let h = 1e-6 * (1.0 + theta[k].abs());
+            let mut plus = theta.clone();
+            plus[k] += h;
+            let mut minus = theta.clone();
+            minus[k] -= h;
+            let rp = program.residual(&plus, &points);
+            let rm = program.residual(&minus, &points);
+            for i in 0..n {
+                let fd = (rp[i] - rm[i]) / (2.0 * h);
+                let err = (fd - jac[i * p + k]).abs();
+                assert!(
+                    err <= 1e-6 * scale,
+                    "{name}: J[{i},{k}] = {} but finite differences give {fd}",
+                    jac[i * p + k]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gradient_matches_burn_autodiff_on_every_example() {
+    for (name, problem) in examples() {
+        let (program, points, theta) = setup(&problem);
+        let (loss, gradient) = program.loss_and_gradient(&theta, &points);
+        let ad = CompiledProblem::<Ad>::new(&problem, &Default::default()).unwrap();
+        let theta_t = Tensor::<Ad, 1>::from_data(
+            TensorData::new(theta.clone(), [theta.len()]),
+            &Default::default(),
+        )
+        .require_grad();
+        let r = ad.residual_tensor(theta_t.clone(), &points);
+        let ad_loss = r.powi_scalar(2).sum().mul_scalar(0.5);
+        let grads = ad_loss.backward();
+        let reference = theta_t
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .to_vec::<f64>()
+            .unwrap();
+        let ad_loss = ad_loss.into_data().to_vec::<f64>().unwrap()[0];
+        assert!(
+            (loss - ad_loss).abs() <= 1e-12 * ad_loss.abs(),
+            "{name}: loss"
+        );
+        let diff: Vec<f64> = gradient
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| a - b)
+            .collect();
+        assert!(
+            max_abs(&diff) <= 1e-10 * max_abs(&reference),
+            "{name}: |g - g_autodiff| = {:e}, |g| = {:e}",
+            max_abs(&diff),
+            max_abs(&reference)
+        );
+    }
+}
+
+#[test]
+fn every_jet_of_every_example_matches_finite_differences() {
+    for (name, problem) in examples() {
+        let (program, points, theta) = setup(&problem);
+        let d = problem.coords.len();
+        // A few interior points, away from the boundary.
+        let x: Vec<f64> = points.blocks[0].points[..3 * d].to_vec();
+        let value = |pts: &[f64], field: usize| program.eval_fields(&theta, pts)[field].clone();
+        let h = 1e-3;
+        for jet in &problem.jets {
+            let got = program.eval_jet(&theta, &x, jet);
+            // Central differences, one coordinate at a time (orders ≤ 2 in the examples).
+            let alpha: Vec<u8> = match &jet.deriv {
+                Deriv::Partial(alpha) => alpha.clone(),
+                Deriv::Laplacian => vec![],
+            };
+            let directions: Vec<Vec<usize>> = match &jet.deriv {
+                Deriv::Partial(_) => vec![alpha
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, &a)| std::iter::repeat_n(i, a as usize))
+                    .collect()],
+                Deriv::Laplacian => problem
+                    .spatial_coords()
+                    .into_iter()
+                    .map(|i| vec![i, i])
+                    .collect(),
+            };
+            let mut expected = vec![0.0; 3];
+            for dirs in &directions {
+                assert!(dirs.len() <= 2, "{name}: examples use orders ≤ 2");
+                // Sum over the stencil of ±h shifts along each direction.
+                let shifts: Vec<(Vec<f64>, f64)> = match dirs.len() {
+                    0 => vec![(vec![0.0; d], 1.0)],
+                    1 => {
+                        let mut p = vec![0.0; d];
+                        p[dirs[0]] = h;
+                        let m: Vec<f64> = p.iter().map(|v| -v).collect();
+                        vec![(p, 0.5 / h), (m, -0.5 / h)]
+                    }
+                    _ => {
+                        let mut out = Vec::new();
+                        for (s0, s1) in [(1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)] {
+                            let mut p = vec![0.0; d];
+                            p[dirs[0]] += s0 * h;
+                            p[dirs[1]] += s1 * h;
+                            out.push((p, s0 * s1 / (4.0 * h * h)));
+                        }
+                        out
+                    }
+                };
+                for (shift, weight) in shifts {
+                    let moved: Vec<f64> = x
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| v + shift[i % d])
+                        .collect();
+                    for (e, u) in expected.iter_mut().zip(value(&moved, jet.field)) {
+                        *e += weight * u;
+                    }
+                }
+            }
+            for (g, e) in got.iter().zip(&expected) {
+                assert!(
+                    (g - e).abs() <= 1e-5 * (1.0 + e.abs()),
+                    "{name}: jet {jet:?}: {g} vs finite differences {e}"
+                );
+            }
+        }
+    }
+}
