@@ -1,0 +1,166 @@
+//! `pdec solve` end to end on heat1d: every optimizer decreases the loss, and the
+//! run folder holds `summary.json` and `history.csv` with the documented keys.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pdec-solve-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn solve(args: &[&str], out: &Path) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_pdec"))
+        .arg("solve")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("pdec runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const SUMMARY_KEYS: [&str; 14] = [
+    "problem",
+    "optimizer",
+    "seed",
+    "iterations",
+    "n_params",
+    "n_points",
+    "final_loss",
+    "rel_l2",
+    "max_abs_err",
+    "params",
+    "wall_s",
+    "s_per_iter_median",
+    "rank",
+    "stopped_because",
+];
+
+#[test]
+fn every_optimizer_decreases_the_loss_and_writes_the_run_folder() {
+    for optimizer in ["engd", "sngd", "anagram", "adam", "lbfgs"] {
+        let out = run_dir(optimizer);
+        let (code, stderr) = solve(
+            &[
+                "examples/heat1d.pde",
+                "--optimizer",
+                optimizer,
+                "--iterations",
+                "6",
+                "--eval-every",
+                "3",
+                "--quiet",
+            ],
+            &out,
+        );
+        assert_eq!(code, 0, "{optimizer}: {stderr}");
+
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        for key in SUMMARY_KEYS {
+            assert!(
+                summary.get(key).is_some(),
+                "{optimizer}: summary lacks `{key}`"
+            );
+        }
+        assert_eq!(summary["optimizer"], optimizer);
+        assert_eq!(summary["n_params"], 261);
+        assert_eq!(summary["n_points"], 900 + 120 + 60);
+        assert_eq!(summary["iterations"], 6);
+        let rel_l2 = summary["rel_l2"]["u"].as_f64().unwrap();
+        assert!(rel_l2.is_finite() && rel_l2 > 0.0);
+        let natural = ["engd", "sngd", "anagram"].contains(&optimizer);
+        assert_eq!(summary["rank"].is_null(), !natural || optimizer == "engd");
+
+        let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
+        let mut lines = history.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "iteration,loss,rel_l2_u,step_size,damping,rank,wall_s"
+        );
+        let rows: Vec<Vec<String>> = lines
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        assert_eq!(rows.len(), 6, "{optimizer}");
+        // The error column is filled exactly at the evaluated iterations.
+        for row in &rows {
+            let evaluated = row[0] == "3" || row[0] == "6";
+            assert_eq!(!row[2].is_empty(), evaluated, "{optimizer}: {row:?}");
+        }
+        let losses: Vec<f64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
+        let final_loss = summary["final_loss"].as_f64().unwrap();
+        assert!(
+            final_loss < losses[0],
+            "{optimizer}: loss {} -> {final_loss}",
+            losses[0]
+        );
+        if natural || optimizer == "lbfgs" {
+            // Line-searched methods never accept an increase.
+            assert!(
+                losses.windows(2).all(|w| w[1] <= w[0]),
+                "{optimizer}: {losses:?}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_history() {
+    let a = run_dir("seed-a");
+    let b = run_dir("seed-b");
+    for out in [&a, &b] {
+        let (code, stderr) = solve(
+            &[
+                "examples/heat1d.pde",
+                "--optimizer",
+                "sngd",
+                "--iterations",
+                "4",
+                "--quiet",
+                "--seed",
+                "3",
+            ],
+            out,
+        );
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let strip_time = |dir: &Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("history.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect()
+    };
+    assert_eq!(strip_time(&a), strip_time(&b));
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn option_for_another_optimizer_is_refused() {
+    let out = run_dir("bad-option");
+    let (code, stderr) = solve(
+        &[
+            "examples/heat1d.pde",
+            "--optimizer",
+            "adam",
+            "--sketch",
+            "100",
+            "--quiet",
+        ],
+        &out,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--sketch") && stderr.contains("adam"),
+        "{stderr}"
+    );
+}
