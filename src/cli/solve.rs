@@ -70,6 +70,12 @@ pub(super) struct SolveArgs {
     /// Line search: `grid` or `golden`.
     #[arg(long)]
     line_search: Option<String>,
+    /// Do not draw history.png and solution_<field>.png nor write solution.csv.
+    #[arg(long)]
+    no_plots: bool,
+    /// Points per axis of the plots and the solution export.
+    #[arg(long, default_value_t = 100)]
+    grid: usize,
     /// Where the tensor programs run: `cpu`, or `cuda` (builds with `--features cuda`).
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
@@ -280,6 +286,21 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
     {
         eprintln!("error: {e}");
         return Status::Failure;
+    }
+    if !args.no_plots {
+        let figures =
+            pdec::compile::CompiledProblem::<NdArray<f64>>::new(&problem, &NdArrayDevice::Cpu)
+                .map_err(|e| e.to_string())
+                .and_then(|program| {
+                    pdec::output::figures::write_figures(
+                        &out_dir, &problem, &program, &report, args.grid,
+                    )
+                    .map_err(|e| e.to_string())
+                });
+        if let Err(e) = figures {
+            eprintln!("error: {e}");
+            return Status::Failure;
+        }
     }
     if !args.quiet {
         println!(

@@ -7,6 +7,7 @@
 //! a reader (or a run interrupted mid-write) never sees a half-written file.
 
 pub mod export;
+pub mod figures;
 pub mod plot;
 pub mod run_files;
 
