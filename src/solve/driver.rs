@@ -519,10 +519,7 @@ impl Solver {
         }
         let jm = linalg::jacobian_view(&jacobian, n_rows, n_params);
         let par = self.par;
-        let gradient = match self.config.optimizer {
-            OptimizerConfig::Sngd(_) => linalg::mat_vec(jm.transpose(), &residual, par),
-            _ => Vec::new(),
-        };
+
         // ENGD: the Gram matrix is formed once per step and reused by the retries.
         let gram_system = match &self.config.optimizer {
             OptimizerConfig::Engd(c) => Some(engd::GramSystem::new(jm, c.form, par)),
@@ -571,7 +568,7 @@ impl Solver {
                 }
                 (OptimizerConfig::Sngd(c), State::Sngd { sketch, rng }) => {
                     let size = sketch.unwrap_or(c.initial_sketch);
-                    let dir = sngd::direction(jm, &gradient, size, c, rng.as_mut(), par)?;
+                    let dir = sngd::direction_from_residual(jm, &residual, size, c, rng.as_mut(), par)?;
                     rank = Some(dir.rank);
                     *sketch = Some(sngd::next_sketch_size(
                         dir.rank,

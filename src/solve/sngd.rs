@@ -202,6 +202,63 @@ pub fn direction<R: Rng>(
     direction_with_sketch(jacobian, gradient, sketch.as_ref(), config, par)
 }
 
+/// One SNGD direction from the residual `r` (rather than `g = Jᵀr`), with a fresh
+/// Gaussian sketch. The two-pass variant takes the SVD of `JQ = U Σ Vᵀ` instead of
+/// the eigendecomposition of `T = (JQ)ᵀ(JQ)`: the eigenpairs of T are `(σ², V)`
+/// exactly, and the direction `d = Q V Σ^{-1} Uᵀ r` never squares the condition
+/// number, so eigenvalues of G down to the tolerance (1e-13, far below
+/// `ε·λ_max`) are resolved instead of drowned in round-off. The single-pass
+/// variant is as in [`direction_with_sketch`].
+///
+/// # Shapes
+/// `jacobian: N×P`, `residual: N` → `d: P`.
+///
+/// # Errors
+/// A factorization that fails.
+pub fn direction_from_residual<R: Rng>(
+    jacobian: MatRef<'_, f64>,
+    residual: &[f64],
+    sketch_size: usize,
+    config: &SngdConfig,
+    rng: &mut R,
+    par: Par,
+) -> Result<SketchedDirection, LinalgError> {
+    let (n_rows, n_params) = jacobian.shape();
+    let l = sketch_size.clamp(1, n_rows.min(n_params).max(1));
+    let sketch = gaussian_matrix(n_params, l, rng);
+    if config.pass == SketchPass::One {
+        let gradient = linalg::mat_vec(jacobian.transpose(), residual, par);
+        return direction_with_sketch(jacobian, &gradient, sketch.as_ref(), config, par);
+    }
+    // A = Jᵀ (J M) spans the sketched range of G; Q is its orthonormal basis.
+    let jm = linalg::mat_mul(jacobian, sketch.as_ref(), par);
+    let a = linalg::mat_mul(jacobian.transpose(), jm.as_ref(), par);
+    let q = linalg::thin_q(a.as_ref(), par);
+    let jq = linalg::mat_mul(jacobian, q.as_ref(), par);
+    let svd = linalg::thin_svd(jq.as_ref(), par)?;
+    let largest = svd.s.first().map_or(0.0, |s| s * s);
+    let threshold = match config.tolerance_scale {
+        ToleranceScale::Absolute => config.tolerance,
+        ToleranceScale::Relative => config.tolerance * largest,
+    };
+    // Coefficients (u_iᵀ r) / σ_i over kept eigenvalues λ_i = σ_i² of T.
+    let utr = linalg::mat_vec(svd.u.as_ref().transpose(), residual, par);
+    let mut coeffs = vec![0.0; svd.s.len()];
+    let mut rank = 0;
+    for (i, &sigma) in svd.s.iter().enumerate() {
+        if sigma * sigma > threshold && sigma > 0.0 {
+            coeffs[i] = utr[i] / sigma;
+            rank += 1;
+        }
+    }
+    let w = linalg::mat_vec(svd.v.as_ref(), &coeffs, par);
+    Ok(SketchedDirection {
+        d: linalg::mat_vec(q.as_ref(), &w, par),
+        rank,
+        sketch: l,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +278,49 @@ mod tests {
             pass: SketchPass::Two,
             ..SngdConfig::default()
         }
+    }
+
+    #[test]
+    fn residual_form_equals_gradient_form_on_well_conditioned_jacobians() {
+        for &(n, p, l) in &[(40, 25, 25), (25, 40, 25), (60, 50, 20)] {
+            let j = random_matrix(n, p, 91 + n as u64);
+            let r = random_matrix(n, 1, 92);
+            let jm = linalg::jacobian_view(&j, n, p);
+            let g = linalg::mat_vec(jm.transpose(), &r, Par::Seq);
+            // The same sketch for both: equal seeds draw equal matrices.
+            let mut rng_a = ChaCha8Rng::seed_from_u64(93);
+            let mut rng_b = ChaCha8Rng::seed_from_u64(93);
+            let from_g = direction(jm, &g, l, &two_pass(), &mut rng_a, Par::Seq).unwrap();
+            let from_r =
+                direction_from_residual(jm, &r, l, &two_pass(), &mut rng_b, Par::Seq).unwrap();
+            assert_eq!(from_g.rank, from_r.rank);
+            assert!(rel_diff(&from_r.d, &from_g.d) < 1e-10, "{n}×{p}, l = {l}");
+        }
+    }
+
+    #[test]
+    fn residual_form_with_full_sketch_is_the_truncated_pseudo_inverse() {
+        // σ from 1 down to 1e-9: eigenvalues of G = σ² reach 1e-18, below the 1e-13
+        // tolerance, so the direction must be J's pseudo-inverse truncated at σ² > 1e-13,
+        // computed here independently from a thin SVD of J.
+        let (n, p) = (30, 20);
+        let sigmas: Vec<f64> = (0..p).map(|i| 10f64.powf(-9.0 * i as f64 / (p - 1) as f64)).collect();
+        let j = matrix_with_singular_values(n, p, &sigmas, 94);
+        let r = random_matrix(n, 1, 95);
+        let jm = linalg::jacobian_view(&j, n, p);
+        let mut rng = ChaCha8Rng::seed_from_u64(96);
+        let dir = direction_from_residual(jm, &r, p, &two_pass(), &mut rng, Par::Seq).unwrap();
+        let kept = sigmas.iter().filter(|s| *s * *s > 1e-13).count();
+        assert_eq!(dir.rank, kept);
+        let svd = linalg::thin_svd(jm, Par::Seq).unwrap();
+        let mut reference = vec![0.0; p];
+        for i in 0..kept {
+            let c: f64 = (0..n).map(|row| svd.u[(row, i)] * r[row]).sum::<f64>() / svd.s[i];
+            for (k, value) in reference.iter_mut().enumerate() {
+                *value += c * svd.v[(k, i)];
+            }
+        }
+        assert!(rel_diff(&dir.d, &reference) < 1e-6, "{}", rel_diff(&dir.d, &reference));
     }
 
     #[test]
