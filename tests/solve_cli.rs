@@ -110,7 +110,10 @@ fn every_optimizer_decreases_the_loss_and_writes_the_run_folder() {
         }
         for png in ["history.png", "solution_u.png"] {
             let bytes = std::fs::read(out.join(png)).unwrap();
-            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{optimizer}: {png}");
+            assert!(
+                bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+                "{optimizer}: {png}"
+            );
             assert!(bytes.len() > 10_000, "{optimizer}: {png} is nearly empty");
         }
         let csv = std::fs::read_to_string(out.join("solution.csv")).unwrap();

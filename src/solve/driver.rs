@@ -568,7 +568,8 @@ impl Solver {
                 }
                 (OptimizerConfig::Sngd(c), State::Sngd { sketch, rng }) => {
                     let size = sketch.unwrap_or(c.initial_sketch);
-                    let dir = sngd::direction_from_residual(jm, &residual, size, c, rng.as_mut(), par)?;
+                    let dir =
+                        sngd::direction_from_residual(jm, &residual, size, c, rng.as_mut(), par)?;
                     rank = Some(dir.rank);
                     *sketch = Some(sngd::next_sketch_size(
                         dir.rank,

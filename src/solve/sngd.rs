@@ -304,7 +304,9 @@ mod tests {
         // tolerance, so the direction must be J's pseudo-inverse truncated at σ² > 1e-13,
         // computed here independently from a thin SVD of J.
         let (n, p) = (30, 20);
-        let sigmas: Vec<f64> = (0..p).map(|i| 10f64.powf(-9.0 * i as f64 / (p - 1) as f64)).collect();
+        let sigmas: Vec<f64> = (0..p)
+            .map(|i| 10f64.powf(-9.0 * i as f64 / (p - 1) as f64))
+            .collect();
         let j = matrix_with_singular_values(n, p, &sigmas, 94);
         let r = random_matrix(n, 1, 95);
         let jm = linalg::jacobian_view(&j, n, p);
@@ -320,7 +322,11 @@ mod tests {
                 *value += c * svd.v[(k, i)];
             }
         }
-        assert!(rel_diff(&dir.d, &reference) < 1e-6, "{}", rel_diff(&dir.d, &reference));
+        assert!(
+            rel_diff(&dir.d, &reference) < 1e-6,
+            "{}",
+            rel_diff(&dir.d, &reference)
+        );
     }
 
     #[test]
