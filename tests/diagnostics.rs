@@ -6,8 +6,10 @@ use pdec::diagnostic::Diagnostic;
 use std::path::Path;
 
 fn bad_files() -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+    // Relative to the package root (the working directory of integration tests), so
+    // that paths in messages do not depend on where the checkout lives.
+    let dir = Path::new("tests/bad");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("tests/bad exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "pde"))
