@@ -42,7 +42,8 @@ pub struct SngdConfig {
     /// Sketch size `l` of the first step; default 300 (clamped to `[1, min(N, P)]`).
     /// The paper picks it by hand and sets the initial rank from the first sketch.
     pub initial_sketch: usize,
-    /// Oversampling `p` added to the kept rank; default 10.
+    /// Oversampling `p` added to the kept rank; default 100 (with 10 the kept
+    /// subspace was too loose on PDE Gramians; see docs/optimizers.md).
     pub oversampling: usize,
     /// Eigenvalue tolerance; default `1e-13`.
     pub tolerance: f64,
@@ -56,7 +57,7 @@ impl Default for SngdConfig {
     fn default() -> Self {
         Self {
             initial_sketch: 300,
-            oversampling: 10,
+            oversampling: 100,
             tolerance: 1e-13,
             tolerance_scale: ToleranceScale::Absolute,
             pass: SketchPass::Two,
