@@ -2,9 +2,8 @@
 //! optimization with optional resampling, and error evaluation against the
 //! exact solutions. Returns data; the CLI reports progress and writes files.
 
-use crate::compile::program::{CompileError, CompiledProblem, FieldError};
+use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
 use crate::compile::sample::{sample_points, test_points, SampleError};
-use crate::compile::PointSet;
 use crate::ir::{ConfigScalar, OptimizerKind, Problem};
 use crate::solve::driver::{IterationRecord, SolveConfig, SolveError, SolveReport};
 use crate::solve::{
@@ -186,8 +185,7 @@ pub fn apply_option(
 
 /// A compiled problem on points that can be swapped between iterations.
 struct Resampling<B: Backend> {
-    program: CompiledProblem<B>,
-    points: PointSet,
+    inner: PdeLeastSquares<B>,
     problem: Problem,
     /// Set by the callback: draw fresh points with this seed before the next evaluation.
     pending: Rc<Cell<Option<u64>>>,
@@ -198,7 +196,7 @@ impl<B: Backend> Resampling<B> {
     fn refresh(&mut self) {
         if let Some(seed) = self.pending.take() {
             match sample_points(&self.problem, seed) {
-                Ok(points) => self.points = points,
+                Ok(points) => self.inner.points = points,
                 Err(e) => self.failure = Some(e),
             }
         }
@@ -207,37 +205,31 @@ impl<B: Backend> Resampling<B> {
 
 impl<B: Backend> LeastSquares for Resampling<B> {
     fn n_params(&self) -> usize {
-        self.program.n_params()
+        self.inner.n_params()
     }
 
     fn n_residuals(&self) -> usize {
-        self.points.n_rows()
+        self.inner.n_residuals()
     }
 
     fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
         self.refresh();
-        self.program.residual_and_jacobian(theta, &self.points)
+        self.inner.residual_and_jacobian(theta)
     }
 
     fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
         self.refresh();
-        self.program.residual(theta, &self.points)
+        self.inner.residual(theta)
     }
 
     fn losses(&mut self, thetas: &[Vec<f64>]) -> Vec<f64> {
         self.refresh();
-        thetas
-            .iter()
-            .map(|t| {
-                let r = self.program.residual(t, &self.points);
-                0.5 * r.iter().map(|v| v * v).sum::<f64>()
-            })
-            .collect()
+        self.inner.losses(thetas)
     }
 
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
         self.refresh();
-        self.program.loss_and_gradient(theta, &self.points)
+        self.inner.loss_and_gradient(theta)
     }
 }
 
@@ -256,15 +248,13 @@ pub fn run<B: Backend>(
     let start = Instant::now();
     let program = CompiledProblem::<B>::new(problem, device)?;
     let points = sample_points(problem, config.seed)?;
-    program.check_points(&points)?;
     // The test set is drawn from its own stream, independent of training points.
     let test = test_points(problem, config.seed)?;
     let mut theta = program.init_params(config.seed);
     let evaluator = program.clone();
     let pending = Rc::new(Cell::new(None));
     let mut least_squares = Resampling {
-        program,
-        points,
+        inner: PdeLeastSquares::new(program, points)?,
         problem: problem.clone(),
         pending: Rc::clone(&pending),
         failure: None,
@@ -325,7 +315,7 @@ pub fn run<B: Backend>(
         .collect();
     Ok(RunReport {
         n_params: evaluator.n_params(),
-        n_points: least_squares.points.n_rows(),
+        n_points: least_squares.inner.points.n_rows(),
         report,
         theta,
         errors,
