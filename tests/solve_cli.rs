@@ -175,3 +175,46 @@ fn option_for_another_optimizer_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn resample_every_k_draws_fresh_points_after_iteration_k() {
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/heat1d.pde"))
+            .unwrap();
+    let dir = run_dir("resample-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixed = dir.join("fixed.pde");
+    let resampled = dir.join("resampled.pde");
+    std::fs::write(&fixed, &source).unwrap();
+    std::fs::write(&resampled, format!("{source}\nsample resample = every 2\n")).unwrap();
+    let losses = |file: &Path, name: &str| -> Vec<String> {
+        let out = run_dir(name);
+        let (code, stderr) = solve(
+            &[
+                file.to_str().unwrap(),
+                "--optimizer",
+                "engd",
+                "--iterations",
+                "4",
+                "--quiet",
+                "--no-plots",
+            ],
+            &out,
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
+        let _ = std::fs::remove_dir_all(&out);
+        history
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().to_string())
+            .collect()
+    };
+    let a = losses(&fixed, "resample-a");
+    let b = losses(&resampled, "resample-b");
+    // Same points for iterations 1 and 2; fresh points from iteration 3 on.
+    assert_eq!(a[..2], b[..2]);
+    assert_ne!(a[2], b[2]);
+    assert_ne!(a[3], b[3]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
