@@ -5,7 +5,9 @@
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
 use crate::compile::sample::{sample_points, test_points, SampleError};
 use crate::ir::{ConfigScalar, OptimizerKind, Problem};
-use crate::solve::driver::{IterationRecord, SolveConfig, SolveError, SolveReport};
+use crate::solve::driver::{
+    IterationRecord, SolveConfig, SolveError, SolveReport, SolveStart, SolverState,
+};
 use crate::solve::{
     AdamConfig, AnagramConfig, AnagramCutoff, EngdConfig, EngdSolve, LbfgsConfig, LeastSquares,
     OptimizerConfig, SketchPass, SngdConfig,
@@ -42,16 +44,61 @@ pub struct RunReport {
     pub error_history: Vec<(usize, Vec<FieldError>)>,
     /// Final values of the trainable params, by name.
     pub params: Vec<(String, f64)>,
-    /// Seconds for the whole run, compilation and sampling included.
+    /// Seconds for the whole run, compilation and sampling included (a continued run
+    /// adds the optimization time before it was stopped).
     pub wall_s: f64,
 }
 
 /// What the callback sees after each iteration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Progress<'a> {
     pub record: &'a IterationRecord,
     /// Errors against the exact solutions, when evaluated at this iteration.
     pub errors: Option<&'a [FieldError]>,
+    snapshot: &'a dyn Fn() -> RunState,
+}
+
+impl Progress<'_> {
+    /// The state of the run after this iteration, from which [`run_from`] continues
+    /// exactly (built on demand: it copies the history).
+    pub fn snapshot(&self) -> RunState {
+        (self.snapshot)()
+    }
+}
+
+impl std::fmt::Debug for Progress<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress")
+            .field("record", self.record)
+            .field("errors", &self.errors)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything a run needs to continue exactly where it stopped: the parameters, the
+/// optimizer state, the seed of the current training points and the histories.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunState {
+    /// Parameters after the last recorded iteration.
+    pub theta: Vec<f64>,
+    /// The optimizer's state after the last recorded iteration.
+    pub solver: SolverState,
+    /// Seed of the training point set the next iteration uses (the run's seed until
+    /// the first resampling).
+    pub points_seed: u64,
+    /// Every iteration so far.
+    pub history: Vec<IterationRecord>,
+    /// `(iteration, errors)` every `eval_every` iterations so far.
+    pub error_history: Vec<(usize, Vec<FieldError>)>,
+    /// Seconds of optimization so far (the last record's `wall_s`).
+    pub elapsed_s: f64,
+}
+
+impl RunState {
+    /// The last iteration done (0 before the first).
+    pub fn iteration(&self) -> usize {
+        self.history.last().map_or(0, |r| r.iteration)
+    }
 }
 
 /// Why a run could not be done.
@@ -65,6 +112,9 @@ pub enum RunError {
     Solve(#[from] SolveError),
     #[error("solve option `{key}`: {message}")]
     Option { key: String, message: String },
+    /// A saved run state that does not fit the problem.
+    #[error("cannot resume: {0}")]
+    Resume(String),
 }
 
 /// The optimizer settings of a problem's `solve` block (defaults elsewhere).
@@ -243,16 +293,59 @@ pub fn run<B: Backend>(
     problem: &Problem,
     device: &B::Device,
     config: &RunConfig,
-    mut callback: impl FnMut(&Progress) -> ControlFlow<()>,
+    callback: impl FnMut(&Progress) -> ControlFlow<()>,
 ) -> Result<RunReport, RunError> {
-    let start = Instant::now();
+    run_from::<B>(problem, device, config, None, callback).map(|(report, _)| report)
+}
+
+/// [`run`], optionally continuing from a saved [`RunState`] of the same problem and
+/// settings (the checked problem is the caller's duty: see
+/// [`crate::output::checkpoint`]). A run continued from the state after iteration
+/// `k` takes the same steps and records the same history as the uninterrupted run.
+/// Returns the report and the final state.
+///
+/// # Errors
+/// Compilation, sampling, an unrecoverable solver failure, or a `start` whose
+/// vectors do not fit the problem ([`RunError::Resume`]).
+pub fn run_from<B: Backend>(
+    problem: &Problem,
+    device: &B::Device,
+    config: &RunConfig,
+    start: Option<RunState>,
+    mut callback: impl FnMut(&Progress) -> ControlFlow<()>,
+) -> Result<(RunReport, RunState), RunError> {
+    let clock = Instant::now();
     let program = CompiledProblem::<B>::new(problem, device)?;
-    let points = sample_points(problem, config.seed)?;
+    let points_seed = start.as_ref().map_or(config.seed, |s| s.points_seed);
+    let earlier_s = start.as_ref().map_or(0.0, |s| s.elapsed_s);
+    let points = sample_points(problem, points_seed)?;
     // The test set is drawn from its own stream, independent of training points.
     let test = test_points(problem, config.seed)?;
-    let mut theta = program.init_params(config.seed);
+    let (mut theta, mut error_history, solve_start) = match start {
+        Some(state) => {
+            if state.theta.len() != program.n_params() {
+                return Err(RunError::Resume(format!(
+                    "the saved parameters have length {}, the problem has {}",
+                    state.theta.len(),
+                    program.n_params()
+                )));
+            }
+            state
+                .solver
+                .check(&config.solve, program.n_params())
+                .map_err(|e| RunError::Resume(e.to_string()))?;
+            let start = SolveStart {
+                state: state.solver,
+                history: state.history,
+                elapsed_s: state.elapsed_s,
+            };
+            (state.theta, state.error_history, Some(start))
+        }
+        None => (program.init_params(config.seed), Vec::new(), None),
+    };
     let evaluator = program.clone();
     let pending = Rc::new(Cell::new(None));
+    let next_points_seed = Cell::new(points_seed);
     let mut least_squares = Resampling {
         inner: PdeLeastSquares::new(program, points)?,
         problem: problem.clone(),
@@ -260,13 +353,16 @@ pub fn run<B: Backend>(
         failure: None,
     };
     let resample = problem.sample.resample;
-    let mut error_history = Vec::new();
     let mut eval_failure = None;
-    let report = crate::solve::driver::solve(
+    let (report, solver_state) = crate::solve::driver::solve_from(
         &mut least_squares,
         &mut theta,
         &config.solve,
-        |record, theta| {
+        solve_start,
+        |history, theta, solver| {
+            let Some(record) = history.last() else {
+                return ControlFlow::Continue(());
+            };
             let due = config.eval_every > 0
                 && record.iteration % config.eval_every == 0
                 && !problem.exact.is_empty();
@@ -284,21 +380,37 @@ pub fn run<B: Backend>(
             if let Some(k) = resample {
                 if record.iteration % k == 0 {
                     // A fresh, reproducible point set: the seed mixes in the iteration.
-                    pending.set(Some(
-                        config.seed ^ (record.iteration as u64).rotate_left(32),
-                    ));
+                    let seed = config.seed ^ (record.iteration as u64).rotate_left(32);
+                    pending.set(Some(seed));
+                    next_points_seed.set(seed);
                 }
             }
-            let flow = callback(&Progress {
-                record,
-                errors: errors.as_deref(),
-            });
             if let Some(errors) = errors {
                 error_history.push((record.iteration, errors));
             }
-            flow
+            let evaluated = error_history
+                .last()
+                .filter(|(it, _)| *it == record.iteration)
+                .map(|(_, errors)| errors.as_slice());
+            let snapshot = || RunState {
+                theta: theta.to_vec(),
+                solver: solver.state(),
+                points_seed: next_points_seed.get(),
+                history: history.to_vec(),
+                error_history: error_history.clone(),
+                elapsed_s: record.wall_s,
+            };
+            callback(&Progress {
+                record,
+                errors: evaluated,
+                snapshot: &snapshot,
+            })
         },
-    )?;
+    )
+    .map_err(|e| match e {
+        SolveError::IncompatibleState { reason } => RunError::Resume(reason),
+        other => RunError::Solve(other),
+    })?;
     if let Some(e) = eval_failure {
         return Err(e.into());
     }
@@ -313,14 +425,25 @@ pub fn run<B: Backend>(
         .enumerate()
         .map(|(i, p)| (p.name.clone(), theta[n_network + i]))
         .collect();
-    Ok(RunReport {
-        n_params: evaluator.n_params(),
-        n_points: least_squares.inner.points.n_rows(),
-        report,
-        theta,
-        errors,
-        error_history,
-        params,
-        wall_s: start.elapsed().as_secs_f64(),
-    })
+    let state = RunState {
+        theta: theta.clone(),
+        solver: solver_state,
+        points_seed: next_points_seed.get(),
+        history: report.history.clone(),
+        error_history: error_history.clone(),
+        elapsed_s: report.wall_s,
+    };
+    Ok((
+        RunReport {
+            n_params: evaluator.n_params(),
+            n_points: least_squares.inner.points.n_rows(),
+            report,
+            theta,
+            errors,
+            error_history,
+            params,
+            wall_s: earlier_s + clock.elapsed().as_secs_f64(),
+        },
+        state,
+    ))
 }

@@ -40,7 +40,7 @@ pub enum CompileError {
 }
 
 /// Relative L2 and max-abs error of one field against its exact solution.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldError {
     pub field: usize,
     /// `‖u − u*‖₂ / ‖u*‖₂` (the absolute norm when `‖u*‖₂ = 0`).

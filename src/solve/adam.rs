@@ -29,7 +29,7 @@ impl Default for AdamConfig {
 }
 
 /// Adam's moment estimates.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdamState {
     /// First moment `m`.
     pub m: Vec<f64>,

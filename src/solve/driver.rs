@@ -222,6 +222,13 @@ pub enum SolveError {
         /// `N`.
         n_residuals: usize,
     },
+    /// A saved optimizer state does not fit the configuration or the problem
+    /// (another optimizer, or vectors of another length).
+    #[error("the saved optimizer state does not fit: {reason}")]
+    IncompatibleState {
+        /// What does not fit.
+        reason: String,
+    },
     /// The loss at the current parameters is not finite.
     #[error("the loss is not finite ({loss}) at iteration {iteration}")]
     NonFiniteLoss {
@@ -376,7 +383,8 @@ pub struct StepOutcome {
     pub accepted: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum State {
     Engd {
         damping: f64,
@@ -394,6 +402,84 @@ enum State {
         /// The last accepted line point with `φ(0)`, `φ'(0)` (checked by tests).
         last_search: Option<(lbfgs::LinePoint, f64, f64)>,
     },
+}
+
+/// The state an optimizer carries between iterations (ENGD damping and momentum,
+/// SNGD sketch size and sketch RNG, Adam moments, L-BFGS memory and cached point),
+/// opaque but serializable: saved in checkpoints and restored with
+/// [`Solver::with_state`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SolverState(State);
+
+impl SolverState {
+    /// The short name of the optimizer this state belongs to.
+    pub fn optimizer_name(&self) -> &'static str {
+        match &self.0 {
+            State::Engd { .. } => "engd",
+            State::Sngd { .. } => "sngd",
+            State::Anagram => "anagram",
+            State::Adam(_) => "adam",
+            State::Lbfgs { .. } => "lbfgs",
+        }
+    }
+
+    /// Checks that the state belongs to `config`'s optimizer and that its vectors have
+    /// `n_params` entries.
+    ///
+    /// # Errors
+    /// [`SolveError::IncompatibleState`] saying what does not fit.
+    pub fn check(&self, config: &SolveConfig, n_params: usize) -> Result<(), SolveError> {
+        let incompatible = |reason: String| Err(SolveError::IncompatibleState { reason });
+        if self.optimizer_name() != config.optimizer.name() {
+            return incompatible(format!(
+                "it is a {} state, the run uses {}",
+                self.optimizer_name(),
+                config.optimizer.name()
+            ));
+        }
+        let mut lengths: Vec<(&str, usize)> = Vec::new();
+        match &self.0 {
+            State::Engd { momentum, .. } => {
+                lengths.extend(momentum.iter().map(|m| ("momentum", m.len())));
+            }
+            // A fresh Adam state has empty moments, sized at the first step.
+            State::Adam(a) if a.t > 0 => {
+                lengths.extend([("first moment", a.m.len()), ("second moment", a.v.len())]);
+            }
+            State::Lbfgs {
+                memory,
+                current,
+                last_search,
+            } => {
+                lengths.extend(memory.pair_lengths().map(|n| ("memory pair", n)));
+                lengths.extend(current.iter().map(|(_, g)| ("cached gradient", g.len())));
+                lengths.extend(
+                    last_search
+                        .iter()
+                        .map(|(p, _, _)| ("line point gradient", p.gradient.len())),
+                );
+            }
+            _ => {}
+        }
+        for (what, len) in lengths {
+            if len != n_params {
+                return incompatible(format!("{what} has length {len}, expected {n_params}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where [`solve_from`] starts: a saved optimizer state with the history that led to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolveStart {
+    /// The optimizer state after the last recorded iteration.
+    pub state: SolverState,
+    /// Every iteration done so far; the run continues at the next iteration number.
+    pub history: Vec<IterationRecord>,
+    /// Seconds already spent (added to the records' `wall_s` and to the time budget).
+    pub elapsed_s: f64,
 }
 
 /// An optimizer with its state; [`Solver::step`] performs one iteration.
@@ -433,6 +519,32 @@ impl Solver {
             config,
             state,
         }
+    }
+
+    /// A solver for `config` that continues from `state` (see [`Solver::state`]).
+    ///
+    /// # Errors
+    /// [`SolveError::IncompatibleState`] when `state` belongs to another optimizer.
+    pub fn with_state(config: SolveConfig, state: SolverState) -> Result<Self, SolveError> {
+        let fresh = Self::new(config);
+        if state.optimizer_name() != fresh.config.optimizer.name() {
+            return Err(SolveError::IncompatibleState {
+                reason: format!(
+                    "it is a {} state, the run uses {}",
+                    state.optimizer_name(),
+                    fresh.config.optimizer.name()
+                ),
+            });
+        }
+        Ok(Self {
+            state: state.0,
+            ..fresh
+        })
+    }
+
+    /// A copy of the optimizer state, to be saved and restored with [`Solver::with_state`].
+    pub fn state(&self) -> SolverState {
+        SolverState(self.state.clone())
     }
 
     /// The configuration.
@@ -788,18 +900,55 @@ pub fn solve<P: LeastSquares + ?Sized>(
     config: &SolveConfig,
     mut callback: impl FnMut(&IterationRecord, &[f64]) -> ControlFlow<()>,
 ) -> Result<SolveReport, SolveError> {
-    let start = Instant::now();
-    let mut solver = Solver::new(config.clone());
-    let mut history = Vec::new();
-    let mut consecutive_rejections = 0;
-    let mut rejected_steps = 0;
-    let mut retries = 0;
-    let mut last_loss = None;
-    let mut last_rank = None;
+    solve_from(problem, theta, config, None, |history, theta, _| {
+        match history.last() {
+            Some(record) => callback(record, theta),
+            None => ControlFlow::Continue(()),
+        }
+    })
+    .map(|(report, _)| report)
+}
+
+/// [`solve`], optionally continuing from `start` (a saved optimizer state and the
+/// history so far; `theta` must then be the parameters saved with them): the
+/// iterations are numbered on from the last record, the counters of the report
+/// include the earlier iterations, and a run continued this way takes exactly the
+/// steps the uninterrupted run would have taken. `callback` sees the whole history
+/// (its last record is the iteration just done), the parameters and the solver (whose
+/// [`Solver::state`] is what a checkpoint saves). Returns the report and the final
+/// optimizer state.
+///
+/// # Errors
+/// As [`Solver::step`]; [`SolveError::IncompatibleState`] when `start` belongs to
+/// another optimizer.
+pub fn solve_from<P: LeastSquares + ?Sized>(
+    problem: &mut P,
+    theta: &mut [f64],
+    config: &SolveConfig,
+    start: Option<SolveStart>,
+    mut callback: impl FnMut(&[IterationRecord], &[f64], &Solver) -> ControlFlow<()>,
+) -> Result<(SolveReport, SolverState), SolveError> {
+    let clock = Instant::now();
+    let (mut solver, mut history, offset) = match start {
+        Some(start) => (
+            Solver::with_state(config.clone(), start.state)?,
+            start.history,
+            start.elapsed_s,
+        ),
+        None => (Solver::new(config.clone()), Vec::new(), 0.0),
+    };
+    let elapsed = || offset + clock.elapsed().as_secs_f64();
+    // The counters as the uninterrupted run would have them.
+    let mut consecutive_rejections = history.iter().rev().take_while(|r| !r.accepted).count();
+    let mut rejected_steps = history.iter().filter(|r| !r.accepted).count();
+    let mut retries: usize = history.iter().map(|r| r.retries).sum();
+    let mut last_loss = history.last().map(|r| r.loss);
+    let mut last_rank = history.iter().rev().find_map(|r| r.rank);
+    let first = history.last().map_or(1, |r| r.iteration + 1);
     let mut stopped_because = StopReason::MaxIterations;
-    for iteration in 1..=config.max_iterations {
+    for iteration in first..=config.max_iterations {
         if let Some(budget) = config.time_budget_s {
-            if start.elapsed().as_secs_f64() >= budget {
+            if elapsed() >= budget {
                 stopped_because = StopReason::TimeBudget;
                 break;
             }
@@ -826,11 +975,11 @@ pub fn solve<P: LeastSquares + ?Sized>(
             rank: outcome.rank,
             retries: outcome.retries,
             accepted: outcome.accepted,
-            wall_s: start.elapsed().as_secs_f64(),
+            wall_s: elapsed(),
         };
         last_loss = Some(outcome.loss);
-        let flow = callback(&record, theta);
         history.push(record);
+        let flow = callback(&history, theta, &solver);
         if flow.is_break() {
             stopped_because = StopReason::Callback;
             break;
@@ -849,7 +998,7 @@ pub fn solve<P: LeastSquares + ?Sized>(
         Some(loss) if !matches!(config.optimizer, OptimizerConfig::Adam(_)) => loss,
         _ => problem.losses(&[theta.to_vec()])[0],
     };
-    Ok(SolveReport {
+    let report = SolveReport {
         final_loss,
         iterations: history.len(),
         stopped_because,
@@ -857,8 +1006,9 @@ pub fn solve<P: LeastSquares + ?Sized>(
         rank: last_rank,
         rejected_steps,
         retries,
-        wall_s: start.elapsed().as_secs_f64(),
-    })
+        wall_s: elapsed(),
+    };
+    Ok((report, solver.state()))
 }
 
 #[cfg(test)]

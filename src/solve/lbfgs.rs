@@ -32,7 +32,7 @@ impl Default for LbfgsConfig {
 
 /// A point of the 1-D function `φ(α) = L(θ + α p)`: value, slope, and the gradient
 /// of `L` there (kept to avoid re-evaluation).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LinePoint {
     /// Step `α`.
     pub alpha: f64,
@@ -159,7 +159,7 @@ pub fn strong_wolfe_search(
 }
 
 /// The L-BFGS curvature pairs `(s, y, 1/yᵀs)`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LbfgsMemory {
     pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)>,
 }
@@ -178,6 +178,11 @@ impl LbfgsMemory {
     /// Whether no pair is stored.
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
+    }
+
+    /// The lengths of the stored vectors (`s` and `y` of each pair), for consistency checks.
+    pub fn pair_lengths(&self) -> impl Iterator<Item = usize> + '_ {
+        self.pairs.iter().flat_map(|(s, y, _)| [s.len(), y.len()])
     }
 
     /// Forgets all pairs.
