@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 /// Settings of a run that are not the optimizer's.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunConfig {
     /// The optimizer and its stopping rules.
     pub solve: SolveConfig,

@@ -1,11 +1,12 @@
 //! Outputs people look at: PNG plots ([`plot`]) and the solution on a regular grid as
-//! CSV ([`export`]).
+//! CSV ([`export`]); the run's `checkpoint.json` ([`checkpoint`]).
 //!
 //! Every function takes plain data (slices of `f64`, names) and a path, and returns
 //! `Result<(), OutputError>`; nothing here prints. Files are written atomically: the
 //! bytes go to `<path>.tmp` in the same folder, which is then renamed over `<path>`, so
 //! a reader (or a run interrupted mid-write) never sees a half-written file.
 
+pub mod checkpoint;
 pub mod export;
 pub mod figures;
 pub mod plot;

@@ -900,12 +900,16 @@ pub fn solve<P: LeastSquares + ?Sized>(
     config: &SolveConfig,
     mut callback: impl FnMut(&IterationRecord, &[f64]) -> ControlFlow<()>,
 ) -> Result<SolveReport, SolveError> {
-    solve_from(problem, theta, config, None, |history, theta, _| {
-        match history.last() {
+    solve_from(
+        problem,
+        theta,
+        config,
+        None,
+        |history, theta, _| match history.last() {
             Some(record) => callback(record, theta),
             None => ControlFlow::Continue(()),
-        }
-    })
+        },
+    )
     .map(|(report, _)| report)
 }
 
