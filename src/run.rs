@@ -6,7 +6,7 @@ use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeas
 use crate::compile::sample::{sample_points, test_points, SampleError};
 use crate::ir::{ConfigScalar, OptimizerKind, Problem};
 use crate::solve::driver::{
-    IterationRecord, SolveConfig, SolveError, SolveReport, SolveStart, SolverState,
+    IterationRecord, SolveConfig, SolveError, SolveReport, SolveStart, SolverState, StopReason,
 };
 use crate::solve::{
     AdamConfig, AnagramConfig, AnagramCutoff, EngdConfig, EngdSolve, LbfgsConfig, LeastSquares,
@@ -446,4 +446,65 @@ pub fn run_from<B: Backend>(
         },
         state,
     ))
+}
+
+/// The [`RunReport`] of a saved state, as [`run_from`] would return it had the run
+/// stopped there: errors on the test set and the loss on the current training points
+/// are evaluated again; `stopped_because` is [`StopReason::MaxIterations`] when the
+/// iteration limit was reached, else [`StopReason::Callback`]. Used to redraw a run's
+/// figures from its checkpoint.
+///
+/// # Errors
+/// Compilation or sampling fails, or the state does not fit the problem.
+pub fn report_of_state<B: Backend>(
+    problem: &Problem,
+    device: &B::Device,
+    config: &RunConfig,
+    state: &RunState,
+) -> Result<RunReport, RunError> {
+    let program = CompiledProblem::<B>::new(problem, device)?;
+    if state.theta.len() != program.n_params() {
+        return Err(RunError::Resume(format!(
+            "the saved parameters have length {}, the problem has {}",
+            state.theta.len(),
+            program.n_params()
+        )));
+    }
+    let test = test_points(problem, config.seed)?;
+    let errors = program.exact_errors(problem, &state.theta, &test)?;
+    let points = sample_points(problem, state.points_seed)?;
+    let n_points = points.n_rows();
+    let mut least_squares = PdeLeastSquares::new(program.clone(), points)?;
+    let final_loss = least_squares.losses(std::slice::from_ref(&state.theta))[0];
+    let n_network = program.n_params() - problem.params.len();
+    let history = &state.history;
+    let report = SolveReport {
+        final_loss,
+        iterations: history.len(),
+        stopped_because: if state.iteration() >= config.solve.max_iterations {
+            StopReason::MaxIterations
+        } else {
+            StopReason::Callback
+        },
+        history: history.clone(),
+        rank: history.iter().rev().find_map(|r| r.rank),
+        rejected_steps: history.iter().filter(|r| !r.accepted).count(),
+        retries: history.iter().map(|r| r.retries).sum(),
+        wall_s: state.elapsed_s,
+    };
+    Ok(RunReport {
+        report,
+        theta: state.theta.clone(),
+        n_params: program.n_params(),
+        n_points,
+        errors,
+        error_history: state.error_history.clone(),
+        params: problem
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), state.theta[n_network + i]))
+            .collect(),
+        wall_s: state.elapsed_s,
+    })
 }

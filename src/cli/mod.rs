@@ -3,7 +3,9 @@
 //! Only this module prints or decides exit codes; each subcommand has its own file.
 
 mod check;
+mod eval;
 mod explain;
+mod plot;
 mod solve;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -27,8 +29,13 @@ enum Command {
     Check(InputArgs),
     /// Print the lowered residual IR: per equation, its jets and linearization.
     Explain(InputArgs),
-    /// Train the ansatz and write the run folder (summary.json, history.csv).
+    /// Train the ansatz and write the run folder (summary.json, history.csv,
+    /// checkpoint.json, figures); `--resume RUN_DIR` continues a stopped run.
     Solve(Box<solve::SolveArgs>),
+    /// Write the trained fields (and derivatives, `--jet dx(u)`) at given points.
+    Eval(eval::EvalArgs),
+    /// Redraw a run's figures and solution.csv from its checkpoint.
+    Plot(plot::PlotArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +59,8 @@ enum Status {
     Ok,
     UserError,
     Failure,
+    /// A solve stopped by Ctrl-C after writing its files.
+    Interrupted,
 }
 
 impl From<Status> for ExitCode {
@@ -60,6 +69,7 @@ impl From<Status> for ExitCode {
             Status::Ok => 0,
             Status::UserError => 1,
             Status::Failure => 2,
+            Status::Interrupted => solve::INTERRUPTED_EXIT_CODE as u8,
         })
     }
 }
@@ -69,6 +79,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Solve(args) => solve::run_solve(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Plot(args) => plot::run(&args),
     };
     status.into()
 }

@@ -1,18 +1,36 @@
-//! `pdec solve FILE`: trains the ansatz and writes the run folder.
+//! `pdec solve FILE` / `pdec solve --resume RUN_DIR`: trains the ansatz and writes the
+//! run folder (checkpoints included); the first Ctrl-C stops after the current
+//! iteration with every file written.
 
 use super::{load, print_diagnostics, Status};
 use burn_ndarray::{NdArray, NdArrayDevice};
 use indicatif::{ProgressBar, ProgressStyle};
-use pdec::ir::{ConfigScalar, OptimizerKind};
+use pdec::ir::{ConfigScalar, OptimizerKind, Problem};
+use pdec::output::checkpoint::{read_checkpoint, write_checkpoint, Checkpoint, CHECKPOINT_FILE};
 use pdec::output::run_files::{write_history, write_summary, Summary};
-use pdec::run::{apply_option, default_optimizer, run, solve_config, Progress, RunConfig};
+use pdec::run::{
+    apply_option, default_optimizer, run_from, solve_config, Progress, RunConfig, RunState,
+};
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Ctrl-C presses seen so far (the handler is installed once per process).
+static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Debug, clap::Args)]
 pub(super) struct SolveArgs {
-    /// The .pde file.
-    file: PathBuf,
+    /// The .pde file (with --resume: default the file the checkpoint names).
+    #[arg(required_unless_present = "resume")]
+    file: Option<PathBuf>,
+    /// Continue the run saved in RUN_DIR/checkpoint.json where it stopped (the files
+    /// are rewritten there unless --out says otherwise; --iterations, --tol and
+    /// --time-budget may be changed, the optimizer settings and seed may not).
+    #[arg(long, value_name = "RUN_DIR")]
+    resume: Option<PathBuf>,
+    /// Write checkpoint.json every k iterations (0: only at the end of the run).
+    #[arg(long, default_value_t = 100)]
+    checkpoint_every: usize,
     /// Optimizer (default: the file's `solve optimizer`, else sngd).
     #[arg(long, value_enum)]
     optimizer: Option<Optimizer>,
@@ -37,9 +55,10 @@ pub(super) struct SolveArgs {
     /// Stop after this many seconds.
     #[arg(long)]
     time_budget: Option<f64>,
-    /// Evaluate the error against the exact solution every k iterations (0: only at the end).
-    #[arg(long, default_value_t = 10)]
-    eval_every: usize,
+    /// Evaluate the error against the exact solution every k iterations (0: only at the
+    /// end; default 10).
+    #[arg(long)]
+    eval_every: Option<usize>,
     /// ENGD: initial damping λ.
     #[arg(long)]
     damping: Option<f64>,
@@ -108,18 +127,17 @@ impl From<Optimizer> for OptimizerKind {
     }
 }
 
+/// What a solve starts from: the problem, its settings, and a saved state when resuming.
+struct Setup {
+    file: PathBuf,
+    problem: Problem,
+    config: RunConfig,
+    checkpoint_every: usize,
+    start: Option<RunState>,
+    out_dir: PathBuf,
+}
+
 pub(super) fn run_solve(args: &SolveArgs) -> Status {
-    let checked = match load(&args.file) {
-        Ok(checked) => checked,
-        Err(status) => return status,
-    };
-    let Some(mut problem) = checked.problem.clone() else {
-        print_diagnostics(&checked);
-        return Status::UserError;
-    };
-    if !args.quiet {
-        print_diagnostics(&checked);
-    }
     if let Some(threads) = args.threads {
         if threads == 0 {
             eprintln!("error: --threads must be at least 1");
@@ -128,6 +146,41 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
         // Only fails when a pool exists already, which cannot happen this early.
         let _ = pdec::solve::driver::init_thread_pool(threads);
     }
+    let setup = match &args.resume {
+        Some(dir) => resume_setup(args, dir),
+        None => fresh_setup(args),
+    };
+    let setup = match setup {
+        Ok(setup) => setup,
+        Err(status) => return status,
+    };
+    // Fail before the long solve, not after it, when the results cannot be written.
+    if let Err(message) = check_writable(&setup.out_dir) {
+        eprintln!("error: {message}");
+        return Status::Failure;
+    }
+    execute(args, setup)
+}
+
+/// Reads and checks `file`; diagnostics are printed (errors always, warnings unless quiet).
+fn load_problem(file: &Path, quiet: bool) -> Result<(Problem, String), Status> {
+    let checked = load(file)?;
+    let Some(problem) = checked.problem.clone() else {
+        print_diagnostics(&checked);
+        return Err(Status::UserError);
+    };
+    if !quiet {
+        print_diagnostics(&checked);
+    }
+    Ok((problem, checked.source))
+}
+
+fn fresh_setup(args: &SolveArgs) -> Result<Setup, Status> {
+    let Some(file) = args.file.clone() else {
+        eprintln!("error: a .pde file or --resume RUN_DIR is required");
+        return Err(Status::UserError);
+    };
+    let (mut problem, _) = load_problem(&file, args.quiet)?;
     // The optimizer of the file unless a flag names another; the file's
     // options apply only to the file's optimizer.
     if let Some(o) = args.optimizer {
@@ -141,13 +194,114 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
         Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");
-            return Status::UserError;
+            return Err(Status::UserError);
         }
     };
     if config.optimizer.name() != default_optimizer(problem.solve.optimizer).name() {
         config.optimizer = default_optimizer(problem.solve.optimizer);
     }
-    let flags: [(&str, Option<ConfigScalar>); 10] = [
+    for (key, value) in optimizer_flags(args) {
+        if let Some(value) = value {
+            if let Err(e) = apply_option(&mut config, key, &value) {
+                eprintln!("error: --{}: {e}", key.replace('_', "-"));
+                return Err(Status::UserError);
+            }
+        }
+    }
+    if let Some(n) = args.iterations {
+        config.max_iterations = n;
+    }
+    if let Some(tol) = args.tol {
+        config.loss_tol = tol;
+    }
+    config.time_budget_s = args.time_budget;
+    let seed = args.seed.unwrap_or(problem.sample.seed);
+    config.seed = seed;
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".to_string());
+        PathBuf::from("runs").join(stem)
+    });
+    Ok(Setup {
+        file,
+        problem,
+        config: RunConfig {
+            solve: config,
+            seed,
+            eval_every: args.eval_every.unwrap_or(10),
+        },
+        checkpoint_every: args.checkpoint_every,
+        start: None,
+        out_dir,
+    })
+}
+
+/// Reads `dir/checkpoint.json` and the problem it names, and checks they belong together.
+fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
+    let fixed = optimizer_flags(args)
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| format!("--{}", k.replace('_', "-")))
+        .chain(args.optimizer.map(|_| "--optimizer".to_string()))
+        .chain(args.seed.map(|_| "--seed".to_string()))
+        .chain(args.eval_every.map(|_| "--eval-every".to_string()))
+        .collect::<Vec<_>>();
+    if !fixed.is_empty() {
+        eprintln!(
+            "error: {} cannot be changed when resuming (the checkpoint fixes them)",
+            fixed.join(", ")
+        );
+        return Err(Status::UserError);
+    }
+    let path = dir.join(CHECKPOINT_FILE);
+    let checkpoint = read_checkpoint(&path).map_err(|e| {
+        eprintln!("error: {e}");
+        Status::Failure
+    })?;
+    let file = args
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&checkpoint.problem_file));
+    let (problem, _) = load_problem(&file, args.quiet)?;
+    if let Err(e) = checkpoint.check_problem(&problem, &file.display().to_string(), &path) {
+        eprintln!("error: {e}");
+        return Err(Status::Failure);
+    }
+    let mut config = checkpoint.config;
+    if let Some(n) = args.iterations {
+        config.solve.max_iterations = n;
+    }
+    if let Some(tol) = args.tol {
+        config.solve.loss_tol = tol;
+    }
+    if args.time_budget.is_some() {
+        config.solve.time_budget_s = args.time_budget;
+    }
+    Ok(Setup {
+        file,
+        problem,
+        config,
+        checkpoint_every: args.checkpoint_every,
+        start: Some(checkpoint.state),
+        out_dir: args.out.clone().unwrap_or_else(|| dir.to_path_buf()),
+    })
+}
+
+/// Creates `dir` and checks a file can be created in it.
+fn check_writable(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the run folder {}: {e}", dir.display()))?;
+    let probe = dir.join(format!(".pdec-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .map_err(|e| format!("cannot write into the run folder {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 10] {
+    [
         ("damping", args.damping.map(ConfigScalar::Number)),
         ("momentum", args.momentum.map(ConfigScalar::Number)),
         (
@@ -170,46 +324,29 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
             args.history.map(|v| ConfigScalar::Number(v as f64)),
         ),
         ("line_search", args.line_search.as_deref().map(scalar)),
-    ];
-    for (key, value) in flags {
-        if let Some(value) = value {
-            if let Err(e) = apply_option(&mut config, key, &value) {
-                eprintln!("error: --{}: {e}", key.replace('_', "-"));
-                return Status::UserError;
-            }
+    ]
+}
+
+fn execute(args: &SolveArgs, setup: Setup) -> Status {
+    let Setup {
+        file,
+        problem,
+        config: run_config,
+        checkpoint_every,
+        start,
+        out_dir,
+    } = setup;
+    let file_name = file.display().to_string();
+    let checkpoint_path = out_dir.join(CHECKPOINT_FILE);
+    // First Ctrl-C: stop after the current iteration; second: leave at once.
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
+            std::process::exit(INTERRUPTED_EXIT_CODE);
         }
-    }
-    if let Some(n) = args.iterations {
-        config.max_iterations = n;
-    }
-    if let Some(tol) = args.tol {
-        config.loss_tol = tol;
-    }
-    config.time_budget_s = args.time_budget;
-    let seed = args.seed.unwrap_or(problem.sample.seed);
-    config.seed = seed;
-    let out_dir = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "run".to_string());
-        PathBuf::from("runs").join(stem)
     });
-    if let Err(e) = std::fs::create_dir_all(&out_dir) {
-        eprintln!(
-            "error: cannot create the run folder {}: {e}",
-            out_dir.display()
-        );
-        return Status::Failure;
-    }
     let field_names: Vec<String> = problem.fields.iter().map(|f| f.name.clone()).collect();
-    let optimizer = config.optimizer.name().to_string();
-    let run_config = RunConfig {
-        solve: config,
-        seed,
-        eval_every: args.eval_every,
-    };
+    let optimizer = run_config.solve.optimizer.name().to_string();
+    let seed = run_config.seed;
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -223,7 +360,21 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
         bar
     };
     let mut last_error = String::new();
+    let mut checkpoint_failure = None;
     let callback = |p: &Progress| {
+        if checkpoint_every > 0 && p.record.iteration % checkpoint_every == 0 {
+            let checkpoint = Checkpoint::new(
+                &file_name,
+                &problem,
+                &run_config,
+                checkpoint_every,
+                p.snapshot(),
+            );
+            if let Err(e) = write_checkpoint(&checkpoint_path, &checkpoint) {
+                checkpoint_failure = Some(e);
+                return ControlFlow::Break(());
+            }
+        }
         if let Some(errors) = p.errors {
             last_error = errors
                 .iter()
@@ -248,15 +399,22 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
             last_error,
             rank
         ));
-        ControlFlow::Continue(())
+        if INTERRUPTS.load(Ordering::SeqCst) > 0 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     };
     let result = match args.device {
-        Device::Cpu => run::<NdArray<f64>>(&problem, &NdArrayDevice::Cpu, &run_config, callback),
+        Device::Cpu => {
+            run_from::<NdArray<f64>>(&problem, &NdArrayDevice::Cpu, &run_config, start, callback)
+        }
         #[cfg(feature = "cuda")]
-        Device::Cuda => run::<burn_cuda::Cuda<f64>>(
+        Device::Cuda => run_from::<burn_cuda::Cuda<f64>>(
             &problem,
             &burn_cuda::CudaDevice::default(),
             &run_config,
+            start,
             callback,
         ),
         #[cfg(not(feature = "cuda"))]
@@ -267,37 +425,33 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
         }
     };
     bar.finish_and_clear();
-    let report = match result {
-        Ok(report) => report,
+    if let Some(e) = checkpoint_failure {
+        eprintln!("error: {e}");
+        return Status::Failure;
+    }
+    let (report, state) = match result {
+        Ok(done) => done,
         Err(e) => {
+            // The last checkpoint written (if any) is kept: it is the last good state.
             eprintln!("error: {e}");
             return Status::UserError;
         }
     };
-    let summary = Summary::new(
-        &args.file.display().to_string(),
-        &optimizer,
-        seed,
-        &field_names,
-        &report,
-    );
-    if let Err(e) = write_summary(&out_dir.join("summary.json"), &summary)
+    let interrupted = INTERRUPTS.load(Ordering::SeqCst) > 0;
+    let mut summary = Summary::new(&file_name, &optimizer, seed, &field_names, &report);
+    if interrupted {
+        summary.stopped_because = "interrupted".to_string();
+    }
+    let checkpoint = Checkpoint::new(&file_name, &problem, &run_config, checkpoint_every, state);
+    if let Err(e) = write_checkpoint(&checkpoint_path, &checkpoint)
+        .and_then(|()| write_summary(&out_dir.join("summary.json"), &summary))
         .and_then(|()| write_history(&out_dir.join("history.csv"), &field_names, &report))
     {
         eprintln!("error: {e}");
         return Status::Failure;
     }
     if !args.no_plots {
-        let figures =
-            pdec::compile::CompiledProblem::<NdArray<f64>>::new(&problem, &NdArrayDevice::Cpu)
-                .map_err(|e| e.to_string())
-                .and_then(|program| {
-                    pdec::output::figures::write_figures(
-                        &out_dir, &problem, &program, &report, args.grid,
-                    )
-                    .map_err(|e| e.to_string())
-                });
-        if let Err(e) = figures {
+        if let Err(e) = super::plot::draw(&out_dir, &problem, &report, args.grid) {
             eprintln!("error: {e}");
             return Status::Failure;
         }
@@ -305,7 +459,7 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
     if !args.quiet {
         println!(
             "{}: {} after {} iterations ({}), loss {:.3e}, {:.1} s",
-            args.file.display(),
+            file_name,
             optimizer,
             summary.iterations,
             summary.stopped_because,
@@ -323,8 +477,15 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
         }
         println!("  wrote {}", out_dir.display());
     }
-    Status::Ok
+    if interrupted {
+        Status::Interrupted
+    } else {
+        Status::Ok
+    }
 }
+
+/// Exit code of a solve stopped by Ctrl-C (128 + SIGINT, the shell convention).
+pub(super) const INTERRUPTED_EXIT_CODE: i32 = 130;
 
 fn scalar(text: &str) -> ConfigScalar {
     match text.parse::<f64>() {

@@ -68,7 +68,7 @@ pub(crate) fn tmp_path(path: &Path) -> PathBuf {
 /// # Errors
 /// [`OutputError::Io`] naming `path` when any step fails; the temporary file is removed
 /// then, so a failure leaves neither a partial `path` nor a stray `.tmp`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     if path.file_name().is_none() {
         return Err(OutputError::invalid(path, "the path does not name a file"));
     }

@@ -1,0 +1,486 @@
+//! Checkpoints, `--resume`, Ctrl-C, determinism, `pdec eval`, `pdec plot` and the
+//! failures that must exit 2 without half-written files, end to end on heat1d.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const HEAT: &str = "examples/heat1d.pde";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pdec-runstate-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn pdec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pdec"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("pdec runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn solve(file: &str, out: &Path, extra: &[&str]) -> Output {
+    let out = out.to_str().unwrap();
+    let mut args = vec!["solve", file, "--out", out, "--quiet", "--no-plots"];
+    args.extend_from_slice(extra);
+    pdec(&args)
+}
+
+/// history.csv rows without the `wall_s` column (a clock).
+fn history_without_clock(dir: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let clock = header.iter().position(|h| h == "wall_s").unwrap();
+    reader
+        .records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != clock)
+                .map(|(_, c)| c.to_string())
+                .collect()
+        })
+        .collect()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The final parameters saved in a run folder's checkpoint, as stored (exact strings).
+fn saved_theta(dir: &Path) -> serde_json::Value {
+    json(&dir.join("checkpoint.json"))["state"]["theta"].clone()
+}
+
+fn assert_resume_matches(optimizer: &[&str], name: &str) {
+    let whole = scratch(&format!("{name}-whole"));
+    let parts = scratch(&format!("{name}-parts"));
+    let common = ["--eval-every", "2", "--checkpoint-every", "0"];
+    let mut args = optimizer.to_vec();
+    args.extend_from_slice(&common);
+    let mut first = args.clone();
+    first.extend_from_slice(&["--iterations", "6"]);
+    let out = solve(HEAT, &whole, &first);
+    assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+
+    let mut stopped = args.clone();
+    stopped.extend_from_slice(&["--iterations", "3"]);
+    let out = solve(HEAT, &parts, &stopped);
+    assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+    assert_eq!(history_without_clock(&parts).len(), 3);
+    let resumed = pdec(&[
+        "solve",
+        "--resume",
+        parts.to_str().unwrap(),
+        "--iterations",
+        "6",
+        "--quiet",
+        "--no-plots",
+    ]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{name}: {}",
+        stderr(&resumed)
+    );
+
+    let expected = history_without_clock(&whole);
+    assert_eq!(expected.len(), 6);
+    assert_eq!(
+        history_without_clock(&parts),
+        expected,
+        "{name}: history differs"
+    );
+    assert_eq!(
+        saved_theta(&parts),
+        saved_theta(&whole),
+        "{name}: final θ differs"
+    );
+    let (a, b) = (
+        json(&whole.join("summary.json")),
+        json(&parts.join("summary.json")),
+    );
+    for key in [
+        "iterations",
+        "final_loss",
+        "rel_l2",
+        "max_abs_err",
+        "rank",
+        "stopped_because",
+    ] {
+        assert_eq!(a[key], b[key], "{name}: summary `{key}` differs");
+    }
+    let _ = std::fs::remove_dir_all(whole);
+    let _ = std::fs::remove_dir_all(parts);
+}
+
+#[test]
+fn resumed_sngd_run_repeats_the_uninterrupted_history() {
+    // The sketch RNG and the adapted sketch size are carried over.
+    assert_resume_matches(&["--optimizer", "sngd", "--sketch", "40"], "sngd");
+}
+
+#[test]
+fn resumed_engd_momentum_run_repeats_the_uninterrupted_history() {
+    // Damping and the momentum vector are carried over.
+    assert_resume_matches(&["--optimizer", "engd", "--momentum", "0.5"], "engd");
+}
+
+#[test]
+fn resumed_adam_and_lbfgs_runs_repeat_the_uninterrupted_history() {
+    assert_resume_matches(&["--optimizer", "adam", "--lr", "0.01"], "adam");
+    assert_resume_matches(&["--optimizer", "lbfgs"], "lbfgs");
+}
+
+#[test]
+fn a_checkpoint_of_another_problem_is_refused() {
+    let dir = scratch("other-problem");
+    let out = solve(
+        HEAT,
+        &dir.join("run"),
+        &["--iterations", "1", "--optimizer", "adam"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT))
+        .unwrap()
+        .replace("kappa = 0.25", "kappa = 0.5");
+    let other = dir.join("other.pde");
+    std::fs::write(&other, source).unwrap();
+    let before = std::fs::read(dir.join("run/checkpoint.json")).unwrap();
+    let refused = pdec(&[
+        "solve",
+        other.to_str().unwrap(),
+        "--resume",
+        dir.join("run").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(message.contains("another problem"), "{message}");
+    assert!(
+        message.contains(HEAT) && message.contains("other.pde"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert_eq!(
+        std::fs::read(dir.join("run/checkpoint.json")).unwrap(),
+        before
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn same_file_seed_and_threads_give_the_same_history() {
+    let (a, b) = (scratch("determinism-a"), scratch("determinism-b"));
+    for dir in [&a, &b] {
+        let out = solve(
+            HEAT,
+            dir,
+            &[
+                "--optimizer",
+                "sngd",
+                "--iterations",
+                "5",
+                "--threads",
+                "2",
+                "--seed",
+                "4",
+                "--eval-every",
+                "1",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let history = history_without_clock(&a);
+    assert_eq!(history.len(), 5);
+    assert_eq!(history, history_without_clock(&b));
+    assert_eq!(saved_theta(&a), saved_theta(&b));
+    let _ = std::fs::remove_dir_all(a);
+    let _ = std::fs::remove_dir_all(b);
+}
+
+#[test]
+fn ctrl_c_stops_after_the_iteration_with_every_file_written_and_resumes() {
+    let dir = scratch("ctrl-c");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pdec"))
+        .args(["solve", HEAT, "--out", dir.to_str().unwrap(), "--quiet"])
+        .args([
+            "--optimizer",
+            "adam",
+            "--iterations",
+            "1000000",
+            "--checkpoint-every",
+            "1",
+        ])
+        .args(["--grid", "20"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pdec starts");
+    // Iterations are under way once the first checkpoint exists.
+    let started = Instant::now();
+    while !dir.join("checkpoint.json").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    for file in [
+        "summary.json",
+        "history.csv",
+        "checkpoint.json",
+        "history.png",
+        "solution.csv",
+    ] {
+        assert!(dir.join(file).exists(), "{file} missing after Ctrl-C");
+    }
+    let summary = json(&dir.join("summary.json"));
+    assert_eq!(summary["stopped_because"], "interrupted");
+    let done = summary["iterations"].as_u64().unwrap();
+    assert!(done >= 1 && done < 1_000_000);
+    assert_eq!(history_without_clock(&dir).len() as u64, done);
+    assert_eq!(json(&dir.join("checkpoint.json"))["iteration"], done);
+
+    let target = (done + 2).to_string();
+    let resumed = pdec(&[
+        "solve",
+        "--resume",
+        dir.to_str().unwrap(),
+        "--iterations",
+        &target,
+        "--quiet",
+        "--no-plots",
+    ]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let summary = json(&dir.join("summary.json"));
+    assert_eq!(summary["iterations"].as_u64(), Some(done + 2));
+    assert_eq!(summary["stopped_because"], "max_iterations");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn read_table(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(|c| c.parse().unwrap()).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn eval_writes_fields_and_derivatives_that_match_finite_differences() {
+    let dir = scratch("eval");
+    let run = dir.join("run");
+    let out = solve(HEAT, &run, &["--optimizer", "engd", "--iterations", "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Columns in another order than declared (t, x); stencils around three centres.
+    let (hx, ht, h2) = (1e-4, 1e-4, 1e-3);
+    let mut text = "x,t\n".to_string();
+    for (x, t) in [(0.3, 0.2), (0.55, 0.7), (0.8, 0.45)] {
+        for (dx, dt) in [
+            (0.0, 0.0),
+            (hx, 0.0),
+            (-hx, 0.0),
+            (0.0, ht),
+            (0.0, -ht),
+            (h2, 0.0),
+            (-h2, 0.0),
+        ] {
+            text.push_str(&format!("{},{}\n", x + dx, t + dt));
+        }
+    }
+    let at = dir.join("points.csv");
+    std::fs::write(&at, text).unwrap();
+    let table = dir.join("values.csv");
+    let run_s = run.to_str().unwrap();
+    let at_s = at.to_str().unwrap();
+    let output = pdec(&[
+        "eval",
+        run_s,
+        "--at",
+        at_s,
+        "--jet",
+        "dx(u)",
+        "--jet",
+        "dxx(u)",
+        "--jet",
+        "dt(u)",
+        "--jet",
+        "dt(u) - kappa*dxx(u)",
+        "--out",
+        table.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (header, rows) = read_table(&std::fs::read_to_string(&table).unwrap());
+    assert_eq!(
+        header,
+        [
+            "t",
+            "x",
+            "u",
+            "dx(u)",
+            "dxx(u)",
+            "dt(u)",
+            "dt(u) - kappa*dxx(u)"
+        ]
+    );
+    assert_eq!(rows.len(), 21);
+    for centre in rows.chunks(7) {
+        let u = |i: usize| centre[i][2];
+        assert_eq!((centre[0][0], centre[0][1]), (centre[0][0], centre[0][1]));
+        let (dx, dxx, dt, pde) = (centre[0][3], centre[0][4], centre[0][5], centre[0][6]);
+        let fd_dx = (u(1) - u(2)) / (2.0 * hx);
+        let fd_dt = (u(3) - u(4)) / (2.0 * ht);
+        let fd_dxx = (u(5) - 2.0 * u(0) + u(6)) / (h2 * h2);
+        assert!(
+            (dx - fd_dx).abs() <= 1e-6 * (1.0 + dx.abs()),
+            "dx {dx} vs {fd_dx}"
+        );
+        assert!(
+            (dt - fd_dt).abs() <= 1e-6 * (1.0 + dt.abs()),
+            "dt {dt} vs {fd_dt}"
+        );
+        assert!(
+            (dxx - fd_dxx).abs() <= 1e-3 * (1.0 + dxx.abs()),
+            "dxx {dxx} vs {fd_dxx}"
+        );
+        assert!((pde - (dt - 0.25 * dxx)).abs() <= 1e-12 * (1.0 + pde.abs()));
+    }
+    // Without --out the table goes to stdout.
+    let output = pdec(&["eval", run_s, "--at", at_s]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (header, rows) = read_table(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(header, ["t", "x", "u"]);
+    assert_eq!(rows.len(), 21);
+    // An expression the front end rejects is a one-line error.
+    let output = pdec(&["eval", run_s, "--at", at_s, "--jet", "dy(u)"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("dy(u)"), "{}", stderr(&output));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bad_at_files_exit_2_naming_the_file_and_write_nothing() {
+    let dir = scratch("bad-at");
+    let run = dir.join("run");
+    let out = solve(HEAT, &run, &["--optimizer", "adam", "--iterations", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let cases = [
+        ("missing-column.csv", "x\n0.5\n", "no column `t`"),
+        ("not-a-number.csv", "x,t\n0.5,abc\n", "not a number"),
+        ("empty.csv", "", "empty"),
+        ("header-only.csv", "x,t\n", "no points"),
+        ("short-row.csv", "x,t\n0.5,0.1\n0.2\n", "line 3"),
+        ("extra-column.csv", "x,t,y\n0.5,0.1,3\n", "`y`"),
+    ];
+    for (name, text, expected) in cases {
+        let at = dir.join(name);
+        std::fs::write(&at, text).unwrap();
+        let target = dir.join(format!("{name}.out"));
+        let output = pdec(&[
+            "eval",
+            run.to_str().unwrap(),
+            "--at",
+            at.to_str().unwrap(),
+            "--out",
+            target.to_str().unwrap(),
+        ]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {message}");
+        assert!(message.contains(name), "{name}: {message}");
+        assert!(message.contains(expected), "{name}: {message}");
+        assert_eq!(message.lines().count(), 1, "{name}: {message}");
+        assert!(!target.exists(), "{name}: output written");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn missing_or_garbled_checkpoints_exit_2_naming_the_file() {
+    let dir = scratch("bad-checkpoint");
+    let at = dir.join("p.csv");
+    std::fs::write(&at, "x,t\n0.5,0.5\n").unwrap();
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let garbled = dir.join("garbled");
+    std::fs::create_dir_all(&garbled).unwrap();
+    std::fs::write(
+        garbled.join("checkpoint.json"),
+        "{\"format\": \"pdec-checkpoint\", ",
+    )
+    .unwrap();
+    for run in [&empty, &garbled] {
+        let run_s = run.to_str().unwrap();
+        for args in [
+            vec!["eval", run_s, "--at", at.to_str().unwrap()],
+            vec!["plot", run_s],
+            vec!["solve", "--resume", run_s, "--quiet"],
+        ] {
+            let output = pdec(&args);
+            let message = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+            assert!(message.contains("checkpoint.json"), "{args:?}: {message}");
+            assert_eq!(message.lines().count(), 1, "{args:?}: {message}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_unwritable_run_folder_fails_before_the_solve() {
+    let dir = scratch("unwritable");
+    let file = dir.join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let started = Instant::now();
+    let output = solve(
+        HEAT,
+        &file.join("run"),
+        &["--iterations", "100000", "--optimizer", "engd"],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("plain-file"), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    // It did not solve first: 100000 ENGD iterations take far longer.
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn plot_redraws_the_figures_from_the_checkpoint() {
+    let dir = scratch("plot");
+    let out = solve(HEAT, &dir, &["--optimizer", "adam", "--iterations", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!dir.join("history.png").exists());
+    let output = pdec(&["plot", dir.to_str().unwrap(), "--grid", "20"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for file in ["history.png", "solution_u.png"] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{file} is not a PNG"
+        );
+        assert!(bytes.len() > 2000, "{file} is nearly empty");
+    }
+    let solution = std::fs::read_to_string(dir.join("solution.csv")).unwrap();
+    assert!(solution.lines().count() > 100);
+    let _ = std::fs::remove_dir_all(dir);
+}
