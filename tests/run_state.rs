@@ -77,6 +77,7 @@ fn assert_resume_matches(optimizer: &[&str], name: &str) {
     let out = solve(HEAT, &parts, &stopped);
     assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
     assert_eq!(history_without_clock(&parts).len(), 3);
+    let first_rows = std::fs::read_to_string(parts.join("history.csv")).unwrap();
     let resumed = pdec(&[
         "solve",
         "--resume",
@@ -93,6 +94,13 @@ fn assert_resume_matches(optimizer: &[&str], name: &str) {
         stderr(&resumed)
     );
 
+    // The resumed run continued the stopped one (its first rows, clock included, are
+    // those of the stopped run) rather than starting again.
+    let all_rows = std::fs::read_to_string(parts.join("history.csv")).unwrap();
+    assert!(
+        all_rows.starts_with(&first_rows),
+        "{name}: earlier rows rewritten"
+    );
     let expected = history_without_clock(&whole);
     assert_eq!(expected.len(), 6);
     assert_eq!(
@@ -211,7 +219,7 @@ fn same_file_seed_and_threads_give_the_same_history() {
 #[test]
 fn ctrl_c_stops_after_the_iteration_with_every_file_written_and_resumes() {
     let dir = scratch("ctrl-c");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pdec"))
+    let child = Command::new(env!("CARGO_BIN_EXE_pdec"))
         .args(["solve", HEAT, "--out", dir.to_str().unwrap(), "--quiet"])
         .args([
             "--optimizer",
@@ -254,10 +262,11 @@ fn ctrl_c_stops_after_the_iteration_with_every_file_written_and_resumes() {
     let summary = json(&dir.join("summary.json"));
     assert_eq!(summary["stopped_because"], "interrupted");
     let done = summary["iterations"].as_u64().unwrap();
-    assert!(done >= 1 && done < 1_000_000);
+    assert!((1..1_000_000).contains(&done));
     assert_eq!(history_without_clock(&dir).len() as u64, done);
     assert_eq!(json(&dir.join("checkpoint.json"))["iteration"], done);
 
+    let stopped_rows = std::fs::read_to_string(dir.join("history.csv")).unwrap();
     let target = (done + 2).to_string();
     let resumed = pdec(&[
         "solve",
@@ -272,6 +281,11 @@ fn ctrl_c_stops_after_the_iteration_with_every_file_written_and_resumes() {
     let summary = json(&dir.join("summary.json"));
     assert_eq!(summary["iterations"].as_u64(), Some(done + 2));
     assert_eq!(summary["stopped_because"], "max_iterations");
+    let rows = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+    assert!(
+        rows.starts_with(&stopped_rows),
+        "the resumed run started over"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

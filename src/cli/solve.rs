@@ -11,6 +11,7 @@ use pdec::output::run_files::{write_history, write_summary, Summary};
 use pdec::run::{
     apply_option, default_optimizer, run_from, solve_config, Progress, RunConfig, RunState,
 };
+use pdec::solve::driver::StopReason;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -362,7 +363,7 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
     let mut last_error = String::new();
     let mut checkpoint_failure = None;
     let callback = |p: &Progress| {
-        if checkpoint_every > 0 && p.record.iteration % checkpoint_every == 0 {
+        if checkpoint_every > 0 && p.record.iteration.is_multiple_of(checkpoint_every) {
             let checkpoint = Checkpoint::new(
                 &file_name,
                 &problem,
@@ -437,7 +438,9 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
             return Status::UserError;
         }
     };
-    let interrupted = INTERRUPTS.load(Ordering::SeqCst) > 0;
+    // A Ctrl-C during the last iteration does not turn a finished run into an interrupted one.
+    let interrupted = INTERRUPTS.load(Ordering::SeqCst) > 0
+        && report.report.stopped_because == StopReason::Callback;
     let mut summary = Summary::new(&file_name, &optimizer, seed, &field_names, &report);
     if interrupted {
         summary.stopped_because = "interrupted".to_string();

@@ -1523,3 +1523,117 @@ mod serde_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod resume_tests {
+    //! Continuing a solve from a saved optimizer state.
+    use super::*;
+    use crate::solve::test_problems::TanhNetwork;
+    use crate::solve::{AdamConfig, AnagramConfig, EngdConfig, LbfgsConfig, SngdConfig};
+
+    #[test]
+    fn solve_from_a_saved_state_repeats_the_uninterrupted_run() {
+        let optimizers = [
+            OptimizerConfig::Engd(EngdConfig {
+                momentum: Some(0.5),
+                ..EngdConfig::default()
+            }),
+            OptimizerConfig::Sngd(SngdConfig {
+                initial_sketch: 10,
+                ..SngdConfig::default()
+            }),
+            OptimizerConfig::Anagram(AnagramConfig::default()),
+            OptimizerConfig::Adam(AdamConfig {
+                learning_rate: 0.01,
+                ..AdamConfig::default()
+            }),
+            OptimizerConfig::Lbfgs(LbfgsConfig::default()),
+        ];
+        for optimizer in optimizers {
+            let name = optimizer.name();
+            let config = SolveConfig {
+                optimizer,
+                max_iterations: 8,
+                seed: 5,
+                ..SolveConfig::default()
+            };
+            let (mut net, theta0) = TanhNetwork::realizable(3, 6, 40, 1);
+            let mut whole = theta0.clone();
+            let (full, full_state) = solve_from(&mut net, &mut whole, &config, None, |_, _, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+
+            // Stop after 3 iterations, keeping the state the callback saw then.
+            let mut part = theta0.clone();
+            let mut saved = None;
+            let (first, _) = solve_from(&mut net, &mut part, &config, None, |h, _, solver| {
+                if h.len() == 3 {
+                    saved = Some(solver.state());
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+            assert_eq!(first.iterations, 3, "{name}");
+            let start = SolveStart {
+                state: saved.expect("state after iteration 3"),
+                history: first.history.clone(),
+                elapsed_s: 100.0,
+            };
+            let (resumed, resumed_state) =
+                solve_from(&mut net, &mut part, &config, Some(start), |h, _, _| {
+                    assert!(h.last().is_some_and(|r| r.iteration > 3));
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+            let strip = |r: &SolveReport| {
+                r.history
+                    .iter()
+                    .map(|x| IterationRecord {
+                        wall_s: 0.0,
+                        ..x.clone()
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(strip(&resumed), strip(&full), "{name}");
+            assert_eq!(part, whole, "{name}: θ");
+            assert_eq!(resumed_state, full_state, "{name}: optimizer state");
+            assert_eq!(resumed.final_loss.to_bits(), full.final_loss.to_bits());
+            assert_eq!(
+                (resumed.iterations, resumed.rejected_steps, resumed.retries),
+                (full.iterations, full.rejected_steps, full.retries),
+                "{name}"
+            );
+            // The earlier records are kept as they were; the new ones count the
+            // elapsed time of the first part.
+            assert_eq!(resumed.history[..3], first.history[..]);
+            assert!(resumed.history[3].wall_s >= 100.0);
+        }
+    }
+
+    #[test]
+    fn a_state_of_another_optimizer_or_size_is_refused() {
+        let engd = SolveConfig::default();
+        let adam = SolveConfig {
+            optimizer: OptimizerConfig::Adam(AdamConfig::default()),
+            ..SolveConfig::default()
+        };
+        let state = Solver::new(engd.clone()).state();
+        assert!(matches!(
+            Solver::with_state(adam.clone(), state.clone()),
+            Err(SolveError::IncompatibleState { .. })
+        ));
+        assert!(state.check(&engd, 7).is_ok());
+        assert!(state.check(&adam, 7).is_err());
+        let (mut problem, _) = TanhNetwork::realizable(1, 1, 5, 0);
+        let mut theta_net = vec![0.1; problem.n_params()];
+        let mut solver = Solver::new(adam.clone());
+        solver.step(&mut problem, &mut theta_net).unwrap();
+        let adam_state = solver.state();
+        assert!(adam_state.check(&adam, problem.n_params()).is_ok());
+        let err = adam_state.check(&adam, problem.n_params() + 1).unwrap_err();
+        assert!(err.to_string().contains("moment"), "{err}");
+    }
+}
