@@ -61,7 +61,7 @@ fn saved_theta(dir: &Path) -> serde_json::Value {
     json(&dir.join("checkpoint.json"))["state"]["theta"].clone()
 }
 
-fn assert_resume_matches(optimizer: &[&str], name: &str) {
+fn assert_resume_matches(file: &str, optimizer: &[&str], name: &str) {
     let whole = scratch(&format!("{name}-whole"));
     let parts = scratch(&format!("{name}-parts"));
     let common = ["--eval-every", "2", "--checkpoint-every", "0"];
@@ -69,12 +69,12 @@ fn assert_resume_matches(optimizer: &[&str], name: &str) {
     args.extend_from_slice(&common);
     let mut first = args.clone();
     first.extend_from_slice(&["--iterations", "6"]);
-    let out = solve(HEAT, &whole, &first);
+    let out = solve(file, &whole, &first);
     assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
 
     let mut stopped = args.clone();
     stopped.extend_from_slice(&["--iterations", "3"]);
-    let out = solve(HEAT, &parts, &stopped);
+    let out = solve(file, &parts, &stopped);
     assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
     assert_eq!(history_without_clock(&parts).len(), 3);
     let first_rows = std::fs::read_to_string(parts.join("history.csv")).unwrap();
@@ -134,19 +134,31 @@ fn assert_resume_matches(optimizer: &[&str], name: &str) {
 #[test]
 fn resumed_sngd_run_repeats_the_uninterrupted_history() {
     // The sketch RNG and the adapted sketch size are carried over.
-    assert_resume_matches(&["--optimizer", "sngd", "--sketch", "40"], "sngd");
+    assert_resume_matches(HEAT, &["--optimizer", "sngd", "--sketch", "40"], "sngd");
 }
 
 #[test]
 fn resumed_engd_momentum_run_repeats_the_uninterrupted_history() {
     // Damping and the momentum vector are carried over.
-    assert_resume_matches(&["--optimizer", "engd", "--momentum", "0.5"], "engd");
+    assert_resume_matches(HEAT, &["--optimizer", "engd", "--momentum", "0.5"], "engd");
 }
 
 #[test]
 fn resumed_adam_and_lbfgs_runs_repeat_the_uninterrupted_history() {
-    assert_resume_matches(&["--optimizer", "adam", "--lr", "0.01"], "adam");
-    assert_resume_matches(&["--optimizer", "lbfgs"], "lbfgs");
+    assert_resume_matches(HEAT, &["--optimizer", "adam", "--lr", "0.01"], "adam");
+    assert_resume_matches(HEAT, &["--optimizer", "lbfgs"], "lbfgs");
+}
+
+#[test]
+fn resumed_run_with_resampling_draws_the_same_points() {
+    // Points are redrawn after iteration 3, the iteration the first part stops at: the
+    // checkpoint must carry the seed of the points the next iteration uses.
+    let dir = scratch("resample");
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT)).unwrap();
+    let file = dir.join("heat_resampled.pde");
+    std::fs::write(&file, format!("{source}\nsample resample = every 3\n")).unwrap();
+    assert_resume_matches(file.to_str().unwrap(), &["--optimizer", "engd"], "resample");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
