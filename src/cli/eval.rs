@@ -35,9 +35,13 @@ pub(super) struct EvalArgs {
 
 /// A run folder's checkpoint with the problem it belongs to.
 pub(super) struct SavedRun {
+    /// The run's checkpoint.
     pub checkpoint: Checkpoint,
+    /// The lowered problem, checked against the checkpoint's digest.
     pub problem: Problem,
+    /// Its source text (`--jet` expressions are appended to it).
     pub source: String,
+    /// Its folder, for relative data paths.
     pub base_dir: PathBuf,
 }
 
