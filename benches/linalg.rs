@@ -72,6 +72,30 @@ fn kernels(c: &mut Criterion) {
             b.iter(|| black_box(sngd::direction(jm, &g, 300, &config, &mut rng, par).unwrap()))
         });
     }
+    // The form the solver uses: from the residual, SVD of JQ (two-pass), at the sketch
+    // sizes seen on poisson2d (rank ≈ 215 + oversampling 100) and smaller.
+    let rv: Vec<f64> = r.clone();
+    for l in [150, 215, 315] {
+        let config = SngdConfig::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        group.bench_function(format!("sngd_residual_step_{l}_two_pass"), |b| {
+            b.iter(|| {
+                black_box(
+                    sngd::direction_from_residual(jm, &rv, l, &config, &mut rng, par).unwrap(),
+                )
+            })
+        });
+    }
+    group.bench_function("matmul_J_M_1000x1341x315", |b| {
+        let m = random_matrix(P, 315, 7);
+        let mm = linalg::jacobian_view(&m, P, 315);
+        b.iter(|| black_box(linalg::mat_mul(jm, mm, par)))
+    });
+    group.bench_function("thin_svd_1000x315", |b| {
+        let a = random_matrix(N, 315, 8);
+        let am = linalg::jacobian_view(&a, N, 315);
+        b.iter(|| black_box(linalg::thin_svd(am, par).unwrap()))
+    });
     group.bench_function("gaussian_sketch_1341x300", |b| {
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         b.iter(|| black_box(sngd::gaussian_matrix(P, 300, &mut rng)))
