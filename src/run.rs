@@ -231,6 +231,10 @@ impl<B: Backend> LeastSquares for Resampling<B> {
         self.refresh();
         self.inner.loss_and_gradient(theta)
     }
+
+    fn locate_row(&self, row: usize) -> Option<usize> {
+        self.inner.locate_row(row)
+    }
 }
 
 /// Solves `problem` on `device`: samples points, initialises the network from

@@ -1038,6 +1038,11 @@ impl<B: Backend> LeastSquares for PdeLeastSquares<B> {
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
         self.program.loss_and_gradient(theta, &self.points)
     }
+
+    /// Rows are stacked block by block in `Problem::blocks` order.
+    fn locate_row(&self, row: usize) -> Option<usize> {
+        self.points.block_of_row(row)
+    }
 }
 
 #[cfg(test)]
