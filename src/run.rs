@@ -2,9 +2,12 @@
 //! optimization with optional resampling, and error evaluation against the
 //! exact solutions. Returns data; the CLI reports progress and writes files.
 
+use crate::compile::points::PointSet;
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
 use crate::compile::sample::{sample_points, test_points, SampleError};
+use crate::diagnostic::Diagnostic;
 use crate::ir::{ConfigScalar, OptimizerKind, Problem};
+use crate::solve::driver::NonFiniteSource;
 use crate::solve::driver::{IterationRecord, SolveConfig, SolveError, SolveReport};
 use crate::solve::{
     AdamConfig, AnagramConfig, AnagramCutoff, EngdConfig, EngdSolve, LbfgsConfig, LeastSquares,
@@ -44,6 +47,10 @@ pub struct RunReport {
     pub params: Vec<(String, f64)>,
     /// Seconds for the whole run, compilation and sampling included.
     pub wall_s: f64,
+    /// The training points of the last iteration (the spectrum figure is drawn on them).
+    pub points: PointSet,
+    /// The optimizer that ran, with its settings (the spectrum figure draws its cut-off).
+    pub optimizer: OptimizerConfig,
 }
 
 /// What the callback sees after each iteration.
@@ -65,6 +72,44 @@ pub enum RunError {
     Solve(#[from] SolveError),
     #[error("solve option `{key}`: {message}")]
     Option { key: String, message: String },
+}
+
+impl RunError {
+    /// The error as a diagnostic over the problem's source, when it points at an
+    /// equation: a non-finite residual or Jacobian is reported (code `E0601`) at the
+    /// span of the residual block its first bad row belongs to. `None` for other errors.
+    pub fn diagnostic(&self, problem: &Problem) -> Option<Diagnostic> {
+        let RunError::Solve(SolveError::NonFinite {
+            what,
+            row,
+            block: Some(block),
+            iteration,
+        }) = self
+        else {
+            return None;
+        };
+        let block = problem.blocks.get(*block)?;
+        let value = match what {
+            NonFiniteSource::Jacobian => "its derivative with respect to the parameters",
+            _ => "its residual",
+        };
+        let row = row.map(|r| format!(" (row {r})")).unwrap_or_default();
+        Some(
+            Diagnostic::error(
+                "E0601",
+                format!(
+                    "the solve stopped at iteration {iteration}: this equation became \
+                     non-finite (NaN or infinite) in several steps in a row"
+                ),
+            )
+            .with_label(block.span, format!("{value} is not finite here{row}"))
+            .with_help(
+                "a function left its domain (log or sqrt of a negative value, division by \
+                 zero) or a value overflowed; keep its argument positive (e.g. `log(1 + u^2)`) \
+                 or change the initialisation seed",
+            ),
+        )
+    }
 }
 
 /// The optimizer settings of a problem's `solve` block (defaults elsewhere).
@@ -326,5 +371,7 @@ pub fn run<B: Backend>(
         error_history,
         params,
         wall_s: start.elapsed().as_secs_f64(),
+        points: least_squares.inner.points.clone(),
+        optimizer: config.solve.optimizer.clone(),
     })
 }

@@ -270,7 +270,15 @@ pub(super) fn run_solve(args: &SolveArgs) -> Status {
     let report = match result {
         Ok(report) => report,
         Err(e) => {
-            eprintln!("error: {e}");
+            // A non-finite equation is shown at its source span (E0601).
+            match e.diagnostic(&problem) {
+                Some(diagnostic) => print_diagnostics(&super::Checked {
+                    diagnostics: vec![diagnostic],
+                    problem: None,
+                    ..checked
+                }),
+                None => eprintln!("error: {e}"),
+            }
             return Status::UserError;
         }
     };
