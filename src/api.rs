@@ -378,7 +378,7 @@ impl<B: Backend> SolveReport<B> {
                     known: self.fields.clone(),
                 })?;
         let d = self.n_coords;
-        if points.is_empty() || d == 0 || points.len() % d != 0 {
+        if points.is_empty() || d == 0 || !points.len().is_multiple_of(d) {
             return Err(Error::BadPoint {
                 got: points.len(),
                 n_coords: d,
