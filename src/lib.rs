@@ -11,6 +11,8 @@
 //! The library never prints or touches the terminal; every phase returns data
 //! and [`diagnostic::Diagnostic`]s, which the CLI renders.
 
+#![warn(missing_docs)]
+
 mod api;
 pub mod compile;
 pub mod diagnostic;

@@ -33,9 +33,11 @@ pub struct RunConfig {
 /// What a run produced.
 #[derive(Debug, Clone)]
 pub struct RunReport {
+    /// The optimizer's report (history, stop reason, final loss).
     pub report: SolveReport,
     /// Final parameters (network weights, then params).
     pub theta: Vec<f64>,
+    /// Trainable scalars (network weights and params).
     pub n_params: usize,
     /// Residual rows of the (last) training point set.
     pub n_points: usize,
@@ -56,6 +58,7 @@ pub struct RunReport {
 /// What the callback sees after each iteration.
 #[derive(Debug, Clone)]
 pub struct Progress<'a> {
+    /// The iteration just done.
     pub record: &'a IterationRecord,
     /// Errors against the exact solutions, when evaluated at this iteration.
     pub errors: Option<&'a [FieldError]>,
@@ -65,13 +68,22 @@ pub struct Progress<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot compile the problem: {0}")]
+    /// The problem cannot be compiled.
     Compile(#[from] CompileError),
     #[error("cannot sample points: {0}")]
+    /// Points cannot be sampled.
     Sample(#[from] SampleError),
     #[error("the solve failed: {0}")]
+    /// The optimizer failed.
     Solve(#[from] SolveError),
+    /// A `solve` option that does not fit the optimizer.
     #[error("solve option `{key}`: {message}")]
-    Option { key: String, message: String },
+    Option {
+        /// The option.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl RunError {
