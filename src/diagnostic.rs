@@ -11,15 +11,20 @@ use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+/// Whether a diagnostic stops the problem from being solved.
 pub enum Severity {
+    /// Stops the problem from being solved.
     Error,
+    /// Suspicious but valid; the problem is still solved.
     Warning,
 }
 
 /// A span with the text shown under it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Label {
+    /// The labelled part of the source.
     pub span: Span,
+    /// The text shown under it.
     pub message: String,
 }
 
@@ -28,14 +33,18 @@ pub struct Label {
 pub struct Diagnostic {
     /// Stable code such as `E0101`; see `docs/diagnostics.md`.
     pub code: &'static str,
+    /// Error or warning.
     pub severity: Severity,
+    /// The one-line headline.
     pub message: String,
     /// The first label is the primary one (its position is the diagnostic's position).
     pub labels: Vec<Label>,
+    /// A one-line suggestion, shown after the source excerpt.
     pub help: Option<String>,
 }
 
 impl Diagnostic {
+    /// An error with a stable `code` (see `docs/diagnostics.md`) and a headline.
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
@@ -46,6 +55,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning with a stable `code` and a headline.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -62,11 +72,13 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the one-line help.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Whether this is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -171,11 +183,14 @@ impl fmt::Display for Diagnostic {
 /// diagnostic found on the way.
 #[derive(Debug, Clone)]
 pub struct Checked<T> {
+    /// The value, when one could be built (possibly despite errors).
     pub value: Option<T>,
+    /// Every diagnostic of the phase.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl<T> Checked<T> {
+    /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }

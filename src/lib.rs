@@ -5,9 +5,15 @@
 //! → [`compile`] (burn tensor programs: jets, residuals, Jacobians)
 //! → [`solve`] (ENGD, SNGD, ANaGRAM, Adam, L-BFGS) → [`output`] (plots, solution export).
 //!
+//! To embed pdec, start at [`Problem`] (load and check) → [`Problem::compile`] →
+//! [`Compiled::solve`] → [`SolveReport`]; `docs/library.md` is the guide.
+//!
 //! The library never prints or touches the terminal; every phase returns data
 //! and [`diagnostic::Diagnostic`]s, which the CLI renders.
 
+#![warn(missing_docs)]
+
+mod api;
 pub mod compile;
 pub mod diagnostic;
 pub mod ir;
@@ -17,16 +23,19 @@ pub mod solve;
 pub mod span;
 pub mod syntax;
 
+pub use api::{Compiled, Diagnostics, Error, FieldErrorReport, Problem, SolveOptions, SolveReport};
+pub use run::Progress;
+pub use solve::init_thread_pool;
+
 use diagnostic::Diagnostic;
-use ir::Problem;
 use std::path::Path;
 
-/// Parses and checks a `.pde` source: the lowered [`Problem`] when there is no
+/// Parses and checks a `.pde` source: the lowered [`ir::Problem`] when there is no
 /// error, and every diagnostic (errors and warnings) in source order.
 ///
 /// `base_dir` resolves relative paths of `data` and `exact ... from` files
 /// (the folder of the `.pde` file).
-pub fn check_source(source: &str, base_dir: &Path) -> (Option<Problem>, Vec<Diagnostic>) {
+pub fn check_source(source: &str, base_dir: &Path) -> (Option<ir::Problem>, Vec<Diagnostic>) {
     let (file, mut diagnostics) = syntax::parse(source);
     let (problem, more) = ir::lower(&file, source, base_dir);
     diagnostics.extend(more);

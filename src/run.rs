@@ -2,11 +2,14 @@
 //! optimization with optional resampling, and error evaluation against the
 //! exact solutions. Returns data; the CLI reports progress and writes files.
 
+use crate::compile::points::PointSet;
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
 use crate::compile::sample::{sample_points, test_points, SampleError};
+use crate::diagnostic::Diagnostic;
 use crate::ir::{ConfigScalar, OptimizerKind, Problem};
 use crate::solve::driver::{
-    IterationRecord, SolveConfig, SolveError, SolveReport, SolveStart, SolverState, StopReason,
+    IterationRecord, NonFiniteSource, SolveConfig, SolveError, SolveReport, SolveStart,
+    SolverState, StopReason,
 };
 use crate::solve::{
     AdamConfig, AnagramConfig, AnagramCutoff, EngdConfig, EngdSolve, LbfgsConfig, LeastSquares,
@@ -32,9 +35,11 @@ pub struct RunConfig {
 /// What a run produced.
 #[derive(Debug, Clone)]
 pub struct RunReport {
+    /// The optimizer's report (history, stop reason, final loss).
     pub report: SolveReport,
     /// Final parameters (network weights, then params).
     pub theta: Vec<f64>,
+    /// Trainable scalars (network weights and params).
     pub n_params: usize,
     /// Residual rows of the (last) training point set.
     pub n_points: usize,
@@ -47,11 +52,16 @@ pub struct RunReport {
     /// Seconds for the whole run, compilation and sampling included (a continued run
     /// adds the optimization time before it was stopped).
     pub wall_s: f64,
+    /// The training points of the last iteration (the spectrum figure is drawn on them).
+    pub points: PointSet,
+    /// The optimizer that ran, with its settings (the spectrum figure draws its cut-off).
+    pub optimizer: OptimizerConfig,
 }
 
 /// What the callback sees after each iteration.
 #[derive(Clone)]
 pub struct Progress<'a> {
+    /// The iteration just done.
     pub record: &'a IterationRecord,
     /// Errors against the exact solutions, when evaluated at this iteration.
     pub errors: Option<&'a [FieldError]>,
@@ -105,16 +115,63 @@ impl RunState {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot compile the problem: {0}")]
+    /// The problem cannot be compiled.
     Compile(#[from] CompileError),
     #[error("cannot sample points: {0}")]
+    /// Points cannot be sampled.
     Sample(#[from] SampleError),
     #[error("the solve failed: {0}")]
+    /// The optimizer failed.
     Solve(#[from] SolveError),
+    /// A `solve` option that does not fit the optimizer.
     #[error("solve option `{key}`: {message}")]
-    Option { key: String, message: String },
+    Option {
+        /// The option.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A saved run state that does not fit the problem.
     #[error("cannot resume: {0}")]
     Resume(String),
+}
+
+impl RunError {
+    /// The error as a diagnostic over the problem's source, when it points at an
+    /// equation: a non-finite residual or Jacobian is reported (code `E0601`) at the
+    /// span of the residual block its first bad row belongs to. `None` for other errors.
+    pub fn diagnostic(&self, problem: &Problem) -> Option<Diagnostic> {
+        let RunError::Solve(SolveError::NonFinite {
+            what,
+            row,
+            block: Some(block),
+            iteration,
+        }) = self
+        else {
+            return None;
+        };
+        let block = problem.blocks.get(*block)?;
+        let value = match what {
+            NonFiniteSource::Jacobian => "its derivative with respect to the parameters",
+            _ => "its residual",
+        };
+        let row = row.map(|r| format!(" (row {r})")).unwrap_or_default();
+        Some(
+            Diagnostic::error(
+                "E0601",
+                format!(
+                    "the solve stopped at iteration {iteration}: this equation became \
+                     non-finite (NaN or infinite) in several steps in a row"
+                ),
+            )
+            .with_label(block.span, format!("{value} is not finite here{row}"))
+            .with_help(
+                "a function left its domain (log or sqrt of a negative value, division by \
+                 zero) or a value overflowed; keep its argument positive (e.g. `log(1 + u^2)`) \
+                 or change the initialisation seed",
+            ),
+        )
+    }
 }
 
 /// The optimizer settings of a problem's `solve` block (defaults elsewhere).
@@ -281,6 +338,10 @@ impl<B: Backend> LeastSquares for Resampling<B> {
         self.refresh();
         self.inner.loss_and_gradient(theta)
     }
+
+    fn locate_row(&self, row: usize) -> Option<usize> {
+        self.inner.locate_row(row)
+    }
 }
 
 /// Solves `problem` on `device`: samples points, initialises the network from
@@ -443,6 +504,8 @@ pub fn run_from<B: Backend>(
             error_history,
             params,
             wall_s: earlier_s + clock.elapsed().as_secs_f64(),
+            points: least_squares.inner.points.clone(),
+            optimizer: config.solve.optimizer.clone(),
         },
         state,
     ))
@@ -506,5 +569,7 @@ pub fn report_of_state<B: Backend>(
             .map(|(i, p)| (p.name.clone(), state.theta[n_network + i]))
             .collect(),
         wall_s: state.elapsed_s,
+        points: least_squares.points.clone(),
+        optimizer: config.solve.optimizer.clone(),
     })
 }

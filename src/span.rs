@@ -5,11 +5,14 @@ use serde::Serialize;
 /// A half-open byte range `start..end` into the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, PartialOrd, Ord)]
 pub struct Span {
+    /// Byte offset of the first character.
     pub start: u32,
+    /// Byte offset one past the last character.
     pub end: u32,
 }
 
 impl Span {
+    /// The span `start..end` (byte offsets, at most `u32::MAX`).
     pub fn new(start: usize, end: usize) -> Self {
         Span {
             start: start as u32,
@@ -25,14 +28,17 @@ impl Span {
         }
     }
 
+    /// Length in bytes.
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
     }
 
+    /// Whether it covers no bytes.
     pub fn is_empty(self) -> bool {
         self.end <= self.start
     }
 
+    /// As a byte range into the source.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }

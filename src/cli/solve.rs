@@ -131,6 +131,8 @@ impl From<Optimizer> for OptimizerKind {
 /// What a solve starts from: the problem, its settings, and a saved state when resuming.
 struct Setup {
     file: PathBuf,
+    /// The file's text, to show diagnostics raised during the solve.
+    source: String,
     problem: Problem,
     config: RunConfig,
     checkpoint_every: usize,
@@ -181,7 +183,7 @@ fn fresh_setup(args: &SolveArgs) -> Result<Setup, Status> {
         eprintln!("error: a .pde file or --resume RUN_DIR is required");
         return Err(Status::UserError);
     };
-    let (mut problem, _) = load_problem(&file, args.quiet)?;
+    let (mut problem, source) = load_problem(&file, args.quiet)?;
     // The optimizer of the file unless a flag names another; the file's
     // options apply only to the file's optimizer.
     if let Some(o) = args.optimizer {
@@ -227,6 +229,7 @@ fn fresh_setup(args: &SolveArgs) -> Result<Setup, Status> {
     });
     Ok(Setup {
         file,
+        source,
         problem,
         config: RunConfig {
             solve: config,
@@ -265,7 +268,7 @@ fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
         .file
         .clone()
         .unwrap_or_else(|| PathBuf::from(&checkpoint.problem_file));
-    let (problem, _) = load_problem(&file, args.quiet)?;
+    let (problem, source) = load_problem(&file, args.quiet)?;
     if let Err(e) = checkpoint.check_problem(&problem, &file.display().to_string(), &path) {
         eprintln!("error: {e}");
         return Err(Status::Failure);
@@ -282,6 +285,7 @@ fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
     }
     Ok(Setup {
         file,
+        source,
         problem,
         config,
         checkpoint_every: args.checkpoint_every,
@@ -331,6 +335,7 @@ fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 1
 fn execute(args: &SolveArgs, setup: Setup) -> Status {
     let Setup {
         file,
+        source,
         problem,
         config: run_config,
         checkpoint_every,
@@ -434,7 +439,16 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
         Ok(done) => done,
         Err(e) => {
             // The last checkpoint written (if any) is kept: it is the last good state.
-            eprintln!("error: {e}");
+            // A non-finite equation is shown at its source span (E0601).
+            match e.diagnostic(&problem) {
+                Some(diagnostic) => print_diagnostics(&super::Checked {
+                    name: file_name.clone(),
+                    source: source.clone(),
+                    problem: None,
+                    diagnostics: vec![diagnostic],
+                }),
+                None => eprintln!("error: {e}"),
+            }
             return Status::UserError;
         }
     };

@@ -24,6 +24,7 @@ pub struct BlockPoints {
 /// Points for every block of a problem (indexed like `Problem::blocks`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PointSet {
+    /// One entry per residual block.
     pub blocks: Vec<BlockPoints>,
 }
 
@@ -31,5 +32,36 @@ impl PointSet {
     /// Total number of residual rows.
     pub fn n_rows(&self) -> usize {
         self.blocks.iter().map(|b| b.n).sum()
+    }
+
+    /// The block (index into `Problem::blocks`) of residual row `row`, rows being
+    /// stacked block by block; `None` past the last row.
+    pub fn block_of_row(&self, row: usize) -> Option<usize> {
+        let mut end = 0;
+        for (k, block) in self.blocks.iter().enumerate() {
+            end += block.n;
+            if row < end {
+                return Some(k);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_map_to_blocks_in_stacking_order() {
+        let block = |n| BlockPoints {
+            n,
+            ..BlockPoints::default()
+        };
+        let set = PointSet {
+            blocks: vec![block(3), block(0), block(2)],
+        };
+        let owners: Vec<_> = (0..6).map(|row| set.block_of_row(row)).collect();
+        assert_eq!(owners, [Some(0), Some(0), Some(0), Some(2), Some(2), None]);
     }
 }

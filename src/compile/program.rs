@@ -23,28 +23,60 @@ pub const MAX_JET_ORDER: usize = 4;
 /// Why a problem (or a point set) cannot be compiled for evaluation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompileError {
+    /// A jet above [`MAX_JET_ORDER`].
     #[error("jet of order {order} exceeds the supported order {MAX_JET_ORDER}")]
-    OrderTooHigh { order: usize },
+    OrderTooHigh {
+        /// The order asked for.
+        order: usize,
+    },
+    /// A multi-index whose length is not the number of coordinates.
     #[error("a jet's multi-index has {got} entries but the problem has {expected} coordinates")]
-    BadMultiIndex { got: usize, expected: usize },
+    BadMultiIndex {
+        /// Its length.
+        got: usize,
+        /// The number of coordinates.
+        expected: usize,
+    },
     #[error("the Laplacian needs at least one spatial coordinate")]
+    /// `lap` in a problem with only a time coordinate.
     LaplacianWithoutSpace,
     #[error("the network has no output layer")]
+    /// A network layout with no layers.
     EmptyNetwork,
+    /// A point set with a different number of blocks than the problem.
     #[error("point set has {got} blocks, the problem has {expected}")]
-    BlockCount { got: usize, expected: usize },
+    BlockCount {
+        /// Blocks in the point set.
+        got: usize,
+        /// Blocks in the problem.
+        expected: usize,
+    },
+    /// A block's points do not fit its region (lengths, normals, partners, data rows).
     #[error("block {block}: {message}")]
-    BadPoints { block: usize, message: String },
+    BadPoints {
+        /// Index of the block.
+        block: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// An exact solution that cannot be evaluated.
     #[error("exact solution of field {field}: {message}")]
-    BadExact { field: usize, message: String },
+    BadExact {
+        /// Index of the field (into `Problem::fields`).
+        field: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// Relative L2 and max-abs error of one field against its exact solution.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldError {
+    /// Index of the field (into `Problem::fields`).
     pub field: usize,
     /// `‖u − u*‖₂ / ‖u*‖₂` (the absolute norm when `‖u*‖₂ = 0`).
     pub relative_l2: f64,
+    /// `max |u − u*|` over the test points.
     pub max_abs: f64,
 }
 
@@ -990,7 +1022,9 @@ fn to_vec2<B: Backend>(t: Tensor<B, 2>) -> Vec<f64> {
 /// A compiled problem on fixed points: the [`LeastSquares`] the optimizers see.
 #[derive(Debug, Clone)]
 pub struct PdeLeastSquares<B: Backend> {
+    /// The compiled problem.
     pub program: CompiledProblem<B>,
+    /// The training points, one block per residual block.
     pub points: PointSet,
 }
 
@@ -1037,6 +1071,11 @@ impl<B: Backend> LeastSquares for PdeLeastSquares<B> {
 
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
         self.program.loss_and_gradient(theta, &self.points)
+    }
+
+    /// Rows are stacked block by block in `Problem::blocks` order.
+    fn locate_row(&self, row: usize) -> Option<usize> {
+        self.points.block_of_row(row)
     }
 }
 

@@ -44,52 +44,88 @@ pub enum SampleError {
          {requested} points in {tries} tries (acceptance rate {rate:.2e})"
     )]
     Rejection {
+        /// Index of the residual block (into `Problem::blocks`).
         block: usize,
+        /// Source text of the block's equation.
         label: String,
+        /// The region (`interior`, `boundary`, …).
         region: String,
+        /// Points asked for.
         requested: usize,
+        /// Points accepted.
         accepted: usize,
+        /// Candidates drawn.
         tries: usize,
+        /// Acceptance rate `accepted / tries`.
         rate: f64,
     },
     /// A domain factor's shape cannot be sampled.
     #[error("domain factor {factor}: {reason}")]
-    InvalidShape { factor: usize, reason: String },
+    InvalidShape {
+        /// Index of the domain factor.
+        factor: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A coordinate index outside `Problem::coords`.
     #[error("block {block}: coordinate index {coord} does not exist ({n_coords} coordinates)")]
     UnknownCoord {
+        /// Index of the residual block (into `Problem::blocks`).
         block: usize,
+        /// The coordinate index asked for.
         coord: usize,
+        /// Number of coordinates of the problem.
         n_coords: usize,
     },
     /// `initial` in a problem without a time coordinate.
     #[error("block {block} (`{label}`) is on `initial` but the problem has no time coordinate")]
-    NoTime { block: usize, label: String },
+    NoTime {
+        /// Index of the residual block (into `Problem::blocks`).
+        block: usize,
+        /// Source text of the block's equation.
+        label: String,
+    },
     /// A face of a coordinate that belongs to a ball or CSG shape.
     #[error(
         "block {block} (`{label}`): coordinate `{coord}` is not declared by an interval or box, \
          so it has no face"
     )]
     FaceOfCurvedShape {
+        /// Index of the residual block (into `Problem::blocks`).
         block: usize,
+        /// Source text of the block's equation.
         label: String,
+        /// Name of the coordinate.
         coord: String,
     },
     /// `boundary` when every face of the domain is periodic.
     #[error(
         "block {block} (`{label}`) is on `boundary` but the domain has no non-periodic boundary"
     )]
-    NoBoundary { block: usize, label: String },
+    NoBoundary {
+        /// Index of the residual block (into `Problem::blocks`).
+        block: usize,
+        /// Source text of the block's equation.
+        label: String,
+    },
     /// A `data` region naming a set that does not exist.
     #[error("block {block}: data set {set} does not exist ({n_sets} sets)")]
     UnknownDataSet {
+        /// Index of the residual block (into `Problem::blocks`).
         block: usize,
+        /// The data set index asked for.
         set: usize,
+        /// Number of data sets of the problem.
         n_sets: usize,
     },
     /// A data set whose columns do not fit the problem's coordinates.
     #[error("data set `{name}`: {reason}")]
-    BadDataSet { name: String, reason: String },
+    BadDataSet {
+        /// Name of the data set.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 const TAG_BLOCK: u64 = 0x626c_6f63_6b00_0001;

@@ -8,48 +8,76 @@ use serde::Serialize;
 /// What `pdec check` reports about a problem.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Each coordinate with its interval (`x in [0, 1]`).
     pub coordinates: Vec<String>,
+    /// The domain, as text.
     pub domain: String,
+    /// Field names.
     pub fields: Vec<String>,
+    /// Trainable params with their initial values.
     pub params: Vec<String>,
+    /// Data sets with their row counts.
     pub data: Vec<String>,
+    /// One summary per equation.
     pub equations: Vec<EquationSummary>,
+    /// Fields with an exact solution, and where it comes from.
     pub exact: Vec<String>,
+    /// The ansatz, as text.
     pub model: String,
     /// Number of trainable scalars: network weights and biases plus params.
     pub n_params: usize,
+    /// The sampling settings, as text.
     pub sample: String,
+    /// The solver settings, as text.
     pub solve: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One equation in `pdec check`'s summary.
 pub struct EquationSummary {
+    /// The equation's source text.
     pub equation: String,
+    /// Where it holds.
     pub region: String,
+    /// Highest derivative order.
     pub order: usize,
+    /// Whether the residual is affine in the jets.
     pub linear: bool,
+    /// Its weight in the loss.
     pub weight: f64,
+    /// The jets it uses, as text.
     pub jets: Vec<String>,
 }
 
 /// One residual block as `pdec explain` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BlockDescription {
+    /// The equation's source text.
     pub equation: String,
+    /// Where it holds.
     pub region: String,
+    /// Its weight in the loss.
     pub weight: f64,
+    /// The residual `lhs − rhs`, simplified, as text.
     pub residual: String,
+    /// Whether the residual is affine in the jets.
     pub linear: bool,
+    /// Highest derivative order.
     pub order: usize,
+    /// The jets it uses, as text.
     pub jets: Vec<String>,
+    /// `∂residual/∂jet` for each jet used.
     pub linearization: Vec<Term>,
+    /// `∂residual/∂param` for each param used.
     pub param_derivatives: Vec<Term>,
 }
 
 /// `∂F/∂jet = coefficient` (or `∂F/∂param`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Term {
+    /// The jet or param, as text.
     pub jet: String,
+    /// Its coefficient, as text.
     pub coefficient: String,
 }
 
@@ -71,6 +99,7 @@ pub fn n_params(problem: &Problem) -> usize {
     weights + problem.params.len()
 }
 
+/// The summary `pdec check` prints.
 pub fn summary(problem: &Problem) -> Summary {
     let coordinates = problem
         .coords
@@ -164,6 +193,7 @@ pub fn summary(problem: &Problem) -> Summary {
     }
 }
 
+/// The per-equation description `pdec explain` prints.
 pub fn blocks(problem: &Problem) -> Vec<BlockDescription> {
     problem
         .blocks

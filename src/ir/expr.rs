@@ -20,17 +20,29 @@ pub struct JetId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Func {
+    /// `-a`.
     Neg,
+    /// `sin`.
     Sin,
+    /// `cos`.
     Cos,
+    /// `tan`.
     Tan,
+    /// `exp`.
     Exp,
+    /// Natural logarithm `log`.
     Log,
+    /// `sqrt`.
     Sqrt,
+    /// `tanh`.
     Tanh,
+    /// `sinh`.
     Sinh,
+    /// `cosh`.
     Cosh,
+    /// `abs`.
     Abs,
+    /// `sign` (−1, 0 or 1).
     Sign,
 }
 
@@ -53,6 +65,7 @@ impl Func {
         })
     }
 
+    /// The name as written in `.pde` source (`-` for negation).
     pub fn name(self) -> &'static str {
         match self {
             Func::Neg => "-",
@@ -99,10 +112,15 @@ impl Func {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+/// A binary operator.
 pub enum BinaryOp {
+    /// `a + b`.
     Add,
+    /// `a - b`.
     Sub,
+    /// `a * b`.
     Mul,
+    /// `a / b`.
     Div,
     /// `a ^ b`; when `b` is a constant integer the compiler uses repeated products.
     Pow,
@@ -124,10 +142,14 @@ pub enum Node {
     Param(usize),
     /// Column `column` of data set `set`, at the block's data rows.
     Data {
+        /// Index of the data set (into `Problem::data`).
         set: usize,
+        /// Column index within the data set.
         column: usize,
     },
+    /// A function or negation of a node.
     Unary(Func, ExprId),
+    /// A binary operation of two nodes.
     Binary(BinaryOp, ExprId, ExprId),
 }
 
@@ -140,6 +162,7 @@ pub struct ExprArena {
 }
 
 impl ExprArena {
+    /// An empty arena.
     pub fn new() -> Self {
         Self::default()
     }
@@ -155,12 +178,14 @@ impl ExprArena {
         id
     }
 
+    /// The node of a constant (interned: one node per value).
     pub fn constant(&mut self, value: f64) -> ExprId {
         // Normalise -0.0 to 0.0 so both intern to one node.
         let value = if value == 0.0 { 0.0 } else { value };
         self.intern(Node::Const(value.to_bits()))
     }
 
+    /// The node with this id.
     pub fn node(&self, id: ExprId) -> Node {
         self.nodes[id.0 as usize]
     }
@@ -173,10 +198,12 @@ impl ExprArena {
         }
     }
 
+    /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Whether there are no nodes.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }

@@ -1,6 +1,6 @@
 //! The residual IR: a checked, resolved and lowered `.pde` problem.
 //!
-//! [`lower`] turns a parsed [`crate::syntax::ast::File`] into a [`Problem`]:
+//! [`lower()`] turns a parsed [`crate::syntax::ast::File`] into a [`Problem`]:
 //! names are resolved, constants folded, `let`s inlined, derivative operators
 //! turned into jets `D^α u_k`, and each equation into a [`ResidualBlock`] with
 //! its symbolic linearization. Nothing here knows about tensors.
@@ -33,7 +33,9 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CoordKind {
+    /// A spatial coordinate.
     Space,
+    /// The time coordinate.
     Time,
 }
 
@@ -41,10 +43,15 @@ pub enum CoordKind {
 /// shape for coordinates declared through `disk`/`ball`/CSG.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coord {
+    /// Its name.
     pub name: String,
+    /// Space or time.
     pub kind: CoordKind,
+    /// Lower end of its interval (or bounding box).
     pub lo: f64,
+    /// Upper end of its interval (or bounding box).
     pub hi: f64,
+    /// Its declaration.
     pub span: Span,
 }
 
@@ -55,11 +62,16 @@ pub enum Shape {
     Box(Vec<(f64, f64)>),
     /// Ball (disk in 2-D) with centre and radius.
     Ball {
+        /// Centre, one entry per coordinate of the group.
         center: Vec<f64>,
+        /// Radius.
         radius: f64,
     },
+    /// Points in either shape.
     Union(Box<Shape>, Box<Shape>),
+    /// Points in the first shape and not in the second.
     Difference(Box<Shape>, Box<Shape>),
+    /// Points in both shapes.
     Intersection(Box<Shape>, Box<Shape>),
 }
 
@@ -68,6 +80,7 @@ pub enum Shape {
 pub struct DomainFactor {
     /// Indices into [`Problem::coords`], in the shape's axis order.
     pub coords: Vec<usize>,
+    /// The shape.
     pub shape: Shape,
 }
 
@@ -75,6 +88,7 @@ pub struct DomainFactor {
 /// coordinate groups) and the time interval, if any.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Domain {
+    /// The spatial factors, over disjoint coordinate groups.
     pub factors: Vec<DomainFactor>,
     /// Index of the time coordinate in [`Problem::coords`].
     pub time: Option<usize>,
@@ -96,7 +110,9 @@ pub enum Deriv {
 /// A jet `D^α u_k`: one derivative of one field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Jet {
+    /// Index of the field (into `Problem::fields`).
     pub field: usize,
+    /// Which derivative.
     pub deriv: Deriv,
 }
 
@@ -111,21 +127,29 @@ impl Jet {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// A declared field (an unknown function of the coordinates).
 pub struct Field {
+    /// Its name.
     pub name: String,
+    /// Its declaration.
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// A declared trainable param (a scalar unknown).
 pub struct Param {
+    /// Its name.
     pub name: String,
+    /// Its initial value.
     pub init: f64,
+    /// Its declaration.
     pub span: Span,
 }
 
 /// A `data` set, read and checked at lowering time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataSet {
+    /// Its name.
     pub name: String,
     /// Resolved path (relative to the `.pde` file).
     pub path: PathBuf,
@@ -135,10 +159,12 @@ pub struct DataSet {
     pub values: Vec<Vec<f64>>,
     /// For each coordinate of the problem, its column.
     pub coord_columns: Vec<usize>,
+    /// Its declaration.
     pub span: Span,
 }
 
 impl DataSet {
+    /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.values.first().map_or(0, Vec::len)
     }
@@ -148,7 +174,9 @@ impl DataSet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
+    /// `coord = lo`.
     Lo,
+    /// `coord = hi`.
     Hi,
 }
 
@@ -163,12 +191,23 @@ pub enum Region {
     /// `t = t0` times the spatial domain.
     Initial,
     /// One face `coord = lo|hi` of a coordinate declared by an interval.
-    Face { coord: usize, side: Side },
+    Face {
+        /// Index of the coordinate.
+        coord: usize,
+        /// Which end.
+        side: Side,
+    },
     /// The rows of data set `set`.
-    Data { set: usize },
+    Data {
+        /// Index of the data set (into `Problem::data`).
+        set: usize,
+    },
     /// Paired points on the faces `coord = lo` and `coord = hi`; the residual
     /// is the block's expression at the lo point minus the same at the hi point.
-    Periodic { coord: usize },
+    Periodic {
+        /// Index of the periodic coordinate.
+        coord: usize,
+    },
 }
 
 /// One equation, lowered: `residual = lhs - rhs` on `region`.
@@ -178,7 +217,9 @@ pub struct ResidualBlock {
     pub label: String,
     /// Span of the equation in the source (periodic blocks: the `periodic` line).
     pub span: Span,
+    /// Where the equation holds.
     pub region: Region,
+    /// Its weight in the loss (the residual rows are scaled by `sqrt(weight / n)`).
     pub weight: f64,
     /// `lhs - rhs`, simplified.
     pub residual: ExprId,
@@ -197,27 +238,41 @@ pub struct ResidualBlock {
 /// A known solution of one field, for error reporting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExactSolution {
+    /// Index of the field (into `Problem::fields`).
     pub field: usize,
+    /// Where the values come from.
     pub source: ExactSource,
+    /// Its declaration.
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// Where an exact solution comes from.
 pub enum ExactSource {
     /// An expression of coordinates and constants only.
     Expr(ExprId),
     /// A reference data set (loaded like `data`); the field is column `column`.
-    Data { set: DataSet, column: usize },
+    Data {
+        /// The data set, loaded.
+        set: DataSet,
+        /// Column of the data set holding the values.
+        column: usize,
+    },
 }
 
 /// Activation functions of the MLP ansatz.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
+    /// `tanh`.
     Tanh,
+    /// `sin`.
     Sin,
+    /// The logistic function `1 / (1 + exp(-x))`.
     Sigmoid,
+    /// `log(1 + exp(x))`.
     Softplus,
+    /// `x · sigmoid(x)`.
     Silu,
 }
 
@@ -244,9 +299,13 @@ impl Default for ModelConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+/// How points are drawn.
 pub enum Sampler {
+    /// Independent uniform draws.
     Uniform,
+    /// The Halton low-discrepancy sequence.
     Halton,
+    /// A regular grid where the region allows one (Halton points elsewhere).
     Grid,
 }
 
@@ -291,11 +350,17 @@ impl Default for SampleConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+/// Which optimizer a `solve` block names.
 pub enum OptimizerKind {
+    /// Energy natural gradient.
     Engd,
+    /// Sketchy natural gradient.
     Sngd,
+    /// Truncated-SVD natural gradient.
     Anagram,
+    /// Adam.
     Adam,
+    /// L-BFGS.
     Lbfgs,
 }
 
@@ -303,7 +368,9 @@ pub enum OptimizerKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ConfigScalar {
+    /// A number.
     Number(f64),
+    /// A bare word (`adaptive`, `grid`).
     Word(String),
 }
 
@@ -336,23 +403,34 @@ impl Default for SolveSettings {
 pub struct Problem {
     /// Coordinates in declaration order; multi-indices are indexed the same way.
     pub coords: Vec<Coord>,
+    /// The space-time domain.
     pub domain: Domain,
+    /// The fields, in declaration order.
     pub fields: Vec<Field>,
+    /// The trainable params, in declaration order.
     pub params: Vec<Param>,
+    /// The data sets.
     pub data: Vec<DataSet>,
     /// Periodic coordinates.
     pub periodic: Vec<usize>,
     /// Every jet used by any block or needed by the compiler, each once.
     pub jets: Vec<Jet>,
+    /// Every expression of the problem (residuals, linearizations, exact solutions).
     pub exprs: ExprArena,
+    /// One residual block per equation (and per periodic pair).
     pub blocks: Vec<ResidualBlock>,
+    /// The known exact solutions.
     pub exact: Vec<ExactSolution>,
+    /// The ansatz.
     pub model: ModelConfig,
+    /// How training points are drawn.
     pub sample: SampleConfig,
+    /// The `solve` block.
     pub solve: SolveSettings,
 }
 
 impl Problem {
+    /// The jet with this id.
     pub fn jet(&self, id: JetId) -> &Jet {
         &self.jets[id.0 as usize]
     }
@@ -364,6 +442,7 @@ impl Problem {
             .collect()
     }
 
+    /// Index of the time coordinate, if any.
     pub fn time_coord(&self) -> Option<usize> {
         self.domain.time
     }

@@ -51,13 +51,20 @@ pub enum CheckpointError {
     /// The file cannot be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
+        /// The checkpoint file.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
     /// The file is not a checkpoint this build understands.
     #[error("{} is not a valid checkpoint: {message}", path.display())]
-    Garbled { path: PathBuf, message: String },
+    Garbled {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The checkpoint belongs to another problem.
     #[error(
         "{} was written for another problem: its digest {saved} (of `{saved_file}` when the \
@@ -65,10 +72,15 @@ pub enum CheckpointError {
         path.display()
     )]
     OtherProblem {
+        /// The checkpoint file.
         path: PathBuf,
+        /// The digest stored in the checkpoint.
         saved: String,
+        /// The problem file named in the checkpoint.
         saved_file: String,
+        /// The digest of the problem given now.
         current: String,
+        /// The problem file given now.
         current_file: String,
     },
 }

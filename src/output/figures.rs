@@ -1,14 +1,20 @@
 //! The figures and the solution export of a finished run: `history.png`,
-//! `solution_<field>.png` and `solution.csv`, from the compiled problem and θ.
+//! `solution_<field>.png`, `spectrum.png` (natural-gradient methods) and `solution.csv`,
+//! from the compiled problem and θ.
 
 use super::{
-    grid_axis, plot_heatmaps, plot_history, plot_line, regular_grid, slice_grid,
+    grid_axis, plot_heatmaps, plot_history, plot_line, plot_spectrum, regular_grid, slice_grid,
     write_solution_csv, OutputError, Series,
 };
+use crate::compile::points::PointSet;
 use crate::compile::sample::in_domain;
 use crate::compile::CompiledProblem;
 use crate::ir::{symbolic, CoordKind, ExactSource, Node, Problem};
 use crate::run::RunReport;
+use crate::solve::engd::EngdSolve;
+use crate::solve::linalg;
+use crate::solve::sngd::ToleranceScale;
+use crate::solve::OptimizerConfig;
 use burn::tensor::backend::Backend;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +43,102 @@ pub fn exact_values(problem: &Problem, points: &[f64]) -> Vec<Option<Vec<f64>>> 
         .collect()
 }
 
-/// Writes `history.png`, one `solution_<field>.png` per field and `solution.csv`
+/// The spectrum drawn in `spectrum.png`: the eigenvalues of the Gramian at the final
+/// parameters on the final training points, and the optimizer's cut-off in the same units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GramSpectrum {
+    /// Eigenvalues of `JJᵀ` (when `N ≤ P`) or `JᵀJ`, largest first; the nonzero ones are
+    /// the squared singular values of J.
+    pub eigenvalues: Vec<f64>,
+    /// The threshold below which the optimizer drops (or damps away) an eigenvalue:
+    /// ENGD (Cholesky) the damping `λ` in force at the last step; ENGD (eigen) its
+    /// relative cut-off on `G + λI` moved to `G`'s scale, `c·(μ_max + λ) − λ`; SNGD its
+    /// tolerance (times `μ_max` when relative; SNGD applies it to the sketched Gramian);
+    /// ANaGRAM `ε²·μ_max` (it keeps `σ ≥ ε·σ_max`). `None` when nothing is cut.
+    pub cutoff: Option<f64>,
+    /// Whether the eigenvalues are of the sample-space kernel `JJᵀ`.
+    pub kernel: bool,
+}
+
+impl GramSpectrum {
+    /// What the values are, for the plot: `eigenvalues of JJᵀ` or `eigenvalues of JᵀJ`.
+    pub fn kind(&self) -> &'static str {
+        if self.kernel {
+            "eigenvalues of JJᵀ"
+        } else {
+            "eigenvalues of JᵀJ"
+        }
+    }
+}
+
+/// The Gramian spectrum of a natural-gradient run at `theta` on `points`; `None` for
+/// Adam and L-BFGS, and when J is not finite or the eigensolver fails. `damping` is the
+/// ENGD damping of the last step (the configured one when `None`).
+///
+/// # Shapes
+/// `theta: P`; J is `N×P` with `N = points.n_rows()`; the Gramian is `min(N, P)` square.
+pub fn gram_spectrum<B: Backend>(
+    program: &CompiledProblem<B>,
+    theta: &[f64],
+    points: &PointSet,
+    optimizer: &OptimizerConfig,
+    damping: Option<f64>,
+) -> Option<GramSpectrum> {
+    if matches!(
+        optimizer,
+        OptimizerConfig::Adam(_) | OptimizerConfig::Lbfgs(_)
+    ) {
+        return None;
+    }
+    let (n_rows, n_params) = (points.n_rows(), program.n_params());
+    if n_rows == 0 || n_params == 0 {
+        return None;
+    }
+    let (_, jacobian) = program.residual_and_jacobian(theta, points);
+    if jacobian.len() != n_rows * n_params || jacobian.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let j = linalg::jacobian_view(&jacobian, n_rows, n_params);
+    let kernel = n_rows <= n_params;
+    let par = linalg::parallelism(0);
+    // G = JJᵀ (N×N) or JᵀJ (P×P): the smaller has the same nonzero eigenvalues.
+    let gram = if kernel {
+        linalg::gram_lower(j, par)
+    } else {
+        linalg::gram_lower(j.transpose(), par)
+    };
+    let (mut eigenvalues, _) = linalg::symmetric_eigen(gram.as_ref(), par).ok()?;
+    eigenvalues.reverse();
+    let largest = eigenvalues.first().copied().unwrap_or(0.0).max(0.0);
+    let cutoff = match optimizer {
+        OptimizerConfig::Engd(c) => {
+            let lambda = damping.unwrap_or(c.damping).max(0.0);
+            match c.solve {
+                EngdSolve::Cholesky => Some(lambda),
+                EngdSolve::Eigen { relative_cutoff } => {
+                    Some(relative_cutoff.max(0.0) * (largest + lambda) - lambda)
+                }
+            }
+        }
+        OptimizerConfig::Sngd(c) => Some(match c.tolerance_scale {
+            ToleranceScale::Absolute => c.tolerance,
+            ToleranceScale::Relative => c.tolerance * largest,
+        }),
+        OptimizerConfig::Anagram(c) => {
+            let eps = c.cutoff.relative(n_rows, n_params);
+            Some(eps * eps * largest)
+        }
+        OptimizerConfig::Adam(_) | OptimizerConfig::Lbfgs(_) => None,
+    };
+    Some(GramSpectrum {
+        eigenvalues,
+        cutoff: cutoff.filter(|c| *c > 0.0 && c.is_finite()),
+        kernel,
+    })
+}
+
+/// Writes `history.png`, `spectrum.png` (ENGD, SNGD and ANaGRAM: [`gram_spectrum`] at
+/// the final θ on `run.points`), one `solution_<field>.png` per field and `solution.csv`
 /// (a regular grid with about `grid²` points over the bounding box, points
 /// outside the domain left out) into `dir`. Returns the paths written.
 ///
@@ -85,6 +186,19 @@ pub fn write_figures<B: Backend>(
     let path = dir.join("history.png");
     plot_history(&path, &loss, &errors)?;
     written.push(path);
+
+    // The Gramian spectrum at the last step (natural-gradient methods only).
+    let damping = history.iter().rev().find_map(|r| r.damping);
+    if let Some(spectrum) = gram_spectrum(program, theta, &run.points, &run.optimizer, damping) {
+        let path = dir.join("spectrum.png");
+        plot_spectrum(
+            &path,
+            &spectrum.eigenvalues,
+            spectrum.cutoff,
+            spectrum.kind(),
+        )?;
+        written.push(path);
+    }
 
     let d = problem.coords.len();
     let lo: Vec<f64> = problem.coords.iter().map(|c| c.lo).collect();
@@ -181,4 +295,136 @@ pub fn write_figures<B: Backend>(
     write_solution_csv(&path, &coord_names, &points, &columns)?;
     written.push(path);
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::ScratchDir;
+    use super::*;
+    use crate::run::{run, RunConfig};
+    use crate::solve::{AdamConfig, AnagramConfig, SolveConfig};
+    use burn_ndarray::{NdArray, NdArrayDevice};
+    use std::ops::ControlFlow;
+
+    type Be = NdArray<f64>;
+
+    const POISSON: &str = "space x in [0, 1]
+field u
+-dxx(u) = pi^2*sin(pi*x) on interior
+u = 0 on boundary
+exact u = sin(pi*x)
+model mlp(layers = [6], activation = tanh)
+sample interior = 12, boundary = 2
+";
+
+    fn solved(optimizer: OptimizerConfig) -> (Problem, CompiledProblem<Be>, RunReport) {
+        let (problem, diagnostics) = crate::check_source(POISSON, std::path::Path::new("."));
+        let problem = problem.unwrap_or_else(|| panic!("{diagnostics:?}"));
+        let config = RunConfig {
+            solve: SolveConfig {
+                optimizer,
+                max_iterations: 5,
+                threads: 1,
+                ..SolveConfig::default()
+            },
+            seed: 3,
+            eval_every: 0,
+        };
+        let report = run::<Be>(&problem, &NdArrayDevice::Cpu, &config, |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let program = CompiledProblem::new(&problem, &NdArrayDevice::Cpu).unwrap();
+        (problem, program, report)
+    }
+
+    #[test]
+    fn spectrum_matches_the_squared_singular_values_of_a_dense_jacobian() {
+        // N = 14 rows, P = 19 parameters: the kernel JJᵀ is the smaller Gramian.
+        let (_, program, report) = solved(OptimizerConfig::Anagram(AnagramConfig::default()));
+        let spectrum = gram_spectrum(
+            &program,
+            &report.theta,
+            &report.points,
+            &report.optimizer,
+            None,
+        )
+        .expect("ANaGRAM has a spectrum");
+        let (n, p) = (report.points.n_rows(), program.n_params());
+        assert_eq!((n, p), (14, 19));
+        assert!(spectrum.kernel);
+        assert_eq!(spectrum.eigenvalues.len(), n);
+        // Reference: σᵢ² from the SVD of J (a different algorithm), and the trace of JJᵀ
+        // summed by hand.
+        let (_, j) = program.residual_and_jacobian(&report.theta, &report.points);
+        let svd = linalg::thin_svd(linalg::jacobian_view(&j, n, p), faer::Par::Seq).unwrap();
+        let largest = svd.s[0] * svd.s[0];
+        for (k, (mu, sigma)) in spectrum.eigenvalues.iter().zip(&svd.s).enumerate() {
+            assert!(
+                (mu - sigma * sigma).abs() <= 1e-12 * largest,
+                "eigenvalue {k}: {mu} vs σ² = {}",
+                sigma * sigma
+            );
+        }
+        let trace: f64 = j.iter().map(|v| v * v).sum();
+        let sum: f64 = spectrum.eigenvalues.iter().sum();
+        assert!((trace - sum).abs() <= 1e-12 * trace, "{trace} vs {sum}");
+        assert!(spectrum.eigenvalues.windows(2).all(|w| w[0] >= w[1]));
+        // ANaGRAM keeps σ ≥ ε·σ_max: the cut-off is ε²·μ_max.
+        let eps = AnagramConfig::default().cutoff.relative(n, p);
+        assert_eq!(spectrum.cutoff, Some(eps * eps * spectrum.eigenvalues[0]));
+    }
+
+    #[test]
+    fn engd_cutoff_is_the_damping_in_force_and_adam_has_none() {
+        let (_, program, report) = solved(OptimizerConfig::Engd(Default::default()));
+        let spectrum = gram_spectrum(
+            &program,
+            &report.theta,
+            &report.points,
+            &report.optimizer,
+            Some(3e-7),
+        )
+        .unwrap();
+        assert_eq!(spectrum.cutoff, Some(3e-7));
+        let adam = OptimizerConfig::Adam(AdamConfig::default());
+        assert!(gram_spectrum(&program, &report.theta, &report.points, &adam, None).is_none());
+    }
+
+    /// Decodes an RGB PNG: `(width, height, pixels)`.
+    fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
+        let bytes = std::fs::read(path).expect("file exists");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().expect("PNG header");
+        let mut rgb = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut rgb).expect("PNG data");
+        rgb.truncate(info.buffer_size());
+        (info.width, info.height, rgb)
+    }
+
+    #[test]
+    fn write_figures_draws_the_spectrum_for_natural_gradients_only() {
+        let (problem, program, report) = solved(OptimizerConfig::Engd(Default::default()));
+        let dir = ScratchDir::new("figures-spectrum");
+        let written = write_figures(dir.path(), &problem, &program, &report, 20).unwrap();
+        let path = dir.path().join("spectrum.png");
+        assert!(written.contains(&path));
+        let (width, height, rgb) = decode(&path);
+        assert_eq!((width, height), super::super::plot::PLOT_SIZE);
+        let colour =
+            |c: plotters::style::RGBColor| rgb.chunks(3).filter(|p| p == &[c.0, c.1, c.2]).count();
+        // One marker per eigenvalue in the kept (or cut) colour, and text.
+        let markers =
+            colour(super::super::plot::KEPT_COLOUR) + colour(super::super::plot::CUT_COLOUR);
+        assert!(markers > 14 * 10, "{markers} marker pixels");
+        let dark = rgb.chunks(3).filter(|p| p.iter().all(|&v| v < 90)).count();
+        assert!(dark > 1000, "{dark} dark pixels");
+
+        let (problem, program, report) = solved(OptimizerConfig::Adam(AdamConfig::default()));
+        let dir = ScratchDir::new("figures-nospectrum");
+        write_figures(dir.path(), &problem, &program, &report, 20).unwrap();
+        assert!(!dir.path().join("spectrum.png").exists());
+        assert!(dir.path().join("history.png").exists());
+    }
 }

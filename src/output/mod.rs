@@ -26,16 +26,28 @@ pub enum OutputError {
     /// Creating, writing or renaming the file failed (missing folder, no permission, disk full).
     #[error("cannot write {}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// The OS error.
         source: std::io::Error,
     },
     /// The drawing library failed (font or backend error).
     #[error("cannot draw {}: {message}", path.display())]
-    Draw { path: PathBuf, message: String },
+    Draw {
+        /// The file.
+        path: PathBuf,
+        /// The library's message.
+        message: String,
+    },
     /// The data given does not fit together (lengths differ, a grid that is not `nx × ny`).
     #[error("cannot write {}: {message}", path.display())]
-    InvalidData { path: PathBuf, message: String },
+    InvalidData {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        message: String,
+    },
 }
 
 impl OutputError {

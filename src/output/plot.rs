@@ -20,8 +20,11 @@ use std::sync::OnceLock;
 /// One named curve: `y[k]` at `x[k]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
+    /// Shown in the legend.
     pub name: String,
+    /// Abscissae.
     pub x: Vec<f64>,
+    /// Values, one per abscissa.
     pub y: Vec<f64>,
 }
 

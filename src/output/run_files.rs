@@ -10,19 +10,33 @@ use std::path::Path;
 /// The content of `summary.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Path of the `.pde` file as given.
     pub problem: String,
+    /// `engd`, `sngd`, `anagram`, `adam` or `lbfgs`.
     pub optimizer: String,
+    /// Seed of initialisation and sampling.
     pub seed: u64,
+    /// Iterations done.
     pub iterations: usize,
+    /// Trainable scalars.
     pub n_params: usize,
+    /// Residual rows.
     pub n_points: usize,
+    /// `½‖r‖²` at the final parameters.
     pub final_loss: f64,
+    /// Field → relative L2 error on the test set.
     pub rel_l2: BTreeMap<String, f64>,
+    /// Field → largest absolute error on the test set.
     pub max_abs_err: BTreeMap<String, f64>,
+    /// Param → final value.
     pub params: BTreeMap<String, f64>,
+    /// Wall time of the solve in seconds.
     pub wall_s: f64,
+    /// Median seconds per iteration.
     pub s_per_iter_median: f64,
+    /// Last kept rank (natural-gradient methods).
     pub rank: Option<usize>,
+    /// Why the run stopped (`StopReason::as_str`).
     pub stopped_because: String,
 }
 

@@ -237,7 +237,60 @@ pub enum SolveError {
         /// The iteration.
         iteration: usize,
     },
+    /// [`NON_FINITE_LIMIT`] steps in a row were rejected because the residual, the
+    /// Jacobian or the search direction held a NaN or an infinity.
+    #[error("{}", non_finite_message(*.what, *.row, *.iteration))]
+    NonFinite {
+        /// Where the last non-finite value appeared.
+        what: NonFiniteSource,
+        /// The first residual row with a non-finite value (residual or Jacobian), if known.
+        row: Option<usize>,
+        /// The residual block of that row ([`LeastSquares::locate_row`]), if known.
+        block: Option<usize>,
+        /// The iteration at which the run gave up.
+        iteration: usize,
+    },
 }
+
+/// Where a non-finite value was met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NonFiniteSource {
+    /// The residual `r(θ)` at the current parameters.
+    Residual,
+    /// The Jacobian `J(θ)` at the current parameters.
+    Jacobian,
+    /// Every search direction tried in the step (a failed or ill-posed linear solve).
+    Direction,
+}
+
+impl NonFiniteSource {
+    /// `"residual"`, `"Jacobian"` or `"search direction"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NonFiniteSource::Residual => "residual",
+            NonFiniteSource::Jacobian => "Jacobian",
+            NonFiniteSource::Direction => "search direction",
+        }
+    }
+}
+
+fn non_finite_message(what: NonFiniteSource, row: Option<usize>, iteration: usize) -> String {
+    let row = row.map(|r| format!(" (row {r})")).unwrap_or_default();
+    format!(
+        "the {}{row} is not finite (NaN or infinite) at iteration {iteration}, \
+         after repeated rejected steps",
+        what.as_str()
+    )
+}
+
+/// How many consecutive steps may be rejected for non-finite values before the run
+/// stops with [`SolveError::NonFinite`] (or `max_consecutive_rejections`, if smaller).
+pub const NON_FINITE_LIMIT: usize = 5;
+
+/// The largest damping ENGD raises `λ` to after non-finite values at the current
+/// parameters (rejected line searches raise it without this cap, as before).
+pub const NON_FINITE_DAMPING_CAP: f64 = 1e6;
 
 /// The result of a grid line search.
 #[derive(Debug, Clone, PartialEq)]
@@ -488,6 +541,22 @@ pub struct Solver {
     config: SolveConfig,
     par: Par,
     state: State,
+    /// Consecutive steps rejected for non-finite values.
+    non_finite_streak: usize,
+}
+
+/// The first row of `r` (length N) or of row-major `J` (N×P) holding a NaN or an
+/// infinity, with which of the two it was in; `None` when both are finite.
+fn first_non_finite_row(
+    residual: &[f64],
+    jacobian: &[f64],
+    n_params: usize,
+) -> Option<(NonFiniteSource, usize)> {
+    if let Some(row) = residual.iter().position(|v| !v.is_finite()) {
+        return Some((NonFiniteSource::Residual, row));
+    }
+    let index = jacobian.iter().position(|v| !v.is_finite())?;
+    Some((NonFiniteSource::Jacobian, index / n_params.max(1)))
 }
 
 fn half_squared_norm(r: &[f64]) -> f64 {
@@ -518,6 +587,7 @@ impl Solver {
             par: linalg::parallelism(config.threads),
             config,
             state,
+            non_finite_streak: 0,
         }
     }
 
@@ -595,7 +665,23 @@ impl Solver {
         }
         match &self.config.optimizer {
             OptimizerConfig::Adam(_) | OptimizerConfig::Lbfgs(_) => {
-                self.first_order_step(problem, theta)
+                match self.first_order_step(problem, theta) {
+                    // Adam and L-BFGS keep no regularisation to raise: a non-finite loss
+                    // at θ ends the run at once, naming the first non-finite row if any.
+                    Err(SolveError::NonFiniteLoss { loss, iteration }) => {
+                        let residual = problem.residual(theta);
+                        match first_non_finite_row(&residual, &[], n_params) {
+                            Some((what, row)) => Err(SolveError::NonFinite {
+                                what,
+                                row: Some(row),
+                                block: problem.locate_row(row),
+                                iteration,
+                            }),
+                            None => Err(SolveError::NonFiniteLoss { loss, iteration }),
+                        }
+                    }
+                    other => other,
+                }
             }
             _ => self.natural_step(problem, theta),
         }
@@ -623,11 +709,21 @@ impl Solver {
             });
         }
         let loss0 = half_squared_norm(&residual);
-        if !loss0.is_finite() {
-            return Err(SolveError::NonFiniteLoss {
-                loss: loss0,
-                iteration: 0,
-            });
+        // Finite entries can still overflow the loss: blame the largest residual.
+        let fault = first_non_finite_row(&residual, &jacobian, n_params).or_else(|| {
+            (!loss0.is_finite()).then(|| {
+                let row = (0..n_rows)
+                    .max_by(|&a, &b| residual[a].abs().total_cmp(&residual[b].abs()))
+                    .unwrap_or(0);
+                (NonFiniteSource::Residual, row)
+            })
+        });
+        if let Some((what, row)) = fault {
+            // Nothing computed at θ can be trusted: keep θ, and make the next step
+            // more conservative (a redrawn point set or a transient fault may clear it).
+            let damping = self.raise_damping_capped();
+            let block = problem.locate_row(row);
+            return self.reject_non_finite(loss0, damping, (what, Some(row), block));
         }
         let jm = linalg::jacobian_view(&jacobian, n_rows, n_params);
         let par = self.par;
@@ -640,7 +736,17 @@ impl Solver {
         // ANaGRAM: factor once per step; retries only raise the cut-off.
         let spectrum = match &self.config.optimizer {
             OptimizerConfig::Anagram(c) => {
-                Some(anagram::Spectrum::new(jm, &residual, c.factorization, par)?)
+                match anagram::Spectrum::new(jm, &residual, c.factorization, par) {
+                    Ok(spectrum) => Some(spectrum),
+                    // A factorization that fails on finite input: reject the step.
+                    Err(_) => {
+                        return self.reject_non_finite(
+                            loss0,
+                            None,
+                            (NonFiniteSource::Direction, None, None),
+                        )
+                    }
+                }
             }
             _ => None,
         };
@@ -650,8 +756,11 @@ impl Solver {
         let mut retries = 0;
         let mut rank = None;
         let mut damping_used = None;
+        // Whether any attempt produced a finite direction (else the step failed on a
+        // non-finite or failed linear solve rather than on the line search).
+        let mut any_finite_direction = false;
         for _attempt in 0..=self.config.line_search.max_retries {
-            // 1. Direction.
+            // 1. Direction (`None`: the linear solve failed).
             let direction = match (&self.config.optimizer, &mut self.state) {
                 (OptimizerConfig::Engd(c), State::Engd { damping, momentum }) => {
                     damping_used = Some(*damping);
@@ -667,7 +776,7 @@ impl Solver {
                     match result {
                         Ok(dir) => {
                             rank = dir.rank;
-                            dir.d
+                            Some(dir.d)
                         }
                         Err(LinalgError::NonPositivePivot { .. }) => {
                             // G + λI is numerically indefinite: more damping.
@@ -675,21 +784,24 @@ impl Solver {
                             retries += 1;
                             continue;
                         }
-                        Err(e) => return Err(e.into()),
+                        Err(_) => None,
                     }
                 }
                 (OptimizerConfig::Sngd(c), State::Sngd { sketch, rng }) => {
                     let size = sketch.unwrap_or(c.initial_sketch);
-                    let dir =
-                        sngd::direction_from_residual(jm, &residual, size, c, rng.as_mut(), par)?;
-                    rank = Some(dir.rank);
-                    *sketch = Some(sngd::next_sketch_size(
-                        dir.rank,
-                        c.oversampling,
-                        n_rows,
-                        n_params,
-                    ));
-                    dir.d
+                    match sngd::direction_from_residual(jm, &residual, size, c, rng.as_mut(), par) {
+                        Ok(dir) => {
+                            rank = Some(dir.rank);
+                            *sketch = Some(sngd::next_sketch_size(
+                                dir.rank,
+                                c.oversampling,
+                                n_rows,
+                                n_params,
+                            ));
+                            Some(dir.d)
+                        }
+                        Err(_) => None,
+                    }
                 }
                 (OptimizerConfig::Anagram(c), State::Anagram) => {
                     let eps = c.cutoff.relative(n_rows, n_params) * anagram_scale;
@@ -698,40 +810,46 @@ impl Solver {
                     };
                     let (d, kept) = spectrum.direction(eps);
                     rank = Some(kept);
-                    d
+                    Some(d)
                 }
                 _ => unreachable!("natural_step is only called for natural-gradient optimizers"),
             };
-            // 2. Line search; accept only non-increasing steps.
-            let search = grid_line_search(problem, theta, &direction, &self.config.line_search);
-            let reference = if search.base_loss.is_finite() {
-                search.base_loss
-            } else {
-                loss0
-            };
-            loss_here = reference;
-            if search.loss.is_finite() && search.loss <= reference {
-                for (t, d) in theta.iter_mut().zip(&direction) {
-                    *t -= search.step * d;
-                }
-                if let (OptimizerConfig::Engd(c), State::Engd { damping, momentum }) =
-                    (&self.config.optimizer, &mut self.state)
-                {
-                    if search.step == 1.0 {
-                        *damping = (*damping / c.damping_decrease).max(c.damping);
+            // A failed or non-finite solve is retried like a rejected line search.
+            let direction = direction.filter(|d| d.iter().all(|v| v.is_finite()));
+            if let Some(direction) = direction {
+                any_finite_direction = true;
+                // 2. Line search; accept only non-increasing steps.
+                let search = grid_line_search(problem, theta, &direction, &self.config.line_search);
+                let reference = if search.base_loss.is_finite() {
+                    search.base_loss
+                } else {
+                    loss0
+                };
+                loss_here = reference;
+                if search.loss.is_finite() && search.loss <= reference {
+                    for (t, d) in theta.iter_mut().zip(&direction) {
+                        *t -= search.step * d;
                     }
-                    if c.momentum.is_some() {
-                        *momentum = Some(direction);
+                    if let (OptimizerConfig::Engd(c), State::Engd { damping, momentum }) =
+                        (&self.config.optimizer, &mut self.state)
+                    {
+                        if search.step == 1.0 {
+                            *damping = (*damping / c.damping_decrease).max(c.damping);
+                        }
+                        if c.momentum.is_some() {
+                            *momentum = Some(direction);
+                        }
                     }
+                    self.non_finite_streak = 0;
+                    return Ok(StepOutcome {
+                        loss: search.loss,
+                        step_size: search.step,
+                        damping: damping_used,
+                        rank,
+                        retries,
+                        accepted: true,
+                    });
                 }
-                return Ok(StepOutcome {
-                    loss: search.loss,
-                    step_size: search.step,
-                    damping: damping_used,
-                    rank,
-                    retries,
-                    accepted: true,
-                });
             }
             // 3. Rejected: make the next attempt more conservative.
             retries += 1;
@@ -745,12 +863,72 @@ impl Solver {
                 _ => {}
             }
         }
+        if !any_finite_direction {
+            let mut outcome =
+                self.reject_non_finite(loss_here, None, (NonFiniteSource::Direction, None, None))?;
+            outcome.damping = damping_used;
+            outcome.rank = rank;
+            outcome.retries = retries;
+            return Ok(outcome);
+        }
+        self.non_finite_streak = 0;
         Ok(StepOutcome {
             loss: loss_here,
             step_size: 0.0,
             damping: damping_used,
             rank,
             retries,
+            accepted: false,
+        })
+    }
+
+    /// ENGD after non-finite values at θ: `λ ← min(λ·increase, cap)` (the cap is
+    /// [`NON_FINITE_DAMPING_CAP`], or the initial damping if that is larger) and the
+    /// momentum is dropped. Returns the damping now in force (`None` for other optimizers,
+    /// which keep no regularisation between steps).
+    fn raise_damping_capped(&mut self) -> Option<f64> {
+        match (&self.config.optimizer, &mut self.state) {
+            (OptimizerConfig::Engd(c), State::Engd { damping, momentum }) => {
+                let cap = NON_FINITE_DAMPING_CAP.max(c.damping);
+                *damping = ((*damping).max(f64::MIN_POSITIVE) * c.damping_increase).min(cap);
+                *momentum = None;
+                Some(*damping)
+            }
+            _ => None,
+        }
+    }
+
+    /// Records a step rejected for a non-finite value (θ untouched): a rejected outcome,
+    /// or [`SolveError::NonFinite`] once this has happened [`NON_FINITE_LIMIT`] times in
+    /// a row (or `max_consecutive_rejections` times, if smaller, so that the run names
+    /// the cause instead of stopping as stalled).
+    ///
+    /// # Errors
+    /// [`SolveError::NonFinite`] with `iteration: 0` (the driver fills it in).
+    fn reject_non_finite(
+        &mut self,
+        loss: f64,
+        damping: Option<f64>,
+        fault: (NonFiniteSource, Option<usize>, Option<usize>),
+    ) -> Result<StepOutcome, SolveError> {
+        self.non_finite_streak += 1;
+        let limit = NON_FINITE_LIMIT.min(self.config.max_consecutive_rejections.max(1));
+        if self.non_finite_streak >= limit {
+            let (what, row, block) = fault;
+            self.non_finite_streak = 0;
+            return Err(SolveError::NonFinite {
+                what,
+                row,
+                block,
+                iteration: 0,
+            });
+        }
+        Ok(StepOutcome {
+            loss,
+            step_size: 0.0,
+            damping,
+            rank: None,
+            retries: 1,
             accepted: false,
         })
     }
@@ -959,6 +1137,14 @@ pub fn solve_from<P: LeastSquares + ?Sized>(
         }
         let outcome = solver.step(problem, theta).map_err(|e| match e {
             SolveError::NonFiniteLoss { loss, .. } => SolveError::NonFiniteLoss { loss, iteration },
+            SolveError::NonFinite {
+                what, row, block, ..
+            } => SolveError::NonFinite {
+                what,
+                row,
+                block,
+                iteration,
+            },
             other => other,
         })?;
         retries += outcome.retries;
@@ -1635,5 +1821,265 @@ mod resume_tests {
         assert!(adam_state.check(&adam, problem.n_params()).is_ok());
         let err = adam_state.check(&adam, problem.n_params() + 1).unwrap_err();
         assert!(err.to_string().contains("moment"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    //! Non-finite values injected into a small problem: rejected steps, raised damping,
+    //! recovery, and the error that names the row's block when faults persist.
+    use super::*;
+    use crate::solve::test_problems::TanhNetwork;
+
+    /// Where a fault is injected.
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Target {
+        Residual,
+        Jacobian,
+        /// Every trial loss of the line search is NaN (the base point stays finite).
+        TrialLosses,
+    }
+
+    /// Wraps a problem and poisons row `row` at the chosen `residual_and_jacobian` calls
+    /// (1-based, one per natural-gradient step); rows map to blocks of `block_size` rows.
+    struct Fault<P> {
+        inner: P,
+        calls: usize,
+        faulty_calls: Vec<usize>,
+        target: Target,
+        row: usize,
+        block_size: usize,
+        /// θ of the last `residual_and_jacobian` call.
+        base: Vec<f64>,
+    }
+
+    impl<P: LeastSquares> Fault<P> {
+        fn faulty(&self) -> bool {
+            self.faulty_calls.contains(&self.calls)
+        }
+    }
+
+    impl<P: LeastSquares> LeastSquares for Fault<P> {
+        fn n_params(&self) -> usize {
+            self.inner.n_params()
+        }
+        fn n_residuals(&self) -> usize {
+            self.inner.n_residuals()
+        }
+        fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+            self.calls += 1;
+            self.base = theta.to_vec();
+            let (mut r, mut j) = self.inner.residual_and_jacobian(theta);
+            if self.faulty() {
+                let p = self.n_params();
+                match self.target {
+                    Target::Residual => r[self.row] = f64::NAN,
+                    Target::Jacobian => j[self.row * p + p / 2] = f64::INFINITY,
+                    Target::TrialLosses => {}
+                }
+            }
+            (r, j)
+        }
+        fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
+            self.inner.residual(theta)
+        }
+        fn losses(&mut self, thetas: &[Vec<f64>]) -> Vec<f64> {
+            let mut losses = self.inner.losses(thetas);
+            if self.faulty() && self.target == Target::TrialLosses {
+                // θ itself rides along in the line search: poison only trial points.
+                for (loss, t) in losses.iter_mut().zip(thetas) {
+                    if *t != self.base {
+                        *loss = f64::NAN;
+                    }
+                }
+            }
+            losses
+        }
+        fn locate_row(&self, row: usize) -> Option<usize> {
+            Some(row / self.block_size)
+        }
+    }
+
+    fn faulty(calls: Vec<usize>, target: Target) -> (Fault<TanhNetwork>, Vec<f64>) {
+        let (net, theta) = TanhNetwork::realizable(3, 8, 60, 2);
+        let fault = Fault {
+            inner: net,
+            calls: 0,
+            faulty_calls: calls,
+            target,
+            row: 37,
+            block_size: 20,
+            base: vec![],
+        };
+        (fault, theta)
+    }
+
+    fn engd(iterations: usize) -> SolveConfig {
+        SolveConfig {
+            max_iterations: iterations,
+            threads: 1,
+            seed: 7,
+            loss_tol: 1e-12,
+            ..SolveConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_non_finite_residual_or_jacobian_rejects_the_step_and_raises_damping() {
+        for target in [Target::Residual, Target::Jacobian] {
+            let (mut problem, mut theta) = faulty(vec![3], target);
+            let mut solver = Solver::new(engd(10).clone());
+            for _ in 0..2 {
+                assert!(solver.step(&mut problem, &mut theta).unwrap().accepted);
+            }
+            let before = theta.clone();
+            let damping_before = match &solver.state {
+                State::Engd { damping, .. } => *damping,
+                _ => unreachable!(),
+            };
+            let outcome = solver.step(&mut problem, &mut theta).unwrap();
+            assert!(!outcome.accepted, "{target:?}");
+            assert_eq!(outcome.step_size, 0.0);
+            assert_eq!(theta, before, "{target:?}: θ must not move");
+            let damping_after = outcome.damping.expect("ENGD reports its damping");
+            assert_eq!(damping_after, damping_before * 10.0, "{target:?}");
+            // The next (clean) step is accepted again.
+            assert!(solver.step(&mut problem, &mut theta).unwrap().accepted);
+        }
+    }
+
+    #[test]
+    fn damping_raised_by_faults_stops_at_the_cap() {
+        let (mut problem, mut theta) = faulty(vec![1, 2, 3, 4], Target::Residual);
+        let mut config = engd(10);
+        config.optimizer = OptimizerConfig::Engd(EngdConfig {
+            damping: 1e4,
+            ..EngdConfig::default()
+        });
+        let mut solver = Solver::new(config);
+        let dampings: Vec<f64> = (0..4)
+            .map(|_| {
+                solver
+                    .step(&mut problem, &mut theta)
+                    .unwrap()
+                    .damping
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(dampings, [1e5, NON_FINITE_DAMPING_CAP, 1e6, 1e6]);
+    }
+
+    #[test]
+    fn isolated_faults_are_survived_by_every_natural_gradient_method() {
+        for optimizer in [
+            OptimizerConfig::Engd(EngdConfig::default()),
+            OptimizerConfig::Sngd(SngdConfig::default()),
+            OptimizerConfig::Anagram(AnagramConfig::default()),
+        ] {
+            for target in [Target::Residual, Target::Jacobian, Target::TrialLosses] {
+                let name = format!("{} {target:?}", optimizer.name());
+                // A step whose trial points are all NaN raises ENGD's damping by 10 per
+                // retry (up to 10⁹ per step), which takes long to decay: one such step.
+                let calls = if target == Target::TrialLosses {
+                    vec![3]
+                } else {
+                    vec![2, 5, 6, 9]
+                };
+                let (mut problem, mut theta) = faulty(calls.clone(), target);
+                let mut config = engd(1000);
+                config.optimizer = optimizer.clone();
+                let mut thetas = vec![];
+                let report = solve(&mut problem, &mut theta, &config, |_, t| {
+                    thetas.push(t.to_vec());
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+                for call in calls {
+                    let record = &report.history[call - 1];
+                    // A trial point that rounds to θ itself is not poisoned, so a
+                    // heavily damped step may be "accepted" without moving θ.
+                    if target != Target::TrialLosses {
+                        assert!(!record.accepted, "{name}: iteration {call}");
+                    }
+                    assert_eq!(thetas[call - 1], thetas[call - 2], "{name}: θ moved");
+                }
+                assert!(
+                    report.final_loss <= 1e-12,
+                    "{name}: {} ({:?})",
+                    report.final_loss,
+                    report.stopped_because
+                );
+                assert!(report.final_loss.is_finite());
+            }
+        }
+    }
+
+    #[test]
+    fn persistent_faults_stop_the_run_naming_the_rows_block() {
+        for (optimizer, target, what) in [
+            (
+                OptimizerConfig::Engd(EngdConfig::default()),
+                Target::Residual,
+                NonFiniteSource::Residual,
+            ),
+            (
+                OptimizerConfig::Sngd(SngdConfig::default()),
+                Target::Jacobian,
+                NonFiniteSource::Jacobian,
+            ),
+            (
+                OptimizerConfig::Anagram(AnagramConfig::default()),
+                Target::Residual,
+                NonFiniteSource::Residual,
+            ),
+        ] {
+            let (mut problem, mut theta) = faulty((4..100).collect(), target);
+            let mut config = engd(100);
+            config.optimizer = optimizer;
+            let mut last_good = None;
+            let err = solve(&mut problem, &mut theta, &config, |record, t| {
+                if record.accepted {
+                    last_good = Some(t.to_vec());
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap_err();
+            // Faults from call 4 on: the 5th faulty step in a row (iteration 8) gives up.
+            assert_eq!(
+                err,
+                SolveError::NonFinite {
+                    what,
+                    row: Some(37),
+                    block: Some(1),
+                    iteration: 8,
+                }
+            );
+            assert_eq!(theta, last_good.unwrap(), "θ is the last good iterate");
+            assert!(err.to_string().contains("row 37"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_non_finite_first_order_loss_names_the_row() {
+        let (mut problem, mut theta) = faulty(vec![], Target::Residual);
+        theta[0] = f64::NAN;
+        let mut config = engd(10);
+        config.optimizer = OptimizerConfig::Adam(AdamConfig::default());
+        let err = solve(&mut problem, &mut theta, &config, |_, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SolveError::NonFinite {
+                    what: NonFiniteSource::Residual,
+                    row: Some(0),
+                    block: Some(0),
+                    iteration: 1
+                }
+            ),
+            "{err:?}"
+        );
     }
 }

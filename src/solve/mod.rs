@@ -40,6 +40,14 @@ pub trait LeastSquares {
             .collect()
     }
 
+    /// The residual block (equation) that row `row` belongs to, for messages that name
+    /// where a non-finite value appeared; `None` (the default) when the problem has no
+    /// such structure.
+    fn locate_row(&self, row: usize) -> Option<usize> {
+        let _ = row;
+        None
+    }
+
     /// Loss and gradient `Jᵀr` without forming J (Adam, L-BFGS). The default forms J.
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
         let (r, j) = self.residual_and_jacobian(theta);

@@ -10,101 +10,180 @@ use serde::Serialize;
 /// A name as written, with where it was written.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ident {
+    /// The identifier.
     pub name: String,
+    /// Where it is.
     pub span: Span,
 }
 
 /// A string literal (file path) without its quotes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StrLit {
+    /// The contents, without quotes.
     pub value: String,
+    /// Where it is (quotes included).
     pub span: Span,
 }
 
 /// A whole parsed file.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct File {
+    /// The items, in source order.
     pub items: Vec<Item>,
 }
 
 /// One top-level statement.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Item {
+    /// What the item is.
     pub kind: ItemKind,
+    /// The whole line.
     pub span: Span,
 }
 
 // Items are few (one per statement), so boxing the large variants would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// One top-level line of a `.pde` file.
 pub enum ItemKind {
     /// `space x in [a, b]` or `space (x, y) in disk((0, 0), 1) - box([..], [..])`.
-    Space { coords: Vec<Ident>, domain: Expr },
+    Space {
+        /// The declared coordinates.
+        coords: Vec<Ident>,
+        /// The domain expression (interval, box, shape, CSG).
+        domain: Expr,
+    },
     /// `time t in [t0, t1]`.
-    Time { coord: Ident, interval: Expr },
+    Time {
+        /// The time coordinate.
+        coord: Ident,
+        /// Its interval.
+        interval: Expr,
+    },
     /// `field u, v`.
-    Field { names: Vec<Ident> },
+    Field {
+        /// The declared names.
+        names: Vec<Ident>,
+    },
     /// `const name = expr`.
-    Const { name: Ident, value: Expr },
+    Const {
+        /// Its name.
+        name: Ident,
+        /// Its value.
+        value: Expr,
+    },
     /// `param name = init`.
-    Param { name: Ident, init: Expr },
+    Param {
+        /// Its name.
+        name: Ident,
+        /// Its initial value.
+        init: Expr,
+    },
     /// `let name = expr`.
-    Let { name: Ident, value: Expr },
+    Let {
+        /// Its name.
+        name: Ident,
+        /// Its definition.
+        value: Expr,
+    },
     /// `data name from "file.csv"`.
-    Data { name: Ident, path: StrLit },
+    Data {
+        /// Its name.
+        name: Ident,
+        /// The CSV file.
+        path: StrLit,
+    },
     /// `periodic x, y`.
-    Periodic { coords: Vec<Ident> },
+    Periodic {
+        /// The periodic coordinates.
+        coords: Vec<Ident>,
+    },
     /// `exact u = expr` or `exact u from "ref.csv"`.
-    Exact { field: Ident, source: ExactSource },
+    Exact {
+        /// The field.
+        field: Ident,
+        /// The solution.
+        source: ExactSource,
+    },
     /// `lhs = rhs on region [weight w]`.
     Equation {
+        /// Left-hand side.
         lhs: Expr,
+        /// Right-hand side.
         rhs: Expr,
+        /// Where it holds.
         region: Region,
+        /// Optional `weight = w`.
         weight: Option<Expr>,
     },
     /// `model mlp(layers = [20, 20], activation = tanh)`: the value is a call expression.
-    Model { value: Expr },
+    Model {
+        /// The model expression.
+        value: Expr,
+    },
     /// `sample interior = 900, x = 0 : 50, sampler = halton`.
-    Sample { entries: Vec<ConfigEntry> },
+    Sample {
+        /// Its entries.
+        entries: Vec<ConfigEntry>,
+    },
     /// `solve optimizer = sngd, iterations = 2000`.
-    Solve { entries: Vec<ConfigEntry> },
+    Solve {
+        /// Its entries.
+        entries: Vec<ConfigEntry>,
+    },
     /// A statement that failed to parse; its diagnostic was already reported.
     Error,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// The right-hand side of `exact`.
 pub enum ExactSource {
+    /// A closed-form expression.
     Expr(Expr),
+    /// A CSV file.
     File(StrLit),
 }
 
 /// Where an equation holds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Region {
+    /// Which region.
     pub kind: RegionKind,
+    /// Where it is written.
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// The region after `on`.
 pub enum RegionKind {
     /// `interior`, `boundary`, `initial`, or the name of a `data` set.
     Named(Ident),
     /// `x = c`: a face of the box.
-    Face { coord: Ident, value: Expr },
+    Face {
+        /// The coordinate.
+        coord: Ident,
+        /// The end of its interval.
+        value: Expr,
+    },
 }
 
 /// `key = value` or `key = value : count` (a face's sample count: `x = 0 : 50`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConfigEntry {
+    /// The key.
     pub key: Ident,
+    /// The value.
     pub value: ConfigValue,
+    /// Optional point count (`interior = 500`).
     pub count: Option<Expr>,
+    /// The whole entry.
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// The value of a configuration entry.
 pub enum ConfigValue {
+    /// An expression.
     Expr(Expr),
     /// `every k` (for `resample`).
     Every(Expr),
@@ -113,42 +192,70 @@ pub enum ConfigValue {
 /// An expression: numeric, symbolic, a shape or a configuration value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Expr {
+    /// What the expression is.
     pub kind: ExprKind,
+    /// Where it is.
     pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A binary operator.
 pub enum BinOp {
+    /// `+`.
     Add,
+    /// `-`.
     Sub,
+    /// `*`.
     Mul,
+    /// `/`.
     Div,
+    /// `^`.
     Pow,
     /// `&`: shape intersection.
     And,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// An expression node.
 pub enum ExprKind {
     /// A numeric literal; `text` is kept for messages (`1e999` overflows).
-    Number { value: f64, text: String },
+    Number {
+        /// Its value.
+        value: f64,
+        /// Its text as written.
+        text: String,
+    },
     /// A name: coordinate, field, constant, param, let, data set, builtin or keyword value.
     Name(String),
     /// `-e`.
     Neg(Box<Expr>),
+    /// A binary operation.
     Binary {
+        /// The operator.
         op: BinOp,
+        /// Left operand.
         lhs: Box<Expr>,
+        /// Right operand.
         rhs: Box<Expr>,
     },
     /// `f(a, b, key = c)`: builtins, derivative operators, shapes, `mlp(...)`.
-    Call { func: Ident, args: Vec<Arg> },
+    Call {
+        /// The function.
+        func: Ident,
+        /// Its arguments.
+        args: Vec<Arg>,
+    },
     /// `[a, b, ...]`: intervals and layer lists.
     List(Vec<Expr>),
     /// `(a, b, ...)` with at least two elements: points (a disk's centre).
     Tuple(Vec<Expr>),
     /// `obs.u`: a column of a data set.
-    Member { base: Ident, member: Ident },
+    Member {
+        /// The name before the dot.
+        base: Ident,
+        /// The name after the dot.
+        member: Ident,
+    },
     /// A sub-expression that failed to parse (already reported).
     Error,
 }
@@ -156,11 +263,14 @@ pub enum ExprKind {
 /// A call argument, positional or `name = value`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Arg {
+    /// Its name, for `name = value` arguments.
     pub name: Option<Ident>,
+    /// The value.
     pub value: Expr,
 }
 
 impl Expr {
+    /// An expression of `kind` at `span`.
     pub fn new(kind: ExprKind, span: Span) -> Self {
         Expr { kind, span }
     }

@@ -24,43 +24,62 @@ pub const MAX_DEPTH: usize = 256;
 #[logos(skip(r"#[^\n]*", allow_greedy = true))]
 pub enum Token<'s> {
     #[token("space")]
+    /// Keyword `space`.
     Space,
     #[token("time")]
+    /// Keyword `time`.
     Time,
     #[token("field")]
+    /// Keyword `field`.
     Field,
     #[token("const")]
+    /// Keyword `const`.
     Const,
     #[token("param")]
+    /// Keyword `param`.
     Param,
     #[token("let")]
+    /// Keyword `let`.
     Let,
     #[token("data")]
+    /// Keyword `data`.
     Data,
     #[token("from")]
+    /// Keyword `from`.
     From,
     #[token("periodic")]
+    /// Keyword `periodic`.
     Periodic,
     #[token("exact")]
+    /// Keyword `exact`.
     Exact,
     #[token("model")]
+    /// Keyword `model`.
     Model,
     #[token("sample")]
+    /// Keyword `sample`.
     Sample,
     #[token("solve")]
+    /// Keyword `solve`.
     Solve,
     #[token("on")]
+    /// Keyword `on`.
     On,
     #[token("in")]
+    /// Keyword `in`.
     In,
     #[token("weight")]
+    /// Keyword `weight`.
     Weight,
     #[token("every")]
+    /// Keyword `every`.
     Every,
 
     #[regex("[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice())]
+    /// An identifier.
     Ident(&'s str),
     #[regex(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", |lex| lex.slice())]
+    /// A number literal, as written.
     Number(&'s str),
     /// A string with its quotes.
     #[regex(r#""[^"\n]*""#, |lex| lex.slice())]
@@ -73,34 +92,49 @@ pub enum Token<'s> {
     SingleQuoted(&'s str),
 
     #[token("\n")]
+    /// End of a line (items are line-based).
     Newline,
     #[token("(")]
+    /// `(`.
     LParen,
     #[token(")")]
+    /// `)`.
     RParen,
     #[token("[")]
+    /// `[`.
     LBracket,
     #[token("]")]
+    /// `]`.
     RBracket,
     #[token(",")]
+    /// `,`.
     Comma,
     #[token("=")]
+    /// `=`.
     Eq,
     #[token("+")]
+    /// `+`.
     Plus,
     #[token("-")]
+    /// `-`.
     Minus,
     #[token("*")]
+    /// `*`.
     Star,
     #[token("/")]
+    /// `/`.
     Slash,
     #[token("^")]
+    /// `^`.
     Caret,
     #[token("&")]
+    /// `&`.
     Amp,
     #[token(":")]
+    /// `:`.
     Colon,
     #[token(".")]
+    /// `.`.
     Dot,
 
     /// Stands where the adapter already reported an error; no rule accepts it.
@@ -227,6 +261,7 @@ pub struct Lexer<'s> {
 }
 
 impl<'s> Lexer<'s> {
+    /// A lexer over `source`.
     pub fn new(source: &'s str) -> Self {
         let raw: Vec<Raw<'s>> = Token::lexer(source).spanned().collect();
         Lexer {
