@@ -12,8 +12,8 @@ use crate::solve::driver::{
     SolverState, StopReason,
 };
 use crate::solve::{
-    AdamConfig, AnagramConfig, AnagramCutoff, EngdConfig, EngdSolve, LbfgsConfig, LeastSquares,
-    OptimizerConfig, SketchPass, SngdConfig,
+    AdamConfig, AnagramConfig, AnagramCutoff, AnagramFactorization, EngdConfig, EngdSolve,
+    LbfgsConfig, LeastSquares, OptimizerConfig, SketchPass, SngdConfig,
 };
 use burn::tensor::backend::Backend;
 use std::cell::Cell;
@@ -273,6 +273,13 @@ pub fn apply_option(
                 _ => AnagramCutoff::Relative(positive()?),
             }
         }
+        ("factorization", OptimizerConfig::Anagram(c)) => {
+            c.factorization = match value {
+                ConfigScalar::Word(w) if w == "gram" => AnagramFactorization::Gram,
+                ConfigScalar::Word(w) if w == "svd" => AnagramFactorization::Svd,
+                _ => return Err(err("expected `gram` or `svd`")),
+            }
+        }
         ("lr", OptimizerConfig::Adam(c)) => c.learning_rate = positive()?,
         ("history", OptimizerConfig::Lbfgs(c)) => c.history = count()?,
         ("line_search", _) => match value {
@@ -281,8 +288,8 @@ pub fn apply_option(
             _ => return Err(err("expected `grid` or `golden`")),
         },
         (
-            "damping" | "momentum" | "cutoff" | "sketch" | "oversample" | "tolerance"
-            | "sketch_pass" | "lr" | "history",
+            "damping" | "momentum" | "cutoff" | "factorization" | "sketch" | "oversample"
+            | "tolerance" | "sketch_pass" | "lr" | "history",
             _,
         ) => return Err(wrong()),
         _ => return Err(err("unknown option")),
@@ -572,4 +579,38 @@ pub fn report_of_state<B: Backend>(
         points: least_squares.points.clone(),
         optimizer: config.solve.optimizer.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anagram() -> SolveConfig {
+        SolveConfig {
+            optimizer: default_optimizer(OptimizerKind::Anagram),
+            ..SolveConfig::default()
+        }
+    }
+
+    #[test]
+    fn factorization_option_selects_the_anagram_path_and_is_refused_elsewhere() {
+        let mut config = anagram();
+        let word = |w: &str| ConfigScalar::Word(w.to_string());
+        apply_option(&mut config, "factorization", &word("svd")).unwrap();
+        let OptimizerConfig::Anagram(c) = &config.optimizer else {
+            panic!("not anagram")
+        };
+        assert_eq!(c.factorization, AnagramFactorization::Svd);
+        apply_option(&mut config, "factorization", &word("gram")).unwrap();
+        let OptimizerConfig::Anagram(c) = &config.optimizer else {
+            panic!("not anagram")
+        };
+        assert_eq!(c.factorization, AnagramFactorization::Gram);
+
+        let err = apply_option(&mut config, "factorization", &word("qr")).unwrap_err();
+        assert!(err.to_string().contains("`gram` or `svd`"), "{err}");
+        let mut engd = SolveConfig::default();
+        let err = apply_option(&mut engd, "factorization", &word("svd")).unwrap_err();
+        assert!(err.to_string().contains("does not apply to engd"), "{err}");
+    }
 }

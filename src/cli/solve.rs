@@ -81,6 +81,10 @@ pub(super) struct SolveArgs {
     /// ANaGRAM: relative singular-value cut-off ε, or `adaptive`; ENGD: eigenvalue cut-off.
     #[arg(long)]
     cutoff: Option<String>,
+    /// ANaGRAM: `gram` (eigendecomposition of the smaller Gram matrix) or `svd` (thin SVD
+    /// of J: slower, resolves cut-offs below about 5e-7).
+    #[arg(long)]
+    factorization: Option<String>,
     /// Adam: learning rate.
     #[arg(long)]
     lr: Option<f64>,
@@ -305,7 +309,7 @@ fn check_writable(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 10] {
+fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 11] {
     [
         ("damping", args.damping.map(ConfigScalar::Number)),
         ("momentum", args.momentum.map(ConfigScalar::Number)),
@@ -323,6 +327,7 @@ fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 1
         ),
         ("tolerance", args.tolerance.map(ConfigScalar::Number)),
         ("cutoff", args.cutoff.as_deref().map(scalar)),
+        ("factorization", args.factorization.as_deref().map(scalar)),
         ("lr", args.lr.map(ConfigScalar::Number)),
         (
             "history",
