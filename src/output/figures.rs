@@ -231,41 +231,79 @@ pub fn write_figures<B: Backend>(
                 time.unwrap_or(if spatial[0] == 0 { 1 } else { 0 }),
             )
         };
-        let points = slice_grid(&lo, &hi, free, &[], grid);
-        let inside: Vec<bool> = points.chunks(d).map(|x| in_domain(problem, x)).collect();
-        let mask = |values: Vec<f64>| -> Vec<f64> {
-            values
-                .into_iter()
-                .zip(&inside)
-                .map(|(v, &ok)| if ok { v } else { f64::NAN })
-                .collect()
-        };
-        let predicted = program.eval_fields(theta, &points);
-        let exact = exact_values(problem, &points);
         let xs = grid_axis(lo[free.0], hi[free.0], grid);
         let ys = grid_axis(lo[free.1], hi[free.1], grid);
-        let others: Vec<String> = (0..d)
-            .filter(|&i| i != free.0 && i != free.1)
-            .map(|i| format!("{} = {:.3}", problem.coords[i].name, 0.5 * (lo[i] + hi[i])))
-            .collect();
-        let slice = if others.is_empty() {
-            String::new()
-        } else {
-            format!(" at {}", others.join(", "))
+        // Beyond two plotted coordinates, one coordinate is swept over a few labelled
+        // slices (time first: start, middle and end; else the third spatial coordinate at
+        // a quarter, the middle and three quarters); any further ones sit at their middle.
+        let others: Vec<usize> = (0..d).filter(|&i| i != free.0 && i != free.1).collect();
+        let middle = |i: usize| 0.5 * (lo[i] + hi[i]);
+        let swept = others
+            .iter()
+            .copied()
+            .find(|&i| problem.coords[i].kind == CoordKind::Time)
+            .or(others.first().copied());
+        let sweep: Vec<Option<f64>> = match swept {
+            None => vec![None],
+            Some(i) => {
+                let fractions: &[f64] = if problem.coords[i].kind == CoordKind::Time {
+                    &[0.0, 0.5, 1.0]
+                } else {
+                    &[0.25, 0.5, 0.75]
+                };
+                fractions
+                    .iter()
+                    .map(|f| Some(lo[i] + f * (hi[i] - lo[i])))
+                    .collect()
+            }
         };
-        for (k, name) in names.iter().enumerate() {
-            let path = dir.join(format!("solution_{name}.png"));
-            let exact_k = exact[k].clone().map(&mask);
-            plot_heatmaps(
-                &path,
-                (&problem.coords[free.0].name, &problem.coords[free.1].name),
-                &xs,
-                &ys,
-                &mask(predicted[k].clone()),
-                exact_k.as_deref(),
-                &format!("{name}{slice}"),
-            )?;
-            written.push(path);
+        for (slice_index, swept_value) in sweep.iter().enumerate() {
+            let fixed: Vec<(usize, f64)> = others
+                .iter()
+                .map(|&i| match (swept, swept_value) {
+                    (Some(j), Some(v)) if j == i => (i, *v),
+                    _ => (i, middle(i)),
+                })
+                .collect();
+            let points = slice_grid(&lo, &hi, free, &fixed, grid);
+            let inside: Vec<bool> = points.chunks(d).map(|x| in_domain(problem, x)).collect();
+            let mask = |values: Vec<f64>| -> Vec<f64> {
+                values
+                    .into_iter()
+                    .zip(&inside)
+                    .map(|(v, &ok)| if ok { v } else { f64::NAN })
+                    .collect()
+            };
+            let predicted = program.eval_fields(theta, &points);
+            let exact = exact_values(problem, &points);
+            let slice = if fixed.is_empty() {
+                String::new()
+            } else {
+                let labels: Vec<String> = fixed
+                    .iter()
+                    .map(|&(i, v)| format!("{} = {v:.3}", problem.coords[i].name))
+                    .collect();
+                format!(" at {}", labels.join(", "))
+            };
+            for (k, name) in names.iter().enumerate() {
+                // The middle slice keeps the plain name; the others are numbered.
+                let path = if sweep.len() == 1 || slice_index == 1 {
+                    dir.join(format!("solution_{name}.png"))
+                } else {
+                    dir.join(format!("solution_{name}_slice{}.png", slice_index + 1))
+                };
+                let exact_k = exact[k].clone().map(&mask);
+                plot_heatmaps(
+                    &path,
+                    (&problem.coords[free.0].name, &problem.coords[free.1].name),
+                    &xs,
+                    &ys,
+                    &mask(predicted[k].clone()),
+                    exact_k.as_deref(),
+                    &format!("{name}{slice}"),
+                )?;
+                written.push(path);
+            }
         }
     }
 
@@ -318,7 +356,14 @@ sample interior = 12, boundary = 2
 ";
 
     fn solved(optimizer: OptimizerConfig) -> (Problem, CompiledProblem<Be>, RunReport) {
-        let (problem, diagnostics) = crate::check_source(POISSON, std::path::Path::new("."));
+        solved_source(POISSON, optimizer)
+    }
+
+    fn solved_source(
+        source: &str,
+        optimizer: OptimizerConfig,
+    ) -> (Problem, CompiledProblem<Be>, RunReport) {
+        let (problem, diagnostics) = crate::check_source(source, std::path::Path::new("."));
         let problem = problem.unwrap_or_else(|| panic!("{diagnostics:?}"));
         let config = RunConfig {
             solve: SolveConfig {
@@ -426,5 +471,41 @@ sample interior = 12, boundary = 2
         write_figures(dir.path(), &problem, &program, &report, 20).unwrap();
         assert!(!dir.path().join("spectrum.png").exists());
         assert!(dir.path().join("history.png").exists());
+    }
+
+    #[test]
+    fn time_dependent_2d_problems_get_labelled_slices_at_start_middle_and_end() {
+        // u = exp(-t) * x * y varies with t, so the three slices must differ.
+        const HEAT2D: &str = "time t in [0, 1]
+space x in [0, 1]
+space y in [0, 1]
+field u
+dt(u) - dxx(u) - dyy(u) = -u on interior
+u = x*y on initial
+u = exp(-t)*x*y on boundary
+exact u = exp(-t)*x*y
+model mlp(layers = [5], activation = tanh)
+sample interior = 20, boundary = 8, initial = 6
+";
+        let (problem, program, report) =
+            solved_source(HEAT2D, OptimizerConfig::Engd(Default::default()));
+        let dir = ScratchDir::new("figures-slices");
+        let written = write_figures(dir.path(), &problem, &program, &report, 16).unwrap();
+        let names = [
+            "solution_u_slice1.png",
+            "solution_u.png",
+            "solution_u_slice3.png",
+        ];
+        let images: Vec<Vec<u8>> = names
+            .iter()
+            .map(|name| {
+                let path = dir.path().join(name);
+                assert!(written.contains(&path), "{name} not written");
+                decode(&path).2
+            })
+            .collect();
+        assert_ne!(images[0], images[1], "t = 0 and t = 0.5 drawn alike");
+        assert_ne!(images[1], images[2], "t = 0.5 and t = 1 drawn alike");
+        assert!(!dir.path().join("solution_u_slice2.png").exists());
     }
 }
