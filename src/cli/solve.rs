@@ -145,14 +145,15 @@ struct Setup {
 }
 
 pub(super) fn run_solve(args: &SolveArgs) -> Status {
-    if let Some(threads) = args.threads {
-        if threads == 0 {
-            eprintln!("error: --threads must be at least 1");
-            return Status::UserError;
-        }
-        // Only fails when a pool exists already, which cannot happen this early.
-        let _ = pdec::solve::driver::init_thread_pool(threads);
+    if args.threads == Some(0) {
+        eprintln!("error: --threads must be at least 1");
+        return Status::UserError;
     }
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    // Only fails when a pool exists already, which cannot happen this early.
+    let _ = pdec::solve::driver::init_thread_pool(threads);
     let setup = match &args.resume {
         Some(dir) => resume_setup(args, dir),
         None => fresh_setup(args),

@@ -117,13 +117,20 @@ impl Default for SolveConfig {
     }
 }
 
-/// Sizes the global rayon pool (call once, before any solve, from the binary).
+/// Sizes the global rayon pool and makes the calling thread its first worker (call once,
+/// before any solve, from the thread that will run it).
+///
+/// The tensor programs issue many small parallel operations per iteration. Called from
+/// outside the pool, each one is handed to a worker and waited for, and on a busy
+/// machine every hand-off waits for the scheduler; from a worker they run in place and
+/// the other workers steal. With `threads = 1` no thread is spawned at all.
 ///
 /// # Errors
 /// When the global pool was already built.
 pub fn init_thread_pool(threads: usize) -> Result<(), rayon::ThreadPoolBuildError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
+        .use_current_thread()
         .build_global()
 }
 
