@@ -486,13 +486,7 @@ pub fn run_from<B: Backend>(
         return Err(e.into());
     }
     let errors = evaluator.exact_errors(problem, &theta, &test)?;
-    let n_network = evaluator.n_params() - problem.params.len();
-    let params = problem
-        .params
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.name.clone(), theta[n_network + i]))
-        .collect();
+    let params = named_params(problem, &theta);
     let state = RunState {
         theta: theta.clone(),
         solver: solver_state,
@@ -516,6 +510,17 @@ pub fn run_from<B: Backend>(
         },
         state,
     ))
+}
+
+/// The trainable params by name: they are the last entries of θ, in declaration order.
+fn named_params(problem: &Problem, theta: &[f64]) -> Vec<(String, f64)> {
+    let first = theta.len() - problem.params.len();
+    problem
+        .params
+        .iter()
+        .zip(&theta[first..])
+        .map(|(p, &v)| (p.name.clone(), v))
+        .collect()
 }
 
 /// The [`RunReport`] of a saved state, as [`run_from`] would return it had the run
@@ -546,7 +551,6 @@ pub fn report_of_state<B: Backend>(
     let n_points = points.n_rows();
     let mut least_squares = PdeLeastSquares::new(program.clone(), points)?;
     let final_loss = least_squares.losses(std::slice::from_ref(&state.theta))[0];
-    let n_network = program.n_params() - problem.params.len();
     let history = &state.history;
     let report = SolveReport {
         final_loss,
@@ -569,14 +573,9 @@ pub fn report_of_state<B: Backend>(
         n_points,
         errors,
         error_history: state.error_history.clone(),
-        params: problem
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.clone(), state.theta[n_network + i]))
-            .collect(),
+        params: named_params(problem, &state.theta),
         wall_s: state.elapsed_s,
-        points: least_squares.points.clone(),
+        points: least_squares.points,
         optimizer: config.solve.optimizer.clone(),
     })
 }
