@@ -13,7 +13,7 @@ use crate::solve::driver::{
 };
 use crate::solve::{
     AdamConfig, AnagramConfig, AnagramCutoff, AnagramFactorization, EngdConfig, EngdSolve,
-    LbfgsConfig, LeastSquares, OptimizerConfig, SketchPass, SngdConfig,
+    LbfgsConfig, LeastSquares, OptimizerConfig, SketchPass, SngdConfig, SngdDamping,
 };
 use burn::tensor::backend::Backend;
 use std::cell::Cell;
@@ -242,6 +242,13 @@ pub fn apply_option(
     let wrong = || err(&format!("does not apply to {optimizer_name}"));
     match (key, &mut config.optimizer) {
         ("damping", OptimizerConfig::Engd(c)) => c.damping = number()?.max(0.0),
+        ("damping", OptimizerConfig::Sngd(c)) => {
+            c.damping = match value {
+                ConfigScalar::Word(w) if w == "adaptive" => SngdDamping::Adaptive,
+                ConfigScalar::Word(w) if w == "off" => SngdDamping::Off,
+                _ => return Err(err("expected `adaptive` or `off`")),
+            }
+        }
         ("momentum", OptimizerConfig::Engd(c)) => {
             let mu = number()?;
             if !(0.0..1.0).contains(&mu) {

@@ -60,9 +60,9 @@ pub(super) struct SolveArgs {
     /// end; default 10).
     #[arg(long)]
     eval_every: Option<usize>,
-    /// ENGD: initial damping λ.
+    /// ENGD: initial damping λ (a number); SNGD: `adaptive` (default) or `off`.
     #[arg(long)]
-    damping: Option<f64>,
+    damping: Option<String>,
     /// ENGD: SPRING momentum μ in [0, 1).
     #[arg(long)]
     momentum: Option<f64>,
@@ -312,7 +312,7 @@ fn check_writable(dir: &Path) -> Result<(), String> {
 
 fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 11] {
     [
-        ("damping", args.damping.map(ConfigScalar::Number)),
+        ("damping", args.damping.as_deref().map(scalar)),
         ("momentum", args.momentum.map(ConfigScalar::Number)),
         (
             "sketch",

@@ -453,6 +453,9 @@ enum State {
     Sngd {
         sketch: Option<usize>,
         rng: Box<ChaCha8Rng>,
+        /// Levenberg–Marquardt damping μ of the next solve (absent in older checkpoints).
+        #[serde(default)]
+        damping: f64,
     },
     Anagram,
     Adam(AdamState),
@@ -581,6 +584,7 @@ impl Solver {
             OptimizerConfig::Sngd(_) => State::Sngd {
                 sketch: None,
                 rng: Box::new(ChaCha8Rng::seed_from_u64(config.seed)),
+                damping: 0.0,
             },
             OptimizerConfig::Anagram(_) => State::Anagram,
             OptimizerConfig::Adam(_) => State::Adam(AdamState::new(0)),
@@ -794,9 +798,30 @@ impl Solver {
                         Err(_) => None,
                     }
                 }
-                (OptimizerConfig::Sngd(c), State::Sngd { sketch, rng }) => {
+                (
+                    OptimizerConfig::Sngd(c),
+                    State::Sngd {
+                        sketch,
+                        rng,
+                        damping,
+                    },
+                ) => {
                     let size = sketch.unwrap_or(c.initial_sketch);
-                    match sngd::direction_from_residual(jm, &residual, size, c, rng.as_mut(), par) {
+                    let mu = if c.damping == sngd::SngdDamping::Off {
+                        0.0
+                    } else {
+                        *damping
+                    };
+                    damping_used = Some(mu);
+                    match sngd::direction_from_residual(
+                        jm,
+                        &residual,
+                        size,
+                        c,
+                        mu,
+                        rng.as_mut(),
+                        par,
+                    ) {
                         Ok(dir) => {
                             rank = Some(dir.rank);
                             *sketch = Some(sngd::next_sketch_size(
@@ -837,15 +862,19 @@ impl Solver {
                     for (t, d) in theta.iter_mut().zip(&direction) {
                         *t -= search.step * d;
                     }
-                    if let (OptimizerConfig::Engd(c), State::Engd { damping, momentum }) =
-                        (&self.config.optimizer, &mut self.state)
-                    {
-                        if search.step == 1.0 {
-                            *damping = (*damping / c.damping_decrease).max(c.damping);
+                    match (&self.config.optimizer, &mut self.state) {
+                        (OptimizerConfig::Engd(c), State::Engd { damping, momentum }) => {
+                            if search.step == 1.0 {
+                                *damping = (*damping / c.damping_decrease).max(c.damping);
+                            }
+                            if c.momentum.is_some() {
+                                *momentum = Some(direction);
+                            }
                         }
-                        if c.momentum.is_some() {
-                            *momentum = Some(direction);
+                        (OptimizerConfig::Sngd(c), State::Sngd { damping, .. }) => {
+                            *damping = sngd::adapt_damping(c, *damping, Some(search.step));
                         }
+                        _ => {}
                     }
                     self.non_finite_streak = 0;
                     return Ok(StepOutcome {
@@ -866,7 +895,10 @@ impl Solver {
                     *momentum = None;
                 }
                 (OptimizerConfig::Anagram(c), _) => anagram_scale *= c.cutoff_increase,
-                // SNGD: the next attempt draws a fresh sketch.
+                // SNGD: the next attempt draws a fresh sketch, with more damping.
+                (OptimizerConfig::Sngd(c), State::Sngd { damping, .. }) => {
+                    *damping = sngd::adapt_damping(c, *damping, None);
+                }
                 _ => {}
             }
         }

@@ -48,6 +48,23 @@ pub fn parallelism(threads: usize) -> Par {
     }
 }
 
+/// Factorizations (QR, SVD, symmetric eigen) of matrices whose smaller side is below
+/// this run on one thread: on 2 cores the thin SVD of a 1,000×315 matrix took 34 ms
+/// sequentially against 50 ms split over two threads, and the thin QR of 1,341×315
+/// 16 ms against 23 ms (`cargo bench --bench linalg`, docs/PERFORMANCE.md). At 1,000 the
+/// split pays (SVD of 1,000×1,341: 540 ms against 620 ms).
+pub const SEQUENTIAL_FACTORIZATION_BELOW: usize = 512;
+
+/// `par`, or [`Par::Seq`] when the factorization's smaller side is below
+/// [`SEQUENTIAL_FACTORIZATION_BELOW`].
+pub fn factorization_par(par: Par, rows: usize, cols: usize) -> Par {
+    if rows.min(cols) < SEQUENTIAL_FACTORIZATION_BELOW {
+        Par::Seq
+    } else {
+        par
+    }
+}
+
 /// A view of a row-major `N×P` Jacobian buffer as an `N×P` matrix (no copy).
 ///
 /// # Shapes
@@ -174,6 +191,7 @@ pub fn symmetric_eigen(
     par: Par,
 ) -> Result<(Vec<f64>, Mat<f64>), LinalgError> {
     let n = a_lower.nrows();
+    let par = factorization_par(par, n, n);
     let mut vectors = Mat::zeros(n, n);
     let mut values = faer::diag::Diag::<f64>::zeros(n);
     let mut mem = MemBuffer::new(faer::linalg::evd::self_adjoint_evd_scratch::<f64>(
@@ -218,6 +236,7 @@ pub struct ThinSvd {
 pub fn thin_svd(a: MatRef<'_, f64>, par: Par) -> Result<ThinSvd, LinalgError> {
     use faer::linalg::svd::{svd, svd_scratch, ComputeSvdVectors};
     let (m, n) = a.shape();
+    let par = factorization_par(par, m, n);
     let k = m.min(n);
     let mut u = Mat::zeros(m, k);
     let mut v = Mat::zeros(n, k);
@@ -252,6 +271,7 @@ pub fn thin_q(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     use faer::linalg::householder;
     use faer::linalg::qr::no_pivoting::factor;
     let (m, n) = a.shape();
+    let par = factorization_par(par, m, n);
     let size = m.min(n);
     let block_size = factor::recommended_block_size::<f64>(m, n);
     let mut qr = a.to_owned();

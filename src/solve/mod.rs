@@ -79,4 +79,4 @@ pub use driver::{
 };
 pub use engd::{EngdConfig, EngdSolve, GramForm};
 pub use lbfgs::LbfgsConfig;
-pub use sngd::{SketchPass, SngdConfig, ToleranceScale};
+pub use sngd::{SketchPass, SngdConfig, SngdDamping, ToleranceScale};
