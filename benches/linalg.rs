@@ -105,59 +105,6 @@ fn kernels(c: &mut Criterion) {
         let am = linalg::jacobian_view(&a, P, 300);
         b.iter(|| black_box(linalg::thin_q(am, par)))
     });
-    group.bench_function("tmp_thin_svd_1000x315_seq", |b| {
-        let a = random_matrix(N, 315, 8);
-        let am = linalg::jacobian_view(&a, N, 315);
-        b.iter(|| black_box(linalg::thin_svd(am, faer::Par::Seq).unwrap()))
-    });
-    group.bench_function("tmp_svd_315_square", |b| {
-        let a = random_matrix(315, 315, 8);
-        let am = linalg::jacobian_view(&a, 315, 315);
-        b.iter(|| black_box(linalg::thin_svd(am, par).unwrap()))
-    });
-    group.bench_function("tmp_svd_315_square_seq", |b| {
-        let a = random_matrix(315, 315, 8);
-        let am = linalg::jacobian_view(&a, 315, 315);
-        b.iter(|| black_box(linalg::thin_svd(am, faer::Par::Seq).unwrap()))
-    });
-    group.bench_function("tmp_eigen_315", |b| {
-        let a = random_matrix(315, 315, 8);
-        let am = linalg::jacobian_view(&a, 315, 315);
-        let t = linalg::gram_lower(am, par);
-        b.iter(|| black_box(linalg::symmetric_eigen(t.as_ref(), par).unwrap()))
-    });
-    group.bench_function("tmp_thin_q_1000x315", |b| {
-        let a = random_matrix(N, 315, 5);
-        let am = linalg::jacobian_view(&a, N, 315);
-        b.iter(|| black_box(linalg::thin_q(am, par)))
-    });
-    group.bench_function("tmp_thin_q_1341x315_seq", |b| {
-        let a = random_matrix(P, 315, 5);
-        let am = linalg::jacobian_view(&a, P, 315);
-        b.iter(|| black_box(linalg::thin_q(am, faer::Par::Seq)))
-    });
-    group.bench_function("tmp_cholesky_seq", |b| {
-        b.iter(|| {
-            let mut y = r.clone();
-            linalg::cholesky_solve_damped(
-                kernel.as_ref(),
-                1e-8,
-                faer::MatMut::from_column_major_slice_mut(&mut y, N, 1),
-                faer::Par::Seq,
-            )
-            .unwrap();
-            black_box(y)
-        })
-    });
-    group.bench_function("tmp_eigen_1000_seq", |b| {
-        b.iter(|| black_box(linalg::symmetric_eigen(kernel.as_ref(), faer::Par::Seq).unwrap()))
-    });
-    group.bench_function("tmp_svd_1000x1341_seq", |b| {
-        b.iter(|| black_box(linalg::thin_svd(jm, faer::Par::Seq).unwrap()))
-    });
-    group.bench_function("tmp_svd_1000x1341_par", |b| {
-        b.iter(|| black_box(linalg::thin_svd(jm, par).unwrap()))
-    });
     group.finish();
 }
 
