@@ -284,7 +284,8 @@ pub fn apply_option(
             c.factorization = match value {
                 ConfigScalar::Word(w) if w == "gram" => AnagramFactorization::Gram,
                 ConfigScalar::Word(w) if w == "svd" => AnagramFactorization::Svd,
-                _ => return Err(err("expected `gram` or `svd`")),
+                ConfigScalar::Word(w) if w == "auto" => AnagramFactorization::Auto,
+                _ => return Err(err("expected `auto`, `gram` or `svd`")),
             }
         }
         ("lr", OptimizerConfig::Adam(c)) => c.learning_rate = positive()?,
@@ -612,9 +613,14 @@ mod tests {
             panic!("not anagram")
         };
         assert_eq!(c.factorization, AnagramFactorization::Gram);
+        apply_option(&mut config, "factorization", &word("auto")).unwrap();
+        let OptimizerConfig::Anagram(c) = &config.optimizer else {
+            panic!("not anagram")
+        };
+        assert_eq!(c.factorization, AnagramFactorization::Auto);
 
         let err = apply_option(&mut config, "factorization", &word("qr")).unwrap_err();
-        assert!(err.to_string().contains("`gram` or `svd`"), "{err}");
+        assert!(err.to_string().contains("`auto`, `gram` or `svd`"), "{err}");
         let mut engd = SolveConfig::default();
         let err = apply_option(&mut engd, "factorization", &word("svd")).unwrap_err();
         assert!(err.to_string().contains("does not apply to engd"), "{err}");

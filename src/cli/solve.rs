@@ -81,8 +81,9 @@ pub(super) struct SolveArgs {
     /// ANaGRAM: relative singular-value cut-off ε, or `adaptive`; ENGD: eigenvalue cut-off.
     #[arg(long)]
     cutoff: Option<String>,
-    /// ANaGRAM: `gram` (eigendecomposition of the smaller Gram matrix) or `svd` (thin SVD
-    /// of J: slower, resolves cut-offs below about 5e-7).
+    /// ANaGRAM: `auto` (default: `svd` for cut-offs the Gram path cannot resolve, about
+    /// 5e-7 and below, else `gram`), `gram` (eigendecomposition of the smaller Gram
+    /// matrix) or `svd` (thin SVD of J: slower, exact).
     #[arg(long)]
     factorization: Option<String>,
     /// Adam: learning rate.

@@ -19,12 +19,36 @@ use faer::{Mat, MatRef, Par};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnagramFactorization {
-    /// Eigendecomposition of the smaller Gram matrix (`O(min(N,P)² max(N,P))` for the
-    /// product, then `O(min(N,P)³)`); default.
+    /// [`Svd`](Self::Svd) when the cut-off `ε` is below the Gram path's resolution floor
+    /// `sqrt(ε_mach · min(N, P))`, else [`Gram`](Self::Gram) (see
+    /// [`AnagramFactorization::resolve`]); default.
     #[default]
+    Auto,
+    /// Eigendecomposition of the smaller Gram matrix (`O(min(N,P)² max(N,P))` for the
+    /// product, then `O(min(N,P)³)`).
     Gram,
     /// Thin SVD of `J` (slower, resolves singular values down to `ε_mach σ_max`).
     Svd,
+}
+
+impl AnagramFactorization {
+    /// The factorization to use for relative cut-off `relative_cutoff` on an `N×P`
+    /// Jacobian: `Gram` or `Svd` as given; `Auto` gives `Svd` exactly when
+    /// `relative_cutoff < sqrt(ε_mach · min(N, P))`, the smallest cut-off the Gram path
+    /// resolves (≈ 4.7e-7 at min(N, P) = 1,000), so a cut-off of 1e-8 is honoured rather
+    /// than silently blurred by round-off.
+    pub fn resolve(self, relative_cutoff: f64, n_rows: usize, n_params: usize) -> Self {
+        match self {
+            AnagramFactorization::Auto => {
+                if relative_cutoff < AnagramCutoff::Adaptive.relative(n_rows, n_params) {
+                    AnagramFactorization::Svd
+                } else {
+                    AnagramFactorization::Gram
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 /// The singular-value cut-off rule.
@@ -49,7 +73,7 @@ pub enum AnagramCutoff {
 pub struct AnagramConfig {
     /// Cut-off rule; default `Relative(1e-6)`.
     pub cutoff: AnagramCutoff,
-    /// Factorization; default [`AnagramFactorization::Gram`].
+    /// Factorization; default [`AnagramFactorization::Auto`].
     pub factorization: AnagramFactorization,
     /// Factor multiplying `ε` on a rejected step before retrying; default `10`.
     pub cutoff_increase: f64,
@@ -59,7 +83,7 @@ impl Default for AnagramConfig {
     fn default() -> Self {
         Self {
             cutoff: AnagramCutoff::Relative(1e-6),
-            factorization: AnagramFactorization::Gram,
+            factorization: AnagramFactorization::Auto,
             cutoff_increase: 10.0,
         }
     }
@@ -109,6 +133,7 @@ impl<'a> Spectrum<'a> {
         par: Par,
     ) -> Result<Self, LinalgError> {
         let (n_rows, n_params) = jacobian.shape();
+        // `Auto` knows no cut-off here; callers resolve it first (the Gram path if not).
         match factorization {
             AnagramFactorization::Svd => {
                 // J^† r = Σ v_i (u_iᵀ r) / σ_i
@@ -131,7 +156,7 @@ impl<'a> Spectrum<'a> {
                     par,
                 })
             }
-            AnagramFactorization::Gram => {
+            AnagramFactorization::Gram | AnagramFactorization::Auto => {
                 // Kernel side: J^† r = Jᵀ V Λ^{-1} Vᵀ r.  Gramian side: J^† r = W Λ^{-1} Wᵀ Jᵀ r.
                 let kernel_side = n_rows <= n_params;
                 let (gram, rhs) = if kernel_side {
@@ -213,6 +238,8 @@ pub fn direction(
     factorization: AnagramFactorization,
     par: Par,
 ) -> Result<(Vec<f64>, usize), LinalgError> {
+    let (n_rows, n_params) = jacobian.shape();
+    let factorization = factorization.resolve(relative_cutoff, n_rows, n_params);
     Ok(Spectrum::new(jacobian, residual, factorization, par)?.direction(relative_cutoff))
 }
 
@@ -362,5 +389,33 @@ mod tests {
         let svd = AnagramCutoff::Adaptive.relative(1341, 1000);
         assert_eq!(svd, gram, "symmetric in N and P");
         assert_eq!(AnagramCutoff::Relative(1e-4).relative(3, 3), 1e-4);
+    }
+
+    #[test]
+    fn auto_factorization_takes_the_svd_below_the_gram_floor() {
+        use AnagramFactorization::{Auto, Gram, Svd};
+        // Floor at min(N, P) = 1,000: sqrt(2.2e-16 · 1000) ≈ 4.7e-7.
+        assert_eq!(Auto.resolve(1e-6, 1000, 1341), Gram);
+        assert_eq!(Auto.resolve(1e-8, 1000, 1341), Svd);
+        assert_eq!(Auto.resolve(1e-8, 1341, 1000), Svd);
+        assert_eq!(Auto.resolve(4e-7, 1000, 1341), Svd);
+        assert_eq!(Auto.resolve(5e-7, 1000, 1341), Gram);
+        assert_eq!(Gram.resolve(1e-8, 1000, 1341), Gram);
+        assert_eq!(Svd.resolve(1e-2, 1000, 1341), Svd);
+        // The default is Auto, and the driver's direction at ε = 1e-9 on a J with
+        // singular values down to 1e-8 keeps them all, as the SVD path does and the
+        // Gram path cannot (its eigenvalues below ≈ 1e-14 are round-off).
+        assert_eq!(AnagramConfig::default().factorization, Auto);
+        let (n, p) = (60, 40);
+        let sigmas: Vec<f64> = (0..p)
+            .map(|i| 10f64.powf(-8.0 * i as f64 / (p - 1) as f64))
+            .collect();
+        let j = matrix_with_singular_values(n, p, &sigmas, 131);
+        let r = random_matrix(n, 1, 132);
+        let jm = linalg::jacobian_view(&j, n, p);
+        let (d_auto, kept_auto) = direction(jm, &r, 1e-9, Auto, Par::Seq).unwrap();
+        let (d_svd, kept_svd) = direction(jm, &r, 1e-9, Svd, Par::Seq).unwrap();
+        assert_eq!((kept_auto, kept_svd), (p, p));
+        assert_eq!(d_auto, d_svd);
     }
 }

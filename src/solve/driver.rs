@@ -747,7 +747,9 @@ impl Solver {
         // ANaGRAM: factor once per step; retries only raise the cut-off.
         let spectrum = match &self.config.optimizer {
             OptimizerConfig::Anagram(c) => {
-                match anagram::Spectrum::new(jm, &residual, c.factorization, par) {
+                let eps = c.cutoff.relative(n_rows, n_params);
+                let factorization = c.factorization.resolve(eps, n_rows, n_params);
+                match anagram::Spectrum::new(jm, &residual, factorization, par) {
                     Ok(spectrum) => Some(spectrum),
                     // A factorization that fails on finite input: reject the step.
                     Err(_) => {
