@@ -289,6 +289,13 @@ pub fn apply_option(
             }
         }
         ("lr", OptimizerConfig::Adam(c)) => c.learning_rate = positive()?,
+        ("lr_decay", OptimizerConfig::Adam(c)) => {
+            let decay = positive()?;
+            if decay > 1.0 {
+                return Err(err("expected a factor in (0, 1]"));
+            }
+            c.lr_decay = decay;
+        }
         ("history", OptimizerConfig::Lbfgs(c)) => c.history = count()?,
         ("line_search", _) => match value {
             ConfigScalar::Word(w) if w == "grid" => config.line_search.golden_section = None,
@@ -297,7 +304,7 @@ pub fn apply_option(
         },
         (
             "damping" | "momentum" | "cutoff" | "factorization" | "sketch" | "oversample"
-            | "tolerance" | "sketch_pass" | "lr" | "history",
+            | "tolerance" | "sketch_pass" | "lr" | "lr_decay" | "history",
             _,
         ) => return Err(wrong()),
         _ => return Err(err("unknown option")),
@@ -596,6 +603,37 @@ mod tests {
         SolveConfig {
             optimizer: default_optimizer(OptimizerKind::Anagram),
             ..SolveConfig::default()
+        }
+    }
+
+    #[test]
+    fn every_optimizer_option_is_accepted_in_a_solve_block() {
+        // Each option of `apply_option` must also pass the front end's key check.
+        let cases = [
+            ("anagram", "factorization = svd"),
+            ("anagram", "cutoff = 1e-8"),
+            ("sngd", "damping = off"),
+            ("adam", "lr_decay = 0.999"),
+        ];
+        for (optimizer, option) in cases {
+            let source = format!(
+                "space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\nu = 0 on boundary\n\
+                 solve optimizer = {optimizer}, {option}\n"
+            );
+            let problem = crate::Problem::from_str(&source)
+                .unwrap_or_else(|e| panic!("`{option}` refused: {e:?}"));
+            let config = solve_config(problem.ir()).unwrap();
+            match (&config.optimizer, option) {
+                (OptimizerConfig::Anagram(c), "factorization = svd") => {
+                    assert_eq!(c.factorization, AnagramFactorization::Svd)
+                }
+                (OptimizerConfig::Anagram(c), _) => {
+                    assert_eq!(c.cutoff, AnagramCutoff::Relative(1e-8))
+                }
+                (OptimizerConfig::Sngd(c), _) => assert_eq!(c.damping, SngdDamping::Off),
+                (OptimizerConfig::Adam(c), _) => assert_eq!(c.lr_decay, 0.999),
+                other => panic!("unexpected {other:?}"),
+            }
         }
     }
 

@@ -89,6 +89,9 @@ pub(super) struct SolveArgs {
     /// Adam: learning rate.
     #[arg(long)]
     lr: Option<f64>,
+    /// Adam: factor applied to the learning rate after every step (default 1).
+    #[arg(long)]
+    lr_decay: Option<f64>,
     /// L-BFGS: history length.
     #[arg(long)]
     history: Option<usize>,
@@ -311,7 +314,7 @@ fn check_writable(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 11] {
+fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 12] {
     [
         ("damping", args.damping.as_deref().map(scalar)),
         ("momentum", args.momentum.map(ConfigScalar::Number)),
@@ -331,6 +334,7 @@ fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 1
         ("cutoff", args.cutoff.as_deref().map(scalar)),
         ("factorization", args.factorization.as_deref().map(scalar)),
         ("lr", args.lr.map(ConfigScalar::Number)),
+        ("lr_decay", args.lr_decay.map(ConfigScalar::Number)),
         (
             "history",
             args.history.map(|v| ConfigScalar::Number(v as f64)),

@@ -18,14 +18,16 @@ const SAMPLE_KEYS: [&str; 8] = [
 const SAMPLERS: [&str; 3] = ["uniform", "halton", "grid"];
 const OPTIMIZERS: [&str; 5] = ["engd", "sngd", "anagram", "adam", "lbfgs"];
 /// Optimizer-specific `solve` keys, validated by the solvers.
-pub const SOLVE_OPTION_KEYS: [&str; 10] = [
+pub const SOLVE_OPTION_KEYS: [&str; 12] = [
     "damping",
     "sketch",
     "oversample",
     "sketch_pass",
     "tolerance",
     "cutoff",
+    "factorization",
     "lr",
+    "lr_decay",
     "momentum",
     "history",
     "line_search",

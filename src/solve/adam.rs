@@ -1,14 +1,19 @@
 //! Adam (Kingma & Ba 2015), the first-order baseline, on the gradient-only path.
 //!
 //! `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
-//! `θ ← θ − lr · m̂ / (sqrt(v̂) + eps)` with bias corrections `m̂ = m/(1−β₁^t)`, `v̂ = v/(1−β₂^t)`.
+//! `θ ← θ − lr_t · m̂ / (sqrt(v̂) + eps)` with bias corrections `m̂ = m/(1−β₁^t)`,
+//! `v̂ = v/(1−β₂^t)` and the exponentially decaying learning rate
+//! `lr_t = lr · lr_decay^(t−1)`.
 
 /// Adam settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct AdamConfig {
-    /// Learning rate; default `1e-3`.
+    /// Learning rate of the first step; default `1e-3`.
     pub learning_rate: f64,
+    /// Factor applied to the learning rate after every step; default `1` (constant).
+    /// `0.9998` takes it down by `e^{-4} ≈ 0.018` over 20,000 steps.
+    pub lr_decay: f64,
     /// First-moment decay β₁; default `0.9`.
     pub beta1: f64,
     /// Second-moment decay β₂; default `0.999`.
@@ -21,6 +26,7 @@ impl Default for AdamConfig {
     fn default() -> Self {
         Self {
             learning_rate: 1e-3,
+            lr_decay: 1.0,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
@@ -57,6 +63,7 @@ impl AdamState {
         self.t += 1;
         let bias1 = 1.0 - config.beta1.powi(self.t as i32);
         let bias2 = 1.0 - config.beta2.powi(self.t as i32);
+        let lr = config.learning_rate * config.lr_decay.powf(f64::from(self.t - 1));
         for (((th, g), m), v) in theta
             .iter_mut()
             .zip(gradient)
@@ -67,7 +74,7 @@ impl AdamState {
             *v = config.beta2 * *v + (1.0 - config.beta2) * g * g;
             let m_hat = *m / bias1;
             let v_hat = *v / bias2;
-            *th -= config.learning_rate * m_hat / (v_hat.sqrt() + config.eps);
+            *th -= lr * m_hat / (v_hat.sqrt() + config.eps);
         }
     }
 }
@@ -103,5 +110,27 @@ mod tests {
         assert!((theta[0] - want0).abs() < 1e-14, "{} vs {want0}", theta[0]);
         assert!((theta[1] - want1).abs() < 1e-14, "{} vs {want1}", theta[1]);
         assert_eq!(state.t, 2);
+
+        // With lr_decay, step 1 is unchanged and step 2 moves by exactly `decay` times
+        // as much, step 3 by `decay²` times (same moments, so same m̂/(sqrt(v̂)+eps)).
+        let decay = 0.5;
+        let decayed = AdamConfig {
+            lr_decay: decay,
+            ..config.clone()
+        };
+        let grads = [[0.5, -4.0], [0.1, 3.0], [-0.2, 1.0]];
+        let (mut a, mut b) = (vec![1.0, -2.0], vec![1.0, -2.0]);
+        let (mut sa, mut sb) = (AdamState::new(2), AdamState::new(2));
+        for (step, g) in grads.iter().enumerate() {
+            let (a0, b0) = (a.clone(), b.clone());
+            sa.update(&mut a, g, &config);
+            sb.update(&mut b, g, &decayed);
+            for k in 0..2 {
+                let want = (a[k] - a0[k]) * decay.powi(step as i32);
+                assert!(((b[k] - b0[k]) - want).abs() < 1e-15, "step {step}");
+            }
+            // Keep both at the same iterate so the moments stay equal.
+            b.copy_from_slice(&a);
+        }
     }
 }
