@@ -276,7 +276,7 @@ pub fn pseudo_inverse_reference(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solve::test_problems::{matrix_with_singular_values, random_matrix};
+    use crate::solve::test_problems::{log_spaced, matrix_with_singular_values, random_matrix};
     use faer::prelude::Solve;
     use faer::Mat;
 
@@ -407,9 +407,7 @@ mod tests {
         // Gram path cannot (its eigenvalues below ≈ 1e-14 are round-off).
         assert_eq!(AnagramConfig::default().factorization, Auto);
         let (n, p) = (60, 40);
-        let sigmas: Vec<f64> = (0..p)
-            .map(|i| 10f64.powf(-8.0 * i as f64 / (p - 1) as f64))
-            .collect();
+        let sigmas = log_spaced(p, 8.0);
         let j = matrix_with_singular_values(n, p, &sigmas, 131);
         let r = random_matrix(n, 1, 132);
         let jm = linalg::jacobian_view(&j, n, p);

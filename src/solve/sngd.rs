@@ -341,7 +341,7 @@ mod tests {
     use super::*;
     use crate::solve::anagram::pseudo_inverse_reference;
     use crate::solve::engd::{self, EngdSolve, GramForm};
-    use crate::solve::test_problems::{matrix_with_singular_values, random_matrix};
+    use crate::solve::test_problems::{log_spaced, matrix_with_singular_values, random_matrix};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -382,9 +382,7 @@ mod tests {
         // tolerance, so the direction must be J's pseudo-inverse truncated at σ² > 1e-13,
         // computed here independently from a thin SVD of J.
         let (n, p) = (30, 20);
-        let sigmas: Vec<f64> = (0..p)
-            .map(|i| 10f64.powf(-9.0 * i as f64 / (p - 1) as f64))
-            .collect();
+        let sigmas = log_spaced(p, 9.0);
         let j = matrix_with_singular_values(n, p, &sigmas, 94);
         let r = random_matrix(n, 1, 95);
         let jm = linalg::jacobian_view(&j, n, p);
@@ -445,9 +443,7 @@ mod tests {
         // direction is (JᵀJ + μI)^{-1} Jᵀr: ENGD's Gramian-form Cholesky solve at λ = μ.
         // Singular values down to 1e-4 make μ change every component noticeably.
         let (n, p) = (40, 25);
-        let sigmas: Vec<f64> = (0..p)
-            .map(|i| 10f64.powf(-4.0 * i as f64 / (p - 1) as f64))
-            .collect();
+        let sigmas = log_spaced(p, 4.0);
         let j = matrix_with_singular_values(n, p, &sigmas, 121);
         let r = random_matrix(n, 1, 122);
         let jm = linalg::jacobian_view(&j, n, p);

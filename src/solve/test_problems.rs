@@ -19,6 +19,14 @@ pub fn random_matrix(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// `p` values spread evenly on a log scale from 1 down to `10^-decades`.
+pub fn log_spaced(p: usize, decades: f64) -> Vec<f64> {
+    let last = p.saturating_sub(1).max(1) as f64;
+    (0..p)
+        .map(|i| 10f64.powf(-decades * i as f64 / last))
+        .collect()
+}
+
 /// A row-major `n × p` matrix `U diag(σ) Vᵀ` with random orthonormal `U`, `V` and the
 /// given singular values (rank `σ.len() ≤ min(n, p)`).
 pub fn matrix_with_singular_values(n: usize, p: usize, sigmas: &[f64], seed: u64) -> Vec<f64> {
