@@ -283,8 +283,11 @@ pub fn direction<R: Rng>(
 /// number, so eigenvalues of G down to the tolerance (1e-16 by default, far below
 /// `ε·λ_max`) are resolved instead of drowned in round-off. Damped by `damping = μ`,
 /// each kept pair contributes `σ/(σ² + μ)` in place of `1/σ`, which is
-/// `(T + μI)^{-1}` on span(Q). The single-pass variant is as in
-/// [`direction_with_sketch`].
+/// `(T + μI)^{-1}` on span(Q). The SVD is taken as a Householder QR `JQ = Q_B R`
+/// (reflectors applied to r, `Q_B` never formed) and the left vectors of the small
+/// `R = U_R Σ Vᵀ`, with `d = Q Rᵀ U_R (Σ² + μI)^{-1} U_Rᵀ Q_Bᵀ r`: the same numbers
+/// without forming the `N×l` and `l×l` factors that the direction does not need. The
+/// single-pass variant is as in [`direction_with_sketch`].
 ///
 /// # Shapes
 /// `jacobian: N×P`, `residual: N` → `d: P`.
@@ -312,23 +315,30 @@ pub fn direction_from_residual<R: Rng>(
     let a = linalg::mat_mul(jacobian.transpose(), jm.as_ref(), par);
     let q = linalg::thin_q(a.as_ref(), par);
     let jq = linalg::mat_mul(jacobian, q.as_ref(), par);
-    let svd = linalg::thin_svd(jq.as_ref(), par)?;
-    let largest = svd.s.first().map_or(0.0, |s| s * s);
+    // JQ = Q_B R (Householder, Q_B never formed) and R = U Σ Vᵀ (U only): the singular
+    // values of JQ are those of R, and u_iᵀ(Q_Bᵀ r) = (U_JQ)ᵀ r.
+    let (triangle, projected) = linalg::qr_triangle_and_project(jq.as_ref(), residual, par);
+    let (sigmas, u) = linalg::svd_left(triangle.as_ref(), par)?;
+    let largest = sigmas.first().map_or(0.0, |s| s * s);
     let threshold = match config.tolerance_scale {
         ToleranceScale::Absolute => config.tolerance,
         ToleranceScale::Relative => config.tolerance * largest,
     };
-    // Coefficients σ_i (u_iᵀ r) / (σ_i² + μ) over kept eigenvalues λ_i = σ_i² of T.
-    let utr = linalg::mat_vec(svd.u.as_ref().transpose(), residual, par);
-    let mut coeffs = vec![0.0; svd.s.len()];
+    // y_i = (u_iᵀ Q_Bᵀ r) / (σ_i² + μ) over kept eigenvalues λ_i = σ_i² of T, and
+    // w = Rᵀ y = V diag(σ/(σ² + μ)) Uᵀ Q_Bᵀ r since Rᵀ U = V Σ. Going through Rᵀ rather
+    // than V keeps the error of w below ε·σ_max/σ_min relative to ‖w‖ whatever the
+    // residual (with V and y = Vᵀ(JQ)ᵀr / σ² it would be squared).
+    let utr = linalg::mat_vec(u.as_ref().transpose(), &projected, par);
+    let mut coeffs = vec![0.0; sigmas.len()];
     let mut rank = 0;
-    for (i, &sigma) in svd.s.iter().enumerate() {
+    for (i, &sigma) in sigmas.iter().enumerate() {
         if sigma * sigma > threshold && sigma > 0.0 {
-            coeffs[i] = utr[i] * sigma / (sigma * sigma + damping);
+            coeffs[i] = utr[i] / (sigma * sigma + damping);
             rank += 1;
         }
     }
-    let w = linalg::mat_vec(svd.v.as_ref(), &coeffs, par);
+    let y = linalg::mat_vec(u.as_ref(), &coeffs, par);
+    let w = linalg::mat_vec(triangle.as_ref().transpose(), &y, par);
     Ok(SketchedDirection {
         d: linalg::mat_vec(q.as_ref(), &w, par),
         rank,
@@ -374,6 +384,41 @@ mod tests {
             assert_eq!(from_g.rank, from_r.rank);
             assert!(rel_diff(&from_r.d, &from_g.d) < 1e-10, "{n}×{p}, l = {l}");
         }
+    }
+
+    #[test]
+    fn residual_form_stays_accurate_when_the_residual_lies_along_large_singular_values() {
+        // σ from 1 down to 1e-7 (all kept at the default tolerance 1e-16). The residual
+        // is u_1 + 1e-10 u_p, so the exact direction is v_1 + 1e-3 v_p. Any route that
+        // recovers the small components from (JQ)ᵀr = Jᵀr and σ² carries an error of
+        // about ε·σ_max/σ_p² ≈ 2e-2 in them; the QR/SVD route must be accurate to ≈ ε·κ.
+        let (n, p) = (40, 24);
+        let sigmas = log_spaced(p, 7.0);
+        let j = matrix_with_singular_values(n, p, &sigmas, 97);
+        let jm = linalg::jacobian_view(&j, n, p);
+        let svd = linalg::thin_svd(jm, Par::Seq).unwrap();
+        let r: Vec<f64> = (0..n)
+            .map(|row| svd.u[(row, 0)] + 1e-10 * svd.u[(row, p - 1)])
+            .collect();
+        let expected: Vec<f64> = (0..p)
+            .map(|k| svd.v[(k, 0)] / svd.s[0] + 1e-10 * svd.v[(k, p - 1)] / svd.s[p - 1])
+            .collect();
+        let config = SngdConfig {
+            damping: SngdDamping::Off,
+            ..SngdConfig::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(98);
+        let dir = direction_from_residual(jm, &r, p, &config, 0.0, &mut rng, Par::Seq).unwrap();
+        assert_eq!(dir.rank, p);
+        let error = rel_diff(&dir.d, &expected);
+        assert!(error < 1e-6, "relative error {error:e}");
+        // The small component itself (1e-3 of the direction) to 1e-4 relative.
+        let along_last: f64 = (0..p).map(|k| dir.d[k] * svd.v[(k, p - 1)]).sum();
+        let exact_last = 1e-10 / svd.s[p - 1];
+        assert!(
+            (along_last - exact_last).abs() < 1e-4 * exact_last.abs(),
+            "{along_last:e} vs {exact_last:e}"
+        );
     }
 
     #[test]
