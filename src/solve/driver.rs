@@ -327,13 +327,24 @@ fn trial_point(theta: &[f64], direction: &[f64], step: f64) -> Vec<f64> {
         .collect()
 }
 
+/// The lowest grid level (`η = 2^-6`) a warm-started line search starts at.
+///
+/// Steps far below that come from hard stretches of a run where the loss along the line
+/// can have several dips: on the nonlinear BVP (SNGD, seed 0) a search started at the
+/// previous `η = 2^-25` stopped at a shallow dip there while the search from the top
+/// found a deeper one at `2^-12`, and the run crawled up a level per iteration while its
+/// damping grew (final error 6.8e-8 against 6.5e-11). Starting no lower than `2^-6`
+/// walks down from there as the search from the top would.
+pub const WARM_START_LOWEST_LEVEL: usize = 6;
+
 /// `η* = argmin L(θ − η d)` over `η ∈ {1, ½, …, 2^-k}` (batched `losses` calls, the
 /// first of which also evaluates `L(θ)`), optionally refined by golden section.
 /// Non-finite losses never win; ties go to the larger step. The result may be worse
 /// than `L(θ)`: the caller decides acceptance.
 ///
 /// With `early_stop`, the search starts at the grid point nearest `start` (the previous
-/// accepted step; `1` starts at the top) and evaluates it and its two neighbours, then
+/// accepted step; `1` starts at the top), or at [`WARM_START_LOWEST_LEVEL`] if that is
+/// lower, and evaluates it and its two neighbours, then
 /// walks up while the best point is the largest step evaluated, and down while it is
 /// the smallest or nothing beats `L(θ)`, `batch` points at a time. It stops once the
 /// best point beats `L(θ)` and both its neighbours were evaluated: exact for a loss
@@ -353,10 +364,11 @@ pub fn grid_line_search<P: LeastSquares + ?Sized>(
     // forward pass).
     let first: Vec<usize> = if config.early_stop {
         let level = if start > 0.0 && start.is_finite() {
-            ((-start.log2()).round().max(0.0) as usize).min(levels)
+            ((-start.log2()).round().max(0.0) as usize).min(WARM_START_LOWEST_LEVEL)
         } else {
             0
-        };
+        }
+        .min(levels);
         (level.saturating_sub(1)..=(level + 1).min(levels)).collect()
     } else {
         (0..=levels).collect()
@@ -1441,23 +1453,34 @@ mod tests {
         .unwrap();
         let direction: Vec<f64> = newton.d.iter().map(|v| 100.0 * v).collect();
         let ls = LineSearchConfig::default();
-        // (start, batched calls): at the minimum one batch of three points and θ; from
-        // the top the walk down takes five; from one level above the minimum, one walk
-        // down; from below, one batch and two walks up (from the grid's end, 12).
+        // (start, batched calls): from the top the walk down takes five; from 2^-6 one
+        // batch of {2^-5, 2^-6, 2^-7} and θ, then one walk down to {2^-8, 2^-9}; starts
+        // below 2^-6 begin there too.
         for (start, calls) in [
-            (1.0 / 128.0, 1),
             (1.0, 5),
-            (1.0 / 1024.0, 3),
-            (1.0 / 100.0, 1),
-            (1.0 / 64.0, 2),
             (0.0, 5),
-            (1e-30, 13),
+            (1.0 / 16.0, 3),
+            (1.0 / 64.0, 2),
+            (1.0 / 100.0, 2),
+            (1.0 / 128.0, 2),
+            (1.0 / 1024.0, 2),
+            (1e-30, 2),
         ] {
             problem.losses_calls = 0;
             let search = grid_line_search(&mut problem, &theta, &direction, &ls, start);
             assert_eq!(search.step, 1.0 / 128.0, "start {start}");
             assert_eq!(problem.losses_calls, calls, "start {start}");
             assert_eq!(search.base_loss, loss_of(&mut problem.inner, &theta));
+        }
+        // d = 3 × (Gauss-Newton step): the minimum is at η = 1/3 and the best grid point
+        // is ¼. From 2^-6 the search walks up: {2^-5, 2^-6, 2^-7} and θ, {⅛, 1/16},
+        // {½, ¼}.
+        let short: Vec<f64> = newton.d.iter().map(|v| 3.0 * v).collect();
+        for (start, calls) in [(1.0 / 64.0, 3), (1.0 / 4.0, 1), (1.0, 2)] {
+            problem.losses_calls = 0;
+            let search = grid_line_search(&mut problem, &theta, &short, &ls, start);
+            assert_eq!(search.step, 0.25, "start {start}");
+            assert_eq!(problem.losses_calls, calls, "start {start}");
         }
         // The whole grid agrees.
         let full = grid_line_search(
