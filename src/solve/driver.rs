@@ -1352,16 +1352,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn line_search_picks_best_grid_point_in_one_batched_call() {
-        // Linear least squares: L(θ − η d) is a parabola in η. With d = 3 × (Gauss-Newton
-        // step) its minimizer is η = 1/3, between the grid points ¼ and ½.
+    /// A random 30×10 linear least-squares problem (seed `seed`) behind a call-counting
+    /// probe, θ = (value, …, value), and the Gauss–Newton step at θ (which lands on
+    /// the minimum: `L(θ − η·c·step)` is a parabola in η with its minimum at `η = 1/c`).
+    fn linear_problem_and_newton_step(
+        seed: u64,
+        value: f64,
+    ) -> (Probe<LinearLeastSquares>, Vec<f64>, Vec<f64>) {
         let mut problem = Probe {
-            inner: LinearLeastSquares::random(30, 10, 3),
+            inner: LinearLeastSquares::random(30, 10, seed),
             losses_calls: 0,
             negate_jacobian: false,
         };
-        let theta = vec![0.5; 10];
+        let theta = vec![value; 10];
         let (r, j) = problem.residual_and_jacobian(&theta);
         let jm = linalg::jacobian_view(&j, 30, 10);
         let newton = engd::direction(
@@ -1375,7 +1378,15 @@ mod tests {
             Par::Seq,
         )
         .unwrap();
-        let direction: Vec<f64> = newton.d.iter().map(|v| 3.0 * v).collect();
+        (problem, theta, newton.d)
+    }
+
+    #[test]
+    fn line_search_picks_best_grid_point_in_one_batched_call() {
+        // Linear least squares: L(θ − η d) is a parabola in η. With d = 3 × (Gauss-Newton
+        // step) its minimizer is η = 1/3, between the grid points ¼ and ½.
+        let (mut problem, theta, newton) = linear_problem_and_newton_step(3, 0.5);
+        let direction: Vec<f64> = newton.iter().map(|v| 3.0 * v).collect();
         let ls = LineSearchConfig {
             early_stop: false,
             ..LineSearchConfig::default()
@@ -1432,26 +1443,8 @@ mod tests {
     fn the_warm_started_search_finds_the_grid_minimum_from_any_start() {
         // d = 100 × (Gauss-Newton step): L(θ − η d) is a parabola with its minimum at
         // η = 1/100, and the best grid point is 1/128 (1/64 overshoots further).
-        let mut problem = Probe {
-            inner: LinearLeastSquares::random(30, 10, 4),
-            losses_calls: 0,
-            negate_jacobian: false,
-        };
-        let theta = vec![0.3; 10];
-        let (r, j) = problem.residual_and_jacobian(&theta);
-        let jm = linalg::jacobian_view(&j, 30, 10);
-        let newton = engd::direction(
-            jm,
-            &r,
-            0.0,
-            engd::GramForm::Parameter,
-            EngdSolve::Eigen {
-                relative_cutoff: 0.0,
-            },
-            Par::Seq,
-        )
-        .unwrap();
-        let direction: Vec<f64> = newton.d.iter().map(|v| 100.0 * v).collect();
+        let (mut problem, theta, newton) = linear_problem_and_newton_step(4, 0.3);
+        let direction: Vec<f64> = newton.iter().map(|v| 100.0 * v).collect();
         let ls = LineSearchConfig::default();
         // (start, batched calls): from the top the walk down takes five; from 2^-6 one
         // batch of {2^-5, 2^-6, 2^-7} and θ, then one walk down to {2^-8, 2^-9}; starts
@@ -1475,7 +1468,7 @@ mod tests {
         // d = 3 × (Gauss-Newton step): the minimum is at η = 1/3 and the best grid point
         // is ¼. From 2^-6 the search walks up: {2^-5, 2^-6, 2^-7} and θ, {⅛, 1/16},
         // {½, ¼}.
-        let short: Vec<f64> = newton.d.iter().map(|v| 3.0 * v).collect();
+        let short: Vec<f64> = newton.iter().map(|v| 3.0 * v).collect();
         for (start, calls) in [(1.0 / 64.0, 3), (1.0 / 4.0, 1), (1.0, 2)] {
             problem.losses_calls = 0;
             let search = grid_line_search(&mut problem, &theta, &short, &ls, start);
