@@ -762,6 +762,20 @@ impl Solver {
     ) -> Result<StepOutcome, SolveError> {
         let (n_rows, n_params) = (problem.n_residuals(), problem.n_params());
         let (residual, jacobian) = problem.residual_and_jacobian(theta);
+        if residual.len() != n_rows {
+            return Err(SolveError::ShapeMismatch {
+                what: "residual",
+                got: residual.len(),
+                expected: n_rows,
+            });
+        }
+        if jacobian.len() != n_rows * n_params {
+            return Err(SolveError::ShapeMismatch {
+                what: "jacobian",
+                got: jacobian.len(),
+                expected: n_rows * n_params,
+            });
+        }
         let loss0 = half_squared_norm(&residual);
         // Finite entries can still overflow the loss: blame the largest residual.
         let fault = first_non_finite_row(&residual, &jacobian, n_params).or_else(|| {
@@ -1808,6 +1822,52 @@ mod tests {
             (report.iterations, report.stopped_because),
             (1, StopReason::LossTolerance)
         );
+    }
+
+    /// A problem whose Jacobian has one entry too few.
+    struct ShortJacobian(Rosenbrock);
+
+    impl LeastSquares for ShortJacobian {
+        fn n_params(&self) -> usize {
+            self.0.n_params()
+        }
+        fn n_residuals(&self) -> usize {
+            self.0.n_residuals()
+        }
+        fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+            let (r, mut j) = self.0.residual_and_jacobian(theta);
+            j.pop();
+            (r, j)
+        }
+        fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
+            self.0.residual(theta)
+        }
+    }
+
+    #[test]
+    fn a_jacobian_of_the_wrong_length_is_an_error_not_a_panic() {
+        for optimizer in [
+            OptimizerConfig::Engd(EngdConfig::default()),
+            OptimizerConfig::Sngd(SngdConfig::default()),
+            OptimizerConfig::Anagram(AnagramConfig::default()),
+        ] {
+            let mut theta = vec![-1.2, 1.0];
+            let err = solve(
+                &mut ShortJacobian(Rosenbrock),
+                &mut theta,
+                &config(optimizer, 3),
+                |_, _| ControlFlow::Continue(()),
+            )
+            .unwrap_err();
+            assert_eq!(
+                err,
+                SolveError::ShapeMismatch {
+                    what: "jacobian",
+                    got: 3,
+                    expected: 4
+                }
+            );
+        }
     }
 
     #[test]
