@@ -171,6 +171,12 @@ pub struct SolveOptions {
     pub loss_tol: Option<f64>,
     /// Stop after this many seconds (default: no limit).
     pub time_budget_s: Option<f64>,
+    /// Stop when the best loss has not fallen by the relative `min_improvement` over
+    /// this many iterations (default: the file's `patience`, else never).
+    pub patience: Option<usize>,
+    /// The relative decrease that counts as progress for `patience`, in `[0, 1)`
+    /// (default: the file's `min_improvement`, else 1e-2).
+    pub min_improvement: Option<f64>,
     /// Evaluate the errors against the exact solutions every k iterations and show them
     /// to the callback (default 0: only at the end).
     pub eval_every: usize,
@@ -221,6 +227,12 @@ impl SolveOptions {
             config.loss_tol = tol;
         }
         config.time_budget_s = self.time_budget_s;
+        if let Some(patience) = self.patience {
+            config.patience = Some(patience);
+        }
+        if let Some(min_improvement) = self.min_improvement {
+            config.min_improvement = min_improvement;
+        }
         config.threads = self.threads;
         let seed = self.seed.unwrap_or(problem.sample.seed);
         config.seed = seed;

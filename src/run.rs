@@ -184,8 +184,12 @@ pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
         optimizer: default_optimizer(settings.optimizer),
         max_iterations: settings.iterations,
         loss_tol: settings.tol.unwrap_or(0.0),
+        patience: settings.patience,
         ..SolveConfig::default()
     };
+    if let Some(min_improvement) = settings.min_improvement {
+        config.min_improvement = min_improvement;
+    }
     for (key, value) in &settings.options {
         apply_option(&mut config, key, value)?;
     }

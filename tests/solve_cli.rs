@@ -156,6 +156,51 @@ fn same_seed_gives_the_same_history() {
 }
 
 #[test]
+fn patience_stops_a_run_once_the_best_loss_stops_improving() {
+    let out = run_dir("patience");
+    let (patience, min_improvement) = (3, 0.5);
+    let (code, stderr) = solve(
+        &[
+            "examples/heat1d.pde",
+            "--optimizer",
+            "adam",
+            "--iterations",
+            "50",
+            "--patience",
+            &patience.to_string(),
+            "--min-improvement",
+            &min_improvement.to_string(),
+            "--eval-every",
+            "0",
+            "--no-plots",
+            "--quiet",
+        ],
+        &out,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
+    let mut lines = history.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|&h| h == "loss").unwrap();
+    let losses: Vec<f64> = lines
+        .map(|line| line.split(',').nth(column).unwrap().parse().unwrap())
+        .collect();
+    // The first iteration whose best loss is not below (1 − 0.5)× the best loss
+    // `patience` iterations earlier, recomputed from the history.
+    let lowest = |n: usize| losses[..n].iter().copied().fold(f64::INFINITY, f64::min);
+    let expected = (patience + 1..=losses.len())
+        .find(|&k| lowest(k) >= (1.0 - min_improvement) * lowest(k - patience))
+        .expect("the history ends where the rule fires");
+    assert_eq!(losses.len(), expected, "{history}");
+    assert!(expected < 50);
+    assert_eq!(summary["stopped_because"], "no_progress");
+    assert_eq!(summary["iterations"], expected);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn option_for_another_optimizer_is_refused() {
     let out = run_dir("bad-option");
     let (code, stderr) = solve(

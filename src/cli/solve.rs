@@ -11,7 +11,7 @@ use pdec::output::run_files::{write_history, write_summary, Summary};
 use pdec::run::{
     apply_option, default_optimizer, run_from, solve_config, Progress, RunConfig, RunState,
 };
-use pdec::solve::driver::StopReason;
+use pdec::solve::driver::{SolveConfig, StopReason};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,6 +56,14 @@ pub(super) struct SolveArgs {
     /// Stop after this many seconds.
     #[arg(long)]
     time_budget: Option<f64>,
+    /// Stop when the best loss has not fallen by the relative `--min-improvement` over
+    /// this many iterations (default: the file's `patience`, else never).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    patience: Option<u64>,
+    /// The relative decrease of the best loss that counts as progress for `--patience`,
+    /// in [0, 1) (default: the file's `min_improvement`, else 0.01).
+    #[arg(long, value_parser = parse_min_improvement)]
+    min_improvement: Option<f64>,
     /// Evaluate the error against the exact solution every k iterations (0: only at the
     /// end; default 10).
     #[arg(long)]
@@ -227,6 +235,7 @@ fn fresh_setup(args: &SolveArgs) -> Result<Setup, Status> {
         config.loss_tol = tol;
     }
     config.time_budget_s = args.time_budget;
+    apply_progress_flags(&mut config, args);
     let seed = args.seed.unwrap_or(problem.sample.seed);
     config.seed = seed;
     let out_dir = args.out.clone().unwrap_or_else(|| {
@@ -292,6 +301,7 @@ fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
     if args.time_budget.is_some() {
         config.solve.time_budget_s = args.time_budget;
     }
+    apply_progress_flags(&mut config.solve, args);
     Ok(Setup {
         file,
         source,
@@ -301,6 +311,27 @@ fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
         start: Some(checkpoint.state),
         out_dir: args.out.clone().unwrap_or_else(|| dir.to_path_buf()),
     })
+}
+
+/// `--patience` and `--min-improvement` over the file's (or the checkpoint's) settings.
+fn apply_progress_flags(config: &mut SolveConfig, args: &SolveArgs) {
+    if let Some(patience) = args.patience {
+        config.patience = Some(usize::try_from(patience).unwrap_or(usize::MAX));
+    }
+    if let Some(min_improvement) = args.min_improvement {
+        config.min_improvement = min_improvement;
+    }
+}
+
+fn parse_min_improvement(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("must be in [0, 1), found {value}"))
+    }
 }
 
 /// Creates `dir` and checks a file can be created in it.

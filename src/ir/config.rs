@@ -342,7 +342,8 @@ impl Lowerer<'_> {
         self.sample.faces.push((coord, side, count));
     }
 
-    /// `solve optimizer = .., iterations = .., tol = .., <option> = ..`.
+    /// `solve optimizer = .., iterations = .., tol = .., patience = ..,
+    /// min_improvement = .., <option> = ..`.
     pub(super) fn solve_item(&mut self, entries: &[ast::ConfigEntry]) {
         let mut seen = std::mem::take(&mut self.solve_keys);
         for entry in entries {
@@ -387,6 +388,23 @@ impl Lowerer<'_> {
                         }
                     }
                 }
+                "patience" => {
+                    if let Some(n) = self.count(value, "`patience`") {
+                        self.solve.patience = Some(n);
+                    }
+                }
+                "min_improvement" => {
+                    if let Some(v) = self.const_value(value, "`min_improvement`") {
+                        if (0.0..1.0).contains(&v) {
+                            self.solve.min_improvement = Some(v);
+                        } else {
+                            self.error(
+                                Diagnostic::error("E0405", "`min_improvement` must be in [0, 1)")
+                                    .with_label(value.span, format!("found {v}")),
+                            );
+                        }
+                    }
+                }
                 _ if SOLVE_OPTION_KEYS.contains(&key) => {
                     let scalar = match &value.kind {
                         ast::ExprKind::Name(word)
@@ -403,7 +421,13 @@ impl Lowerer<'_> {
                     }
                 }
                 _ => {
-                    let mut known = vec!["optimizer", "iterations", "tol"];
+                    let mut known = vec![
+                        "optimizer",
+                        "iterations",
+                        "tol",
+                        "patience",
+                        "min_improvement",
+                    ];
                     known.extend(SOLVE_OPTION_KEYS);
                     self.unknown_key(key, entry.key.span, &known, "solve");
                 }

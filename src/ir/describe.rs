@@ -371,6 +371,12 @@ fn solve(problem: &Problem) -> String {
     if let Some(tol) = s.tol {
         parts.push(format!("tol {tol:e}"));
     }
+    if let Some(patience) = s.patience {
+        parts.push(format!("patience {patience}"));
+    }
+    if let Some(min_improvement) = s.min_improvement {
+        parts.push(format!("min_improvement {}", num(min_improvement)));
+    }
     for (key, value) in &s.options {
         let value = match value {
             super::ConfigScalar::Number(v) => num(*v),

@@ -2269,6 +2269,8 @@ mod tests {
                 entry("optimizer", "engd"),
                 entry("iterations", "200"),
                 entry("damping", "1e-8"),
+                entry("patience", "50"),
+                entry("min_improvement", "1e-3"),
                 entry("line_search", "grid"),
             ],
         }));
@@ -2284,6 +2286,8 @@ mod tests {
         assert_eq!(p.sample.boundary, 200);
         assert_eq!(p.solve.optimizer, crate::ir::OptimizerKind::Engd);
         assert_eq!(p.solve.iterations, 200);
+        assert_eq!(p.solve.patience, Some(50));
+        assert_eq!(p.solve.min_improvement, Some(1e-3));
         assert_eq!(
             p.solve.options,
             vec![
@@ -2308,13 +2312,15 @@ mod tests {
                 entry("optimizer", "sgd"),
                 entry("iterations", "5"),
                 entry("iterations", "6"),
+                entry("patience", "0"),
+                entry("min_improvement", "1"),
             ],
         }));
         let diags = lower_items(items).1;
         let got: Vec<_> = diags.iter().map(|d| d.code).collect();
         assert_eq!(
             got,
-            vec!["E0405", "E0402", "E0405", "E0406", "E0403", "E0402", "E0408"]
+            vec!["E0405", "E0402", "E0405", "E0406", "E0403", "E0402", "E0408", "E0405", "E0405"]
         );
         assert_eq!(
             diags[1].help.as_deref(),

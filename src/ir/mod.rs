@@ -383,6 +383,12 @@ pub struct SolveSettings {
     pub iterations: usize,
     /// Stop when the loss falls below this. Default none.
     pub tol: Option<f64>,
+    /// Stop when the best loss has not fallen by the relative `min_improvement` over
+    /// this many iterations. Default none.
+    pub patience: Option<usize>,
+    /// The relative decrease that counts as progress for `patience`, in `[0, 1)`.
+    /// Default none (the solver's, 1e-2).
+    pub min_improvement: Option<f64>,
     /// Optimizer-specific keys (`damping`, `sketch`, `lr`, ...), validated at lowering.
     pub options: Vec<(String, ConfigScalar)>,
 }
@@ -393,6 +399,8 @@ impl Default for SolveSettings {
             optimizer: OptimizerKind::Sngd,
             iterations: 1000,
             tol: None,
+            patience: None,
+            min_improvement: None,
             options: Vec::new(),
         }
     }

@@ -97,6 +97,12 @@ pub struct SolveConfig {
     pub loss_tol: f64,
     /// Stop once this many seconds have elapsed (checked before each step); default none.
     pub time_budget_s: Option<f64>,
+    /// Stop once the best loss has not fallen below `1 − min_improvement` times its
+    /// value `patience` iterations earlier ([`made_no_progress`]); default none (off).
+    pub patience: Option<usize>,
+    /// The relative decrease of the best loss, in `[0, 1)`, that counts as progress for
+    /// `patience`; default `1e-2` (with `0` any decrease counts).
+    pub min_improvement: f64,
     /// Degree of parallelism of the dense kernels (`0`: the rayon pool's size, `1`:
     /// sequential); default 0. The kernels run on the global rayon pool; size it once
     /// with [`init_thread_pool`].
@@ -116,6 +122,8 @@ impl Default for SolveConfig {
             max_iterations: 1000,
             loss_tol: 0.0,
             time_budget_s: None,
+            patience: None,
+            min_improvement: 1e-2,
             threads: 0,
             seed: 0,
             line_search: LineSearchConfig::default(),
@@ -176,6 +184,8 @@ pub enum StopReason {
     Callback,
     /// `max_consecutive_rejections` steps in a row were rejected (no decrease found).
     Stalled,
+    /// The best loss fell by less than `min_improvement` over `patience` iterations.
+    NoProgress,
 }
 
 impl StopReason {
@@ -187,6 +197,7 @@ impl StopReason {
             StopReason::TimeBudget => "time_budget",
             StopReason::Callback => "callback",
             StopReason::Stalled => "stalled",
+            StopReason::NoProgress => "no_progress",
         }
     }
 }
@@ -1169,6 +1180,18 @@ impl Solver {
     }
 }
 
+/// Whether a run whose best losses so far are `best` (`best[i]`: the lowest loss of the
+/// first `i + 1` iterations) has made no progress over the last `patience` iterations:
+/// the best loss now is not below `(1 − min_improvement)` times the best loss
+/// `patience` iterations ago. Never true before `patience + 1` iterations, nor for
+/// `patience = 0`.
+pub fn made_no_progress(best: &[f64], patience: usize, min_improvement: f64) -> bool {
+    match best.len().checked_sub(patience + 1) {
+        Some(then) if patience > 0 => best[best.len() - 1] >= (1.0 - min_improvement) * best[then],
+        _ => false,
+    }
+}
+
 /// Runs `config.optimizer` on `problem` from `theta` (updated in place) until a
 /// stopping rule fires. `callback` sees every [`IterationRecord`] with the parameters
 /// after that iteration, and may stop the run
@@ -1235,6 +1258,14 @@ pub fn solve_from<P: LeastSquares + ?Sized>(
     let mut retries: usize = history.iter().map(|r| r.retries).sum();
     let mut last_loss = history.last().map(|r| r.loss);
     let mut last_rank = history.iter().rev().find_map(|r| r.rank);
+    // best[i]: the lowest loss of records 0..=i (for `patience`).
+    let mut best: Vec<f64> = history
+        .iter()
+        .scan(f64::INFINITY, |low, r| {
+            *low = low.min(r.loss);
+            Some(*low)
+        })
+        .collect();
     let first = history.last().map_or(1, |r| r.iteration + 1);
     let mut stopped_because = StopReason::MaxIterations;
     for iteration in first..=config.max_iterations {
@@ -1277,6 +1308,10 @@ pub fn solve_from<P: LeastSquares + ?Sized>(
             wall_s: elapsed(),
         };
         last_loss = Some(outcome.loss);
+        best.push(
+            best.last()
+                .map_or(outcome.loss, |low| low.min(outcome.loss)),
+        );
         history.push(record);
         let flow = callback(&history, theta, &solver);
         if flow.is_break() {
@@ -1290,6 +1325,12 @@ pub fn solve_from<P: LeastSquares + ?Sized>(
         if consecutive_rejections >= config.max_consecutive_rejections.max(1) {
             stopped_because = StopReason::Stalled;
             break;
+        }
+        if let Some(patience) = config.patience {
+            if made_no_progress(&best, patience, config.min_improvement) {
+                stopped_because = StopReason::NoProgress;
+                break;
+            }
         }
     }
     // Adam records pre-step losses, and a run may stop before any step: evaluate.
@@ -1934,6 +1975,111 @@ mod resume_tests {
     use super::*;
     use crate::solve::test_problems::TanhNetwork;
     use crate::solve::{AdamConfig, AnagramConfig, EngdConfig, LbfgsConfig, SngdConfig};
+
+    /// The first iteration `k` at which the best loss of iterations `1..=k` is not below
+    /// `1 − min_improvement` times that of iterations `1..=k − patience`, by brute force.
+    fn first_without_progress(
+        losses: &[f64],
+        patience: usize,
+        min_improvement: f64,
+    ) -> Option<usize> {
+        let lowest = |n: usize| losses[..n].iter().copied().fold(f64::INFINITY, f64::min);
+        (patience + 1..=losses.len())
+            .find(|&k| lowest(k) >= (1.0 - min_improvement) * lowest(k - patience))
+    }
+
+    #[test]
+    fn patience_stops_where_the_best_loss_stops_improving_also_after_a_resume() {
+        let (patience, min_improvement) = (10, 0.05);
+        let base = SolveConfig {
+            optimizer: OptimizerConfig::Adam(AdamConfig {
+                learning_rate: 0.01,
+                ..AdamConfig::default()
+            }),
+            max_iterations: 400,
+            ..SolveConfig::default()
+        };
+        let (mut net, theta0) = TanhNetwork::realizable(3, 6, 40, 1);
+        let mut theta = theta0.clone();
+        let reference = solve(
+            &mut net,
+            &mut theta,
+            &base,
+            |_, _| ControlFlow::Continue(()),
+        )
+        .unwrap();
+        let losses: Vec<f64> = reference.history.iter().map(|r| r.loss).collect();
+        let stop = first_without_progress(&losses, patience, min_improvement)
+            .expect("the reference run slows down within 400 iterations");
+        // The rule must look at the best loss, not the latest one, and over the window.
+        assert!(
+            stop > 3 * patience,
+            "stops too early to tell rules apart: {stop}"
+        );
+
+        let config = SolveConfig {
+            patience: Some(patience),
+            min_improvement,
+            ..base
+        };
+        let strip = |h: &[IterationRecord]| {
+            h.iter()
+                .map(|x| IterationRecord {
+                    wall_s: 0.0,
+                    ..x.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut theta = theta0.clone();
+        let report = solve(&mut net, &mut theta, &config, |_, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(report.stopped_because, StopReason::NoProgress);
+        assert_eq!(report.iterations, stop);
+        assert_eq!(strip(&report.history), strip(&reference.history[..stop]));
+
+        // Interrupted a few iterations before and resumed: the window spans both parts.
+        let mut part = theta0.clone();
+        let mut saved = None;
+        let (first, _) = solve_from(&mut net, &mut part, &config, None, |h, _, solver| {
+            if h.len() == stop - 3 {
+                saved = Some(solver.state());
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+        let start = SolveStart {
+            state: saved.expect("state before the stop"),
+            history: first.history,
+            elapsed_s: 0.0,
+        };
+        let (resumed, _) = solve_from(&mut net, &mut part, &config, Some(start), |_, _, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(resumed.stopped_because, StopReason::NoProgress);
+        assert_eq!(resumed.iterations, stop);
+        assert_eq!(part, theta);
+    }
+
+    #[test]
+    fn the_progress_rule_compares_best_losses_a_window_apart() {
+        // Too short a history, or no window: never.
+        assert!(!made_no_progress(&[1.0, 1.0], 2, 0.5));
+        assert!(!made_no_progress(&[1.0, 1.0, 1.0], 0, 0.5));
+        // 1.0 → 0.6 over two iterations: progress at 30 %, none at 50 %.
+        assert!(!made_no_progress(&[1.0, 0.8, 0.6], 2, 0.3));
+        assert!(made_no_progress(&[1.0, 0.8, 0.6], 2, 0.5));
+        // Only the last window counts: 0.6 → 0.59 is no progress at 10 %.
+        assert!(made_no_progress(&[1.0, 0.6, 0.6, 0.59], 2, 0.1));
+        // With min_improvement 0 only an exactly flat best loss stops, a zero loss too.
+        assert!(!made_no_progress(&[1.0, 1.0, 0.999_999], 2, 0.0));
+        assert!(made_no_progress(&[1.0, 1.0, 1.0], 2, 0.0));
+        assert!(made_no_progress(&[0.0, 0.0, 0.0], 2, 0.0));
+    }
 
     #[test]
     fn solve_from_a_saved_state_repeats_the_uninterrupted_run() {
