@@ -25,6 +25,10 @@ fn solve(args: &[&str], out: &Path) -> (i32, String) {
     )
 }
 
+fn read_summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
 const SUMMARY_KEYS: [&str; 14] = [
     "problem",
     "optimizer",
@@ -61,9 +65,7 @@ fn every_optimizer_decreases_the_loss_and_writes_the_run_folder() {
         );
         assert_eq!(code, 0, "{optimizer}: {stderr}");
 
-        let summary: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
-                .unwrap();
+        let summary = read_summary(&out);
         for key in SUMMARY_KEYS {
             assert!(
                 summary.get(key).is_some(),
@@ -178,8 +180,7 @@ fn patience_stops_a_run_once_the_best_loss_stops_improving() {
         &out,
     );
     assert_eq!(code, 0, "{stderr}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = read_summary(&out);
     let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
     let mut lines = history.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

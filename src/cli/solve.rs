@@ -57,9 +57,9 @@ pub(super) struct SolveArgs {
     #[arg(long)]
     time_budget: Option<f64>,
     /// Stop when the best loss has not fallen by the relative `--min-improvement` over
-    /// this many iterations (default: the file's `patience`, else never).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    patience: Option<u64>,
+    /// this many iterations (default: the file's `patience`, else never; 0: never).
+    #[arg(long)]
+    patience: Option<usize>,
     /// The relative decrease of the best loss that counts as progress for `--patience`,
     /// in [0, 1) (default: the file's `min_improvement`, else 0.01).
     #[arg(long, value_parser = parse_min_improvement)]
@@ -316,7 +316,7 @@ fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
 /// `--patience` and `--min-improvement` over the file's (or the checkpoint's) settings.
 fn apply_progress_flags(config: &mut SolveConfig, args: &SolveArgs) {
     if let Some(patience) = args.patience {
-        config.patience = Some(usize::try_from(patience).unwrap_or(usize::MAX));
+        config.patience = (patience > 0).then_some(patience);
     }
     if let Some(min_improvement) = args.min_improvement {
         config.min_improvement = min_improvement;

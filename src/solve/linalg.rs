@@ -234,33 +234,115 @@ pub struct ThinSvd {
 /// # Errors
 /// [`LinalgError::NoConvergence`] if the SVD iteration fails.
 pub fn thin_svd(a: MatRef<'_, f64>, par: Par) -> Result<ThinSvd, LinalgError> {
-    use faer::linalg::svd::{svd, svd_scratch, ComputeSvdVectors};
     let (m, n) = a.shape();
-    let par = factorization_par(par, m, n);
     let k = m.min(n);
     let mut u = Mat::zeros(m, k);
     let mut v = Mat::zeros(n, k);
-    let mut s = faer::diag::Diag::<f64>::zeros(k);
+    let s = svd_into(a, Some(u.as_mut()), Some(v.as_mut()), par)?;
+    Ok(ThinSvd { u, s, v })
+}
+
+/// faer's SVD of `a` with the thin factors asked for, on `factorization_par`; returns
+/// the singular values (nonincreasing).
+fn svd_into(
+    a: MatRef<'_, f64>,
+    u: Option<MatMut<'_, f64>>,
+    v: Option<MatMut<'_, f64>>,
+    par: Par,
+) -> Result<Vec<f64>, LinalgError> {
+    use faer::linalg::svd::{svd, svd_scratch, ComputeSvdVectors};
+    let (m, n) = a.shape();
+    let par = factorization_par(par, m, n);
+    let wanted = |factor: bool| {
+        if factor {
+            ComputeSvdVectors::Thin
+        } else {
+            ComputeSvdVectors::No
+        }
+    };
+    let mut s = faer::diag::Diag::<f64>::zeros(m.min(n));
     let mut mem = MemBuffer::new(svd_scratch::<f64>(
         m,
         n,
-        ComputeSvdVectors::Thin,
-        ComputeSvdVectors::Thin,
+        wanted(u.is_some()),
+        wanted(v.is_some()),
         par,
         Default::default(),
     ));
     svd(
         a,
         s.as_mut(),
-        Some(u.as_mut()),
-        Some(v.as_mut()),
+        u,
+        v,
         par,
         MemStack::new(&mut mem),
         Default::default(),
     )
     .map_err(|_| LinalgError::NoConvergence { what: "SVD" })?;
-    let s = (0..k).map(|i| s[i]).collect();
-    Ok(ThinSvd { u, s, v })
+    Ok((0..m.min(n)).map(|i| s[i]).collect())
+}
+
+/// A blocked Householder QR `A = QR` in faer's compact form: `factored` holds R in its
+/// upper triangle and the reflectors below it, `coeff` the block coefficients.
+struct HouseholderQr {
+    factored: Mat<f64>,
+    coeff: Mat<f64>,
+    block_size: usize,
+}
+
+impl HouseholderQr {
+    fn new(a: MatRef<'_, f64>, par: Par) -> Self {
+        use faer::linalg::qr::no_pivoting::factor;
+        let (m, n) = a.shape();
+        let block_size = factor::recommended_block_size::<f64>(m, n);
+        let mut factored = a.to_owned();
+        let mut coeff = Mat::zeros(block_size, m.min(n));
+        let mut mem = MemBuffer::new(factor::qr_in_place_scratch::<f64>(
+            m,
+            n,
+            block_size,
+            par,
+            Default::default(),
+        ));
+        factor::qr_in_place(
+            factored.as_mut(),
+            coeff.as_mut(),
+            par,
+            MemStack::new(&mut mem),
+            Default::default(),
+        );
+        Self {
+            factored,
+            coeff,
+            block_size,
+        }
+    }
+
+    /// The upper triangle R (`min(m, n) × n`).
+    fn r(&self) -> Mat<f64> {
+        let (m, n) = self.factored.shape();
+        Mat::from_fn(m.min(n), n, |i, j| {
+            if i <= j {
+                self.factored[(i, j)]
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// The Householder basis, the unit lower trapezoid of the factored matrix
+    /// (consumes it: R is gone afterwards).
+    fn into_basis(self) -> (Mat<f64>, Mat<f64>, usize) {
+        let mut basis = self.factored;
+        let (m, n) = basis.shape();
+        for j in 0..m.min(n) {
+            for i in 0..j {
+                basis[(i, j)] = 0.0;
+            }
+            basis[(j, j)] = 1.0;
+        }
+        (basis, self.coeff, self.block_size)
+    }
 }
 
 /// The orthonormal factor `Q` of a thin Householder QR `A = QR`.
@@ -269,32 +351,15 @@ pub fn thin_svd(a: MatRef<'_, f64>, par: Par) -> Result<ThinSvd, LinalgError> {
 /// `a: m×n` with `m ≥ n` → `Q: m×n`.
 pub fn thin_q(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     use faer::linalg::householder;
-    use faer::linalg::qr::no_pivoting::factor;
     let (m, n) = a.shape();
     let par = factorization_par(par, m, n);
     let size = m.min(n);
-    let block_size = factor::recommended_block_size::<f64>(m, n);
-    let mut qr = a.to_owned();
-    let mut coeff = Mat::zeros(block_size, size);
+    let (basis, coeff, block_size) = HouseholderQr::new(a, par).into_basis();
     let mut mem = MemBuffer::new(
-        factor::qr_in_place_scratch::<f64>(m, n, block_size, par, Default::default()).or(
-            householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
-                m, block_size, size,
-            ),
+        householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
+            m, block_size, size,
         ),
     );
-    let stack = MemStack::new(&mut mem);
-    factor::qr_in_place(qr.as_mut(), coeff.as_mut(), par, stack, Default::default());
-    // The Householder basis is the unit lower trapezoid of the factored matrix.
-    let mut basis = qr;
-    for j in 0..n {
-        for i in 0..j.min(m) {
-            basis[(i, j)] = 0.0;
-        }
-        if j < m {
-            basis[(j, j)] = 1.0;
-        }
-    }
     let mut q = Mat::identity(m, size);
     householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
         basis.as_ref().get(.., ..size),
@@ -302,7 +367,7 @@ pub fn thin_q(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
         faer::Conj::No,
         q.as_mut(),
         par,
-        stack,
+        MemStack::new(&mut mem),
     );
     q
 }
@@ -316,7 +381,6 @@ pub fn thin_q(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
 /// `b: m×n` with `m ≥ n`, `x: m` → `(R: n×n upper triangular, Q_Bᵀx: n)`.
 pub fn qr_triangle_and_project(b: MatRef<'_, f64>, x: &[f64], par: Par) -> (Mat<f64>, Vec<f64>) {
     use faer::linalg::householder;
-    use faer::linalg::qr::no_pivoting::factor;
     let (m, n) = b.shape();
     assert!(
         m >= n,
@@ -328,34 +392,22 @@ pub fn qr_triangle_and_project(b: MatRef<'_, f64>, x: &[f64], par: Par) -> (Mat<
         "qr_triangle_and_project: x has the wrong length"
     );
     let par = factorization_par(par, m, n);
-    let block_size = factor::recommended_block_size::<f64>(m, n);
-    let mut qr = b.to_owned();
-    let mut coeff = Mat::zeros(block_size, n);
+    let qr = HouseholderQr::new(b, par);
+    let r = qr.r();
+    let (basis, coeff, block_size) = qr.into_basis();
     let mut mem = MemBuffer::new(
-        factor::qr_in_place_scratch::<f64>(m, n, block_size, par, Default::default()).or(
-            householder::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<
-                f64,
-            >(m, block_size, 1),
+        householder::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<f64>(
+            m, block_size, 1,
         ),
     );
-    let stack = MemStack::new(&mut mem);
-    factor::qr_in_place(qr.as_mut(), coeff.as_mut(), par, stack, Default::default());
-    let r = Mat::from_fn(n, n, |i, j| if i <= j { qr[(i, j)] } else { 0.0 });
-    // The Householder basis is the unit lower trapezoid of the factored matrix.
-    for j in 0..n {
-        for i in 0..j {
-            qr[(i, j)] = 0.0;
-        }
-        qr[(j, j)] = 1.0;
-    }
     let mut projected = Mat::from_fn(m, 1, |i, _| x[i]);
     householder::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
-        qr.as_ref(),
+        basis.as_ref(),
         coeff.as_ref(),
         faer::Conj::No,
         projected.as_mut(),
         par,
-        stack,
+        MemStack::new(&mut mem),
     );
     (r, (0..n).map(|i| projected[(i, 0)]).collect())
 }
@@ -369,31 +421,11 @@ pub fn qr_triangle_and_project(b: MatRef<'_, f64>, x: &[f64], par: Par) -> (Mat<
 /// # Errors
 /// [`LinalgError::NoConvergence`] if the SVD iteration fails.
 pub fn svd_left(a: MatRef<'_, f64>, par: Par) -> Result<(Vec<f64>, Mat<f64>), LinalgError> {
-    use faer::linalg::svd::{svd, svd_scratch, ComputeSvdVectors};
     let (m, n) = a.shape();
     assert_eq!(m, n, "svd_left takes a square matrix, got {m}×{n}");
-    let par = factorization_par(par, m, n);
     let mut u = Mat::zeros(n, n);
-    let mut s = faer::diag::Diag::<f64>::zeros(n);
-    let mut mem = MemBuffer::new(svd_scratch::<f64>(
-        n,
-        n,
-        ComputeSvdVectors::Thin,
-        ComputeSvdVectors::No,
-        par,
-        Default::default(),
-    ));
-    svd(
-        a,
-        s.as_mut(),
-        Some(u.as_mut()),
-        None,
-        par,
-        MemStack::new(&mut mem),
-        Default::default(),
-    )
-    .map_err(|_| LinalgError::NoConvergence { what: "SVD" })?;
-    Ok(((0..n).map(|i| s[i]).collect(), u))
+    let s = svd_into(a, Some(u.as_mut()), None, par)?;
+    Ok((s, u))
 }
 
 /// Solves `X B = C` for `X` (a right division), by LU with partial pivoting.
