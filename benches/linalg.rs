@@ -1,14 +1,23 @@
 //! Benchmarks of the dense kernels behind the natural-gradient optimizers at the size of
-//! the poisson2d problem (N = 1,000 residual rows, P = 1,341 parameters), random J.
+//! the poisson2d problem (N = 1,000 residual rows, P = 1,341 parameters), random J; and
+//! the SNGD direction on poisson2d's own Jacobian part-way through a solve, whose
+//! spectrum (sixteen decades) random matrices do not have.
+//!
+//! Like the `pdec` command, the benchmarks keep freed memory in the process
+//! (`pdec::keep_freed_memory`).
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use burn_ndarray::{NdArray, NdArrayDevice};
+use criterion::{criterion_group, Criterion};
+use pdec::compile::{CompiledProblem, PdeLeastSquares};
 use pdec::solve::engd::{self, EngdSolve, GramForm};
 use pdec::solve::linalg;
 use pdec::solve::sngd::{self, SketchPass, SngdConfig};
 use pdec::solve::test_problems::random_matrix;
+use pdec::solve::LeastSquares;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
+use std::ops::ControlFlow;
 
 const N: usize = 1000;
 const P: usize = 1341;
@@ -108,5 +117,67 @@ fn kernels(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kernels);
-criterion_main!(benches);
+/// Iterations of SNGD (seed 0) before the Jacobian is taken: by then the rank has
+/// settled (≈ 210) and the loss is near 1e-15, as in most of a 2,000-iteration run.
+const TRAINED_ITERATIONS: usize = 300;
+
+fn trained_poisson2d(c: &mut Criterion) {
+    let threads = std::env::var("PDEC_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let par = linalg::parallelism(threads);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/poisson2d.pde");
+    let problem = pdec::Problem::from_file(path).expect("examples/poisson2d.pde checks");
+    let ir = problem.ir();
+    let device = NdArrayDevice::Cpu;
+    let mut config = pdec::SolveOptions::default()
+        .optimizer(pdec::ir::OptimizerKind::Sngd)
+        .iterations(TRAINED_ITERATIONS)
+        .seed(0)
+        .to_run_config(ir)
+        .expect("default options");
+    config.solve.threads = threads;
+    let run = pdec::run::run::<NdArray<f64>>(ir, &device, &config, |_| ControlFlow::Continue(()))
+        .expect("the solve runs");
+    let program = CompiledProblem::<NdArray<f64>>::new(ir, &device).expect("compiles");
+    let mut least_squares = PdeLeastSquares::new(program, run.points.clone()).expect("points");
+    let (r, j) = least_squares.residual_and_jacobian(&run.theta);
+    let (n, p) = (least_squares.n_residuals(), least_squares.n_params());
+    let jm = linalg::jacobian_view(&j, n, p);
+    let sngd_config = SngdConfig::default();
+    let rank = run.report.rank.expect("SNGD reports its rank");
+    let sketch = sngd::next_sketch_size(rank, sngd_config.oversampling, n, p);
+    let damping = run
+        .report
+        .history
+        .last()
+        .and_then(|record| record.damping)
+        .unwrap_or(0.0);
+
+    let mut group = c.benchmark_group(format!(
+        "poisson2d_after_{TRAINED_ITERATIONS}_sngd_iterations"
+    ));
+    group.sample_size(10);
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    group.bench_function(format!("sngd_residual_step_sketch_{sketch}"), |b| {
+        b.iter(|| {
+            black_box(
+                sngd::direction_from_residual(jm, &r, sketch, &sngd_config, damping, &mut rng, par)
+                    .unwrap(),
+            )
+        })
+    });
+    group.bench_function("residual_and_jacobian", |b| {
+        b.iter(|| black_box(least_squares.residual_and_jacobian(&run.theta)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, kernels, trained_poisson2d);
+
+fn main() {
+    pdec::keep_freed_memory();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -17,6 +17,7 @@ mod api;
 pub mod compile;
 pub mod diagnostic;
 pub mod ir;
+mod memory;
 pub mod output;
 pub mod run;
 pub mod solve;
@@ -24,6 +25,7 @@ pub mod span;
 pub mod syntax;
 
 pub use api::{Compiled, Diagnostics, Error, FieldErrorReport, Problem, SolveOptions, SolveReport};
+pub use memory::keep_freed_memory;
 pub use run::Progress;
 pub use solve::init_thread_pool;
 
