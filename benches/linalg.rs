@@ -22,11 +22,16 @@ use std::ops::ControlFlow;
 const N: usize = 1000;
 const P: usize = 1341;
 
-fn kernels(c: &mut Criterion) {
-    let threads = std::env::var("PDEC_BENCH_THREADS")
+/// Threads of the dense kernels: `PDEC_BENCH_THREADS`, else 2.
+fn bench_threads() -> usize {
+    std::env::var("PDEC_BENCH_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+        .unwrap_or(2)
+}
+
+fn kernels(c: &mut Criterion) {
+    let threads = bench_threads();
     let par = linalg::parallelism(threads);
     let j = random_matrix(N, P, 1);
     let r = random_matrix(N, 1, 2);
@@ -126,10 +131,7 @@ const TRAINED_ITERATIONS: usize = 300;
 const TRAINED_SKETCH: usize = 320;
 
 fn trained_poisson2d(c: &mut Criterion) {
-    let threads = std::env::var("PDEC_BENCH_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+    let threads = bench_threads();
     let par = linalg::parallelism(threads);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/poisson2d.pde");
     let problem = pdec::Problem::from_file(path).expect("examples/poisson2d.pde checks");
