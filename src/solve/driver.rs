@@ -247,6 +247,12 @@ pub enum SolveError {
         /// `N`.
         n_residuals: usize,
     },
+    /// A setting of [`SolveConfig`] is out of its range.
+    #[error("invalid solve setting: {reason}")]
+    InvalidConfig {
+        /// Which setting, and why.
+        reason: String,
+    },
     /// A saved optimizer state does not fit the configuration or the problem
     /// (another optimizer, or vectors of another length).
     #[error("the saved optimizer state does not fit: {reason}")]
@@ -1238,6 +1244,14 @@ pub fn solve_from<P: LeastSquares + ?Sized>(
     mut callback: impl FnMut(&[IterationRecord], &[f64], &Solver) -> ControlFlow<()>,
 ) -> Result<(SolveReport, SolverState), SolveError> {
     let clock = Instant::now();
+    if config.patience.is_some() && !(0.0..1.0).contains(&config.min_improvement) {
+        return Err(SolveError::InvalidConfig {
+            reason: format!(
+                "min_improvement must be in [0, 1), found {}",
+                config.min_improvement
+            ),
+        });
+    }
     let (mut solver, mut history, offset) = match start {
         Some(start) => {
             let mut solver = Solver::with_state(config.clone(), start.state)?;
@@ -2063,6 +2077,22 @@ mod resume_tests {
         assert_eq!(resumed.stopped_because, StopReason::NoProgress);
         assert_eq!(resumed.iterations, stop);
         assert_eq!(part, theta);
+
+        // Out of [0, 1) (1 would stop every run at once, NaN none): refused.
+        for bad in [1.0, -0.1, f64::NAN] {
+            let config = SolveConfig {
+                min_improvement: bad,
+                ..config.clone()
+            };
+            let mut theta = theta0.clone();
+            let result = solve(&mut net, &mut theta, &config, |_, _| {
+                ControlFlow::Continue(())
+            });
+            assert!(
+                matches!(result, Err(SolveError::InvalidConfig { .. })),
+                "{bad}: {result:?}"
+            );
+        }
     }
 
     #[test]
