@@ -1990,6 +1990,18 @@ mod resume_tests {
     use crate::solve::test_problems::TanhNetwork;
     use crate::solve::{AdamConfig, AnagramConfig, EngdConfig, LbfgsConfig, SngdConfig};
 
+    /// The records with their wall-clock times zeroed (the only field two runs of the same
+    /// steps may differ in).
+    fn without_wall_time(history: &[IterationRecord]) -> Vec<IterationRecord> {
+        history
+            .iter()
+            .map(|x| IterationRecord {
+                wall_s: 0.0,
+                ..x.clone()
+            })
+            .collect()
+    }
+
     /// The first iteration `k` at which the best loss of iterations `1..=k` is not below
     /// `1 − min_improvement` times that of iterations `1..=k − patience`, by brute force.
     fn first_without_progress(
@@ -2036,14 +2048,6 @@ mod resume_tests {
             min_improvement,
             ..base
         };
-        let strip = |h: &[IterationRecord]| {
-            h.iter()
-                .map(|x| IterationRecord {
-                    wall_s: 0.0,
-                    ..x.clone()
-                })
-                .collect::<Vec<_>>()
-        };
         let mut theta = theta0.clone();
         let report = solve(&mut net, &mut theta, &config, |_, _| {
             ControlFlow::Continue(())
@@ -2051,7 +2055,10 @@ mod resume_tests {
         .unwrap();
         assert_eq!(report.stopped_because, StopReason::NoProgress);
         assert_eq!(report.iterations, stop);
-        assert_eq!(strip(&report.history), strip(&reference.history[..stop]));
+        assert_eq!(
+            without_wall_time(&report.history),
+            without_wall_time(&reference.history[..stop])
+        );
 
         // Interrupted a few iterations before and resumed: the window spans both parts.
         let mut part = theta0.clone();
@@ -2168,16 +2175,11 @@ mod resume_tests {
                     ControlFlow::Continue(())
                 })
                 .unwrap();
-            let strip = |r: &SolveReport| {
-                r.history
-                    .iter()
-                    .map(|x| IterationRecord {
-                        wall_s: 0.0,
-                        ..x.clone()
-                    })
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(strip(&resumed), strip(&full), "{name}");
+            assert_eq!(
+                without_wall_time(&resumed.history),
+                without_wall_time(&full.history),
+                "{name}"
+            );
             assert_eq!(part, whole, "{name}: θ");
             assert_eq!(resumed_state, full_state, "{name}: optimizer state");
             assert_eq!(resumed.final_loss.to_bits(), full.final_loss.to_bits());
