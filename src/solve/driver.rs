@@ -626,6 +626,9 @@ pub struct Solver {
     /// search starts ([`LineSearchConfig::warm_start`]); restored from the history on
     /// resume, so a resumed run searches as the uninterrupted one did.
     last_step: Option<f64>,
+    /// SNGD: the next step's Gaussian sketch, drawn during this one (not part of the
+    /// state: it is what the sketch RNG gives next, so a resumed run draws it afresh).
+    sketch_ahead: sngd::SketchAhead,
 }
 
 /// The first row of `r` (length N) or of row-major `J` (N×P) holding a NaN or an
@@ -673,6 +676,7 @@ impl Solver {
             state,
             non_finite_streak: 0,
             last_step: None,
+            sketch_ahead: sngd::SketchAhead::default(),
         }
     }
 
@@ -889,13 +893,14 @@ impl Solver {
                         *damping
                     };
                     damping_used = Some(mu);
-                    match sngd::direction_from_residual(
+                    match sngd::direction_from_residual_ahead(
                         jm,
                         &residual,
                         size,
                         c,
                         mu,
                         rng.as_mut(),
+                        &mut self.sketch_ahead,
                         par,
                     ) {
                         Ok(dir) => {

@@ -151,14 +151,28 @@ pub fn next_sketch_size(rank: usize, oversampling: usize, n_rows: usize, n_param
 /// stream `j` of that seed (Marsaglia's polar method), in parallel over columns. The
 /// result depends only on `rng`'s state, not on the number of threads.
 pub fn gaussian_matrix<R: Rng>(rows: usize, cols: usize, rng: &mut R) -> Mat<f64> {
+    gaussian_matrix_from_seed(rows, cols, rng.random())
+}
+
+/// The matrix [`gaussian_matrix`] draws after taking `seed` from its RNG. Column `j`
+/// depends only on `seed` and `j`, so the first `k` columns of a wider matrix are the
+/// `rows × k` matrix of the same seed.
+pub fn gaussian_matrix_from_seed(rows: usize, cols: usize, seed: u64) -> Mat<f64> {
+    let mut m = Mat::zeros(rows, cols);
+    fill_gaussian_columns(m.as_mut(), seed, 0);
+    m
+}
+
+/// Fills the columns of `m` with columns `first, first + 1, …` of the Gaussian matrix of
+/// `seed` ([`gaussian_matrix_from_seed`]).
+fn fill_gaussian_columns(m: faer::MatMut<'_, f64>, seed: u64, first: usize) {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use rayon::prelude::*;
-    let seed: u64 = rng.random();
-    let mut m = Mat::zeros(rows, cols);
+    let rows = m.nrows();
     m.par_col_iter_mut().enumerate().for_each(|(j, mut col)| {
         let mut stream = ChaCha8Rng::seed_from_u64(seed);
-        stream.set_stream(j as u64);
+        stream.set_stream((first + j) as u64);
         let mut i = 0;
         while i < rows {
             // Polar method: a uniform point of the unit disk gives two normals.
@@ -178,7 +192,50 @@ pub fn gaussian_matrix<R: Rng>(rows: usize, cols: usize, rng: &mut R) -> Mat<f64
             i += 2;
         }
     });
-    m
+}
+
+/// The Gaussian sketch of the next SNGD step, drawn while the current step's
+/// factorizations keep one core busy and leave the other idle.
+///
+/// The next step's seed is the next `u64` of the sketch RNG, known in advance (the RNG
+/// serves nothing else), but its width `rank + oversampling` is known only at the end of
+/// the current step; the matrix is drawn at the current width and cut or widened when
+/// it is used. The sketch used is the one [`gaussian_matrix`] would draw, bit for bit,
+/// whatever was prefetched: a prefetched matrix of another seed or height is dropped.
+#[derive(Debug, Clone, Default)]
+pub struct SketchAhead {
+    next: Option<(u64, Mat<f64>)>,
+}
+
+impl SketchAhead {
+    /// The `rows × cols` sketch of the next `u64` of `rng` (which it draws), as
+    /// [`gaussian_matrix`] gives it, from the prefetched matrix where that has the seed.
+    pub fn take<R: Rng>(&mut self, rows: usize, cols: usize, rng: &mut R) -> Mat<f64> {
+        let seed: u64 = rng.random();
+        match self.next.take() {
+            Some((ahead_seed, ahead)) if ahead_seed == seed && ahead.nrows() == rows => {
+                if ahead.ncols() == cols {
+                    ahead
+                } else if ahead.ncols() > cols {
+                    ahead.as_ref().subcols(0, cols).to_owned()
+                } else {
+                    let have = ahead.ncols();
+                    let mut m = Mat::zeros(rows, cols);
+                    m.as_mut().subcols_mut(0, have).copy_from(ahead.as_ref());
+                    fill_gaussian_columns(m.as_mut().subcols_mut(have, cols - have), seed, have);
+                    m
+                }
+            }
+            _ => gaussian_matrix_from_seed(rows, cols, seed),
+        }
+    }
+
+    /// Draws the `rows × cols` sketch of the `u64` that `rng` gives next, without
+    /// advancing `rng`.
+    pub fn prefetch<R: Rng + Clone>(&mut self, rows: usize, cols: usize, rng: &R) {
+        let seed: u64 = rng.clone().random();
+        self.next = Some((seed, gaussian_matrix_from_seed(rows, cols, seed)));
+    }
 }
 
 /// One SNGD direction for a given sketch matrix `M` (Algorithm 1, lines 3–11),
@@ -306,14 +363,99 @@ pub fn direction_from_residual<R: Rng>(
     let (n_rows, n_params) = jacobian.shape();
     let l = sketch_size.clamp(1, n_rows.min(n_params).max(1));
     let sketch = gaussian_matrix(n_params, l, rng);
+    residual_direction(
+        jacobian,
+        residual,
+        sketch.as_ref(),
+        config,
+        damping,
+        None,
+        par,
+    )
+    .0
+}
+
+/// [`direction_from_residual`] with the sketch taken from `ahead` and the next step's
+/// sketch drawn into it while the thin QR of `A` runs (two-pass only). The directions
+/// are bit for bit those of [`direction_from_residual`] with the same `rng`.
+///
+/// # Errors
+/// As [`direction_from_residual`].
+#[allow(clippy::too_many_arguments)]
+pub fn direction_from_residual_ahead<R: Rng + Clone>(
+    jacobian: MatRef<'_, f64>,
+    residual: &[f64],
+    sketch_size: usize,
+    config: &SngdConfig,
+    damping: f64,
+    rng: &mut R,
+    ahead: &mut SketchAhead,
+    par: Par,
+) -> Result<SketchedDirection, LinalgError> {
+    let (n_rows, n_params) = jacobian.shape();
+    let l = sketch_size.clamp(1, n_rows.min(n_params).max(1));
+    let sketch = ahead.take(n_params, l, rng);
+    let next_seed: u64 = rng.clone().random();
+    let (direction, next) = residual_direction(
+        jacobian,
+        residual,
+        sketch.as_ref(),
+        config,
+        damping,
+        Some(next_seed),
+        par,
+    );
+    ahead.next = next.map(|m| (next_seed, m));
+    direction
+}
+
+/// The body of [`direction_from_residual`] for a given sketch. With `prefetch_seed`, the
+/// two-pass variant also returns the Gaussian matrix of that seed at the sketch's size,
+/// drawn beside the thin QR of `A`, which runs on one thread.
+fn residual_direction(
+    jacobian: MatRef<'_, f64>,
+    residual: &[f64],
+    sketch: MatRef<'_, f64>,
+    config: &SngdConfig,
+    damping: f64,
+    prefetch_seed: Option<u64>,
+    par: Par,
+) -> (Result<SketchedDirection, LinalgError>, Option<Mat<f64>>) {
+    let (n_params, l) = sketch.shape();
     if config.pass == SketchPass::One {
         let gradient = linalg::mat_vec(jacobian.transpose(), residual, par);
-        return direction_with_sketch(jacobian, &gradient, sketch.as_ref(), config, damping, par);
+        let direction = direction_with_sketch(jacobian, &gradient, sketch, config, damping, par);
+        return (direction, None);
     }
     // A = Jᵀ (J M) spans the sketched range of G; Q is its orthonormal basis.
-    let jm = linalg::mat_mul(jacobian, sketch.as_ref(), par);
+    let jm = linalg::mat_mul(jacobian, sketch, par);
     let a = linalg::mat_mul(jacobian.transpose(), jm.as_ref(), par);
-    let q = linalg::thin_q(a.as_ref(), par);
+    let (q, next) = match prefetch_seed {
+        Some(seed) => {
+            let (q, next) = rayon::join(
+                || linalg::thin_q(a.as_ref(), par),
+                || gaussian_matrix_from_seed(n_params, l, seed),
+            );
+            (q, Some(next))
+        }
+        None => (linalg::thin_q(a.as_ref(), par), None),
+    };
+    (
+        two_pass_solve(jacobian, residual, q, config, damping, par),
+        next,
+    )
+}
+
+/// The rest of the two-pass direction once Q is known.
+fn two_pass_solve(
+    jacobian: MatRef<'_, f64>,
+    residual: &[f64],
+    q: Mat<f64>,
+    config: &SngdConfig,
+    damping: f64,
+    par: Par,
+) -> Result<SketchedDirection, LinalgError> {
+    let l = q.ncols();
     let jq = linalg::mat_mul(jacobian, q.as_ref(), par);
     // JQ = Q_B R (Householder, Q_B never formed) and R = U Σ Vᵀ (U only): the singular
     // values of JQ are those of R, and u_iᵀ(Q_Bᵀ r) = (U_JQ)ᵀ r.
@@ -652,5 +794,73 @@ mod tests {
         assert!((0..200).any(|i| m[(i, 0)] != m[(i, 1)]));
         let again = gaussian_matrix(200, 100, &mut ChaCha8Rng::seed_from_u64(5));
         assert_eq!(m, again);
+    }
+
+    #[test]
+    fn sketches_taken_ahead_are_the_ones_gaussian_matrix_draws() {
+        let rows = 37;
+        let mut plain = ChaCha8Rng::seed_from_u64(11);
+        let mut rng = plain.clone();
+        let mut ahead = SketchAhead::default();
+        // (width used, width prefetched for the next step): equal, narrower, wider.
+        for (cols, next_cols) in [(9, 9), (9, 5), (5, 12), (12, 12), (12, 1)] {
+            let expected = gaussian_matrix(rows, cols, &mut plain);
+            let taken = ahead.take(rows, cols, &mut rng);
+            assert_eq!(taken, expected, "{cols} columns");
+            ahead.prefetch(rows, next_cols, &rng);
+        }
+        // A prefetched matrix of another seed or height is not used.
+        ahead.prefetch(rows, 4, &rng);
+        let _ = gaussian_matrix(rows, 4, &mut plain);
+        let _: u64 = rng.random();
+        assert_eq!(
+            ahead.take(rows, 4, &mut rng),
+            gaussian_matrix(rows, 4, &mut plain)
+        );
+        ahead.prefetch(rows + 1, 4, &rng);
+        assert_eq!(
+            ahead.take(rows, 4, &mut rng),
+            gaussian_matrix(rows, 4, &mut plain)
+        );
+        // The prefix property the widening relies on, against the matrix it extends.
+        let seed = 99;
+        let wide = gaussian_matrix_from_seed(rows, 10, seed);
+        assert_eq!(
+            wide.as_ref().subcols(0, 3).to_owned(),
+            gaussian_matrix_from_seed(rows, 3, seed)
+        );
+    }
+
+    #[test]
+    fn directions_with_sketches_drawn_ahead_equal_the_plain_ones_bit_for_bit() {
+        let (n, p) = (45, 30);
+        let j = random_matrix(n, p, 12);
+        let r = random_matrix(n, 1, 13);
+        let jm = linalg::jacobian_view(&j, n, p);
+        for pass in [SketchPass::Two, SketchPass::One] {
+            let config = SngdConfig {
+                pass,
+                ..SngdConfig::default()
+            };
+            let mut plain = ChaCha8Rng::seed_from_u64(14);
+            let mut rng = plain.clone();
+            let mut ahead = SketchAhead::default();
+            // Sizes that grow and shrink between steps, as the kept rank does.
+            for (step, size) in [12, 12, 7, 15, 30, 10].into_iter().enumerate() {
+                let par = if step % 2 == 0 {
+                    Par::Seq
+                } else {
+                    Par::rayon(2)
+                };
+                let expected =
+                    direction_from_residual(jm, &r, size, &config, 1e-6, &mut plain, par).unwrap();
+                let got = direction_from_residual_ahead(
+                    jm, &r, size, &config, 1e-6, &mut rng, &mut ahead, par,
+                )
+                .unwrap();
+                assert_eq!(got, expected, "{pass:?}, step {step}");
+            }
+            assert_eq!(rng, plain, "both draw one seed per step");
+        }
     }
 }
