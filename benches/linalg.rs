@@ -173,6 +173,28 @@ fn trained_poisson2d(c: &mut Criterion) {
             )
         })
     });
+    // The solver's form: the next sketch is drawn beside the thin QR of A.
+    let mut ahead = sngd::SketchAhead::default();
+    group.bench_function(
+        format!("sngd_residual_step_sketch_{sketch}_drawn_ahead"),
+        |b| {
+            b.iter(|| {
+                black_box(
+                    sngd::direction_from_residual_ahead(
+                        jm,
+                        &r,
+                        sketch,
+                        &sngd_config,
+                        damping,
+                        &mut rng,
+                        &mut ahead,
+                        par,
+                    )
+                    .unwrap(),
+                )
+            })
+        },
+    );
     group.bench_function("residual_and_jacobian", |b| {
         b.iter(|| black_box(least_squares.residual_and_jacobian(&run.theta)))
     });
