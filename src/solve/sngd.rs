@@ -142,7 +142,12 @@ pub struct SketchedDirection {
 
 /// The sketch size for the next step: `rank + oversampling`, clamped to `[1, min(N, P)]`.
 pub fn next_sketch_size(rank: usize, oversampling: usize, n_rows: usize, n_params: usize) -> usize {
-    (rank + oversampling).clamp(1, n_rows.min(n_params).max(1))
+    clamp_sketch(rank + oversampling, n_rows, n_params)
+}
+
+/// A sketch size clamped to `[1, min(N, P)]` (rank(G) ≤ min(N, P)).
+fn clamp_sketch(size: usize, n_rows: usize, n_params: usize) -> usize {
+    size.clamp(1, n_rows.min(n_params).max(1))
 }
 
 /// A `rows × cols` matrix of independent standard normals.
@@ -328,7 +333,7 @@ pub fn direction<R: Rng>(
     par: Par,
 ) -> Result<SketchedDirection, LinalgError> {
     let (n_rows, n_params) = jacobian.shape();
-    let l = sketch_size.clamp(1, n_rows.min(n_params).max(1));
+    let l = clamp_sketch(sketch_size, n_rows, n_params);
     let sketch = gaussian_matrix(n_params, l, rng);
     direction_with_sketch(jacobian, gradient, sketch.as_ref(), config, damping, par)
 }
@@ -361,7 +366,7 @@ pub fn direction_from_residual<R: Rng>(
     par: Par,
 ) -> Result<SketchedDirection, LinalgError> {
     let (n_rows, n_params) = jacobian.shape();
-    let l = sketch_size.clamp(1, n_rows.min(n_params).max(1));
+    let l = clamp_sketch(sketch_size, n_rows, n_params);
     let sketch = gaussian_matrix(n_params, l, rng);
     residual_direction(
         jacobian,
@@ -393,7 +398,7 @@ pub fn direction_from_residual_ahead<R: Rng + Clone>(
     par: Par,
 ) -> Result<SketchedDirection, LinalgError> {
     let (n_rows, n_params) = jacobian.shape();
-    let l = sketch_size.clamp(1, n_rows.min(n_params).max(1));
+    let l = clamp_sketch(sketch_size, n_rows, n_params);
     let sketch = ahead.take(n_params, l, rng);
     let next_seed: u64 = rng.clone().random();
     let (direction, next) = residual_direction(
