@@ -350,11 +350,27 @@ impl HouseholderQr {
 /// # Shapes
 /// `a: m×n` with `m ≥ n` → `Q: m×n`.
 pub fn thin_q(a: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    let par = factorization_par(par, a.nrows(), a.ncols());
+    form_q(HouseholderQr::new(a, par), par)
+}
+
+/// Both factors of a thin Householder QR `A = QR`.
+///
+/// # Shapes
+/// `a: m×n` with `m ≥ n` → `(Q: m×n, R: n×n upper triangular)`.
+pub fn thin_qr(a: MatRef<'_, f64>, par: Par) -> (Mat<f64>, Mat<f64>) {
+    let par = factorization_par(par, a.nrows(), a.ncols());
+    let qr = HouseholderQr::new(a, par);
+    let r = qr.r();
+    (form_q(qr, par), r)
+}
+
+/// The thin `Q` of a factored QR, formed by applying its reflectors to `I`.
+fn form_q(qr: HouseholderQr, par: Par) -> Mat<f64> {
     use faer::linalg::householder;
-    let (m, n) = a.shape();
-    let par = factorization_par(par, m, n);
+    let (m, n) = qr.factored.shape();
     let size = m.min(n);
-    let (basis, coeff, block_size) = HouseholderQr::new(a, par).into_basis();
+    let (basis, coeff, block_size) = qr.into_basis();
     let mut mem = MemBuffer::new(
         householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
             m, block_size, size,
@@ -577,6 +593,24 @@ mod tests {
         // Projecting A onto span(Q) must give A back.
         let proj = &q * (q.transpose() * am);
         assert!(max_abs_diff(proj.as_ref(), am) < 1e-13);
+    }
+
+    #[test]
+    fn thin_qr_factors_a_with_the_q_of_thin_q() {
+        let (m, n) = (60, 12);
+        let a = random(m, n, 16);
+        let am = jacobian_view(&a, m, n);
+        let (q, r) = thin_qr(am, Par::Seq);
+        assert_eq!(r.shape(), (n, n));
+        for j in 0..n {
+            for i in j + 1..n {
+                assert_eq!(r[(i, j)], 0.0, "R is not upper triangular at ({i}, {j})");
+            }
+        }
+        assert!(max_abs_diff((&q * &r).as_ref(), am) < 1e-13);
+        // Qᵀ A = R, the identity the single-pass SNGD sketch relies on.
+        assert!(max_abs_diff((q.transpose() * am).as_ref(), r.as_ref()) < 1e-13);
+        assert_eq!(q, thin_q(am, Par::Seq));
     }
 
     #[test]

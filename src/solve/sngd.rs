@@ -265,17 +265,19 @@ pub fn direction_with_sketch(
     // A = Jᵀ (J M): G is never formed.
     let jm = linalg::mat_mul(jacobian, sketch, par);
     let a = linalg::mat_mul(jacobian.transpose(), jm.as_ref(), par);
-    let q = linalg::thin_q(a.as_ref(), par);
-    let t_lower = match config.pass {
+    let (q, t_lower) = match config.pass {
         SketchPass::Two => {
             // T = (JQ)ᵀ(JQ), lower triangle only.
+            let q = linalg::thin_q(a.as_ref(), par);
             let jq = linalg::mat_mul(jacobian, q.as_ref(), par);
-            linalg::gram_lower(jq.as_ref().transpose(), par)
+            let t = linalg::gram_lower(jq.as_ref().transpose(), par);
+            (q, t)
         }
         SketchPass::One => {
-            let qta = linalg::mat_mul(q.as_ref().transpose(), a.as_ref(), par);
+            // QᵀA is the triangle R of A = QR: no product needed for it.
+            let (q, r) = linalg::thin_qr(a.as_ref(), par);
             let qtm = linalg::mat_mul(q.as_ref().transpose(), sketch, par);
-            let mut t = linalg::right_divide(qta.as_ref(), qtm.as_ref(), "single-pass sketch")?;
+            let mut t = linalg::right_divide(r.as_ref(), qtm.as_ref(), "single-pass sketch")?;
             // T is symmetric in exact arithmetic; use (T + Tᵀ)/2.
             for j in 0..l {
                 for i in j..l {
@@ -284,7 +286,7 @@ pub fn direction_with_sketch(
                     t[(j, i)] = s;
                 }
             }
-            t
+            (q, t)
         }
     };
     let (values, vectors) = linalg::symmetric_eigen(t_lower.as_ref(), par)?;
