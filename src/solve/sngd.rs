@@ -2,8 +2,8 @@
 //!
 //! Each step draws a fresh Gaussian `M ∈ R^{P×l}` (`l = r + p`), forms
 //! `A = G M = Jᵀ(J M)` without ever forming `G = JᵀJ`, takes a thin QR `A = QR`, and
-//! builds the small matrix `T` either single-pass (`T = QᵀA (QᵀM)^{-1}`, symmetrized)
-//! or two-pass (`T = (JQ)ᵀ(JQ)`, an exact projection of G). From `T = S Λ Sᵀ` it keeps
+//! builds the small matrix `T` either single-pass (`T = QᵀA (QᵀM)^{-1} = R (QᵀM)^{-1}`,
+//! symmetrized) or two-pass (`T = (JQ)ᵀ(JQ)`, an exact projection of G). From `T = S Λ Sᵀ` it keeps
 //! the eigenvalues above the tolerance, sets `U = QS` and returns
 //! `d = U Λ^{-1} Uᵀ g` with `g = Jᵀr`. The number of kept eigenvalues is the rank `r`
 //! of the next step's sketch `l = r + p`.
