@@ -55,11 +55,12 @@ impl AdamState {
         }
     }
 
-    /// Applies one Adam update to `theta` given the gradient at `theta`.
+    /// Applies one Adam update to `theta` given the gradient at `theta`; returns the
+    /// learning rate of this step, `lr · lr_decay^(t−1)`.
     ///
     /// # Shapes
     /// `theta`, `gradient`: `P`.
-    pub fn update(&mut self, theta: &mut [f64], gradient: &[f64], config: &AdamConfig) {
+    pub fn update(&mut self, theta: &mut [f64], gradient: &[f64], config: &AdamConfig) -> f64 {
         self.t += 1;
         let bias1 = 1.0 - config.beta1.powi(self.t as i32);
         let bias2 = 1.0 - config.beta2.powi(self.t as i32);
@@ -76,6 +77,7 @@ impl AdamState {
             let v_hat = *v / bias2;
             *th -= lr * m_hat / (v_hat.sqrt() + config.eps);
         }
+        lr
     }
 }
 
@@ -123,8 +125,9 @@ mod tests {
         let (mut sa, mut sb) = (AdamState::new(2), AdamState::new(2));
         for (step, g) in grads.iter().enumerate() {
             let (a0, b0) = (a.clone(), b.clone());
-            sa.update(&mut a, g, &config);
-            sb.update(&mut b, g, &decayed);
+            assert_eq!(sa.update(&mut a, g, &config), 0.01);
+            let rate = sb.update(&mut b, g, &decayed);
+            assert_eq!(rate, 0.01 * decay.powi(step as i32), "step {step}");
             for k in 0..2 {
                 let want = (a[k] - a0[k]) * decay.powi(step as i32);
                 assert!(((b[k] - b0[k]) - want).abs() < 1e-15, "step {step}");

@@ -156,7 +156,8 @@ pub struct IterationRecord {
     pub iteration: usize,
     /// Loss after the step (Adam: at the iterate where the gradient was taken).
     pub loss: f64,
-    /// Step size `η` taken (0 if the step was rejected; Adam: the learning rate).
+    /// Step size `η` taken (0 if the step was rejected; Adam: the learning rate of the
+    /// step, `lr · lr_decay^(t−1)`).
     pub step_size: f64,
     /// Damping `λ` used (ENGD), else `None`.
     pub damping: Option<f64>,
@@ -1085,10 +1086,10 @@ impl Solver {
                 if state.m.len() != n_params {
                     *state = AdamState::new(n_params);
                 }
-                state.update(theta, &gradient, c);
+                let learning_rate = state.update(theta, &gradient, c);
                 Ok(StepOutcome {
                     loss,
-                    step_size: c.learning_rate,
+                    step_size: learning_rate,
                     damping: None,
                     rank: None,
                     retries: 0,
@@ -2017,6 +2018,30 @@ mod resume_tests {
         let lowest = |n: usize| losses[..n].iter().copied().fold(f64::INFINITY, f64::min);
         (patience + 1..=losses.len())
             .find(|&k| lowest(k) >= (1.0 - min_improvement) * lowest(k - patience))
+    }
+
+    #[test]
+    fn adam_records_the_decayed_learning_rate_of_each_step() {
+        let config = SolveConfig {
+            optimizer: OptimizerConfig::Adam(AdamConfig {
+                learning_rate: 0.01,
+                lr_decay: 0.9,
+                ..AdamConfig::default()
+            }),
+            max_iterations: 5,
+            ..SolveConfig::default()
+        };
+        let (mut net, mut theta) = TanhNetwork::realizable(3, 6, 40, 1);
+        let report = solve(&mut net, &mut theta, &config, |_, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let rates: Vec<f64> = report.history.iter().map(|r| r.step_size).collect();
+        let want: Vec<f64> = (0..5).map(|t| 0.01 * 0.9f64.powi(t)).collect();
+        assert_eq!(rates.len(), 5);
+        for (rate, want) in rates.iter().zip(&want) {
+            assert!((rate - want).abs() <= 1e-15 * want, "{rates:?} vs {want:?}");
+        }
     }
 
     #[test]
