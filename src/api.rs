@@ -351,6 +351,12 @@ impl<B: Backend> SolveReport<B> {
             .collect()
     }
 
+    /// The loss on fresh collocation points at the start and the end of the run
+    /// ([`crate::run::HeldOut`]); `None` when they could not be drawn.
+    pub fn heldout(&self) -> Option<crate::run::HeldOut> {
+        self.run.heldout
+    }
+
     /// Final values of the trainable params, by name.
     pub fn params(&self) -> &[(String, f64)] {
         &self.run.params

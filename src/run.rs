@@ -4,7 +4,7 @@
 
 use crate::compile::points::PointSet;
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
-use crate::compile::sample::{sample_points, test_points, SampleError};
+use crate::compile::sample::{heldout_points, sample_points, test_points, SampleError};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{ConfigScalar, OptimizerKind, Problem};
 use crate::solve::driver::{
@@ -56,6 +56,66 @@ pub struct RunReport {
     pub points: PointSet,
     /// The optimizer that ran, with its settings (the spectrum figure draws its cut-off).
     pub optimizer: OptimizerConfig,
+    /// The loss on fresh points at the start and the end of the run (`None` when they
+    /// cannot be drawn).
+    pub heldout: Option<HeldOut>,
+}
+
+/// The loss `½‖r‖²` on a held-out set of collocation points
+/// ([`crate::compile::sample::heldout_points`]), at the initial and at the final
+/// parameters. Every residual row is scaled by `sqrt(w/N)` of its block, so the loss is
+/// a weighted mean square and compares directly with the training loss although the
+/// held-out set is larger.
+///
+/// The training loss measures the equations only at the training points. A network
+/// that fits those and not the equations between them (a steep front passing between
+/// the points, or fewer rows than the equations need) shows it here: its held-out loss
+/// stays near where it started while the training loss falls.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct HeldOut {
+    /// Residual rows of the held-out set.
+    pub points: usize,
+    /// Held-out loss at the initial parameters.
+    pub initial_loss: f64,
+    /// Held-out loss at the final parameters.
+    pub loss: f64,
+}
+
+impl HeldOut {
+    /// [`HeldOut::misses_the_equations`] holds when the held-out loss is above this
+    /// many times the training loss ...
+    pub const GAP: f64 = 100.0;
+    /// ... and above this fraction of its initial value.
+    pub const PROGRESS: f64 = 1e-2;
+
+    /// The held-out loss of `theta`, and of the initial parameters of `seed`, on the
+    /// held-out set of `seed`; `None` when the set cannot be drawn.
+    pub fn measure<B: Backend>(
+        program: &CompiledProblem<B>,
+        problem: &Problem,
+        seed: u64,
+        theta: &[f64],
+    ) -> Option<Self> {
+        let points = heldout_points(problem, seed).ok()?;
+        let loss = |theta: &[f64]| {
+            let r = program.residual(theta, &points);
+            0.5 * r.iter().map(|v| v * v).sum::<f64>()
+        };
+        Some(HeldOut {
+            points: points.n_rows(),
+            initial_loss: loss(&program.init_params(seed)),
+            loss: loss(theta),
+        })
+    }
+
+    /// Whether the network fits its training points but not the equations between
+    /// them: the held-out loss is more than [`Self::GAP`] times `training_loss` and has
+    /// not fallen to [`Self::PROGRESS`] of its initial value (or is not finite).
+    pub fn misses_the_equations(&self, training_loss: f64) -> bool {
+        !self.loss.is_finite()
+            || (self.loss > Self::GAP * training_loss
+                && self.loss > Self::PROGRESS * self.initial_loss)
+    }
 }
 
 /// What the callback sees after each iteration.
@@ -505,6 +565,7 @@ pub fn run_from<B: Backend>(
         return Err(e.into());
     }
     let errors = evaluator.exact_errors(problem, &theta, &test)?;
+    let heldout = HeldOut::measure(&evaluator, problem, config.seed, &theta);
     let params = named_params(problem, &theta);
     let state = RunState {
         theta: theta.clone(),
@@ -526,6 +587,7 @@ pub fn run_from<B: Backend>(
             wall_s: earlier_s + clock.elapsed().as_secs_f64(),
             points: least_squares.inner.points.clone(),
             optimizer: config.solve.optimizer.clone(),
+            heldout,
         },
         state,
     ))
@@ -585,6 +647,7 @@ pub fn report_of_state<B: Backend>(
         retries: history.iter().map(|r| r.retries).sum(),
         wall_s: state.elapsed_s,
     };
+    let heldout = HeldOut::measure(&program, problem, config.seed, &state.theta);
     Ok(RunReport {
         report,
         theta: state.theta.clone(),
@@ -596,6 +659,7 @@ pub fn report_of_state<B: Backend>(
         wall_s: state.elapsed_s,
         points: least_squares.points,
         optimizer: config.solve.optimizer.clone(),
+        heldout,
     })
 }
 

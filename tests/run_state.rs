@@ -124,6 +124,7 @@ fn assert_resume_matches(file: &str, optimizer: &[&str], name: &str) {
         "max_abs_err",
         "rank",
         "stopped_because",
+        "heldout",
     ] {
         assert_eq!(a[key], b[key], "{name}: summary `{key}` differs");
     }

@@ -29,7 +29,7 @@ fn read_summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
-const SUMMARY_KEYS: [&str; 14] = [
+const SUMMARY_KEYS: [&str; 15] = [
     "problem",
     "optimizer",
     "seed",
@@ -44,6 +44,7 @@ const SUMMARY_KEYS: [&str; 14] = [
     "s_per_iter_median",
     "rank",
     "stopped_because",
+    "heldout",
 ];
 
 #[test]
@@ -80,6 +81,14 @@ fn every_optimizer_decreases_the_loss_and_writes_the_run_folder() {
         assert!(rel_l2.is_finite() && rel_l2 > 0.0);
         let natural = ["engd", "sngd", "anagram"].contains(&optimizer);
         assert_eq!(summary["rank"].is_null(), !natural || optimizer == "engd");
+        // Four times the training rows, fresh; the loss there fell too.
+        let heldout = &summary["heldout"];
+        assert_eq!(heldout["points"], 4 * (900 + 120 + 60), "{optimizer}");
+        let (start, end) = (
+            heldout["initial_loss"].as_f64().unwrap(),
+            heldout["loss"].as_f64().unwrap(),
+        );
+        assert!(end < start, "{optimizer}: held-out loss {start} -> {end}");
 
         let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
         let mut lines = history.lines();
@@ -199,6 +208,76 @@ fn patience_stops_a_run_once_the_best_loss_stops_improving() {
     assert_eq!(summary["stopped_because"], "no_progress");
     assert_eq!(summary["iterations"], expected);
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Runs `solve` and returns (exit code, stdout, stderr).
+fn solve_verbose(args: &[&str], out: &Path) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_pdec"))
+        .arg("solve")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("pdec runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_net_that_fits_too_few_points_is_caught_by_the_heldout_loss() {
+    // −u'' = π² sin πx with one interior point: the net fits the three training rows to
+    // round-off, and the equation between them not at all.
+    let dir = run_dir("heldout-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let problem = |interior: usize| {
+        format!(
+            "space x in [0, 1]\nfield u\n-dxx(u) = pi^2*sin(pi*x) on interior\n\
+             u = 0 on boundary\nexact u = sin(pi*x)\n\
+             model mlp(layers = [20, 20], activation = tanh)\n\
+             sample interior = {interior}, boundary = 2\n\
+             solve optimizer = engd, iterations = 40\n"
+        )
+    };
+    for (interior, flagged) in [(1, true), (60, false)] {
+        let file = dir.join(format!("poisson_{interior}.pde"));
+        std::fs::write(&file, problem(interior)).unwrap();
+        for seed in ["0", "1"] {
+            let out = run_dir(&format!("heldout-{interior}-{seed}"));
+            let (code, stdout, stderr) = solve_verbose(
+                &[file.to_str().unwrap(), "--seed", seed, "--no-plots"],
+                &out,
+            );
+            assert_eq!(code, 0, "{stderr}");
+            let summary = read_summary(&out);
+            let training = summary["final_loss"].as_f64().unwrap();
+            let heldout = summary["heldout"]["loss"].as_f64().unwrap();
+            let initial = summary["heldout"]["initial_loss"].as_f64().unwrap();
+            let error = summary["rel_l2"]["u"].as_f64().unwrap();
+            assert_eq!(summary["heldout"]["points"], 4 * (interior + 2));
+            assert!(stdout.contains("held-out loss"), "{stdout}");
+            let warned = stderr.contains("fits its training points but not the equations");
+            assert_eq!(
+                warned, flagged,
+                "interior {interior}, seed {seed}: {stderr}"
+            );
+            if flagged {
+                // Training loss at round-off, held-out loss where it started, a wrong u.
+                assert!(training < 1e-12, "{training}");
+                assert!(heldout > 0.1 * initial, "{heldout} vs {initial}");
+                assert!(error > 0.1, "{error}");
+            } else {
+                assert!(
+                    heldout < 10.0 * training && error < 1e-4,
+                    "{heldout} {error}"
+                );
+            }
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -525,6 +525,12 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
             summary.final_loss,
             summary.wall_s
         );
+        if let Some(heldout) = &summary.heldout {
+            println!(
+                "  held-out loss {:.3e} on {} fresh points ({:.3e} at the start)",
+                heldout.loss, heldout.points, heldout.initial_loss
+            );
+        }
         for (field, err) in &summary.rel_l2 {
             println!(
                 "  {field}: relative L2 error {:.3e}, max error {:.3e}",
@@ -535,6 +541,18 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
             println!("  param {name} = {value}");
         }
         println!("  wrote {}", out_dir.display());
+        if let Some(heldout) = summary
+            .heldout
+            .filter(|h| h.misses_the_equations(summary.final_loss))
+        {
+            eprintln!(
+                "warning: the network fits its training points but not the equations between \
+                 them: the loss on {} fresh points is {:.3e} ({:.3e} at the start), the \
+                 training loss {:.3e}\n  help: sample more points (`sample interior = ...`) \
+                 or draw fresh ones during the run (`resample = every k`)",
+                heldout.points, heldout.loss, heldout.initial_loss, summary.final_loss
+            );
+        }
     }
     if interrupted {
         Status::Interrupted

@@ -131,6 +131,10 @@ pub enum SampleError {
 const TAG_BLOCK: u64 = 0x626c_6f63_6b00_0001;
 const TAG_TEST: u64 = 0x7465_7374_0000_0002;
 const TAG_PILOT: u64 = 0x7069_6c6f_7400_0003;
+const TAG_HELDOUT: u64 = 0x6865_6c64_0000_0004;
+
+/// How many times the training counts a held-out set draws per region.
+pub const HELDOUT_FACTOR: usize = 4;
 
 /// Number of draws used to estimate the volume and surface measure of a CSG
 /// factor when several boundary pieces must be weighed against each other.
@@ -168,6 +172,33 @@ pub fn sample_points(problem: &Problem, seed: u64) -> Result<PointSet, SampleErr
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(PointSet { blocks })
+}
+
+/// Fresh collocation points for every block of `problem`, to measure the loss away from
+/// the training points: [`HELDOUT_FACTOR`] times the training count of each sampled
+/// region (`interior`, `boundary`, `initial`, faces, periodic pairs), always drawn
+/// uniformly at random (a grid or Halton sampler would put them on or near the training
+/// points) from a stream of their own, separate from every training stream. `data`
+/// blocks keep their rows: they are observations, not samples.
+///
+/// # Errors
+/// As [`sample_points`].
+pub fn heldout_points(problem: &Problem, seed: u64) -> Result<PointSet, SampleError> {
+    let mut heldout = problem.clone();
+    let sample = &mut heldout.sample;
+    for count in [
+        &mut sample.interior,
+        &mut sample.boundary,
+        &mut sample.initial,
+        &mut sample.periodic,
+    ] {
+        *count = count.saturating_mul(HELDOUT_FACTOR);
+    }
+    for (_, _, count) in &mut sample.faces {
+        *count = count.saturating_mul(HELDOUT_FACTOR);
+    }
+    sample.sampler = Sampler::Uniform;
+    sample_points(&heldout, mix(seed, TAG_HELDOUT))
 }
 
 /// A held-out set of points in the space-time domain, for error reporting.
@@ -2157,6 +2188,63 @@ mod tests {
         assert!(rows(&boundary.points, 3)
             .iter()
             .all(|x| x[1] == 0.0 || x[1] == 1.0));
+    }
+
+    #[test]
+    fn heldout_points_are_fresh_uniform_and_four_times_as_many() {
+        let coords = [("x", CoordKind::Space, 0.0, 1.0), T];
+        let mut sample = config(50, 20);
+        sample.initial = 10;
+        sample.sampler = Sampler::Grid;
+        let mut p = problem(
+            &coords,
+            Vec::new(),
+            vec![
+                Region::Interior,
+                Region::Boundary,
+                Region::Initial,
+                Region::Data { set: 0 },
+            ],
+            sample,
+        );
+        p.data.push(DataSet {
+            name: "obs".to_string(),
+            path: "obs.csv".into(),
+            columns: vec!["t".into(), "x".into()],
+            values: vec![vec![0.5, 1.5], vec![0.25, 0.75]],
+            coord_columns: vec![1, 0],
+            span: Span::default(),
+        });
+        let train = sample_points(&p, 7).unwrap();
+        let heldout = heldout_points(&p, 7).unwrap();
+        // The grid sampler rounds its counts up; the held-out set is uniform and exact.
+        let counts: Vec<usize> = heldout.blocks.iter().map(|b| b.n).collect();
+        assert_eq!(counts, vec![200, 80, 40, 2]);
+        assert_eq!(heldout.blocks[3].points, train.blocks[3].points);
+        for (fresh, old) in heldout.blocks.iter().zip(&train.blocks).take(3) {
+            let old_rows = rows(&old.points, 2);
+            assert!(rows(&fresh.points, 2)
+                .iter()
+                .all(|x| in_domain(&p, x) && !old_rows.contains(x)));
+        }
+        // The initial block lies on t = 0, the boundary block on x = 0 or 1.
+        assert!(rows(&heldout.blocks[2].points, 2)
+            .iter()
+            .all(|x| x[1] == 0.0));
+        assert!(rows(&heldout.blocks[1].points, 2)
+            .iter()
+            .all(|x| x[0] == 0.0 || x[0] == 1.0));
+        // Not a grid: interior coordinates are distinct, unlike a tensor grid's columns.
+        let mut xs: Vec<f64> = rows(&heldout.blocks[0].points, 2)
+            .iter()
+            .map(|x| x[0])
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        assert_eq!(xs.len(), 200);
+        // Reproducible, and another seed gives other points.
+        assert_eq!(heldout, heldout_points(&p, 7).unwrap());
+        assert_ne!(heldout.blocks[0], heldout_points(&p, 8).unwrap().blocks[0]);
     }
 
     #[test]

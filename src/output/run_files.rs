@@ -2,7 +2,7 @@
 //! (documented in `docs/outputs.md`).
 
 use super::{write_atomic, OutputError};
-use crate::run::RunReport;
+use crate::run::{HeldOut, RunReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,6 +38,9 @@ pub struct Summary {
     pub rank: Option<usize>,
     /// Why the run stopped (`StopReason::as_str`).
     pub stopped_because: String,
+    /// The loss on fresh collocation points at the start and the end (`null` when they
+    /// cannot be drawn).
+    pub heldout: Option<HeldOut>,
 }
 
 impl Summary {
@@ -70,6 +73,7 @@ impl Summary {
             s_per_iter_median: median_step_seconds(run),
             rank: run.report.rank,
             stopped_because: run.report.stopped_because.as_str().to_string(),
+            heldout: run.heldout,
         }
     }
 }
