@@ -10,7 +10,14 @@ fn run_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs `pdec solve ARGS --out OUT` from the crate root; returns (exit code, stderr).
 fn solve(args: &[&str], out: &Path) -> (i32, String) {
+    let (code, _, stderr) = solve_verbose(args, out);
+    (code, stderr)
+}
+
+/// As [`solve`], returning (exit code, stdout, stderr).
+fn solve_verbose(args: &[&str], out: &Path) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_pdec"))
         .arg("solve")
         .args(args)
@@ -21,6 +28,7 @@ fn solve(args: &[&str], out: &Path) -> (i32, String) {
         .expect("pdec runs");
     (
         output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
@@ -208,22 +216,6 @@ fn patience_stops_a_run_once_the_best_loss_stops_improving() {
     assert_eq!(summary["stopped_because"], "no_progress");
     assert_eq!(summary["iterations"], expected);
     let _ = std::fs::remove_dir_all(&out);
-}
-
-/// Runs `solve` and returns (exit code, stdout, stderr).
-fn solve_verbose(args: &[&str], out: &Path) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pdec"))
-        .arg("solve")
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("pdec runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]
