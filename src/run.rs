@@ -47,6 +47,8 @@ pub struct RunReport {
     pub errors: Vec<FieldError>,
     /// `(iteration, errors)` every `eval_every` iterations.
     pub error_history: Vec<(usize, Vec<FieldError>)>,
+    /// `(iteration, held-out loss)` every `eval_every` iterations ([`HeldOut`]).
+    pub heldout_history: Vec<(usize, f64)>,
     /// Final values of the trainable params, by name.
     pub params: Vec<(String, f64)>,
     /// Seconds for the whole run, compilation and sampling included (a continued run
@@ -88,24 +90,25 @@ impl HeldOut {
     /// ... and above this fraction of its initial value.
     pub const PROGRESS: f64 = 1e-2;
 
-    /// The held-out loss of `theta`, and of the initial parameters of `seed`, on the
-    /// held-out set of `seed`; `None` when the set cannot be drawn.
+    /// The held-out loss of `theta`, and of the initial parameters of `seed`, on
+    /// `points` (the held-out set of `seed`).
     pub fn measure<B: Backend>(
         program: &CompiledProblem<B>,
-        problem: &Problem,
+        points: &PointSet,
         seed: u64,
         theta: &[f64],
-    ) -> Option<Self> {
-        let points = heldout_points(problem, seed).ok()?;
-        let loss = |theta: &[f64]| {
-            let r = program.residual(theta, &points);
-            0.5 * r.iter().map(|v| v * v).sum::<f64>()
-        };
-        Some(HeldOut {
+    ) -> Self {
+        HeldOut {
             points: points.n_rows(),
-            initial_loss: loss(&program.init_params(seed)),
-            loss: loss(theta),
-        })
+            initial_loss: Self::loss(program, points, &program.init_params(seed)),
+            loss: Self::loss(program, points, theta),
+        }
+    }
+
+    /// `½‖r‖²` of `theta` on `points`.
+    pub fn loss<B: Backend>(program: &CompiledProblem<B>, points: &PointSet, theta: &[f64]) -> f64 {
+        let r = program.residual(theta, points);
+        0.5 * r.iter().map(|v| v * v).sum::<f64>()
     }
 
     /// Whether the network fits its training points but not the equations between
@@ -160,6 +163,10 @@ pub struct RunState {
     pub history: Vec<IterationRecord>,
     /// `(iteration, errors)` every `eval_every` iterations so far.
     pub error_history: Vec<(usize, Vec<FieldError>)>,
+    /// `(iteration, held-out loss)` every `eval_every` iterations so far (empty in
+    /// checkpoints written before it was recorded).
+    #[serde(default)]
+    pub heldout_history: Vec<(usize, f64)>,
     /// Seconds of optimization so far (the last record's `wall_s`).
     pub elapsed_s: f64,
 }
@@ -468,7 +475,9 @@ pub fn run_from<B: Backend>(
     let points = sample_points(problem, points_seed)?;
     // The test set is drawn from its own stream, independent of training points.
     let test = test_points(problem, config.seed)?;
-    let (mut theta, mut error_history, solve_start) = match start {
+    // Drawn once; a problem whose held-out set cannot be drawn is reported without it.
+    let heldout_set = heldout_points(problem, config.seed).ok();
+    let (mut theta, mut error_history, mut heldout_history, solve_start) = match start {
         Some(state) => {
             if state.theta.len() != program.n_params() {
                 return Err(RunError::Resume(format!(
@@ -486,9 +495,19 @@ pub fn run_from<B: Backend>(
                 history: state.history,
                 elapsed_s: state.elapsed_s,
             };
-            (state.theta, state.error_history, Some(start))
+            (
+                state.theta,
+                state.error_history,
+                state.heldout_history,
+                Some(start),
+            )
         }
-        None => (program.init_params(config.seed), Vec::new(), None),
+        None => (
+            program.init_params(config.seed),
+            Vec::new(),
+            Vec::new(),
+            None,
+        ),
     };
     let evaluator = program.clone();
     let pending = Rc::new(Cell::new(None));
@@ -535,6 +554,13 @@ pub fn run_from<B: Backend>(
             if let Some(errors) = errors {
                 error_history.push((record.iteration, errors));
             }
+            if let Some(points) = heldout_set
+                .as_ref()
+                .filter(|_| config.eval_every > 0 && record.iteration % config.eval_every == 0)
+            {
+                let loss = HeldOut::loss(&evaluator, points, theta);
+                heldout_history.push((record.iteration, loss));
+            }
             let evaluated = error_history
                 .last()
                 .filter(|(it, _)| *it == record.iteration)
@@ -545,6 +571,7 @@ pub fn run_from<B: Backend>(
                 points_seed: next_points_seed.get(),
                 history: history.to_vec(),
                 error_history: error_history.clone(),
+                heldout_history: heldout_history.clone(),
                 elapsed_s: record.wall_s,
             };
             callback(&Progress {
@@ -565,7 +592,9 @@ pub fn run_from<B: Backend>(
         return Err(e.into());
     }
     let errors = evaluator.exact_errors(problem, &theta, &test)?;
-    let heldout = HeldOut::measure(&evaluator, problem, config.seed, &theta);
+    let heldout = heldout_set
+        .as_ref()
+        .map(|points| HeldOut::measure(&evaluator, points, config.seed, &theta));
     let params = named_params(problem, &theta);
     let state = RunState {
         theta: theta.clone(),
@@ -573,6 +602,7 @@ pub fn run_from<B: Backend>(
         points_seed: next_points_seed.get(),
         history: report.history.clone(),
         error_history: error_history.clone(),
+        heldout_history: heldout_history.clone(),
         elapsed_s: report.wall_s,
     };
     Ok((
@@ -583,6 +613,7 @@ pub fn run_from<B: Backend>(
             theta,
             errors,
             error_history,
+            heldout_history,
             params,
             wall_s: earlier_s + clock.elapsed().as_secs_f64(),
             points: least_squares.inner.points.clone(),
@@ -647,7 +678,9 @@ pub fn report_of_state<B: Backend>(
         retries: history.iter().map(|r| r.retries).sum(),
         wall_s: state.elapsed_s,
     };
-    let heldout = HeldOut::measure(&program, problem, config.seed, &state.theta);
+    let heldout = heldout_points(problem, config.seed)
+        .ok()
+        .map(|points| HeldOut::measure(&program, &points, config.seed, &state.theta));
     Ok(RunReport {
         report,
         theta: state.theta.clone(),
@@ -655,6 +688,7 @@ pub fn report_of_state<B: Backend>(
         n_points,
         errors,
         error_history: state.error_history.clone(),
+        heldout_history: state.heldout_history.clone(),
         params: named_params(problem, &state.theta),
         wall_s: state.elapsed_s,
         points: least_squares.points,

@@ -102,17 +102,21 @@ fn every_optimizer_decreases_the_loss_and_writes_the_run_folder() {
         let mut lines = history.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "iteration,loss,rel_l2_u,step_size,damping,rank,wall_s"
+            "iteration,loss,rel_l2_u,heldout_loss,step_size,damping,rank,wall_s"
         );
         let rows: Vec<Vec<String>> = lines
             .map(|l| l.split(',').map(str::to_string).collect())
             .collect();
         assert_eq!(rows.len(), 6, "{optimizer}");
-        // The error column is filled exactly at the evaluated iterations.
+        // The error and held-out columns are filled exactly at the evaluated iterations;
+        // the last held-out loss is the summary's (both at the final parameters).
         for row in &rows {
             let evaluated = row[0] == "3" || row[0] == "6";
             assert_eq!(!row[2].is_empty(), evaluated, "{optimizer}: {row:?}");
+            assert_eq!(!row[3].is_empty(), evaluated, "{optimizer}: {row:?}");
         }
+        let last_heldout: f64 = rows[5][3].parse().unwrap();
+        assert_eq!(last_heldout, end, "{optimizer}");
         let losses: Vec<f64> = rows.iter().map(|r| r[1].parse().unwrap()).collect();
         let final_loss = summary["final_loss"].as_f64().unwrap();
         assert!(

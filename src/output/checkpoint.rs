@@ -400,6 +400,7 @@ mod tests {
             solver: Solver::new(solve).state(),
             points_seed: u64::MAX - 5,
             history,
+            heldout_history: vec![(3, theta[9])],
             error_history: vec![(
                 3,
                 vec![FieldError {
@@ -432,6 +433,21 @@ mod tests {
         // The sketch RNG (a u128 word position inside) survives too.
         assert_eq!(back.state.solver, checkpoint.state.solver);
         assert_eq!(back.iteration, 3);
+    }
+
+    #[test]
+    fn a_checkpoint_without_the_heldout_history_reads_it_as_empty() {
+        let checkpoint = sample_checkpoint(awkward_floats(20));
+        assert!(!checkpoint.state.heldout_history.is_empty());
+        let mut value: Value = serde_json::from_str(&checkpoint.to_json().unwrap()).unwrap();
+        let state = value["state"].as_object_mut().unwrap();
+        assert!(state.remove("heldout_history").is_some());
+        let text = serde_json::to_string(&value).unwrap();
+        let back = Checkpoint::from_json(&text, Path::new("c.json")).unwrap();
+        assert!(back.state.heldout_history.is_empty());
+        let mut expected = checkpoint;
+        expected.state.heldout_history.clear();
+        assert_eq!(back, expected);
     }
 
     #[test]

@@ -183,8 +183,20 @@ pub fn write_figures<B: Backend>(
                 .collect(),
         })
         .collect();
+    let mut curves = errors;
+    if !run.heldout_history.is_empty() {
+        curves.push(Series {
+            name: "held-out loss".to_string(),
+            x: run
+                .heldout_history
+                .iter()
+                .map(|(it, _)| *it as f64)
+                .collect(),
+            y: run.heldout_history.iter().map(|(_, loss)| *loss).collect(),
+        });
+    }
     let path = dir.join("history.png");
-    plot_history(&path, &loss, &errors)?;
+    plot_history(&path, &loss, &curves)?;
     written.push(path);
 
     // The Gramian spectrum at the last step (natural-gradient methods only).

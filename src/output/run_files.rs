@@ -115,8 +115,8 @@ pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), OutputError> 
 }
 
 /// Writes `history.csv` atomically: one row per iteration with the loss, the
-/// relative L2 error of each field with an exact solution (where evaluated),
-/// step size, damping, rank and wall time.
+/// relative L2 error of each field with an exact solution and the held-out loss
+/// (where evaluated), step size, damping, rank and wall time.
 ///
 /// # Errors
 /// The file cannot be written.
@@ -133,10 +133,11 @@ pub fn write_history(
             .iter()
             .map(|&f| format!("rel_l2_{}", field_names[f])),
     );
-    header.extend(["step_size", "damping", "rank", "wall_s"].map(String::from));
+    header.extend(["heldout_loss", "step_size", "damping", "rank", "wall_s"].map(String::from));
     let io = |e: csv::Error| OutputError::invalid(path, e.to_string());
     out.write_record(&header).map_err(io)?;
     let mut evaluated = run.error_history.iter().peekable();
+    let mut heldout = run.heldout_history.iter().peekable();
     for record in &run.report.history {
         let mut row = vec![record.iteration.to_string(), record.loss.to_string()];
         let errors = match evaluated.peek() {
@@ -153,6 +154,13 @@ pub fn write_history(
                     .map(|e| e.relative_l2.to_string())
                     .unwrap_or_default(),
             );
+        }
+        match heldout.peek() {
+            Some((it, loss)) if *it == record.iteration => {
+                row.push(loss.to_string());
+                heldout.next();
+            }
+            _ => row.push(String::new()),
         }
         row.push(record.step_size.to_string());
         row.push(record.damping.map(|d| d.to_string()).unwrap_or_default());
