@@ -1,0 +1,87 @@
+//! Golden trajectories: the per-iteration history of short runs of every optimizer,
+//! pinned bit for bit. A change that only moves code must leave every number of these
+//! runs as it was; a change that means to alter a trajectory re-records them on purpose
+//! (`INSTA_UPDATE=always cargo test --test golden`) and says so in its commit.
+//!
+//! The runs use one thread, so the reductions happen in one fixed order. The numbers
+//! depend on the SIMD kernels faer picks for the processor (AVX2 or AVX-512): on a
+//! machine of another kind the snapshots may differ in the last digits and are
+//! re-recorded there.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `pdec solve FILE --optimizer OPT --iterations 30 --seed 1 --threads 1` and
+/// returns its history.csv without the wall-clock column.
+fn trajectory(file: &str, optimizer: &str) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "pdec-golden-{}-{}-{}",
+        Path::new(file).file_stem().unwrap().to_string_lossy(),
+        optimizer,
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = Command::new(env!("CARGO_BIN_EXE_pdec"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "solve",
+            file,
+            "--optimizer",
+            optimizer,
+            "--iterations",
+            "30",
+            "--seed",
+            "1",
+            "--threads",
+            "1",
+            "--quiet",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("pdec runs");
+    assert!(
+        output.status.success(),
+        "pdec solve {file} --optimizer {optimizer} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let history = std::fs::read_to_string(dir.join("history.csv")).expect("history.csv");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut lines = history.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&k| header[k] != "wall_s")
+        .collect();
+    assert!(
+        keep.len() + 1 == header.len(),
+        "history.csv has a wall_s column"
+    );
+    let mut out = String::new();
+    for line in std::iter::once(header.join(",").as_str()).chain(lines) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let kept: Vec<&str> = keep.iter().map(|&k| cells[k]).collect();
+        out.push_str(&kept.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+macro_rules! golden {
+    ($name:ident, $file:expr, $optimizer:expr) => {
+        #[test]
+        fn $name() {
+            let history = trajectory($file, $optimizer);
+            assert_eq!(history.lines().count(), 31, "30 iterations and a header");
+            insta::assert_snapshot!(stringify!($name), history);
+        }
+    };
+}
+
+golden!(heat1d_engd, "examples/heat1d.pde", "engd");
+golden!(heat1d_sngd, "examples/heat1d.pde", "sngd");
+golden!(heat1d_anagram, "examples/heat1d.pde", "anagram");
+golden!(heat1d_adam, "examples/heat1d.pde", "adam");
+golden!(heat1d_lbfgs, "examples/heat1d.pde", "lbfgs");
+golden!(poisson2d_engd, "examples/poisson2d.pde", "engd");
+golden!(poisson2d_sngd, "examples/poisson2d.pde", "sngd");
