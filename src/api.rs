@@ -15,7 +15,7 @@
 
 use crate::compile::{CompileError, CompiledProblem};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{self, OptimizerKind};
+use crate::ir::{self, ConfigScalar, OptimizerKind};
 use crate::run::{self, Progress, RunConfig, RunError, RunReport};
 use crate::solve::{IterationRecord, OptimizerConfig, StopReason};
 use burn::tensor::backend::Backend;
@@ -155,14 +155,19 @@ pub struct Compiled<B: Backend> {
 }
 
 /// What to change from the `solve` block of the `.pde` file. The default runs the
-/// file's settings as written.
+/// file's settings as written. The command line builds one of these from its flags, so
+/// `pdec solve` and the library follow one rule: what is set here over the file's
+/// `solve` block over the defaults ([`SolveOptions::to_run_config`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SolveOptions {
-    /// The optimizer (default: the file's `solve optimizer`, else SNGD). A different one
-    /// than the file's starts from its defaults: the file's options are for its own.
+    /// The optimizer (default: the file's `solve optimizer`, else
+    /// [`crate::solve::DEFAULT_OPTIMIZER`]). A different one than the file's starts
+    /// from its defaults: the file's options are for its own.
     pub optimizer: Option<OptimizerKind>,
     /// The full optimizer settings; overrides `optimizer` and the file's options.
     pub optimizer_config: Option<OptimizerConfig>,
+    /// Optimizer options (`damping`, `sketch`, …) set over the file's, in order.
+    pub options: Vec<(String, ConfigScalar)>,
     /// Iteration limit (default: the file's `iterations`, else 1,000).
     pub iterations: Option<usize>,
     /// Seed of initialisation, sampling and sketching (default: the file's sample seed).
@@ -172,17 +177,20 @@ pub struct SolveOptions {
     /// Stop after this many seconds (default: no limit).
     pub time_budget_s: Option<f64>,
     /// Stop when the best loss has not fallen by the relative `min_improvement` over
-    /// this many iterations (default: the file's `patience`, else never).
+    /// this many iterations (default: the file's `patience`, else never; 0: never).
     pub patience: Option<usize>,
     /// The relative decrease that counts as progress for `patience`, in `[0, 1)`
     /// (default: the file's `min_improvement`, else 1e-2).
     pub min_improvement: Option<f64>,
     /// Evaluate the errors against the exact solutions every k iterations and show them
-    /// to the callback (default 0: only at the end).
-    pub eval_every: usize,
+    /// to the callback (0: only at the end; default [`DEFAULT_EVAL_EVERY`]).
+    pub eval_every: Option<usize>,
     /// Parallelism of the dense kernels (0, the default: the rayon pool's size).
     pub threads: usize,
 }
+
+/// How often the errors against the exact solutions are evaluated by default.
+pub const DEFAULT_EVAL_EVERY: usize = 10;
 
 impl SolveOptions {
     /// With `optimizer` instead of the file's.
@@ -203,11 +211,18 @@ impl SolveOptions {
         self
     }
 
-    /// The run settings these options give for `problem` (the CLI's rules: flags over
-    /// the file's `solve` block over the defaults).
+    /// With the optimizer option `key` set to `value` (over the file's).
+    pub fn option(mut self, key: &str, value: ConfigScalar) -> Self {
+        self.options.push((key.to_string(), value));
+        self
+    }
+
+    /// The run settings these options give for `problem`: each setting from these
+    /// options where given, else from the file's `solve` block, else the default.
     ///
     /// # Errors
-    /// [`Error::Run`] with [`RunError::Option`] for a bad option in the file.
+    /// [`Error::Run`] with [`RunError::Option`] for a bad option in the file, or
+    /// [`RunError::OptionOverride`] for a bad one in `options`.
     pub fn to_run_config(&self, problem: &ir::Problem) -> Result<RunConfig, Error> {
         let mut problem = problem.clone();
         if let Some(kind) = self.optimizer {
@@ -220,6 +235,14 @@ impl SolveOptions {
         if let Some(optimizer) = &self.optimizer_config {
             config.optimizer = optimizer.clone();
         }
+        for (key, value) in &self.options {
+            crate::solve::apply_option(&mut config, key, value).map_err(|message| {
+                Error::Run(RunError::OptionOverride {
+                    key: key.clone(),
+                    message,
+                })
+            })?;
+        }
         if let Some(n) = self.iterations {
             config.max_iterations = n;
         }
@@ -228,18 +251,16 @@ impl SolveOptions {
         }
         config.time_budget_s = self.time_budget_s;
         if let Some(patience) = self.patience {
-            config.patience = Some(patience);
+            config.patience = (patience > 0).then_some(patience);
         }
         if let Some(min_improvement) = self.min_improvement {
             config.min_improvement = min_improvement;
         }
         config.threads = self.threads;
-        let seed = self.seed.unwrap_or(problem.sample.seed);
-        config.seed = seed;
+        config.seed = self.seed.unwrap_or(problem.sample.seed);
         Ok(RunConfig {
             solve: config,
-            seed,
-            eval_every: self.eval_every,
+            eval_every: self.eval_every.unwrap_or(DEFAULT_EVAL_EVERY),
         })
     }
 }
@@ -549,7 +570,7 @@ solve optimizer = engd, iterations = 40
             .to_run_config(problem.ir())
             .unwrap();
         assert_eq!(config.solve.optimizer.name(), "adam");
-        assert_eq!((config.solve.max_iterations, config.seed), (7, 3));
+        assert_eq!((config.solve.max_iterations, config.seed()), (7, 3));
     }
 
     #[test]

@@ -6,14 +6,10 @@ use crate::compile::points::PointSet;
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
 use crate::compile::sample::{heldout_points, sample_points, test_points, SampleError};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{ConfigScalar, OptimizerKind, Problem};
-use crate::solve::driver::{
-    IterationRecord, NonFiniteSource, SolveConfig, SolveError, SolveReport, SolveStart,
-    SolverState, StopReason,
-};
+use crate::ir::{ConfigScalar, Problem};
 use crate::solve::{
-    AdamConfig, AnagramConfig, AnagramCutoff, AnagramFactorization, EngdConfig, EngdSolve,
-    LbfgsConfig, LeastSquares, OptimizerConfig, SketchPass, SngdConfig, SngdDamping,
+    IterationRecord, LeastSquares, NonFiniteSource, OptimizerConfig, SolveConfig, SolveError,
+    SolveReport, SolveStart, SolverState, StopReason,
 };
 use burn::tensor::backend::Backend;
 use std::cell::Cell;
@@ -21,15 +17,24 @@ use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::time::Instant;
 
-/// Settings of a run that are not the optimizer's.
+/// Settings of a run: the optimizer's, and when to evaluate the errors.
+///
+/// Checkpoints written before the seed lived only in `solve.seed` also hold a
+/// top-level `seed` of the same value; it is ignored when they are read.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunConfig {
-    /// The optimizer and its stopping rules.
+    /// The optimizer and its stopping rules; `solve.seed` is the run's one seed
+    /// (initialisation, sampling and sketching).
     pub solve: SolveConfig,
-    /// Seed of initialisation and sampling (the sketch RNG uses `solve.seed`).
-    pub seed: u64,
     /// Evaluate the errors against the exact solutions every k iterations (0: only at the end).
     pub eval_every: usize,
+}
+
+impl RunConfig {
+    /// The run's seed: initialisation, sampling and the optimizer's sketches.
+    pub fn seed(&self) -> u64 {
+        self.solve.seed
+    }
 }
 
 /// What a run produced.
@@ -198,6 +203,15 @@ pub enum RunError {
         /// What is wrong with it.
         message: String,
     },
+    /// An optimizer option set over the file's (a command-line flag, or
+    /// [`crate::api::SolveOptions::options`]) that does not fit the optimizer.
+    #[error("option `{key}`: {message}")]
+    OptionOverride {
+        /// The option.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A saved run state that does not fit the problem.
     #[error("cannot resume: {0}")]
     Resume(String),
@@ -248,7 +262,7 @@ impl RunError {
 pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
     let settings = &problem.solve;
     let mut config = SolveConfig {
-        optimizer: default_optimizer(settings.optimizer),
+        optimizer: settings.optimizer.default_config(),
         max_iterations: settings.iterations,
         loss_tol: settings.tol.unwrap_or(0.0),
         patience: settings.patience,
@@ -263,124 +277,22 @@ pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
     Ok(config)
 }
 
-/// An optimizer with its default settings.
-pub fn default_optimizer(kind: OptimizerKind) -> OptimizerConfig {
-    match kind {
-        OptimizerKind::Engd => OptimizerConfig::Engd(EngdConfig::default()),
-        OptimizerKind::Sngd => OptimizerConfig::Sngd(SngdConfig::default()),
-        OptimizerKind::Anagram => OptimizerConfig::Anagram(AnagramConfig::default()),
-        OptimizerKind::Adam => OptimizerConfig::Adam(AdamConfig::default()),
-        OptimizerKind::Lbfgs => OptimizerConfig::Lbfgs(LbfgsConfig::default()),
-    }
-}
-
-/// Sets one optimizer-specific option (`damping`, `sketch`, ...) on `config`.
-/// Options that do not apply to the chosen optimizer are errors, so that a
-/// misplaced knob is never silently ignored.
+/// Sets one optimizer option (`damping`, `sketch`, ...) on `config`
+/// ([`crate::solve::apply_option`]). Options that do not apply to the chosen optimizer
+/// are errors, so that a misplaced knob is never silently ignored.
 ///
 /// # Errors
-/// An unknown key, a value of the wrong kind, or a key of another optimizer.
+/// [`RunError::Option`]: an unknown key, a value of the wrong kind, or a key of another
+/// optimizer.
 pub fn apply_option(
     config: &mut SolveConfig,
     key: &str,
     value: &ConfigScalar,
 ) -> Result<(), RunError> {
-    let err = |message: &str| RunError::Option {
+    crate::solve::apply_option(config, key, value).map_err(|message| RunError::Option {
         key: key.to_string(),
-        message: message.to_string(),
-    };
-    let number = || match value {
-        ConfigScalar::Number(v) => Ok(*v),
-        ConfigScalar::Word(w) => Err(err(&format!("expected a number, found `{w}`"))),
-    };
-    let count = || {
-        let v = number()?;
-        if v >= 1.0 && v.fract() == 0.0 && v < 1e9 {
-            Ok(v as usize)
-        } else {
-            Err(err("expected a positive integer"))
-        }
-    };
-    let positive = || {
-        let v = number()?;
-        if v > 0.0 && v.is_finite() {
-            Ok(v)
-        } else {
-            Err(err("expected a positive number"))
-        }
-    };
-    let optimizer_name = config.optimizer.name();
-    let wrong = || err(&format!("does not apply to {optimizer_name}"));
-    match (key, &mut config.optimizer) {
-        ("damping", OptimizerConfig::Engd(c)) => c.damping = number()?.max(0.0),
-        ("damping", OptimizerConfig::Sngd(c)) => {
-            c.damping = match value {
-                ConfigScalar::Word(w) if w == "adaptive" => SngdDamping::Adaptive,
-                ConfigScalar::Word(w) if w == "off" => SngdDamping::Off,
-                _ => return Err(err("expected `adaptive` or `off`")),
-            }
-        }
-        ("momentum", OptimizerConfig::Engd(c)) => {
-            let mu = number()?;
-            if !(0.0..1.0).contains(&mu) {
-                return Err(err("expected a value in [0, 1)"));
-            }
-            c.momentum = (mu > 0.0).then_some(mu);
-        }
-        ("cutoff", OptimizerConfig::Engd(c)) => {
-            c.solve = EngdSolve::Eigen {
-                relative_cutoff: positive()?,
-            }
-        }
-        ("sketch", OptimizerConfig::Sngd(c)) => c.initial_sketch = count()?,
-        ("oversample", OptimizerConfig::Sngd(c)) => c.oversampling = number()? as usize,
-        ("tolerance", OptimizerConfig::Sngd(c)) => c.tolerance = positive()?,
-        ("sketch_pass", OptimizerConfig::Sngd(c)) => {
-            let pass = number()?;
-            c.pass = if pass == 1.0 {
-                SketchPass::One
-            } else if pass == 2.0 {
-                SketchPass::Two
-            } else {
-                return Err(err("expected 1 or 2"));
-            }
-        }
-        ("cutoff", OptimizerConfig::Anagram(c)) => {
-            c.cutoff = match value {
-                ConfigScalar::Word(w) if w == "adaptive" => AnagramCutoff::Adaptive,
-                _ => AnagramCutoff::Relative(positive()?),
-            }
-        }
-        ("factorization", OptimizerConfig::Anagram(c)) => {
-            c.factorization = match value {
-                ConfigScalar::Word(w) if w == "gram" => AnagramFactorization::Gram,
-                ConfigScalar::Word(w) if w == "svd" => AnagramFactorization::Svd,
-                ConfigScalar::Word(w) if w == "auto" => AnagramFactorization::Auto,
-                _ => return Err(err("expected `auto`, `gram` or `svd`")),
-            }
-        }
-        ("lr", OptimizerConfig::Adam(c)) => c.learning_rate = positive()?,
-        ("lr_decay", OptimizerConfig::Adam(c)) => {
-            let decay = positive()?;
-            if decay > 1.0 {
-                return Err(err("expected a factor in (0, 1]"));
-            }
-            c.lr_decay = decay;
-        }
-        ("history", OptimizerConfig::Lbfgs(c)) => c.history = count()?,
-        ("line_search", _) => match value {
-            ConfigScalar::Word(w) if w == "grid" => config.line_search.golden_section = None,
-            ConfigScalar::Word(w) if w == "golden" => config.line_search.golden_section = Some(20),
-            _ => return Err(err("expected `grid` or `golden`")),
-        },
-        (
-            "damping" | "momentum" | "cutoff" | "factorization" | "sketch" | "oversample"
-            | "tolerance" | "sketch_pass" | "lr" | "lr_decay" | "history",
-            _,
-        ) => return Err(wrong()),
-        _ => return Err(err("unknown option")),
-    }
-    Ok(())
+        message,
+    })
 }
 
 /// A compiled problem on points that can be swapped between iterations.
@@ -438,7 +350,7 @@ impl<B: Backend> LeastSquares for Resampling<B> {
 }
 
 /// Solves `problem` on `device`: samples points, initialises the network from
-/// `config.seed`, runs the optimizer, and evaluates the errors on the held-out
+/// `config.seed()`, runs the optimizer, and evaluates the errors on the held-out
 /// test set. `callback` sees every iteration and may stop the run.
 ///
 /// # Errors
@@ -470,13 +382,13 @@ pub fn run_from<B: Backend>(
 ) -> Result<(RunReport, RunState), RunError> {
     let clock = Instant::now();
     let program = CompiledProblem::<B>::new(problem, device)?;
-    let points_seed = start.as_ref().map_or(config.seed, |s| s.points_seed);
+    let points_seed = start.as_ref().map_or(config.seed(), |s| s.points_seed);
     let earlier_s = start.as_ref().map_or(0.0, |s| s.elapsed_s);
     let points = sample_points(problem, points_seed)?;
     // The test set is drawn from its own stream, independent of training points.
-    let test = test_points(problem, config.seed)?;
+    let test = test_points(problem, config.seed())?;
     // Drawn once; a problem whose held-out set cannot be drawn is reported without it.
-    let heldout_set = heldout_points(problem, config.seed).ok();
+    let heldout_set = heldout_points(problem, config.seed()).ok();
     let (mut theta, mut error_history, mut heldout_history, solve_start) = match start {
         Some(state) => {
             if state.theta.len() != program.n_params() {
@@ -503,7 +415,7 @@ pub fn run_from<B: Backend>(
             )
         }
         None => (
-            program.init_params(config.seed),
+            program.init_params(config.seed()),
             Vec::new(),
             Vec::new(),
             None,
@@ -546,7 +458,7 @@ pub fn run_from<B: Backend>(
             if let Some(k) = resample {
                 if record.iteration % k == 0 {
                     // A fresh, reproducible point set: the seed mixes in the iteration.
-                    let seed = config.seed ^ (record.iteration as u64).rotate_left(32);
+                    let seed = config.seed() ^ (record.iteration as u64).rotate_left(32);
                     pending.set(Some(seed));
                     next_points_seed.set(seed);
                 }
@@ -594,7 +506,7 @@ pub fn run_from<B: Backend>(
     let errors = evaluator.exact_errors(problem, &theta, &test)?;
     let heldout = heldout_set
         .as_ref()
-        .map(|points| HeldOut::measure(&evaluator, points, config.seed, &theta));
+        .map(|points| HeldOut::measure(&evaluator, points, config.seed(), &theta));
     let params = named_params(problem, &theta);
     let state = RunState {
         theta: theta.clone(),
@@ -657,7 +569,7 @@ pub fn report_of_state<B: Backend>(
             program.n_params()
         )));
     }
-    let test = test_points(problem, config.seed)?;
+    let test = test_points(problem, config.seed())?;
     let errors = program.exact_errors(problem, &state.theta, &test)?;
     let points = sample_points(problem, state.points_seed)?;
     let n_points = points.n_rows();
@@ -678,9 +590,9 @@ pub fn report_of_state<B: Backend>(
         retries: history.iter().map(|r| r.retries).sum(),
         wall_s: state.elapsed_s,
     };
-    let heldout = heldout_points(problem, config.seed)
+    let heldout = heldout_points(problem, config.seed())
         .ok()
-        .map(|points| HeldOut::measure(&program, &points, config.seed, &state.theta));
+        .map(|points| HeldOut::measure(&program, &points, config.seed(), &state.theta));
     Ok(RunReport {
         report,
         theta: state.theta.clone(),
@@ -700,10 +612,11 @@ pub fn report_of_state<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::solve::{AnagramCutoff, AnagramFactorization, SngdDamping};
 
     fn anagram() -> SolveConfig {
         SolveConfig {
-            optimizer: default_optimizer(OptimizerKind::Anagram),
+            optimizer: crate::solve::OptimizerKind::Anagram.default_config(),
             ..SolveConfig::default()
         }
     }
@@ -761,7 +674,10 @@ mod tests {
 
         let err = apply_option(&mut config, "factorization", &word("qr")).unwrap_err();
         assert!(err.to_string().contains("`auto`, `gram` or `svd`"), "{err}");
-        let mut engd = SolveConfig::default();
+        let mut engd = SolveConfig {
+            optimizer: crate::solve::OptimizerKind::Engd.default_config(),
+            ..SolveConfig::default()
+        };
         let err = apply_option(&mut engd, "factorization", &word("svd")).unwrap_err();
         assert!(err.to_string().contains("does not apply to engd"), "{err}");
     }

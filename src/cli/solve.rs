@@ -8,10 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pdec::ir::{ConfigScalar, OptimizerKind, Problem};
 use pdec::output::checkpoint::{read_checkpoint, write_checkpoint, Checkpoint, CHECKPOINT_FILE};
 use pdec::output::run_files::{write_history, write_summary, Summary};
-use pdec::run::{
-    apply_option, default_optimizer, run_from, solve_config, Progress, RunConfig, RunState,
-};
-use pdec::solve::driver::{SolveConfig, StopReason};
+use pdec::run::{run_from, Progress, RunConfig, RunError, RunState};
+use pdec::solve::{option_catalogue, SolveConfig, StopReason};
+use pdec::{Error, SolveOptions};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,8 +32,8 @@ pub(super) struct SolveArgs {
     #[arg(long, default_value_t = 100)]
     checkpoint_every: usize,
     /// Optimizer (default: the file's `solve optimizer`, else sngd).
-    #[arg(long, value_enum)]
-    optimizer: Option<Optimizer>,
+    #[arg(long, value_parser = optimizer_parser())]
+    optimizer: Option<OptimizerKind>,
     /// Maximum number of iterations (default: the file's, else 1000).
     #[arg(long)]
     iterations: Option<usize>,
@@ -68,44 +67,10 @@ pub(super) struct SolveArgs {
     /// end; default 10).
     #[arg(long)]
     eval_every: Option<usize>,
-    /// ENGD: initial damping λ (a number); SNGD: `adaptive` (default) or `off`.
-    #[arg(long)]
-    damping: Option<String>,
-    /// ENGD: SPRING momentum μ in [0, 1).
-    #[arg(long)]
-    momentum: Option<f64>,
-    /// SNGD: initial sketch size.
-    #[arg(long)]
-    sketch: Option<usize>,
-    /// SNGD: oversampling added to the kept rank.
-    #[arg(long)]
-    oversample: Option<usize>,
-    /// SNGD: single- (1) or two-pass (2) sketch.
-    #[arg(long)]
-    sketch_pass: Option<u8>,
-    /// SNGD: eigenvalue tolerance.
-    #[arg(long)]
-    tolerance: Option<f64>,
-    /// ANaGRAM: relative singular-value cut-off ε, or `adaptive`; ENGD: eigenvalue cut-off.
-    #[arg(long)]
-    cutoff: Option<String>,
-    /// ANaGRAM: `auto` (default: `svd` for cut-offs the Gram path cannot resolve, about
-    /// 5e-7 and below, else `gram`), `gram` (eigendecomposition of the smaller Gram
-    /// matrix) or `svd` (thin SVD of J: slower, exact).
-    #[arg(long)]
-    factorization: Option<String>,
-    /// Adam: learning rate.
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Adam: factor applied to the learning rate after every step (default 1).
-    #[arg(long)]
-    lr_decay: Option<f64>,
-    /// L-BFGS: history length.
-    #[arg(long)]
-    history: Option<usize>,
-    /// Line search: `grid` or `golden`.
-    #[arg(long)]
-    line_search: Option<String>,
+    /// The optimizer options (`--damping`, `--sketch`, …): one flag per key of the
+    /// option catalogue, as in the file's `solve` block.
+    #[command(flatten)]
+    options: OptimizerFlags,
     /// Do not draw history.png and solution_<field>.png nor write solution.csv.
     #[arg(long)]
     no_plots: bool,
@@ -123,24 +88,74 @@ enum Device {
     Cuda,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Optimizer {
-    Engd,
-    Sngd,
-    Anagram,
-    Adam,
-    Lbfgs,
+/// `--optimizer NAME`, with the registry's names as the possible values.
+fn optimizer_parser() -> impl clap::builder::TypedValueParser<Value = OptimizerKind> {
+    let names: Vec<&'static str> = OptimizerKind::ALL.iter().map(|k| k.name()).collect();
+    clap::builder::TypedValueParser::map(
+        clap::builder::PossibleValuesParser::new(names),
+        |name: String| {
+            OptimizerKind::from_name(&name).unwrap_or_else(|| unreachable!("a possible value"))
+        },
+    )
 }
 
-impl From<Optimizer> for OptimizerKind {
-    fn from(o: Optimizer) -> Self {
-        match o {
-            Optimizer::Engd => OptimizerKind::Engd,
-            Optimizer::Sngd => OptimizerKind::Sngd,
-            Optimizer::Anagram => OptimizerKind::Anagram,
-            Optimizer::Adam => OptimizerKind::Adam,
-            Optimizer::Lbfgs => OptimizerKind::Lbfgs,
-        }
+/// The optimizer options as command-line flags, derived from the option catalogue
+/// ([`pdec::solve::option_catalogue`]): `--KEY VALUE`, with `-` for `_`.
+#[derive(Debug, Clone, Default)]
+struct OptimizerFlags(Vec<(&'static str, String)>);
+
+impl OptimizerFlags {
+    /// The flags given, as `(key, value)` options in catalogue order.
+    fn options(&self) -> Vec<(String, ConfigScalar)> {
+        self.0
+            .iter()
+            .map(|(key, value)| (key.to_string(), ConfigScalar::parse(value)))
+            .collect()
+    }
+
+    /// The flags given, as `--flag` names.
+    fn names(&self) -> Vec<String> {
+        self.0.iter().map(|(key, _)| flag_name(key)).collect()
+    }
+}
+
+fn flag_name(key: &str) -> String {
+    format!("--{}", key.replace('_', "-"))
+}
+
+impl clap::FromArgMatches for OptimizerFlags {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Self(
+            option_catalogue()
+                .iter()
+                .filter_map(|e| matches.get_one::<String>(e.key).map(|v| (e.key, v.clone())))
+                .collect(),
+        ))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for OptimizerFlags {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        option_catalogue()
+            .into_iter()
+            .fold(command, |command, entry| {
+                command.arg(
+                    clap::Arg::new(entry.key)
+                        .long(entry.key.replace('_', "-"))
+                        .value_name(entry.value_name())
+                        .help(entry.help())
+                        .allow_negative_numbers(true),
+                )
+            })
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
     }
 }
 
@@ -200,44 +215,32 @@ fn fresh_setup(args: &SolveArgs) -> Result<Setup, Status> {
         eprintln!("error: a .pde file or --resume RUN_DIR is required");
         return Err(Status::UserError);
     };
-    let (mut problem, source) = load_problem(&file, args.quiet)?;
-    // The optimizer of the file unless a flag names another; the file's
-    // options apply only to the file's optimizer.
-    if let Some(o) = args.optimizer {
-        let kind = OptimizerKind::from(o);
-        if kind != problem.solve.optimizer {
-            problem.solve.optimizer = kind;
-            problem.solve.options.clear();
-        }
-    }
-    let mut config = match solve_config(&problem) {
+    let (problem, source) = load_problem(&file, args.quiet)?;
+    // The library's rule: flags over the file's `solve` block over the defaults.
+    let options = SolveOptions {
+        optimizer: args.optimizer,
+        optimizer_config: None,
+        options: args.options.options(),
+        iterations: args.iterations,
+        seed: args.seed,
+        loss_tol: args.tol,
+        time_budget_s: args.time_budget,
+        patience: args.patience,
+        min_improvement: args.min_improvement,
+        eval_every: args.eval_every,
+        threads: 0,
+    };
+    let config = match options.to_run_config(&problem) {
         Ok(config) => config,
+        Err(Error::Run(RunError::OptionOverride { key, message })) => {
+            eprintln!("error: {}: {message}", flag_name(&key));
+            return Err(Status::UserError);
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return Err(Status::UserError);
         }
     };
-    if config.optimizer.name() != default_optimizer(problem.solve.optimizer).name() {
-        config.optimizer = default_optimizer(problem.solve.optimizer);
-    }
-    for (key, value) in optimizer_flags(args) {
-        if let Some(value) = value {
-            if let Err(e) = apply_option(&mut config, key, &value) {
-                eprintln!("error: --{}: {e}", key.replace('_', "-"));
-                return Err(Status::UserError);
-            }
-        }
-    }
-    if let Some(n) = args.iterations {
-        config.max_iterations = n;
-    }
-    if let Some(tol) = args.tol {
-        config.loss_tol = tol;
-    }
-    config.time_budget_s = args.time_budget;
-    apply_progress_flags(&mut config, args);
-    let seed = args.seed.unwrap_or(problem.sample.seed);
-    config.seed = seed;
     let out_dir = args.out.clone().unwrap_or_else(|| {
         let stem = file
             .file_stem()
@@ -249,11 +252,7 @@ fn fresh_setup(args: &SolveArgs) -> Result<Setup, Status> {
         file,
         source,
         problem,
-        config: RunConfig {
-            solve: config,
-            seed,
-            eval_every: args.eval_every.unwrap_or(10),
-        },
+        config,
         checkpoint_every: args.checkpoint_every,
         start: None,
         out_dir,
@@ -262,10 +261,10 @@ fn fresh_setup(args: &SolveArgs) -> Result<Setup, Status> {
 
 /// Reads `dir/checkpoint.json` and the problem it names, and checks they belong together.
 fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
-    let fixed = optimizer_flags(args)
-        .iter()
-        .filter(|(_, v)| v.is_some())
-        .map(|(k, _)| format!("--{}", k.replace('_', "-")))
+    let fixed = args
+        .options
+        .names()
+        .into_iter()
         .chain(args.optimizer.map(|_| "--optimizer".to_string()))
         .chain(args.seed.map(|_| "--seed".to_string()))
         .chain(args.eval_every.map(|_| "--eval-every".to_string()))
@@ -345,35 +344,6 @@ fn check_writable(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn optimizer_flags(args: &SolveArgs) -> [(&'static str, Option<ConfigScalar>); 12] {
-    [
-        ("damping", args.damping.as_deref().map(scalar)),
-        ("momentum", args.momentum.map(ConfigScalar::Number)),
-        (
-            "sketch",
-            args.sketch.map(|v| ConfigScalar::Number(v as f64)),
-        ),
-        (
-            "oversample",
-            args.oversample.map(|v| ConfigScalar::Number(v as f64)),
-        ),
-        (
-            "sketch_pass",
-            args.sketch_pass.map(|v| ConfigScalar::Number(v as f64)),
-        ),
-        ("tolerance", args.tolerance.map(ConfigScalar::Number)),
-        ("cutoff", args.cutoff.as_deref().map(scalar)),
-        ("factorization", args.factorization.as_deref().map(scalar)),
-        ("lr", args.lr.map(ConfigScalar::Number)),
-        ("lr_decay", args.lr_decay.map(ConfigScalar::Number)),
-        (
-            "history",
-            args.history.map(|v| ConfigScalar::Number(v as f64)),
-        ),
-        ("line_search", args.line_search.as_deref().map(scalar)),
-    ]
-}
-
 fn execute(args: &SolveArgs, setup: Setup) -> Status {
     let Setup {
         file,
@@ -394,7 +364,7 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
     });
     let field_names: Vec<String> = problem.fields.iter().map(|f| f.name.clone()).collect();
     let optimizer = run_config.solve.optimizer.name().to_string();
-    let seed = run_config.seed;
+    let seed = run_config.seed();
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -563,10 +533,3 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
 
 /// Exit code of a solve stopped by Ctrl-C (128 + SIGINT, the shell convention).
 pub(super) const INTERRUPTED_EXIT_CODE: i32 = 130;
-
-fn scalar(text: &str) -> ConfigScalar {
-    match text.parse::<f64>() {
-        Ok(v) => ConfigScalar::Number(v),
-        Err(_) => ConfigScalar::Word(text.to_string()),
-    }
-}

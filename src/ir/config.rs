@@ -6,6 +6,7 @@ use super::lower::{Def, Lowerer};
 use super::names::did_you_mean;
 use super::{Activation, ConfigScalar, OptimizerKind, Sampler};
 use crate::diagnostic::Diagnostic;
+use crate::solve::registry::option_keys;
 use crate::span::Span;
 use crate::syntax::ast;
 use std::collections::HashMap;
@@ -16,22 +17,6 @@ const SAMPLE_KEYS: [&str; 8] = [
     "interior", "boundary", "initial", "periodic", "test", "sampler", "seed", "resample",
 ];
 const SAMPLERS: [&str; 3] = ["uniform", "halton", "grid"];
-const OPTIMIZERS: [&str; 5] = ["engd", "sngd", "anagram", "adam", "lbfgs"];
-/// Optimizer-specific `solve` keys, validated by the solvers.
-pub const SOLVE_OPTION_KEYS: [&str; 12] = [
-    "damping",
-    "sketch",
-    "oversample",
-    "sketch_pass",
-    "tolerance",
-    "cutoff",
-    "factorization",
-    "lr",
-    "lr_decay",
-    "momentum",
-    "history",
-    "line_search",
-];
 /// Counts beyond this are certainly mistakes (and would not fit in memory).
 const MAX_COUNT: f64 = 4_294_967_295.0;
 
@@ -361,14 +346,11 @@ impl Lowerer<'_> {
             };
             match key {
                 "optimizer" => {
-                    if let Some(w) = self.word(value, &OPTIMIZERS, "optimizer") {
-                        self.solve.optimizer = match w.as_str() {
-                            "engd" => OptimizerKind::Engd,
-                            "anagram" => OptimizerKind::Anagram,
-                            "adam" => OptimizerKind::Adam,
-                            "lbfgs" => OptimizerKind::Lbfgs,
-                            _ => OptimizerKind::Sngd,
-                        };
+                    let names: Vec<&str> = OptimizerKind::ALL.iter().map(|k| k.name()).collect();
+                    if let Some(w) = self.word(value, &names, "optimizer") {
+                        if let Some(kind) = OptimizerKind::from_name(&w) {
+                            self.solve.optimizer = kind;
+                        }
                     }
                 }
                 "iterations" => {
@@ -405,7 +387,7 @@ impl Lowerer<'_> {
                         }
                     }
                 }
-                _ if SOLVE_OPTION_KEYS.contains(&key) => {
+                _ if option_keys().contains(&key) => {
                     let scalar = match &value.kind {
                         ast::ExprKind::Name(word)
                             if !self.names.contains_key(word) && word != "pi" && word != "e" =>
@@ -428,7 +410,7 @@ impl Lowerer<'_> {
                         "patience",
                         "min_improvement",
                     ];
-                    known.extend(SOLVE_OPTION_KEYS);
+                    known.extend(option_keys());
                     self.unknown_key(key, entry.key.span, &known, "solve");
                 }
             }

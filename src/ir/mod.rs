@@ -19,7 +19,6 @@ pub mod symbolic;
 #[cfg(test)]
 mod testing;
 
-pub use config::SOLVE_OPTION_KEYS;
 pub use display::{display_expr, display_jet};
 pub use expr::{BinaryOp, ExprArena, ExprId, Func, JetId, Node};
 pub use lower::lower;
@@ -348,36 +347,13 @@ impl Default for SampleConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-/// Which optimizer a `solve` block names.
-pub enum OptimizerKind {
-    /// Energy natural gradient.
-    Engd,
-    /// Sketchy natural gradient.
-    Sngd,
-    /// Truncated-SVD natural gradient.
-    Anagram,
-    /// Adam.
-    Adam,
-    /// L-BFGS.
-    Lbfgs,
-}
-
-/// A value of an optimizer-specific `solve` key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum ConfigScalar {
-    /// A number.
-    Number(f64),
-    /// A bare word (`adaptive`, `grid`).
-    Word(String),
-}
+// What a `solve` block names: the optimizer registry's kinds and option values.
+pub use crate::solve::{ConfigScalar, OptimizerKind};
 
 /// `solve ...`: the solver defaults of the file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SolveSettings {
-    /// Default `sngd`.
+    /// Default [`crate::solve::DEFAULT_OPTIMIZER`] (`sngd`).
     pub optimizer: OptimizerKind,
     /// Default 1000.
     pub iterations: usize,
@@ -396,7 +372,7 @@ pub struct SolveSettings {
 impl Default for SolveSettings {
     fn default() -> Self {
         SolveSettings {
-            optimizer: OptimizerKind::Sngd,
+            optimizer: OptimizerKind::default(),
             iterations: 1000,
             tol: None,
             patience: None,

@@ -335,7 +335,7 @@ fn looks_like_float(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::compile::program::FieldError;
-    use crate::solve::driver::{IterationRecord, SolveConfig, Solver};
+    use crate::solve::{IterationRecord, SolveConfig, Solver};
     use crate::solve::{OptimizerConfig, SngdConfig};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -381,7 +381,6 @@ mod tests {
         };
         let config = RunConfig {
             solve: solve.clone(),
-            seed: 3,
             eval_every: 10,
         };
         let history = (1..=3)

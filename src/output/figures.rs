@@ -11,10 +11,7 @@ use crate::compile::sample::in_domain;
 use crate::compile::CompiledProblem;
 use crate::ir::{symbolic, CoordKind, ExactSource, Node, Problem};
 use crate::run::RunReport;
-use crate::solve::engd::EngdSolve;
-use crate::solve::linalg;
-use crate::solve::sngd::ToleranceScale;
-use crate::solve::OptimizerConfig;
+use crate::solve::{OptimizerConfig, Spectrum};
 use burn::tensor::backend::Backend;
 use std::path::{Path, PathBuf};
 
@@ -71,9 +68,10 @@ impl GramSpectrum {
     }
 }
 
-/// The Gramian spectrum of a natural-gradient run at `theta` on `points`; `None` for
-/// Adam and L-BFGS, and when J is not finite or the eigensolver fails. `damping` is the
-/// ENGD damping of the last step (the configured one when `None`).
+/// The Gramian spectrum of a natural-gradient run at `theta` on `points`
+/// ([`Spectrum`] with the method's cut-off); `None` for methods without one (Adam,
+/// L-BFGS), and when J is not finite or the eigensolver fails. `damping` is the
+/// damping of the last step (the configured one when `None`).
 ///
 /// # Shapes
 /// `theta: P`; J is `N×P` with `N = points.n_rows()`; the Gramian is `min(N, P)` square.
@@ -84,10 +82,7 @@ pub fn gram_spectrum<B: Backend>(
     optimizer: &OptimizerConfig,
     damping: Option<f64>,
 ) -> Option<GramSpectrum> {
-    if matches!(
-        optimizer,
-        OptimizerConfig::Adam(_) | OptimizerConfig::Lbfgs(_)
-    ) {
+    if !optimizer.kind().has_spectrum() {
         return None;
     }
     let (n_rows, n_params) = (points.n_rows(), program.n_params());
@@ -95,45 +90,12 @@ pub fn gram_spectrum<B: Backend>(
         return None;
     }
     let (_, jacobian) = program.residual_and_jacobian(theta, points);
-    if jacobian.len() != n_rows * n_params || jacobian.iter().any(|v| !v.is_finite()) {
-        return None;
-    }
-    let j = linalg::jacobian_view(&jacobian, n_rows, n_params);
-    let kernel = n_rows <= n_params;
-    let par = linalg::parallelism(0);
-    // G = JJᵀ (N×N) or JᵀJ (P×P): the smaller has the same nonzero eigenvalues.
-    let gram = if kernel {
-        linalg::gram_lower(j, par)
-    } else {
-        linalg::gram_lower(j.transpose(), par)
-    };
-    let (mut eigenvalues, _) = linalg::symmetric_eigen(gram.as_ref(), par).ok()?;
-    eigenvalues.reverse();
-    let largest = eigenvalues.first().copied().unwrap_or(0.0).max(0.0);
-    let cutoff = match optimizer {
-        OptimizerConfig::Engd(c) => {
-            let lambda = damping.unwrap_or(c.damping).max(0.0);
-            match c.solve {
-                EngdSolve::Cholesky => Some(lambda),
-                EngdSolve::Eigen { relative_cutoff } => {
-                    Some(relative_cutoff.max(0.0) * (largest + lambda) - lambda)
-                }
-            }
-        }
-        OptimizerConfig::Sngd(c) => Some(match c.tolerance_scale {
-            ToleranceScale::Absolute => c.tolerance,
-            ToleranceScale::Relative => c.tolerance * largest,
-        }),
-        OptimizerConfig::Anagram(c) => {
-            let eps = c.cutoff.relative(n_rows, n_params);
-            Some(eps * eps * largest)
-        }
-        OptimizerConfig::Adam(_) | OptimizerConfig::Lbfgs(_) => None,
-    };
+    let spectrum = Spectrum::of_jacobian(&jacobian, n_rows, n_params)?;
+    let cutoff = spectrum.cutoff(optimizer, damping);
     Some(GramSpectrum {
-        eigenvalues,
-        cutoff: cutoff.filter(|c| *c > 0.0 && c.is_finite()),
-        kernel,
+        eigenvalues: spectrum.eigenvalues,
+        cutoff,
+        kernel: spectrum.kernel,
     })
 }
 
@@ -352,7 +314,7 @@ mod tests {
     use super::super::test_util::ScratchDir;
     use super::*;
     use crate::run::{run, RunConfig};
-    use crate::solve::{AdamConfig, AnagramConfig, SolveConfig};
+    use crate::solve::{linalg, AdamConfig, AnagramConfig, SolveConfig};
     use burn_ndarray::{NdArray, NdArrayDevice};
     use std::ops::ControlFlow;
 
@@ -382,9 +344,9 @@ sample interior = 12, boundary = 2
                 optimizer,
                 max_iterations: 5,
                 threads: 1,
+                seed: 3,
                 ..SolveConfig::default()
             },
-            seed: 3,
             eval_every: 0,
         };
         let report = run::<Be>(&problem, &NdArrayDevice::Cpu, &config, |_| {

@@ -5,6 +5,13 @@
 //! `v̂ = v/(1−β₂^t)` and the exponentially decaying learning rate
 //! `lr_t = lr · lr_decay^(t−1)`.
 
+use super::driver::SolveConfig;
+use super::optimizer::{checked_loss_and_gradient, Method, Optimizer, StepOutcome};
+use super::options::{self, ConfigScalar, OptionSpec};
+use super::report::SolveError;
+use super::state::{check_lengths, SolverState};
+use super::LeastSquares;
+
 /// Adam settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -78,6 +85,113 @@ impl AdamState {
             *th -= lr * m_hat / (v_hat.sqrt() + config.eps);
         }
         lr
+    }
+}
+
+/// Adam as an optimizer: one gradient per step, no line search.
+#[derive(Debug)]
+pub struct Adam {
+    config: AdamConfig,
+    state: AdamState,
+}
+
+impl Optimizer for Adam {
+    fn name(&self) -> &'static str {
+        AdamConfig::NAME
+    }
+
+    fn step(
+        &mut self,
+        problem: &mut dyn LeastSquares,
+        theta: &mut [f64],
+    ) -> Result<StepOutcome, SolveError> {
+        let (loss, gradient) = checked_loss_and_gradient(problem, theta)?;
+        if self.state.m.len() != theta.len() {
+            self.state = AdamState::new(theta.len());
+        }
+        let learning_rate = self.state.update(theta, &gradient, &self.config);
+        Ok(StepOutcome {
+            loss,
+            step_size: learning_rate,
+            damping: None,
+            rank: None,
+            retries: 0,
+            accepted: true,
+        })
+    }
+
+    fn state(&self) -> SolverState {
+        SolverState::new(AdamConfig::NAME, &self.state)
+    }
+
+    fn reports_loss_before_step(&self) -> bool {
+        true
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Method for AdamConfig {
+    const NAME: &'static str = "adam";
+    const OPTIONS: &'static [OptionSpec] = &[
+        OptionSpec {
+            key: "lr",
+            value: "NUMBER",
+            help: "learning rate",
+        },
+        OptionSpec {
+            key: "lr_decay",
+            value: "NUMBER",
+            help: "factor in (0, 1] applied to the learning rate after every step",
+        },
+    ];
+    const LINE_SEARCH: bool = false;
+
+    fn set_option(&mut self, key: &str, value: &ConfigScalar) -> Result<(), String> {
+        match key {
+            "lr" => self.learning_rate = options::positive(value)?,
+            "lr_decay" => {
+                let decay = options::positive(value)?;
+                if decay > 1.0 {
+                    return Err("expected a factor in (0, 1]".to_string());
+                }
+                self.lr_decay = decay;
+            }
+            _ => return Err("unknown option".to_string()),
+        }
+        Ok(())
+    }
+
+    fn build(
+        &self,
+        _config: &SolveConfig,
+        state: Option<&SolverState>,
+    ) -> Result<Box<dyn Optimizer>, SolveError> {
+        let state = match state {
+            Some(saved) => saved.decode(Self::NAME)?,
+            None => AdamState::new(0),
+        };
+        Ok(Box::new(Adam {
+            config: self.clone(),
+            state,
+        }))
+    }
+
+    /// A fresh state has empty moments, sized at the first step.
+    fn check_state(state: &SolverState, n_params: usize) -> Result<(), SolveError> {
+        let state: AdamState = state.decode(Self::NAME)?;
+        if state.t == 0 {
+            return Ok(());
+        }
+        check_lengths(
+            [
+                ("first moment", state.m.len()),
+                ("second moment", state.v.len()),
+            ],
+            n_params,
+        )
     }
 }
 

@@ -12,7 +12,14 @@
 //! `sqrt(ε_mach · n) · σ_max` (≈ 5e-7 σ_max at n = 1,000) are not resolved by it.
 //! [`AnagramCutoff::Adaptive`] uses exactly that floor as the cut-off, on both paths.
 
+use super::driver::SolveConfig;
 use super::linalg::{self, LinalgError};
+use super::natural::{Attempt, Natural, NaturalMethod};
+use super::optimizer::{Method, Optimizer};
+use super::options::{self, ConfigScalar, OptionSpec};
+use super::report::SolveError;
+use super::spectrum::Spectrum as GramianSpectrum;
+use super::state::SolverState;
 use faer::{Mat, MatRef, Par};
 
 /// How singular values are computed.
@@ -271,6 +278,124 @@ pub fn pseudo_inverse_reference(
         }
     }
     d
+}
+
+/// ANaGRAM as a natural-gradient method: J is factored once per step, and a rejected
+/// step retries with the cut-off raised by `cutoff_increase`.
+#[derive(Debug)]
+pub struct Anagram {
+    config: AnagramConfig,
+    /// The factor on `ε` within the current step (1 at its first attempt).
+    scale: f64,
+}
+
+impl NaturalMethod for Anagram {
+    const NAME: &'static str = "anagram";
+    type Factor<'a> = Spectrum<'a>;
+
+    fn factor<'a>(
+        &mut self,
+        jacobian: MatRef<'a, f64>,
+        residual: &[f64],
+        par: Par,
+    ) -> Result<Spectrum<'a>, ()> {
+        self.scale = 1.0;
+        let (n_rows, n_params) = jacobian.shape();
+        let eps = self.config.cutoff.relative(n_rows, n_params);
+        let factorization = self.config.factorization.resolve(eps, n_rows, n_params);
+        Spectrum::new(jacobian, residual, factorization, par).map_err(|_| ())
+    }
+
+    fn direction(
+        &mut self,
+        spectrum: &Spectrum<'_>,
+        jacobian: MatRef<'_, f64>,
+        _residual: &[f64],
+        _par: Par,
+    ) -> Attempt {
+        let (n_rows, n_params) = jacobian.shape();
+        let eps = self.config.cutoff.relative(n_rows, n_params) * self.scale;
+        let (d, kept) = spectrum.direction(eps);
+        Attempt::Direction {
+            d,
+            rank: Some(kept),
+            damping: None,
+        }
+    }
+
+    fn accepted(&mut self, _step: f64, _direction: Vec<f64>) {}
+
+    fn rejected(&mut self) {
+        self.scale *= self.config.cutoff_increase;
+    }
+
+    fn state(&self) -> SolverState {
+        SolverState::stateless(Self::NAME)
+    }
+}
+
+impl Method for AnagramConfig {
+    const NAME: &'static str = Anagram::NAME;
+    const OPTIONS: &'static [OptionSpec] = &[
+        OptionSpec {
+            key: "cutoff",
+            value: "NUMBER|adaptive",
+            help: "relative singular-value cut-off ε, or `adaptive`",
+        },
+        OptionSpec {
+            key: "factorization",
+            value: "auto|gram|svd",
+            help: "eigendecomposition of the smaller Gram matrix (`gram`), thin SVD of J \
+                   (`svd`: slower, exact), or `auto` (`svd` for cut-offs below about 5e-7)",
+        },
+    ];
+    const LINE_SEARCH: bool = true;
+    const HAS_SPECTRUM: bool = true;
+
+    fn set_option(&mut self, key: &str, value: &ConfigScalar) -> Result<(), String> {
+        match key {
+            "cutoff" => {
+                self.cutoff = match value {
+                    ConfigScalar::Word(w) if w == "adaptive" => AnagramCutoff::Adaptive,
+                    _ => AnagramCutoff::Relative(options::positive(value)?),
+                }
+            }
+            "factorization" => {
+                self.factorization = match options::word(value, &["auto", "gram", "svd"])? {
+                    "gram" => AnagramFactorization::Gram,
+                    "svd" => AnagramFactorization::Svd,
+                    _ => AnagramFactorization::Auto,
+                }
+            }
+            _ => return Err("unknown option".to_string()),
+        }
+        Ok(())
+    }
+
+    fn build(
+        &self,
+        config: &SolveConfig,
+        state: Option<&SolverState>,
+    ) -> Result<Box<dyn Optimizer>, SolveError> {
+        if let Some(saved) = state {
+            Self::check_state(saved, 0)?;
+        }
+        let method = Anagram {
+            config: self.clone(),
+            scale: 1.0,
+        };
+        Ok(Box::new(Natural::new(method, config)))
+    }
+
+    fn check_state(state: &SolverState, _n_params: usize) -> Result<(), SolveError> {
+        state.decode::<()>(Self::NAME)
+    }
+
+    /// `ε²·μ_max` (it keeps `σ ≥ ε·σ_max`).
+    fn spectrum_cutoff(&self, spectrum: &GramianSpectrum, _damping: Option<f64>) -> Option<f64> {
+        let eps = self.cutoff.relative(spectrum.n_rows, spectrum.n_params);
+        Some(eps * eps * spectrum.largest())
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,14 @@
 //! decomposition with a relative eigenvalue cut-off (a pseudo-inverse, valid at `λ = 0`).
 //! Optional SPRING-style momentum: `φ_k = μφ_{k−1} + Jᵀ(JJᵀ+λI)^{-1}(r − μJφ_{k−1})`.
 
+use super::driver::SolveConfig;
 use super::linalg::{self, LinalgError};
+use super::natural::{Attempt, Natural, NaturalMethod};
+use super::optimizer::{Method, Optimizer};
+use super::options::{self, ConfigScalar, OptionSpec};
+use super::report::{SolveError, NON_FINITE_DAMPING_CAP};
+use super::spectrum::Spectrum;
+use super::state::{check_lengths, SolverState};
 use faer::{Mat, MatMut, MatRef, Par};
 
 /// Which Gram matrix ENGD factors.
@@ -279,6 +286,184 @@ pub fn momentum_direction(
 ) -> Result<Direction, LinalgError> {
     GramSystem::new(jacobian, form, par)
         .momentum_direction(residual, previous, momentum, damping, solve)
+}
+
+/// ENGD's state between iterations.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EngdState {
+    /// The damping `λ` of the next step.
+    pub damping: f64,
+    /// The last accepted direction (with momentum).
+    pub momentum: Option<Vec<f64>>,
+}
+
+/// ENGD as a natural-gradient method: the Gram matrix is formed once per step and
+/// reused by the retries; a rejected step raises `λ`, a full step lowers it.
+#[derive(Debug)]
+pub struct Engd {
+    config: EngdConfig,
+    state: EngdState,
+}
+
+impl NaturalMethod for Engd {
+    const NAME: &'static str = "engd";
+    type Factor<'a> = GramSystem<'a>;
+
+    fn factor<'a>(
+        &mut self,
+        jacobian: MatRef<'a, f64>,
+        _residual: &[f64],
+        par: Par,
+    ) -> Result<GramSystem<'a>, ()> {
+        Ok(GramSystem::new(jacobian, self.config.form, par))
+    }
+
+    fn direction(
+        &mut self,
+        system: &GramSystem<'_>,
+        _jacobian: MatRef<'_, f64>,
+        residual: &[f64],
+        _par: Par,
+    ) -> Attempt {
+        let (c, damping) = (&self.config, self.state.damping);
+        let result = match (c.momentum, self.state.momentum.as_ref()) {
+            (Some(mu), Some(previous)) => {
+                system.momentum_direction(residual, previous, mu, damping, c.solve)
+            }
+            _ => system.direction(residual, damping, c.solve),
+        };
+        match result {
+            Ok(dir) => Attempt::Direction {
+                d: dir.d,
+                rank: dir.rank,
+                damping: Some(damping),
+            },
+            Err(LinalgError::NonPositivePivot { .. }) => {
+                // G + λI is numerically indefinite: more damping.
+                self.state.damping = damping.max(f64::MIN_POSITIVE) * c.damping_increase;
+                Attempt::Retry {
+                    damping: Some(damping),
+                }
+            }
+            Err(_) => Attempt::Failed {
+                damping: Some(damping),
+            },
+        }
+    }
+
+    fn accepted(&mut self, step: f64, direction: Vec<f64>) {
+        let c = &self.config;
+        if step == 1.0 {
+            self.state.damping = (self.state.damping / c.damping_decrease).max(c.damping);
+        }
+        if c.momentum.is_some() {
+            self.state.momentum = Some(direction);
+        }
+    }
+
+    fn rejected(&mut self) {
+        self.state.damping =
+            self.state.damping.max(f64::MIN_POSITIVE) * self.config.damping_increase;
+        self.state.momentum = None;
+    }
+
+    /// `λ ← min(λ·increase, cap)` (the cap is [`NON_FINITE_DAMPING_CAP`], or the
+    /// initial damping if that is larger) and the momentum is dropped.
+    fn raise_damping_after_fault(&mut self) -> Option<f64> {
+        let c = &self.config;
+        let cap = NON_FINITE_DAMPING_CAP.max(c.damping);
+        self.state.damping =
+            (self.state.damping.max(f64::MIN_POSITIVE) * c.damping_increase).min(cap);
+        self.state.momentum = None;
+        Some(self.state.damping)
+    }
+
+    fn state(&self) -> SolverState {
+        SolverState::new(Self::NAME, &self.state)
+    }
+}
+
+impl Method for EngdConfig {
+    const NAME: &'static str = Engd::NAME;
+    const OPTIONS: &'static [OptionSpec] = &[
+        OptionSpec {
+            key: "damping",
+            value: "NUMBER",
+            help: "initial (and smallest) damping λ",
+        },
+        OptionSpec {
+            key: "momentum",
+            value: "NUMBER",
+            help: "SPRING momentum μ in [0, 1)",
+        },
+        OptionSpec {
+            key: "cutoff",
+            value: "NUMBER",
+            help: "relative eigenvalue cut-off (eigendecomposition instead of Cholesky)",
+        },
+    ];
+    const LINE_SEARCH: bool = true;
+    const HAS_SPECTRUM: bool = true;
+
+    fn set_option(&mut self, key: &str, value: &ConfigScalar) -> Result<(), String> {
+        match key {
+            "damping" => self.damping = options::number(value)?.max(0.0),
+            "momentum" => {
+                let mu = options::number(value)?;
+                if !(0.0..1.0).contains(&mu) {
+                    return Err("expected a value in [0, 1)".to_string());
+                }
+                self.momentum = (mu > 0.0).then_some(mu);
+            }
+            "cutoff" => {
+                self.solve = EngdSolve::Eigen {
+                    relative_cutoff: options::positive(value)?,
+                }
+            }
+            _ => return Err("unknown option".to_string()),
+        }
+        Ok(())
+    }
+
+    fn build(
+        &self,
+        config: &SolveConfig,
+        state: Option<&SolverState>,
+    ) -> Result<Box<dyn Optimizer>, SolveError> {
+        let state = match state {
+            Some(saved) => saved.decode(Self::NAME)?,
+            None => EngdState {
+                damping: self.damping,
+                momentum: None,
+            },
+        };
+        let method = Engd {
+            config: self.clone(),
+            state,
+        };
+        Ok(Box::new(Natural::new(method, config)))
+    }
+
+    fn check_state(state: &SolverState, n_params: usize) -> Result<(), SolveError> {
+        let state: EngdState = state.decode(Self::NAME)?;
+        check_lengths(
+            state.momentum.iter().map(|m| ("momentum", m.len())),
+            n_params,
+        )
+    }
+
+    /// The damping `λ` in force at the last step (Cholesky); with an eigenvalue
+    /// cut-off, the relative cut-off on `G + λI` moved to `G`'s scale,
+    /// `c·(μ_max + λ) − λ`.
+    fn spectrum_cutoff(&self, spectrum: &Spectrum, damping: Option<f64>) -> Option<f64> {
+        let lambda = damping.unwrap_or(self.damping).max(0.0);
+        match self.solve {
+            EngdSolve::Cholesky => Some(lambda),
+            EngdSolve::Eigen { relative_cutoff } => {
+                Some(relative_cutoff.max(0.0) * (spectrum.largest() + lambda) - lambda)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

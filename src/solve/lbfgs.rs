@@ -2,7 +2,13 @@
 //! (Alg. 3.5 bracketing + Alg. 3.6 zoom with safeguarded cubic interpolation), on the
 //! gradient-only path.
 
-use super::linalg::dot;
+use super::driver::SolveConfig;
+use super::linalg::{dot, norm};
+use super::optimizer::{checked_loss_and_gradient, Method, Optimizer, StepOutcome};
+use super::options::{self, ConfigScalar, OptionSpec};
+use super::report::SolveError;
+use super::state::{check_lengths, SolverState};
+use super::LeastSquares;
 use std::collections::VecDeque;
 
 /// L-BFGS settings.
@@ -224,6 +230,188 @@ impl LbfgsMemory {
         }
         q.iter_mut().for_each(|v| *v = -*v);
         q
+    }
+}
+
+/// L-BFGS's state between iterations.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LbfgsState {
+    /// The curvature pairs.
+    pub memory: LbfgsMemory,
+    /// `(L, ∇L)` at the current iterate, from the last line search.
+    pub current: Option<(f64, Vec<f64>)>,
+    /// The last accepted line point with `φ(0)`, `φ'(0)` (checked by tests).
+    pub last_search: Option<(LinePoint, f64, f64)>,
+}
+
+/// L-BFGS as an optimizer: two-loop direction, strong-Wolfe line search, and a restart
+/// from steepest descent before a step is given up.
+#[derive(Debug)]
+pub struct Lbfgs {
+    config: LbfgsConfig,
+    state: LbfgsState,
+}
+
+impl Lbfgs {
+    /// The last accepted line-search point with `(φ(0), φ'(0))`.
+    pub fn last_search(&self) -> Option<&(LinePoint, f64, f64)> {
+        self.state.last_search.as_ref()
+    }
+}
+
+impl Optimizer for Lbfgs {
+    fn name(&self) -> &'static str {
+        LbfgsConfig::NAME
+    }
+
+    fn step(
+        &mut self,
+        problem: &mut dyn LeastSquares,
+        theta: &mut [f64],
+    ) -> Result<StepOutcome, SolveError> {
+        let (c, state) = (&self.config, &mut self.state);
+        let (memory, current, last_search) = (
+            &mut state.memory,
+            &mut state.current,
+            &mut state.last_search,
+        );
+        let (value0, gradient0) = match current.take() {
+            Some(cached) => cached,
+            None => checked_loss_and_gradient(problem, theta)?,
+        };
+        let mut retries = 0;
+        loop {
+            let mut direction = memory.direction(&gradient0);
+            let mut slope0 = dot(&direction, &gradient0);
+            if slope0 >= 0.0 || !slope0.is_finite() {
+                memory.clear();
+                direction = gradient0.iter().map(|g| -g).collect();
+                slope0 = -dot(&gradient0, &gradient0);
+            }
+            let initial = if memory.is_empty() {
+                (1.0 / norm(&gradient0)).min(1.0)
+            } else {
+                1.0
+            };
+            let base = theta.to_vec();
+            let (point, _) = strong_wolfe_search(
+                |alpha| {
+                    let trial: Vec<f64> = base
+                        .iter()
+                        .zip(&direction)
+                        .map(|(t, d)| t + alpha * d)
+                        .collect();
+                    let (value, gradient) = problem.loss_and_gradient(&trial);
+                    let slope = dot(&gradient, &direction);
+                    (value, gradient, slope)
+                },
+                value0,
+                slope0,
+                initial,
+                c,
+            );
+            match point {
+                Some(point) if point.value <= value0 => {
+                    let s: Vec<f64> = direction.iter().map(|d| point.alpha * d).collect();
+                    let y: Vec<f64> = point
+                        .gradient
+                        .iter()
+                        .zip(&gradient0)
+                        .map(|(a, b)| a - b)
+                        .collect();
+                    for (t, si) in theta.iter_mut().zip(&s) {
+                        *t += si;
+                    }
+                    memory.push(s, y, c.history);
+                    *current = Some((point.value, point.gradient.clone()));
+                    let outcome = StepOutcome {
+                        loss: point.value,
+                        step_size: point.alpha,
+                        damping: None,
+                        rank: None,
+                        retries,
+                        accepted: true,
+                    };
+                    *last_search = Some((point, value0, slope0));
+                    return Ok(outcome);
+                }
+                _ if !memory.is_empty() => {
+                    // Restart from steepest descent before giving up.
+                    memory.clear();
+                    retries += 1;
+                }
+                _ => {
+                    *current = Some((value0, gradient0));
+                    return Ok(StepOutcome {
+                        loss: value0,
+                        step_size: 0.0,
+                        damping: None,
+                        rank: None,
+                        retries: retries + 1,
+                        accepted: false,
+                    });
+                }
+            }
+        }
+    }
+
+    fn state(&self) -> SolverState {
+        SolverState::new(LbfgsConfig::NAME, &self.state)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Method for LbfgsConfig {
+    const NAME: &'static str = "lbfgs";
+    const OPTIONS: &'static [OptionSpec] = &[OptionSpec {
+        key: "history",
+        value: "COUNT",
+        help: "number of curvature pairs kept",
+    }];
+    const LINE_SEARCH: bool = false;
+
+    fn set_option(&mut self, key: &str, value: &ConfigScalar) -> Result<(), String> {
+        match key {
+            "history" => self.history = options::count(value)?,
+            _ => return Err("unknown option".to_string()),
+        }
+        Ok(())
+    }
+
+    fn build(
+        &self,
+        _config: &SolveConfig,
+        state: Option<&SolverState>,
+    ) -> Result<Box<dyn Optimizer>, SolveError> {
+        let state = match state {
+            Some(saved) => saved.decode(Self::NAME)?,
+            None => LbfgsState {
+                memory: LbfgsMemory::new(),
+                current: None,
+                last_search: None,
+            },
+        };
+        Ok(Box::new(Lbfgs {
+            config: self.clone(),
+            state,
+        }))
+    }
+
+    fn check_state(state: &SolverState, n_params: usize) -> Result<(), SolveError> {
+        let state: LbfgsState = state.decode(Self::NAME)?;
+        let memory = state.memory.pair_lengths().map(|n| ("memory pair", n));
+        let current = state
+            .current
+            .iter()
+            .map(|(_, g)| ("cached gradient", g.len()));
+        let search = state
+            .last_search
+            .iter()
+            .map(|(p, _, _)| ("line point gradient", p.gradient.len()));
+        check_lengths(memory.chain(current).chain(search), n_params)
     }
 }
 

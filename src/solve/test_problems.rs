@@ -351,6 +351,48 @@ impl LeastSquares for Rosenbrock {
     }
 }
 
+/// Wraps a problem, counting `losses` calls and optionally negating J (so every
+/// natural-gradient direction becomes an ascent direction).
+pub struct Probe<P> {
+    /// The wrapped problem.
+    pub inner: P,
+    /// `losses` calls so far.
+    pub losses_calls: usize,
+    /// Whether J is negated.
+    pub negate_jacobian: bool,
+}
+
+impl<P: LeastSquares> LeastSquares for Probe<P> {
+    fn n_params(&self) -> usize {
+        self.inner.n_params()
+    }
+    fn n_residuals(&self) -> usize {
+        self.inner.n_residuals()
+    }
+    fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let (r, mut j) = self.inner.residual_and_jacobian(theta);
+        if self.negate_jacobian {
+            j.iter_mut().for_each(|v| *v = -*v);
+        }
+        (r, j)
+    }
+    fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
+        self.inner.residual(theta)
+    }
+    fn losses(&mut self, thetas: &[Vec<f64>]) -> Vec<f64> {
+        self.losses_calls += 1;
+        thetas
+            .iter()
+            .map(|t| crate::solve::optimizer::half_squared_norm(&self.inner.residual(t)))
+            .collect()
+    }
+}
+
+/// `½‖r(θ)‖²`.
+pub fn loss_of(problem: &mut dyn LeastSquares, theta: &[f64]) -> f64 {
+    crate::solve::optimizer::half_squared_norm(&problem.residual(theta))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

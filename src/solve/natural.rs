@@ -1,0 +1,594 @@
+//! The step shared by the natural-gradient methods (ENGD, SNGD, ANaGRAM): evaluate
+//! `r` and `J`, reject the step on non-finite values, factor once, then try directions
+//! — line search, accept a non-increasing step, else let the method make the next
+//! attempt more conservative — up to `max_retries` times.
+//!
+//! A method supplies only its policy through [`NaturalMethod`]: what it factors once
+//! per step, its direction, and how its damping (or cut-off) follows an accepted or a
+//! rejected step. [`Natural`] turns such a method into an [`Optimizer`].
+
+use super::driver::SolveConfig;
+use super::linalg;
+use super::line_search::{grid_line_search, LineSearchConfig};
+use super::optimizer::{half_squared_norm, Optimizer, StepOutcome};
+use super::report::{IterationRecord, NonFiniteSource, SolveError, NON_FINITE_LIMIT};
+use super::state::SolverState;
+use super::LeastSquares;
+use faer::{MatRef, Par};
+
+/// One attempt at a direction within a step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    /// A direction `d` (the step is `θ − η d`), with the rank kept and the damping used.
+    Direction {
+        /// `d` (length P); a non-finite entry makes the attempt count as failed.
+        d: Vec<f64>,
+        /// The rank kept by the solve, if the method has one.
+        rank: Option<usize>,
+        /// The damping used, if the method has one.
+        damping: Option<f64>,
+    },
+    /// The linear solve failed: the attempt is rejected like a failed line search.
+    Failed {
+        /// The damping used, if the method has one.
+        damping: Option<f64>,
+    },
+    /// The method already made itself more conservative (e.g. raised its damping after
+    /// a failed Cholesky factorization): try again at once, counting a retry.
+    Retry {
+        /// The damping that failed.
+        damping: Option<f64>,
+    },
+}
+
+/// A natural-gradient method's policy within the shared step.
+pub trait NaturalMethod: std::fmt::Debug {
+    /// The method's short name.
+    const NAME: &'static str;
+
+    /// What the method computes once per step from `J` and `r` and reuses across the
+    /// retries of the step (ENGD's Gram matrix, ANaGRAM's singular values).
+    type Factor<'a>;
+
+    /// Computes the per-step factor.
+    ///
+    /// # Errors
+    /// `Err(())` when the factorization fails on finite input: the step is rejected as
+    /// if its direction were not finite.
+    #[allow(clippy::result_unit_err)] // the failure carries no information
+    fn factor<'a>(
+        &mut self,
+        jacobian: MatRef<'a, f64>,
+        residual: &[f64],
+        par: Par,
+    ) -> Result<Self::Factor<'a>, ()>;
+
+    /// The next direction to try.
+    fn direction(
+        &mut self,
+        factor: &Self::Factor<'_>,
+        jacobian: MatRef<'_, f64>,
+        residual: &[f64],
+        par: Par,
+    ) -> Attempt;
+
+    /// The line search accepted the step `θ − step·direction`.
+    fn accepted(&mut self, step: f64, direction: Vec<f64>);
+
+    /// The attempt was rejected (no non-increasing step, or a failed solve): make the
+    /// next attempt more conservative.
+    fn rejected(&mut self);
+
+    /// `r` or `J` held a non-finite value at θ: make the next step more conservative
+    /// where the method can. Returns the damping now in force, if it has one.
+    fn raise_damping_after_fault(&mut self) -> Option<f64> {
+        None
+    }
+
+    /// The state to save.
+    fn state(&self) -> SolverState;
+
+    /// The sketch size the next step will use (SNGD), else `None`.
+    fn sketch_size(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// A natural-gradient method with the settings and state the shared step needs.
+#[derive(Debug)]
+pub struct Natural<M> {
+    /// The method's policy and state.
+    pub method: M,
+    line_search: LineSearchConfig,
+    par: Par,
+    /// Steps rejected for non-finite values that end the run when reached.
+    non_finite_limit: usize,
+    /// Consecutive steps rejected for non-finite values.
+    non_finite_streak: usize,
+    /// The step size of the last accepted step, where the next line search starts
+    /// ([`LineSearchConfig::warm_start`]); restored from the history on resume, so a
+    /// resumed run searches as the uninterrupted one did.
+    last_step: Option<f64>,
+}
+
+impl<M: NaturalMethod> Natural<M> {
+    /// `method` in a run with `config`.
+    pub fn new(method: M, config: &SolveConfig) -> Self {
+        Self {
+            method,
+            line_search: config.line_search.clone(),
+            par: linalg::parallelism(config.threads),
+            non_finite_limit: NON_FINITE_LIMIT.min(config.max_consecutive_rejections.max(1)),
+            non_finite_streak: 0,
+            last_step: None,
+        }
+    }
+
+    /// Records a step rejected for a non-finite value (θ untouched): a rejected outcome,
+    /// or [`SolveError::NonFinite`] once this has happened [`NON_FINITE_LIMIT`] times in
+    /// a row (or `max_consecutive_rejections` times, if smaller, so that the run names
+    /// the cause instead of stopping as stalled).
+    ///
+    /// # Errors
+    /// [`SolveError::NonFinite`] with `iteration: 0` (the loop fills it in).
+    fn reject_non_finite(
+        &mut self,
+        loss: f64,
+        damping: Option<f64>,
+        fault: (NonFiniteSource, Option<usize>, Option<usize>),
+    ) -> Result<StepOutcome, SolveError> {
+        self.non_finite_streak += 1;
+        if self.non_finite_streak >= self.non_finite_limit {
+            let (what, row, block) = fault;
+            self.non_finite_streak = 0;
+            return Err(SolveError::NonFinite {
+                what,
+                row,
+                block,
+                iteration: 0,
+            });
+        }
+        Ok(StepOutcome {
+            loss,
+            step_size: 0.0,
+            damping,
+            rank: None,
+            retries: 1,
+            accepted: false,
+        })
+    }
+}
+
+/// The first row of `r` (length N) or of row-major `J` (N×P) holding a NaN or an
+/// infinity, with which of the two it was in; `None` when both are finite.
+pub(crate) fn first_non_finite_row(
+    residual: &[f64],
+    jacobian: &[f64],
+    n_params: usize,
+) -> Option<(NonFiniteSource, usize)> {
+    if let Some(row) = residual.iter().position(|v| !v.is_finite()) {
+        return Some((NonFiniteSource::Residual, row));
+    }
+    let index = jacobian.iter().position(|v| !v.is_finite())?;
+    Some((NonFiniteSource::Jacobian, index / n_params.max(1)))
+}
+
+impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
+    fn name(&self) -> &'static str {
+        M::NAME
+    }
+
+    fn step(
+        &mut self,
+        problem: &mut dyn LeastSquares,
+        theta: &mut [f64],
+    ) -> Result<StepOutcome, SolveError> {
+        let (n_rows, n_params) = (problem.n_residuals(), problem.n_params());
+        let (residual, jacobian) = problem.residual_and_jacobian(theta);
+        if residual.len() != n_rows {
+            return Err(SolveError::ShapeMismatch {
+                what: "residual",
+                got: residual.len(),
+                expected: n_rows,
+            });
+        }
+        if jacobian.len() != n_rows * n_params {
+            return Err(SolveError::ShapeMismatch {
+                what: "jacobian",
+                got: jacobian.len(),
+                expected: n_rows * n_params,
+            });
+        }
+        let loss0 = half_squared_norm(&residual);
+        // Finite entries can still overflow the loss: blame the largest residual.
+        let fault = first_non_finite_row(&residual, &jacobian, n_params).or_else(|| {
+            (!loss0.is_finite()).then(|| {
+                let row = (0..n_rows)
+                    .max_by(|&a, &b| residual[a].abs().total_cmp(&residual[b].abs()))
+                    .unwrap_or(0);
+                (NonFiniteSource::Residual, row)
+            })
+        });
+        if let Some((what, row)) = fault {
+            // Nothing computed at θ can be trusted: keep θ, and make the next step
+            // more conservative (a redrawn point set or a transient fault may clear it).
+            let damping = self.method.raise_damping_after_fault();
+            let block = problem.locate_row(row);
+            return self.reject_non_finite(loss0, damping, (what, Some(row), block));
+        }
+        let jm = linalg::jacobian_view(&jacobian, n_rows, n_params);
+        let par = self.par;
+        // Factored once per step; the retries reuse it.
+        let Ok(factor) = self.method.factor(jm, &residual, par) else {
+            return self.reject_non_finite(loss0, None, (NonFiniteSource::Direction, None, None));
+        };
+        // L(θ) as the line search's batched evaluation reports it (used if rejected).
+        let mut loss_here = loss0;
+        let mut retries = 0;
+        let mut rank = None;
+        let mut damping_used = None;
+        // Whether any attempt produced a finite direction (else the step failed on a
+        // non-finite or failed linear solve rather than on the line search).
+        let mut any_finite_direction = false;
+        for _attempt in 0..=self.line_search.max_retries {
+            // 1. Direction (`None`: the linear solve failed).
+            let direction = match self.method.direction(&factor, jm, &residual, par) {
+                Attempt::Direction {
+                    d,
+                    rank: r,
+                    damping,
+                } => {
+                    damping_used = damping.or(damping_used);
+                    rank = r;
+                    Some(d)
+                }
+                Attempt::Failed { damping } => {
+                    damping_used = damping.or(damping_used);
+                    None
+                }
+                Attempt::Retry { damping } => {
+                    damping_used = damping.or(damping_used);
+                    retries += 1;
+                    continue;
+                }
+            };
+            // A failed or non-finite solve is retried like a rejected line search.
+            let direction = direction.filter(|d| d.iter().all(|v| v.is_finite()));
+            if let Some(direction) = direction {
+                any_finite_direction = true;
+                // 2. Line search; accept only non-increasing steps.
+                let start = match (self.line_search.warm_start, self.last_step) {
+                    (true, Some(step)) => step,
+                    _ => 1.0,
+                };
+                let search = grid_line_search(problem, theta, &direction, &self.line_search, start);
+                let reference = if search.base_loss.is_finite() {
+                    search.base_loss
+                } else {
+                    loss0
+                };
+                loss_here = reference;
+                if search.loss.is_finite() && search.loss <= reference {
+                    self.last_step = Some(search.step);
+                    for (t, d) in theta.iter_mut().zip(&direction) {
+                        *t -= search.step * d;
+                    }
+                    self.method.accepted(search.step, direction);
+                    self.non_finite_streak = 0;
+                    return Ok(StepOutcome {
+                        loss: search.loss,
+                        step_size: search.step,
+                        damping: damping_used,
+                        rank,
+                        retries,
+                        accepted: true,
+                    });
+                }
+            }
+            // 3. Rejected: make the next attempt more conservative.
+            retries += 1;
+            self.method.rejected();
+        }
+        if !any_finite_direction {
+            let mut outcome =
+                self.reject_non_finite(loss_here, None, (NonFiniteSource::Direction, None, None))?;
+            outcome.damping = damping_used;
+            outcome.rank = rank;
+            outcome.retries = retries;
+            return Ok(outcome);
+        }
+        self.non_finite_streak = 0;
+        Ok(StepOutcome {
+            loss: loss_here,
+            step_size: 0.0,
+            damping: damping_used,
+            rank,
+            retries,
+            accepted: false,
+        })
+    }
+
+    fn state(&self) -> SolverState {
+        self.method.state()
+    }
+
+    fn resume(&mut self, history: &[IterationRecord]) {
+        self.last_step = history
+            .iter()
+            .rev()
+            .find(|r| r.accepted && r.step_size > 0.0)
+            .map(|r| r.step_size);
+    }
+
+    fn sketch_size(&self) -> Option<usize> {
+        self.method.sketch_size()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    //! Non-finite values injected into a small problem: rejected steps, raised damping,
+    //! recovery, and the error that names the row's block when faults persist.
+    use super::*;
+    use crate::solve::engd::EngdState;
+    use crate::solve::report::NON_FINITE_DAMPING_CAP;
+    use crate::solve::test_problems::TanhNetwork;
+    use crate::solve::{
+        solve, AdamConfig, AnagramConfig, EngdConfig, OptimizerConfig, SngdConfig, Solver,
+    };
+    use std::ops::ControlFlow;
+
+    /// Where a fault is injected.
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Target {
+        Residual,
+        Jacobian,
+        /// Every trial loss of the line search is NaN (the base point stays finite).
+        TrialLosses,
+    }
+
+    /// Wraps a problem and poisons row `row` at the chosen `residual_and_jacobian` calls
+    /// (1-based, one per natural-gradient step); rows map to blocks of `block_size` rows.
+    struct Fault<P> {
+        inner: P,
+        calls: usize,
+        faulty_calls: Vec<usize>,
+        target: Target,
+        row: usize,
+        block_size: usize,
+        /// θ of the last `residual_and_jacobian` call.
+        base: Vec<f64>,
+    }
+
+    impl<P: LeastSquares> Fault<P> {
+        fn faulty(&self) -> bool {
+            self.faulty_calls.contains(&self.calls)
+        }
+    }
+
+    impl<P: LeastSquares> LeastSquares for Fault<P> {
+        fn n_params(&self) -> usize {
+            self.inner.n_params()
+        }
+        fn n_residuals(&self) -> usize {
+            self.inner.n_residuals()
+        }
+        fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+            self.calls += 1;
+            self.base = theta.to_vec();
+            let (mut r, mut j) = self.inner.residual_and_jacobian(theta);
+            if self.faulty() {
+                let p = self.n_params();
+                match self.target {
+                    Target::Residual => r[self.row] = f64::NAN,
+                    Target::Jacobian => j[self.row * p + p / 2] = f64::INFINITY,
+                    Target::TrialLosses => {}
+                }
+            }
+            (r, j)
+        }
+        fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
+            self.inner.residual(theta)
+        }
+        fn losses(&mut self, thetas: &[Vec<f64>]) -> Vec<f64> {
+            let mut losses = self.inner.losses(thetas);
+            if self.faulty() && self.target == Target::TrialLosses {
+                // θ itself rides along in the line search: poison only trial points.
+                for (loss, t) in losses.iter_mut().zip(thetas) {
+                    if *t != self.base {
+                        *loss = f64::NAN;
+                    }
+                }
+            }
+            losses
+        }
+        fn locate_row(&self, row: usize) -> Option<usize> {
+            Some(row / self.block_size)
+        }
+    }
+
+    fn faulty(calls: Vec<usize>, target: Target) -> (Fault<TanhNetwork>, Vec<f64>) {
+        let (net, theta) = TanhNetwork::realizable(3, 8, 60, 2);
+        let fault = Fault {
+            inner: net,
+            calls: 0,
+            faulty_calls: calls,
+            target,
+            row: 37,
+            block_size: 20,
+            base: vec![],
+        };
+        (fault, theta)
+    }
+
+    fn engd(iterations: usize) -> SolveConfig {
+        SolveConfig {
+            optimizer: OptimizerConfig::Engd(EngdConfig::default()),
+            max_iterations: iterations,
+            threads: 1,
+            seed: 7,
+            loss_tol: 1e-12,
+            ..SolveConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_non_finite_residual_or_jacobian_rejects_the_step_and_raises_damping() {
+        for target in [Target::Residual, Target::Jacobian] {
+            let (mut problem, mut theta) = faulty(vec![3], target);
+            let mut solver = Solver::new(engd(10).clone());
+            for _ in 0..2 {
+                assert!(solver.step(&mut problem, &mut theta).unwrap().accepted);
+            }
+            let before = theta.clone();
+            let damping_before = solver.state().decode::<EngdState>("engd").unwrap().damping;
+            let outcome = solver.step(&mut problem, &mut theta).unwrap();
+            assert!(!outcome.accepted, "{target:?}");
+            assert_eq!(outcome.step_size, 0.0);
+            assert_eq!(theta, before, "{target:?}: θ must not move");
+            let damping_after = outcome.damping.expect("ENGD reports its damping");
+            assert_eq!(damping_after, damping_before * 10.0, "{target:?}");
+            // The next (clean) step is accepted again.
+            assert!(solver.step(&mut problem, &mut theta).unwrap().accepted);
+        }
+    }
+
+    #[test]
+    fn damping_raised_by_faults_stops_at_the_cap() {
+        let (mut problem, mut theta) = faulty(vec![1, 2, 3, 4], Target::Residual);
+        let mut config = engd(10);
+        config.optimizer = OptimizerConfig::Engd(EngdConfig {
+            damping: 1e4,
+            ..EngdConfig::default()
+        });
+        let mut solver = Solver::new(config);
+        let dampings: Vec<f64> = (0..4)
+            .map(|_| {
+                solver
+                    .step(&mut problem, &mut theta)
+                    .unwrap()
+                    .damping
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(dampings, [1e5, NON_FINITE_DAMPING_CAP, 1e6, 1e6]);
+    }
+
+    #[test]
+    fn isolated_faults_are_survived_by_every_natural_gradient_method() {
+        for optimizer in [
+            OptimizerConfig::Engd(EngdConfig::default()),
+            OptimizerConfig::Sngd(SngdConfig::default()),
+            OptimizerConfig::Anagram(AnagramConfig::default()),
+        ] {
+            for target in [Target::Residual, Target::Jacobian, Target::TrialLosses] {
+                let name = format!("{} {target:?}", optimizer.name());
+                // A step whose trial points are all NaN raises ENGD's damping by 10 per
+                // retry (up to 10⁹ per step), which takes long to decay: one such step.
+                let calls = if target == Target::TrialLosses {
+                    vec![3]
+                } else {
+                    vec![2, 5, 6, 9]
+                };
+                let (mut problem, mut theta) = faulty(calls.clone(), target);
+                let mut config = engd(1000);
+                config.optimizer = optimizer.clone();
+                let mut thetas = vec![];
+                let report = solve(&mut problem, &mut theta, &config, |_, t| {
+                    thetas.push(t.to_vec());
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+                for call in calls {
+                    let record = &report.history[call - 1];
+                    // A trial point that rounds to θ itself is not poisoned, so a
+                    // heavily damped step may be "accepted" without moving θ.
+                    if target != Target::TrialLosses {
+                        assert!(!record.accepted, "{name}: iteration {call}");
+                    }
+                    assert_eq!(thetas[call - 1], thetas[call - 2], "{name}: θ moved");
+                }
+                assert!(
+                    report.final_loss <= 1e-12,
+                    "{name}: {} ({:?})",
+                    report.final_loss,
+                    report.stopped_because
+                );
+                assert!(report.final_loss.is_finite());
+            }
+        }
+    }
+
+    #[test]
+    fn persistent_faults_stop_the_run_naming_the_rows_block() {
+        for (optimizer, target, what) in [
+            (
+                OptimizerConfig::Engd(EngdConfig::default()),
+                Target::Residual,
+                NonFiniteSource::Residual,
+            ),
+            (
+                OptimizerConfig::Sngd(SngdConfig::default()),
+                Target::Jacobian,
+                NonFiniteSource::Jacobian,
+            ),
+            (
+                OptimizerConfig::Anagram(AnagramConfig::default()),
+                Target::Residual,
+                NonFiniteSource::Residual,
+            ),
+        ] {
+            let (mut problem, mut theta) = faulty((4..100).collect(), target);
+            let mut config = engd(100);
+            config.optimizer = optimizer;
+            let mut last_good = None;
+            let err = solve(&mut problem, &mut theta, &config, |record, t| {
+                if record.accepted {
+                    last_good = Some(t.to_vec());
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap_err();
+            // Faults from call 4 on: the 5th faulty step in a row (iteration 8) gives up.
+            assert_eq!(
+                err,
+                SolveError::NonFinite {
+                    what,
+                    row: Some(37),
+                    block: Some(1),
+                    iteration: 8,
+                }
+            );
+            assert_eq!(theta, last_good.unwrap(), "θ is the last good iterate");
+            assert!(err.to_string().contains("row 37"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_non_finite_first_order_loss_names_the_row() {
+        let (mut problem, mut theta) = faulty(vec![], Target::Residual);
+        theta[0] = f64::NAN;
+        let mut config = engd(10);
+        config.optimizer = OptimizerConfig::Adam(AdamConfig::default());
+        let err = solve(&mut problem, &mut theta, &config, |_, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SolveError::NonFinite {
+                    what: NonFiniteSource::Residual,
+                    row: Some(0),
+                    block: Some(0),
+                    iteration: 1
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}
