@@ -75,24 +75,16 @@ fn sample_interior(
     geometry: &Geometry,
     ctx: &BlockCtx,
 ) -> Result<BlockPoints, SampleError> {
-    let config = &problem.sample;
-    let n_coords = geometry.n_coords;
     let mut parts = inside_all(geometry, None);
     parts.extend(time_interval(geometry));
-    let (points, _) = sample_parts(
+    points_of(
         &parts,
-        config.interior,
-        config.sampler,
-        n_coords,
-        ctx.seed,
+        problem.sample.interior,
+        problem,
+        geometry,
         ctx,
         "interior",
-    )?;
-    Ok(BlockPoints {
-        n: n_rows(&points, n_coords),
-        points,
-        ..BlockPoints::default()
-    })
+    )
 }
 
 /// `initial`: inside every factor at `t = t0`.
@@ -101,22 +93,41 @@ fn sample_initial(
     geometry: &Geometry,
     ctx: &BlockCtx,
 ) -> Result<BlockPoints, SampleError> {
-    let config = &problem.sample;
-    let n_coords = geometry.n_coords;
     let (coord, t0, _) = geometry.time.ok_or_else(|| SampleError::NoTime {
         block: ctx.index,
         label: ctx.label.to_string(),
     })?;
     let mut parts = inside_all(geometry, None);
     parts.push(Part::Fixed { coord, value: t0 });
-    let (points, _) = sample_parts(
+    points_of(
         &parts,
-        config.initial,
-        config.sampler,
+        problem.sample.initial,
+        problem,
+        geometry,
+        ctx,
+        "initial",
+    )
+}
+
+/// `count` points of `parts`, without normals, with the problem's sampler from the
+/// block's own stream.
+fn points_of(
+    parts: &[Part],
+    count: usize,
+    problem: &Problem,
+    geometry: &Geometry,
+    ctx: &BlockCtx,
+    region: &str,
+) -> Result<BlockPoints, SampleError> {
+    let n_coords = geometry.n_coords;
+    let (points, _) = sample_parts(
+        parts,
+        count,
+        problem.sample.sampler,
         n_coords,
         ctx.seed,
         ctx,
-        "initial",
+        region,
     )?;
     Ok(BlockPoints {
         n: n_rows(&points, n_coords),
