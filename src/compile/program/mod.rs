@@ -12,8 +12,13 @@
 //! points into segments and the evaluation of one block's expressions on the
 //! jets in `blocks.rs`, on the elementwise values of `value.rs`; the assembly
 //! of r, J (on the host or the device) and Jᵀr in `assembly.rs`; the
-//! [`LeastSquares`](crate::solve::LeastSquares) view of a program on fixed
-//! points in `least_squares.rs`.
+//! [`LeastSquares`] view of a program on fixed points in `least_squares.rs`.
+//!
+//! [`Problem`]: crate::ir::Problem
+//! [`PointSet`]: crate::compile::PointSet
+//! [`jet::forward`]: crate::compile::jet::forward
+//! [`jet::backward`]: crate::compile::jet::backward
+//! [`LeastSquares`]: crate::solve::LeastSquares
 
 mod assembly;
 mod blocks;

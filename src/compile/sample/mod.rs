@@ -30,15 +30,18 @@
 //! problem and seed give bit-identical points and adding a block leaves the
 //! other blocks' points unchanged.
 //!
-//! The code is split along those seams: [`sequence`] (the uniform and Halton
-//! streams and the seeds that keep them apart), [`shape`] (point tests,
-//! measures and surface points of boxes, balls and CSG shapes) and [`geometry`]
-//! (the domain as the samplers see it), [`parts`] (a region as a product of
-//! parts, and the rejection loop that draws them), [`grid`] (tensor grids of
-//! parts), then one file per region kind: [`regions`] (the dispatch, `interior`
-//! and `initial`), [`faces`], [`boundary`] (with the split of the count over the
-//! boundary pieces), [`periodic`] and [`data`]; and [`heldout`] (the held-out
+//! The code is split along those seams: `sequence.rs` (the uniform and Halton
+//! streams and the seeds that keep them apart), `shape.rs` (point tests,
+//! measures and surface points of boxes, balls and CSG shapes) and `geometry.rs`
+//! (the domain as the samplers see it), `parts.rs` (a region as a product of
+//! parts, and the rejection loop that draws them), `grid.rs` (tensor grids of
+//! parts), then one file per region kind: `regions.rs` (the dispatch, `interior`
+//! and `initial`), `faces.rs`, `boundary.rs` (with the split of the count over the
+//! boundary pieces), `periodic.rs` and `data.rs`; and `heldout.rs` (the held-out
 //! collocation set and the test set for error reporting).
+//!
+//! [`Problem`]: crate::ir::Problem
+//! [`ChaCha8Rng`]: rand_chacha::ChaCha8Rng
 
 mod boundary;
 mod data;

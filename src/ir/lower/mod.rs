@@ -11,13 +11,16 @@
 //! reported, and callers propagate it silently so one mistake yields one
 //! diagnostic, while independent mistakes are all reported.
 //!
-//! [`Lowerer`] holds the state of one lowering and runs the passes
+//! `Lowerer` holds the state of one lowering and runs the passes
 //! (`lowerer.rs`); its methods are grouped by what they lower: declarations and
 //! name resolution (`resolve.rs`), expressions (`expression.rs`), derivative
 //! operators → jets and `dn` (`derivative.rs`), equations, regions and the
 //! periodic blocks (`equation.rs`), data files (`data_files.rs`) and exact
 //! solutions (`exact.rs`). Domains and configuration are read in
-//! [`super::domain`] and [`super::config`].
+//! `ir/domain.rs` and `ir/config.rs`.
+//!
+//! [`ast::File`]: crate::syntax::ast::File
+//! [`Problem`]: crate::ir::Problem
 
 mod data_files;
 mod derivative;

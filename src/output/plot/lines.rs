@@ -21,7 +21,7 @@ pub struct Series {
     pub y: Vec<f64>,
 }
 
-/// Size in pixels of [`plot_history`] and [`plot_spectrum`] images, and of
+/// Size in pixels of [`plot_history`] and [`plot_spectrum`](super::plot_spectrum) images, and of
 /// [`plot_line`] without an exact solution.
 pub const PLOT_SIZE: (u32, u32) = (900, 600);
 /// Size of [`plot_line`] with an exact solution (solution panel over error panel).
