@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod check;
 pub mod compile;
 pub mod diagnostic;
 pub mod ir;
@@ -25,23 +26,7 @@ pub mod span;
 pub mod syntax;
 
 pub use api::{Compiled, Diagnostics, Error, FieldErrorReport, Problem, SolveOptions, SolveReport};
+pub use check::check_source;
 pub use memory::keep_freed_memory;
 pub use run::Progress;
 pub use solve::init_thread_pool;
-
-use diagnostic::Diagnostic;
-use std::path::Path;
-
-/// Parses and checks a `.pde` source: the lowered [`ir::Problem`] when there is no
-/// error, and every diagnostic (errors and warnings) in source order.
-///
-/// `base_dir` resolves relative paths of `data` and `exact ... from` files
-/// (the folder of the `.pde` file).
-pub fn check_source(source: &str, base_dir: &Path) -> (Option<ir::Problem>, Vec<Diagnostic>) {
-    let (file, mut diagnostics) = syntax::parse(source);
-    let (problem, more) = ir::lower(&file, source, base_dir);
-    diagnostics.extend(more);
-    diagnostics.sort_by_key(|d| d.span().map(|s| (s.start, s.end)));
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    (if has_errors { None } else { problem }, diagnostics)
-}

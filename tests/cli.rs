@@ -1,19 +1,11 @@
 //! The `pdec` binary: exit codes, human and JSON output of `check` and `explain`.
 
-use std::process::Command;
+mod common;
+
+use common::{code_and_text, output_of, pdec_command};
 
 fn pdec(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pdec"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("pdec runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    code_and_text(&output_of(pdec_command(args).env("NO_COLOR", "1")))
 }
 
 #[test]

@@ -2,15 +2,13 @@
 //! references: J against central finite differences, the gradient path against
 //! burn-autodiff, and every jet the example uses against finite differences of u.
 
-use burn::tensor::{Tensor, TensorData};
-use burn_autodiff::Autodiff;
 use burn_ndarray::NdArray;
+use pdec::compile::checks::{assert_gradient_matches_autodiff, central_difference_column, max_abs};
 use pdec::compile::{sample_points, CompiledProblem, PointSet};
 use pdec::ir::{Deriv, Problem};
 use std::path::Path;
 
 type B = NdArray<f64>;
-type Ad = Autodiff<NdArray<f64>>;
 
 fn examples() -> Vec<(String, Problem)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -40,10 +38,6 @@ fn examples() -> Vec<(String, Problem)> {
         .collect()
 }
 
-fn max_abs(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
-}
-
 fn setup(problem: &Problem) -> (CompiledProblem<B>, PointSet, Vec<f64>) {
     let program = CompiledProblem::<B>::new(problem, &Default::default()).unwrap();
     let points = sample_points(problem, 11).unwrap();
@@ -71,15 +65,8 @@ fn jacobian_matches_central_differences_on_every_example() {
         columns.extend(p - problem.params.len()..p);
         let scale = max_abs(&jac);
         for &k in &columns {
-            let h = 1e-6 * (1.0 + theta[k].abs());
-            let mut plus = theta.clone();
-            plus[k] += h;
-            let mut minus = theta.clone();
-            minus[k] -= h;
-            let rp = program.residual(&plus, &points);
-            let rm = program.residual(&minus, &points);
-            for i in 0..n {
-                let fd = (rp[i] - rm[i]) / (2.0 * h);
+            let column = central_difference_column(&program, &points, &theta, k);
+            for (i, &fd) in column.iter().enumerate() {
                 let err = (fd - jac[i * p + k]).abs();
                 assert!(
                     err <= 1e-6 * scale,
@@ -95,38 +82,7 @@ fn jacobian_matches_central_differences_on_every_example() {
 fn gradient_matches_burn_autodiff_on_every_example() {
     for (name, problem) in examples() {
         let (program, points, theta) = setup(&problem);
-        let (loss, gradient) = program.loss_and_gradient(&theta, &points);
-        let ad = CompiledProblem::<Ad>::new(&problem, &Default::default()).unwrap();
-        let theta_t = Tensor::<Ad, 1>::from_data(
-            TensorData::new(theta.clone(), [theta.len()]),
-            &Default::default(),
-        )
-        .require_grad();
-        let r = ad.residual_tensor(theta_t.clone(), &points);
-        let ad_loss = r.powi_scalar(2).sum().mul_scalar(0.5);
-        let grads = ad_loss.backward();
-        let reference = theta_t
-            .grad(&grads)
-            .unwrap()
-            .into_data()
-            .to_vec::<f64>()
-            .unwrap();
-        let ad_loss = ad_loss.into_data().to_vec::<f64>().unwrap()[0];
-        assert!(
-            (loss - ad_loss).abs() <= 1e-12 * ad_loss.abs(),
-            "{name}: loss"
-        );
-        let diff: Vec<f64> = gradient
-            .iter()
-            .zip(&reference)
-            .map(|(a, b)| a - b)
-            .collect();
-        assert!(
-            max_abs(&diff) <= 1e-10 * max_abs(&reference),
-            "{name}: |g - g_autodiff| = {:e}, |g| = {:e}",
-            max_abs(&diff),
-            max_abs(&reference)
-        );
+        assert_gradient_matches_autodiff(&name, &problem, &program, &points, &theta);
     }
 }
 

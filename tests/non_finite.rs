@@ -3,8 +3,10 @@
 //! with status 1 without writing a summary.
 
 use burn_ndarray::{NdArray, NdArrayDevice};
+mod common;
+
+use common::{output_of, pdec_command};
 use std::ops::ControlFlow;
-use std::process::Command;
 
 const FILE: &str = "tests/data/log_nan.pde";
 const EQUATION: &str = "-dxx(u) + log(u - 5) = 0";
@@ -14,13 +16,11 @@ fn cli_names_the_non_finite_equation() {
     let out = std::env::temp_dir().join(format!("pdec-nonfinite-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     for optimizer in ["engd", "sngd", "anagram"] {
-        let output = Command::new(env!("CARGO_BIN_EXE_pdec"))
-            .args(["solve", FILE, "--quiet", "--optimizer", optimizer, "--out"])
-            .arg(&out)
-            .env("NO_COLOR", "1")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("pdec runs");
+        let output = output_of(
+            pdec_command(["solve", FILE, "--quiet", "--optimizer", optimizer, "--out"])
+                .arg(&out)
+                .env("NO_COLOR", "1"),
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{optimizer}: {stderr}");
         assert!(stderr.contains("E0601"), "{optimizer}: {stderr}");

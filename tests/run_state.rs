@@ -1,6 +1,9 @@
 //! Checkpoints, `--resume`, Ctrl-C, determinism, `pdec eval`, `pdec plot` and the
 //! failures that must exit 2 without half-written files, end to end on heat1d.
 
+mod common;
+
+use common::{output_of, pdec_command};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -8,18 +11,11 @@ use std::time::{Duration, Instant};
 const HEAT: &str = "examples/heat1d.pde";
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pdec-runstate-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("runstate", name)
 }
 
 fn pdec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pdec"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("pdec runs")
+    output_of(&mut pdec_command(args))
 }
 
 fn stderr(output: &Output) -> String {
@@ -232,8 +228,7 @@ fn same_file_seed_and_threads_give_the_same_history() {
 #[test]
 fn ctrl_c_stops_after_the_iteration_with_every_file_written_and_resumes() {
     let dir = scratch("ctrl-c");
-    let child = Command::new(env!("CARGO_BIN_EXE_pdec"))
-        .args(["solve", HEAT, "--out", dir.to_str().unwrap(), "--quiet"])
+    let child = pdec_command(["solve", HEAT, "--out", dir.to_str().unwrap(), "--quiet"])
         .args([
             "--optimizer",
             "adam",
@@ -243,7 +238,6 @@ fn ctrl_c_stops_after_the_iteration_with_every_file_written_and_resumes() {
             "1",
         ])
         .args(["--grid", "20"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stderr(Stdio::piped())
         .spawn()
         .expect("pdec starts");

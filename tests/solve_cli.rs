@@ -1,13 +1,13 @@
 //! `pdec solve` end to end on heat1d: every optimizer decreases the loss, and the
 //! run folder holds `summary.json` and `history.csv` with the documented keys.
 
+mod common;
+
+use common::{code_and_text, output_of, pdec_command};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn run_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pdec-solve-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    common::scratch_path("solve", name)
 }
 
 /// Runs `pdec solve ARGS --out OUT` from the crate root; returns (exit code, stderr).
@@ -18,19 +18,9 @@ fn solve(args: &[&str], out: &Path) -> (i32, String) {
 
 /// As [`solve`], returning (exit code, stdout, stderr).
 fn solve_verbose(args: &[&str], out: &Path) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pdec"))
-        .arg("solve")
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("pdec runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    code_and_text(&output_of(
+        pdec_command(["solve"]).args(args).arg("--out").arg(out),
+    ))
 }
 
 fn read_summary(dir: &Path) -> serde_json::Value {

@@ -5,11 +5,12 @@
 //! appended to the problem's source as the equation `EXPR = 0 on interior`, and the
 //! lowered residual of that equation is evaluated with the network's jets.
 
-use super::{load, print_diagnostics, Status};
+use super::run_dir::{load_run, SavedRun};
+use super::Status;
 use burn_ndarray::{NdArray, NdArrayDevice};
 use pdec::compile::CompiledProblem;
 use pdec::ir::{symbolic, ExprId, Node, Problem};
-use pdec::output::checkpoint::{read_checkpoint, Checkpoint, CHECKPOINT_FILE};
+use pdec::output::checkpoint::CHECKPOINT_FILE;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -31,47 +32,6 @@ pub(super) struct EvalArgs {
     /// The .pde file (default: the file the checkpoint names).
     #[arg(long)]
     problem: Option<PathBuf>,
-}
-
-/// A run folder's checkpoint with the problem it belongs to.
-pub(super) struct SavedRun {
-    /// The run's checkpoint.
-    pub checkpoint: Checkpoint,
-    /// The lowered problem, checked against the checkpoint's digest.
-    pub problem: Problem,
-    /// Its source text (`--jet` expressions are appended to it).
-    pub source: String,
-    /// Its folder, for relative data paths.
-    pub base_dir: PathBuf,
-}
-
-/// Reads `run_dir/checkpoint.json` and the problem (`problem` or the file the checkpoint
-/// names), and checks that they belong together. Errors are printed.
-pub(super) fn load_run(run_dir: &Path, problem: Option<&Path>) -> Result<SavedRun, Status> {
-    let path = run_dir.join(CHECKPOINT_FILE);
-    let checkpoint = read_checkpoint(&path).map_err(|e| {
-        eprintln!("error: {e}");
-        Status::Failure
-    })?;
-    let file = problem.map_or_else(
-        || PathBuf::from(&checkpoint.problem_file),
-        Path::to_path_buf,
-    );
-    let checked = load(&file)?;
-    let Some(lowered) = checked.problem.clone() else {
-        print_diagnostics(&checked);
-        return Err(Status::UserError);
-    };
-    if let Err(e) = checkpoint.check_problem(&lowered, &file.display().to_string(), &path) {
-        eprintln!("error: {e}");
-        return Err(Status::Failure);
-    }
-    Ok(SavedRun {
-        checkpoint,
-        problem: lowered,
-        source: checked.source,
-        base_dir: file.parent().unwrap_or(Path::new(".")).to_path_buf(),
-    })
 }
 
 /// Points read from a `--at` file, `[n, d]` row-major in the problem's coordinate order.

@@ -6,6 +6,7 @@ mod check;
 mod eval;
 mod explain;
 mod plot;
+mod run_dir;
 mod solve;
 
 use clap::{Parser, Subcommand, ValueEnum};

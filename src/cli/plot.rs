@@ -1,12 +1,12 @@
 //! `pdec plot RUN_DIR`: redraws a run's figures from its `checkpoint.json` with the
 //! code `pdec solve` uses.
 
+use super::run_dir::{draw, load_run};
 use super::Status;
 use burn_ndarray::{NdArray, NdArrayDevice};
-use pdec::ir::Problem;
 use pdec::output::checkpoint::CHECKPOINT_FILE;
-use pdec::run::{report_of_state, RunReport};
-use std::path::{Path, PathBuf};
+use pdec::run::report_of_state;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub(super) struct PlotArgs {
@@ -20,22 +20,8 @@ pub(super) struct PlotArgs {
     grid: usize,
 }
 
-/// Writes the figures and `solution.csv` of `report` into `dir`.
-pub(super) fn draw(
-    dir: &Path,
-    problem: &Problem,
-    report: &RunReport,
-    grid: usize,
-) -> Result<(), String> {
-    let program = pdec::compile::CompiledProblem::<NdArray<f64>>::new(problem, &NdArrayDevice::Cpu)
-        .map_err(|e| e.to_string())?;
-    pdec::output::figures::write_figures(dir, problem, &program, report, grid)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
 pub(super) fn run(args: &PlotArgs) -> Status {
-    let saved = match super::eval::load_run(&args.run_dir, args.problem.as_deref()) {
+    let saved = match load_run(&args.run_dir, args.problem.as_deref()) {
         Ok(saved) => saved,
         Err(status) => return status,
     };

@@ -480,7 +480,7 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
         return Status::Failure;
     }
     if !args.no_plots {
-        if let Err(e) = super::plot::draw(&out_dir, &problem, &report, args.grid) {
+        if let Err(e) = super::run_dir::draw(&out_dir, &problem, &report, args.grid) {
             eprintln!("error: {e}");
             return Status::Failure;
         }

@@ -6,6 +6,8 @@
 //! the jets to give r, J and Jᵀr.
 
 pub mod ansatz;
+#[doc(hidden)]
+pub mod checks;
 pub mod jet;
 pub mod points;
 pub mod program;

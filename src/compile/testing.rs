@@ -2,12 +2,14 @@
 //! random point sets, so the engine is tested without the front end.
 
 use crate::compile::points::{BlockPoints, PointSet};
+use crate::compile::program::CompiledProblem;
 use crate::ir::{
     Activation, BinaryOp, Coord, CoordKind, DataSet, Deriv, Domain, ExactSolution, ExactSource,
     ExprArena, ExprId, Field, Func, Jet, JetId, ModelConfig, Node, Param, Problem, Region,
     ResidualBlock, SampleConfig, SolveSettings,
 };
 use crate::span::Span;
+use burn_ndarray::NdArray;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -644,4 +646,9 @@ pub fn all_problems() -> Vec<(&'static str, Problem)> {
         ("random3", random_problem(3)),
         ("random4", random_problem(4)),
     ]
+}
+
+/// `problem` compiled on the CPU backend.
+pub fn compile(problem: &Problem) -> CompiledProblem<NdArray<f64>> {
+    CompiledProblem::new(problem, &Default::default()).expect("compiles")
 }

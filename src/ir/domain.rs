@@ -2,7 +2,7 @@
 //! `box` and their `+ - &` combinations, into [`Domain`](super::Domain)
 //! factors and coordinate bounds.
 
-use super::lower::{bounding_box, Def, Lowerer};
+use super::lower::{Def, Lowerer};
 use super::names::did_you_mean;
 use super::{DomainFactor, Shape};
 use crate::diagnostic::Diagnostic;
@@ -313,5 +313,78 @@ impl Lowerer<'_> {
             .map(|e| self.const_value(e, "a shape's centre"))
             .collect();
         values.into_iter().collect()
+    }
+}
+
+/// The axis-aligned bounding box of a shape, `None` when it is empty.
+fn bounding_box(shape: &Shape) -> Option<Vec<(f64, f64)>> {
+    match shape {
+        Shape::Box(b) => Some(b.clone()),
+        Shape::Ball { center, radius } => {
+            Some(center.iter().map(|&c| (c - radius, c + radius)).collect())
+        }
+        Shape::Union(a, b) => match (bounding_box(a), bounding_box(b)) {
+            (Some(a), Some(b)) => Some(
+                a.iter()
+                    .zip(&b)
+                    .map(|(&(l1, h1), &(l2, h2))| (l1.min(l2), h1.max(h2)))
+                    .collect(),
+            ),
+            (a, None) => a,
+            (None, b) => b,
+        },
+        Shape::Intersection(a, b) => {
+            let (a, b) = (bounding_box(a)?, bounding_box(b)?);
+            let clipped: Vec<(f64, f64)> = a
+                .iter()
+                .zip(&b)
+                .map(|(&(l1, h1), &(l2, h2))| (l1.max(l2), h1.min(h2)))
+                .collect();
+            clipped.iter().all(|(l, h)| l < h).then_some(clipped)
+        }
+        Shape::Difference(a, _) => bounding_box(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::testing::*;
+    use crate::syntax::ast;
+
+    #[test]
+    fn shapes_give_factors_and_bounding_boxes() {
+        let p = ok(vec![
+            item(ast::ItemKind::Space {
+                coords: vec![ident("x"), ident("y")],
+                domain: expr("disk((0, 0), 1) - box([0, 1], [0, 1]) + disk((2, 0), 0.5)"),
+            }),
+            fields(&["u"]),
+            equation("lap(u)", "0", "interior"),
+            equation("u", "0", "boundary"),
+        ]);
+        assert_eq!(p.domain.factors.len(), 1);
+        assert_eq!(p.domain.factors[0].coords, vec![0, 1]);
+        assert_eq!((p.coords[0].lo, p.coords[0].hi), (-1.0, 2.5));
+        assert_eq!((p.coords[1].lo, p.coords[1].hi), (-1.0, 1.0));
+        let errors = codes(vec![
+            item(ast::ItemKind::Space {
+                coords: vec![ident("x"), ident("y"), ident("z")],
+                domain: expr("disk((0, 0), 1)"),
+            }),
+            fields(&["u"]),
+            equation("u", "0", "interior"),
+        ]);
+        assert_eq!(errors, vec!["E0219"]);
+        // A face of a disk coordinate is an error.
+        let errors = codes(vec![
+            item(ast::ItemKind::Space {
+                coords: vec![ident("x"), ident("y")],
+                domain: expr("disk((0, 0), 1)"),
+            }),
+            fields(&["u"]),
+            equation("u", "0", "interior"),
+            equation("u", "0", "x = 1"),
+        ]);
+        assert_eq!(errors, vec!["E0215"]);
     }
 }

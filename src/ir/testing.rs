@@ -1,8 +1,13 @@
 //! Test support: builds AST items by hand and parses small expressions, so
 //! the IR can be tested independently of the `.pde` parser.
 
+use crate::diagnostic::Diagnostic;
+use crate::ir::display::{display_expr, display_jet};
+use crate::ir::lower::lower;
+use crate::ir::Problem;
 use crate::span::Span;
 use crate::syntax::ast::{self, Arg, BinOp, Expr, ExprKind, Ident, Item, ItemKind};
+use std::path::Path;
 
 pub(super) fn ident(name: &str) -> Ident {
     Ident {
@@ -292,4 +297,56 @@ impl Parser<'_> {
             span: self.span(start),
         }
     }
+}
+
+// Lowering lists of items, for the tests of `lower` and its helpers.
+
+pub(super) fn lower_items(items: Vec<ast::Item>) -> (Option<Problem>, Vec<Diagnostic>) {
+    lower(&ast::File { items }, "", Path::new("."))
+}
+
+pub(super) fn ok(items: Vec<ast::Item>) -> Problem {
+    let (problem, diags) = lower_items(items);
+    let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "unexpected errors: {errors:#?}");
+    problem.expect("no errors means a problem")
+}
+
+pub(super) fn codes(items: Vec<ast::Item>) -> Vec<&'static str> {
+    lower_items(items).1.iter().map(|d| d.code).collect()
+}
+
+/// The linearization of block `b` as printed pairs `(jet, coefficient)`.
+pub(super) fn linearization(p: &Problem, b: usize) -> Vec<(String, String)> {
+    p.blocks[b]
+        .linearization
+        .iter()
+        .map(|&(j, c)| (display_jet(p, j), display_expr(p, c)))
+        .collect()
+}
+
+pub(super) fn burgers() -> Vec<ast::Item> {
+    vec![
+        time("t", 0.0, 1.0),
+        space("x", -1.0, 1.0),
+        fields(&["u"]),
+        equation("dt(u) + u*dx(u) - 0.01/pi*dxx(u)", "0", "interior"),
+        equation("u", "-sin(pi*x)", "initial"),
+        equation("u", "0", "x = -1"),
+        equation("u", "0", "x = 1"),
+    ]
+}
+
+pub(super) fn base() -> Vec<ast::Item> {
+    vec![
+        space("x", 0.0, 1.0),
+        fields(&["u"]),
+        equation("dxx(u)", "0", "interior"),
+    ]
+}
+
+pub(super) fn with(extra: Vec<ast::Item>) -> Vec<&'static str> {
+    let mut items = base();
+    items.extend(extra);
+    codes(items)
 }

@@ -1,0 +1,65 @@
+//! A run folder, as `pdec eval` and `pdec plot` read it and `pdec solve` and
+//! `pdec plot` draw into it: the checkpoint with the problem it belongs to, and
+//! the figures of a run.
+
+use super::{load, print_diagnostics, Status};
+use burn_ndarray::{NdArray, NdArrayDevice};
+use pdec::ir::Problem;
+use pdec::output::checkpoint::{read_checkpoint, Checkpoint, CHECKPOINT_FILE};
+use pdec::run::RunReport;
+use std::path::{Path, PathBuf};
+
+/// A run folder's checkpoint with the problem it belongs to.
+pub(super) struct SavedRun {
+    /// The run's checkpoint.
+    pub checkpoint: Checkpoint,
+    /// The lowered problem, checked against the checkpoint's digest.
+    pub problem: Problem,
+    /// Its source text (`--jet` expressions are appended to it).
+    pub source: String,
+    /// Its folder, for relative data paths.
+    pub base_dir: PathBuf,
+}
+
+/// Reads `run_dir/checkpoint.json` and the problem (`problem` or the file the checkpoint
+/// names), and checks that they belong together. Errors are printed.
+pub(super) fn load_run(run_dir: &Path, problem: Option<&Path>) -> Result<SavedRun, Status> {
+    let path = run_dir.join(CHECKPOINT_FILE);
+    let checkpoint = read_checkpoint(&path).map_err(|e| {
+        eprintln!("error: {e}");
+        Status::Failure
+    })?;
+    let file = problem.map_or_else(
+        || PathBuf::from(&checkpoint.problem_file),
+        Path::to_path_buf,
+    );
+    let checked = load(&file)?;
+    let Some(lowered) = checked.problem.clone() else {
+        print_diagnostics(&checked);
+        return Err(Status::UserError);
+    };
+    if let Err(e) = checkpoint.check_problem(&lowered, &file.display().to_string(), &path) {
+        eprintln!("error: {e}");
+        return Err(Status::Failure);
+    }
+    Ok(SavedRun {
+        checkpoint,
+        problem: lowered,
+        source: checked.source,
+        base_dir: file.parent().unwrap_or(Path::new(".")).to_path_buf(),
+    })
+}
+
+/// Writes the figures and `solution.csv` of `report` into `dir`.
+pub(super) fn draw(
+    dir: &Path,
+    problem: &Problem,
+    report: &RunReport,
+    grid: usize,
+) -> Result<(), String> {
+    let program = pdec::compile::CompiledProblem::<NdArray<f64>>::new(problem, &NdArrayDevice::Cpu)
+        .map_err(|e| e.to_string())?;
+    pdec::output::figures::write_figures(dir, problem, &program, report, grid)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

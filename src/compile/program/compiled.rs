@@ -1,0 +1,649 @@
+//! [`CompiledProblem`]: a problem compiled for one backend, its parameter
+//! layout, and its queries (r, J, Jᵀr, jets and fields at points, errors
+//! against the exact solutions).
+
+use super::assembly::Mode;
+use super::error::{CompileError, FieldError, MAX_JET_ORDER};
+use super::value::{eval_dag, to_vec, to_vec2, Value};
+use crate::compile::ansatz::{init_rng, NetworkLayout};
+use crate::compile::jet::{self, ChannelKind, ChannelPlan};
+use crate::compile::points::PointSet;
+use crate::ir::{Deriv, ExactSource, Node, Problem, Region};
+use burn::tensor::{backend::Backend, Tensor, TensorData};
+
+/// Where the weight blocks of J are formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JacobianAssembly {
+    /// Per-point cotangents and inputs are read back and each row of J is
+    /// written once, straight into the result (`Σ_c δz_c ⊗ h_c`, in parallel
+    /// over rows). The fastest on CPU, where J ends up anyway.
+    #[default]
+    Host,
+    /// A batched product `[M, out, C] × [M, C, in]` per layer on the device,
+    /// the pieces concatenated to `[N, P]` and read back.
+    Device,
+}
+
+/// A [`Problem`] compiled to tensor programs on backend `B`.
+#[derive(Debug, Clone)]
+pub struct CompiledProblem<B: Backend> {
+    pub(super) device: B::Device,
+    pub(super) problem: Problem,
+    pub(super) networks: Vec<NetworkLayout>,
+    pub(super) plans: Vec<ChannelPlan>,
+    /// Per problem jet: (network, channel, output column).
+    pub(super) jet_slots: Vec<(usize, usize, usize)>,
+    pub(super) n_network_params: usize,
+    pub(super) assembly: JacobianAssembly,
+}
+
+impl<B: Backend> CompiledProblem<B> {
+    /// Compiles `problem` for evaluation on `device`.
+    ///
+    /// # Errors
+    /// A jet of order above 4 or with a malformed multi-index, a Laplacian in
+    /// a problem without spatial coordinates.
+    pub fn new(problem: &Problem, device: &B::Device) -> Result<Self, CompileError> {
+        let n_coords = problem.coords.len();
+        let n_fields = problem.fields.len();
+        let spatial = problem.spatial_coords();
+        let shared = problem.model.shared;
+        let n_networks = if shared { 1 } else { n_fields };
+        let mut networks = Vec::with_capacity(n_networks);
+        let mut offset = 0;
+        for _ in 0..n_networks {
+            let mut widths = vec![n_coords];
+            widths.extend(&problem.model.layers);
+            widths.push(if shared { n_fields } else { 1 });
+            let net = NetworkLayout { widths, offset };
+            offset += net.n_params();
+            networks.push(net);
+        }
+        let mut wanted: Vec<Vec<ChannelKind>> = vec![Vec::new(); n_networks];
+        let mut kinds = Vec::with_capacity(problem.jets.len());
+        for jet in &problem.jets {
+            let kind = match &jet.deriv {
+                Deriv::Partial(alpha) => {
+                    if alpha.len() != n_coords {
+                        return Err(CompileError::BadMultiIndex {
+                            got: alpha.len(),
+                            expected: n_coords,
+                        });
+                    }
+                    ChannelKind::Partial(alpha.clone())
+                }
+                Deriv::Laplacian => {
+                    if spatial.is_empty() {
+                        return Err(CompileError::LaplacianWithoutSpace);
+                    }
+                    ChannelKind::Laplacian
+                }
+            };
+            if jet.order() > MAX_JET_ORDER {
+                return Err(CompileError::OrderTooHigh { order: jet.order() });
+            }
+            let net = if shared { 0 } else { jet.field };
+            wanted[net].push(kind.clone());
+            kinds.push((net, kind, if shared { jet.field } else { 0 }));
+        }
+        let plans: Vec<ChannelPlan> = wanted
+            .iter()
+            .map(|w| ChannelPlan::new(n_coords, &spatial, w))
+            .collect();
+        let jet_slots = kinds
+            .into_iter()
+            .map(|(net, kind, col)| (net, plans[net].channel(&kind).expect("planned"), col))
+            .collect();
+        Ok(CompiledProblem {
+            device: device.clone(),
+            problem: problem.clone(),
+            networks,
+            plans,
+            jet_slots,
+            n_network_params: offset,
+            assembly: JacobianAssembly::default(),
+        })
+    }
+
+    /// Chooses where J's weight blocks are formed (default [`JacobianAssembly::Host`]).
+    pub fn with_assembly(mut self, assembly: JacobianAssembly) -> Self {
+        self.assembly = assembly;
+        self
+    }
+
+    /// Number of parameters P: network weights, then trainable params.
+    pub fn n_params(&self) -> usize {
+        self.n_network_params + self.problem.params.len()
+    }
+
+    /// The networks' places in θ (see [`crate::compile::ansatz`] for the layout).
+    pub fn networks(&self) -> &[NetworkLayout] {
+        &self.networks
+    }
+
+    /// θ with Glorot-uniform weights from `seed`, zero biases, params at their `init`.
+    pub fn init_params(&self, seed: u64) -> Vec<f64> {
+        let mut theta = vec![0.0; self.n_params()];
+        let mut rng = init_rng(seed);
+        for net in &self.networks {
+            net.init(&mut theta, &mut rng);
+        }
+        for (i, p) in self.problem.params.iter().enumerate() {
+            theta[self.n_network_params + i] = p.init;
+        }
+        theta
+    }
+
+    /// Checks that `points` fit the problem: one entry per block, coordinate
+    /// rows of the right length, partners for periodic blocks, normals where
+    /// the residual uses them, data rows in range where it reads data.
+    ///
+    /// # Errors
+    /// The first mismatch found.
+    pub fn check_points(&self, points: &PointSet) -> Result<(), CompileError> {
+        let d = self.problem.coords.len();
+        if points.blocks.len() != self.problem.blocks.len() {
+            return Err(CompileError::BlockCount {
+                got: points.blocks.len(),
+                expected: self.problem.blocks.len(),
+            });
+        }
+        for (b, (block, pts)) in self.problem.blocks.iter().zip(&points.blocks).enumerate() {
+            let bad = |message: String| CompileError::BadPoints { block: b, message };
+            if pts.points.len() != pts.n * d {
+                return Err(bad(format!(
+                    "{} coordinates for {} points",
+                    pts.points.len(),
+                    pts.n
+                )));
+            }
+            if matches!(block.region, Region::Periodic { .. })
+                && pts.partner.as_ref().map(Vec::len) != Some(pts.n * d)
+            {
+                return Err(bad("periodic block without matching partner points".into()));
+            }
+            let mut roots = vec![block.residual];
+            roots.extend(block.linearization.iter().map(|(_, e)| *e));
+            roots.extend(block.param_derivatives.iter().map(|(_, e)| *e));
+            for id in self.problem.exprs.topo_order(&roots) {
+                match self.problem.exprs.node(id) {
+                    Node::Normal(_) if pts.normals.as_ref().map(Vec::len) != Some(pts.n * d) => {
+                        return Err(bad("the residual uses normals but none are given".into()))
+                    }
+                    Node::Data { set, .. } => {
+                        let rows = self.problem.data.get(set).map_or(0, |s| s.n_rows());
+                        match &pts.data_rows {
+                            Some(r) if r.len() == pts.n && r.iter().all(|&i| i < rows) => {}
+                            _ => return Err(bad("data rows missing or out of range".into())),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn tensor2(&self, values: Vec<f64>, shape: [usize; 2]) -> Tensor<B, 2> {
+        Tensor::from_data(TensorData::new(values, shape), &self.device)
+    }
+
+    pub(super) fn theta_tensor(&self, theta: &[f64]) -> Tensor<B, 1> {
+        Tensor::from_data(TensorData::new(theta.to_vec(), [theta.len()]), &self.device)
+    }
+
+    /// The scaled residual vector r(θ), blocks in order.
+    ///
+    /// # Panics
+    /// If `points` does not fit the problem (see [`Self::check_points`]) or
+    /// `theta.len() != n_params()`.
+    pub fn residual(&self, theta: &[f64], points: &PointSet) -> Vec<f64> {
+        assert_eq!(theta.len(), self.n_params(), "θ has the wrong length");
+        let eval = self.evaluate(
+            self.theta_tensor(theta),
+            Some(theta),
+            points,
+            Mode::Residual,
+            None,
+        );
+        to_vec(eval.residual)
+    }
+
+    /// r(θ) as a tensor with θ a tensor, so that an autodiff backend can
+    /// differentiate it (params enter as tensors too).
+    ///
+    /// # Shapes
+    /// - `theta`: `[P]`; returns `[N]`
+    pub fn residual_tensor(&self, theta: Tensor<B, 1>, points: &PointSet) -> Tensor<B, 1> {
+        let n = points.n_rows();
+        self.evaluate(theta, None, points, Mode::Residual, None)
+            .residual
+            .reshape([n])
+    }
+
+    /// r(θ) and J = ∂r/∂θ (row-major N×P) in one pass.
+    ///
+    /// # Panics
+    /// As [`Self::residual`].
+    pub fn residual_and_jacobian(&self, theta: &[f64], points: &PointSet) -> (Vec<f64>, Vec<f64>) {
+        let mut jacobian = Vec::new();
+        let residual = self.residual_and_jacobian_into(theta, points, &mut jacobian);
+        (residual, jacobian)
+    }
+
+    /// As [`Self::residual_and_jacobian`], writing J into `jacobian` (resized
+    /// to N·P). Reusing one buffer across calls spares the allocation and the
+    /// first-touch page faults of a fresh N×P block, a large share of the
+    /// cost for networks of a few thousand parameters.
+    ///
+    /// # Panics
+    /// As [`Self::residual`].
+    pub fn residual_and_jacobian_into(
+        &self,
+        theta: &[f64],
+        points: &PointSet,
+        jacobian: &mut Vec<f64>,
+    ) -> Vec<f64> {
+        assert_eq!(theta.len(), self.n_params(), "θ has the wrong length");
+        let eval = self.evaluate(
+            self.theta_tensor(theta),
+            Some(theta),
+            points,
+            Mode::Jacobian,
+            Some(&mut *jacobian),
+        );
+        let n = points.n_rows();
+        *jacobian = eval
+            .jacobian_host
+            .or_else(|| eval.jacobian.map(to_vec2))
+            .unwrap_or_else(|| vec![0.0; n * self.n_params()]);
+        to_vec(eval.residual)
+    }
+
+    /// ½‖r‖² and the gradient Jᵀr, without forming J.
+    ///
+    /// # Panics
+    /// As [`Self::residual`].
+    pub fn loss_and_gradient(&self, theta: &[f64], points: &PointSet) -> (f64, Vec<f64>) {
+        assert_eq!(theta.len(), self.n_params(), "θ has the wrong length");
+        let eval = self.evaluate(
+            self.theta_tensor(theta),
+            Some(theta),
+            points,
+            Mode::Gradient,
+            None,
+        );
+        let r = to_vec(eval.residual);
+        let loss = 0.5 * r.iter().map(|v| v * v).sum::<f64>();
+        let gradient = eval
+            .gradient
+            .map(|g| g.into_data().into_vec::<f64>().expect("f64 tensor"))
+            .unwrap_or_else(|| vec![0.0; self.n_params()]);
+        (loss, gradient)
+    }
+
+    /// One jet `D^α u_k` of the ansatz at `points` (`[n, d]` row-major).
+    ///
+    /// # Panics
+    /// If the field does not exist, the multi-index does not have one entry
+    /// per coordinate, or the order exceeds [`MAX_JET_ORDER`].
+    pub fn eval_jet(&self, theta: &[f64], points: &[f64], jet: &crate::ir::Jet) -> Vec<f64> {
+        let d = self.problem.coords.len();
+        let n = points.len() / d.max(1);
+        let kind = match &jet.deriv {
+            Deriv::Partial(alpha) => ChannelKind::Partial(alpha.clone()),
+            Deriv::Laplacian => ChannelKind::Laplacian,
+        };
+        let spatial = self.problem.spatial_coords();
+        let plan = ChannelPlan::new(d, &spatial, std::slice::from_ref(&kind));
+        let (net, col) = if self.problem.model.shared {
+            (0, jet.field)
+        } else {
+            (jet.field, 0)
+        };
+        let theta_t = self.theta_tensor(theta);
+        let layers = self.networks[net].unpack(&theta_t);
+        let inputs = self.tensor2(points.to_vec(), [n, d]);
+        let fwd = jet::forward(
+            &plan,
+            self.problem.model.activation,
+            &layers,
+            &inputs,
+            false,
+        );
+        let channel = plan.channel(&kind).expect("planned");
+        to_vec(fwd.out[channel].clone().slice([0..n, col..col + 1]))
+    }
+
+    /// The value of every field at `points` (`[n, d]` row-major), per field.
+    pub fn eval_fields(&self, theta: &[f64], points: &[f64]) -> Vec<Vec<f64>> {
+        let value = vec![0u8; self.problem.coords.len()];
+        (0..self.problem.fields.len())
+            .map(|field| {
+                let jet = crate::ir::Jet {
+                    field,
+                    deriv: Deriv::Partial(value.clone()),
+                };
+                self.eval_jet(theta, points, &jet)
+            })
+            .collect()
+    }
+
+    /// Relative L2 and max-abs error of each field with an exact solution.
+    /// Expression solutions are evaluated at `test_points` (`[n, d]`
+    /// row-major); data solutions at their own rows.
+    ///
+    /// # Errors
+    /// An exact expression that uses anything but coordinates and constants.
+    pub fn exact_errors(
+        &self,
+        problem: &Problem,
+        theta: &[f64],
+        test_points: &[f64],
+    ) -> Result<Vec<FieldError>, CompileError> {
+        let d = problem.coords.len();
+        let mut out = Vec::new();
+        for exact in &problem.exact {
+            let (pts, reference) = match &exact.source {
+                ExactSource::Expr(id) => {
+                    let n = test_points.len() / d.max(1);
+                    let coords = self.tensor2(test_points.to_vec(), [n, d]);
+                    let mut unsupported = None;
+                    let mut leaf = |node: Node| -> Value<B> {
+                        match node {
+                            Node::Coord(i) => Value::Tensor(coords.clone().slice([0..n, i..i + 1])),
+                            other => {
+                                unsupported = Some(other);
+                                Value::Scalar(f64::NAN)
+                            }
+                        }
+                    };
+                    let value = eval_dag(&problem.exprs, &[*id], &mut leaf)
+                        .pop()
+                        .expect("one root");
+                    if let Some(node) = unsupported {
+                        return Err(CompileError::BadExact {
+                            field: exact.field,
+                            message: format!("uses {node:?}"),
+                        });
+                    }
+                    (
+                        test_points.to_vec(),
+                        to_vec(value.into_column(n, &self.device)),
+                    )
+                }
+                ExactSource::Data { set, column } => {
+                    let n = set.n_rows();
+                    let mut pts = Vec::with_capacity(n * d);
+                    for row in 0..n {
+                        for &c in &set.coord_columns {
+                            pts.push(set.values[c][row]);
+                        }
+                    }
+                    (pts, set.values[*column].clone())
+                }
+            };
+            let jet = crate::ir::Jet {
+                field: exact.field,
+                deriv: Deriv::Partial(vec![0; d]),
+            };
+            let predicted = self.eval_jet(theta, &pts, &jet);
+            let (mut diff2, mut ref2, mut max_abs) = (0.0f64, 0.0f64, 0.0f64);
+            for (u, e) in predicted.iter().zip(&reference) {
+                diff2 += (u - e) * (u - e);
+                ref2 += e * e;
+                max_abs = max_abs.max((u - e).abs());
+            }
+            let relative_l2 = if ref2 > 0.0 {
+                (diff2 / ref2).sqrt()
+            } else {
+                diff2.sqrt()
+            };
+            out.push(FieldError {
+                field: exact.field,
+                relative_l2,
+                max_abs,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::testing::{self, compile, random_points};
+    use crate::ir::{Activation, Jet};
+    use burn_ndarray::NdArray;
+
+    type Be = NdArray<f64>;
+
+    /// A plain host MLP (no jets) for the value channel.
+    fn host_mlp(
+        program: &CompiledProblem<Be>,
+        theta: &[f64],
+        net: usize,
+        x: &[f64],
+        activation: Activation,
+    ) -> Vec<f64> {
+        let layout = &program.networks()[net];
+        let mut h = x.to_vec();
+        for l in 0..layout.n_layers() {
+            let (n_in, n_out) = (layout.widths[l], layout.widths[l + 1]);
+            let off = layout.layer_offset(l);
+            let mut z = vec![0.0; n_out];
+            for o in 0..n_out {
+                z[o] = theta[off + n_in * n_out + o]
+                    + (0..n_in)
+                        .map(|i| theta[off + o * n_in + i] * h[i])
+                        .sum::<f64>();
+            }
+            if l + 1 < layout.n_layers() {
+                for v in &mut z {
+                    *v = match activation {
+                        Activation::Tanh => v.tanh(),
+                        Activation::Sin => v.sin(),
+                        Activation::Sigmoid => 1.0 / (1.0 + (-*v).exp()),
+                        Activation::Softplus => (1.0 + v.exp()).ln(),
+                        Activation::Silu => *v / (1.0 + (-*v).exp()),
+                    };
+                }
+            }
+            h = z;
+        }
+        h
+    }
+
+    /// Each jet `D^α u` (orders 1..4, mixed, every activation) against a
+    /// fourth-order central difference `[1, −8, 0, 8, −1]/12h` (h = 1e-3,
+    /// truncation ~h⁴ ≈ 1e-12, rounding ~1e-13) of the jet `D^{α−e_i}` for every
+    /// i with `α_i > 0`; the value itself against a plain host MLP. Together
+    /// these pin every jet down to the value by induction.
+    #[test]
+    fn jets_match_finite_differences() {
+        let alphas: Vec<Vec<u8>> = vec![
+            vec![0, 0, 0],
+            vec![1, 0, 0],
+            vec![0, 1, 0],
+            vec![2, 0, 0],
+            vec![1, 1, 0],
+            vec![0, 0, 2],
+            vec![3, 0, 0],
+            vec![1, 1, 1],
+            vec![2, 1, 0],
+            vec![4, 0, 0],
+            vec![2, 2, 0],
+            vec![1, 2, 1],
+            vec![3, 0, 1],
+            vec![0, 0, 4],
+        ];
+        let activations = [
+            Activation::Tanh,
+            Activation::Sin,
+            Activation::Sigmoid,
+            Activation::Softplus,
+            Activation::Silu,
+        ];
+        for activation in activations {
+            let mut b = testing::Builder::new(
+                &[
+                    ("x", false, 0.0, 1.0),
+                    ("y", false, 0.0, 1.0),
+                    ("z", false, 0.0, 1.0),
+                ],
+                &["u"],
+                &[7, 6],
+                activation,
+            );
+            let u = b.u(0);
+            b.block(Region::Interior, 1.0, u);
+            let program = compile(&b.problem);
+            let theta = program.init_params(9);
+            let pts = [0.3, -0.2, 0.5, 0.9, 0.1, -0.7];
+            let values = program.eval_fields(&theta, &pts);
+            for i in 0..2 {
+                let host = host_mlp(&program, &theta, 0, &pts[3 * i..3 * i + 3], activation)[0];
+                assert!(
+                    (values[0][i] - host).abs() <= 1e-14,
+                    "{activation:?}: value"
+                );
+            }
+            let h = 1e-3;
+            for alpha in &alphas {
+                let jet = |a: &[u8]| Jet {
+                    field: 0,
+                    deriv: Deriv::Partial(a.to_vec()),
+                };
+                let exact = program.eval_jet(&theta, &pts, &jet(alpha));
+                for dir in 0..3 {
+                    if alpha[dir] == 0 {
+                        continue;
+                    }
+                    let mut lower = alpha.clone();
+                    lower[dir] -= 1;
+                    let shifted = |k: f64| {
+                        let mut p = pts.to_vec();
+                        for i in 0..2 {
+                            p[3 * i + dir] += k * h;
+                        }
+                        program.eval_jet(&theta, &p, &jet(&lower))
+                    };
+                    let (m2, m1, p1, p2) =
+                        (shifted(-2.0), shifted(-1.0), shifted(1.0), shifted(2.0));
+                    for i in 0..2 {
+                        let fd = (m2[i] - 8.0 * m1[i] + 8.0 * p1[i] - p2[i]) / (12.0 * h);
+                        assert!(
+                            (fd - exact[i]).abs() <= 1e-8 * (1.0 + exact[i].abs()),
+                            "{activation:?} α = {alpha:?} along {dir}: jet {} vs FD {fd}",
+                            exact[i]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The summed Laplacian channel equals the sum of the spatial second
+    /// derivatives (time excluded), to rounding.
+    #[test]
+    fn laplacian_channel_is_sum_of_second_derivatives() {
+        let problem = testing::normals();
+        let program = compile(&problem);
+        let theta = program.init_params(4);
+        let pts = [0.1, 0.2, 0.3, 0.7, 0.5, 0.9, 0.4, 0.4, 0.05];
+        let lap = program.eval_jet(
+            &theta,
+            &pts,
+            &Jet {
+                field: 0,
+                deriv: Deriv::Laplacian,
+            },
+        );
+        let xx = program.eval_jet(
+            &theta,
+            &pts,
+            &Jet {
+                field: 0,
+                deriv: Deriv::Partial(vec![2, 0, 0]),
+            },
+        );
+        let yy = program.eval_jet(
+            &theta,
+            &pts,
+            &Jet {
+                field: 0,
+                deriv: Deriv::Partial(vec![0, 0, 2]),
+            },
+        );
+        let tt = program.eval_jet(
+            &theta,
+            &pts,
+            &Jet {
+                field: 0,
+                deriv: Deriv::Partial(vec![0, 2, 0]),
+            },
+        );
+        for i in 0..3 {
+            assert!((lap[i] - xx[i] - yy[i]).abs() <= 1e-12 * (1.0 + lap[i].abs()));
+            assert!(
+                (lap[i] - xx[i] - yy[i] - tt[i]).abs() > 1e-6,
+                "time must not enter"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_errors_against_host_values() {
+        let problem = testing::poisson(&[5], Activation::Tanh);
+        let program = compile(&problem);
+        let theta = program.init_params(0);
+        let pts = [0.1, 0.2, 0.5, 0.5, 0.8, 0.3];
+        let errors = program.exact_errors(&problem, &theta, &pts).unwrap();
+        let u = program.eval_fields(&theta, &pts);
+        let pi = std::f64::consts::PI;
+        let exact: Vec<f64> = (0..3)
+            .map(|i| (pi * pts[2 * i]).sin() * (pi * pts[2 * i + 1]).sin())
+            .collect();
+        let num: f64 = (0..3).map(|i| (u[0][i] - exact[i]).powi(2)).sum();
+        let den: f64 = exact.iter().map(|e| e * e).sum();
+        assert_eq!(errors.len(), 1);
+        assert!((errors[0].relative_l2 - (num / den).sqrt()).abs() < 1e-14);
+        let max = (0..3)
+            .map(|i| (u[0][i] - exact[i]).abs())
+            .fold(0.0, f64::max);
+        assert!((errors[0].max_abs - max).abs() < 1e-14);
+    }
+
+    #[test]
+    fn mismatched_points_and_bad_jets_are_errors() {
+        let problem = testing::heat();
+        let program = compile(&problem);
+        let mut points = random_points(&problem, 3, 0);
+        points.blocks.pop();
+        assert!(matches!(
+            program.check_points(&points),
+            Err(CompileError::BlockCount { .. })
+        ));
+        let problem = testing::normals();
+        let program = compile(&problem);
+        let mut points = random_points(&problem, 3, 0);
+        points.blocks[1].normals = None;
+        assert!(matches!(
+            program.check_points(&points),
+            Err(CompileError::BadPoints { block: 1, .. })
+        ));
+        let mut problem = testing::heat();
+        problem.jets.push(Jet {
+            field: 0,
+            deriv: Deriv::Partial(vec![3, 2]),
+        });
+        assert!(matches!(
+            compile_err(&problem),
+            CompileError::OrderTooHigh { order: 5 }
+        ));
+    }
+
+    fn compile_err(problem: &Problem) -> CompileError {
+        CompiledProblem::<Be>::new(problem, &Default::default()).unwrap_err()
+    }
+}

@@ -1,0 +1,328 @@
+//! Derivative operators → jets: `d(u, x, ...)`, the `dx`/`dtxx` shorthand,
+//! `lap`, and `dn` → normal components on the boundary.
+
+use super::lowerer::{Ctx, Def, Lowerer, State};
+use crate::diagnostic::Diagnostic;
+use crate::ir::expr::{ExprId, JetId, Node};
+use crate::ir::names::did_you_mean;
+use crate::ir::{CoordKind, Deriv, Jet};
+use crate::span::Span;
+use crate::syntax::ast;
+
+/// Highest derivative order in one coordinate set (`dxxxx`).
+pub const MAX_DERIVATIVE_ORDER: usize = 4;
+/// Letters that name coordinates in the usual notations (`dt`, `dxy`).
+const COMMON_COORDINATE_LETTERS: &str = "txyzrs";
+
+impl Lowerer<'_> {
+    /// The jet of field `field` with derivative `deriv`, added once.
+    pub(in crate::ir) fn jet(&mut self, field: usize, deriv: Deriv) -> JetId {
+        let jet = Jet { field, deriv };
+        if let Some(&id) = self.jet_index.get(&jet) {
+            return id;
+        }
+        let id = JetId(self.jets.len() as u32);
+        self.jets.push(jet.clone());
+        self.jet_index.insert(jet, id);
+        id
+    }
+
+    /// Derivatives are not constants and not exact-solution material.
+    pub(super) fn derivative_ctx(&mut self, name: &str, span: Span, ctx: Ctx) -> Option<()> {
+        if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+            self.not_allowed(ctx, format!("the derivative operator `{name}`"), span);
+            return None;
+        }
+        Some(())
+    }
+
+    /// True for `dx`, `dtxx`: `d` followed only by one-letter coordinates.
+    pub(super) fn is_derivative_name(&self, name: &str) -> bool {
+        name.strip_prefix('d').is_some_and(|letters| {
+            !letters.is_empty()
+                && letters.chars().all(|c| {
+                    matches!(
+                        self.names.get(c.to_string().as_str()).map(|b| b.def),
+                        Some(Def::Coord(_))
+                    )
+                })
+        })
+    }
+
+    /// `dx(u)`, `dtxx(u)`: `Some(result)` when `func` is such a name (every
+    /// letter after `d` a coordinate, or at least one of them, which is then
+    /// reported); `None` when it does not look like a derivative at all.
+    pub(super) fn derivative_shorthand(
+        &mut self,
+        func: &ast::Ident,
+        args: &[ast::Arg],
+        span: Span,
+        ctx: Ctx,
+    ) -> Option<Option<ExprId>> {
+        let letters = func.name.strip_prefix('d')?;
+        if letters.is_empty() || !letters.chars().all(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        let lookup: Vec<Option<usize>> = letters
+            .chars()
+            .map(
+                |c| match self.names.get(c.to_string().as_str()).map(|b| b.def) {
+                    Some(Def::Coord(i)) => Some(i),
+                    _ => None,
+                },
+            )
+            .collect();
+        // `dt(u)` without a `time t` is a derivative in an undeclared
+        // coordinate; `dog(u)` is just an unknown function.
+        if lookup.iter().all(Option::is_none)
+            && !letters
+                .chars()
+                .all(|c| COMMON_COORDINATE_LETTERS.contains(c))
+        {
+            return None;
+        }
+        if let Some(bad) = lookup.iter().position(Option::is_none) {
+            let letter = letters.chars().nth(bad).unwrap_or('?');
+            if self.rejected.contains(letter.to_string().as_str()) {
+                return Some(None);
+            }
+            let offset = func.span.start as usize + 1 + bad;
+            let coords: Vec<&str> = self.coords.iter().map(|c| c.name.as_str()).collect();
+            self.error(
+                Diagnostic::error(
+                    "E0202",
+                    format!("`{}`: `{letter}` is not a declared coordinate", func.name),
+                )
+                .with_label(Span::new(offset, offset + 1), "not a coordinate")
+                .with_help(format!("the coordinates are {}", coords.join(", "))),
+            );
+            return Some(None);
+        }
+        if args.len() != 1 {
+            self.arity(&func.name, 1, args.len(), span);
+            return Some(None);
+        }
+        if self.derivative_ctx(&func.name, span, ctx).is_none() {
+            return Some(None);
+        }
+        let Some(field) = self.field_arg(&func.name, &args[0].value) else {
+            return Some(None);
+        };
+        let mut alpha = vec![0u8; self.coords.len()];
+        for i in lookup.into_iter().flatten() {
+            alpha[i] = alpha[i].saturating_add(1);
+        }
+        Some(self.partial(field, alpha, letters.len(), span))
+    }
+
+    pub(super) fn partial(
+        &mut self,
+        field: usize,
+        alpha: Vec<u8>,
+        order: usize,
+        span: Span,
+    ) -> Option<ExprId> {
+        if order > MAX_DERIVATIVE_ORDER {
+            self.error(
+                Diagnostic::error(
+                    "E0208",
+                    format!("derivative of order {order}; the highest supported order is {MAX_DERIVATIVE_ORDER}"),
+                )
+                .with_label(span, "order too high"),
+            );
+            return None;
+        }
+        let id = self.jet(field, Deriv::Partial(alpha));
+        Some(self.arena.intern(Node::Jet(id)))
+    }
+
+    /// A coordinate argument of `d(u, x1, ...)`.
+    pub(super) fn derivative_coord(&mut self, expr: &ast::Expr) -> Option<usize> {
+        let ast::ExprKind::Name(name) = &expr.kind else {
+            if expr.kind != ast::ExprKind::Error {
+                self.error(
+                    Diagnostic::error("E0202", "expected a coordinate name")
+                        .with_label(expr.span, "not a coordinate"),
+                );
+            }
+            return None;
+        };
+        match self.names.get(name).map(|b| b.def) {
+            Some(Def::Coord(i)) => Some(i),
+            _ if self.rejected.contains(name) => None,
+            _ => {
+                let coords: Vec<&str> = self.coords.iter().map(|c| c.name.as_str()).collect();
+                let mut d = Diagnostic::error(
+                    "E0202",
+                    format!("derivative in `{name}`, which is not a declared coordinate"),
+                )
+                .with_label(expr.span, "not a coordinate");
+                d = match did_you_mean(name, coords.iter().copied()) {
+                    Some(h) => d.with_help(h),
+                    None => d.with_help(format!("the coordinates are {}", coords.join(", "))),
+                };
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    /// The field a derivative operator applies to: a field name, or a `let`
+    /// that is exactly a field.
+    pub(super) fn field_arg(&mut self, op: &str, expr: &ast::Expr) -> Option<usize> {
+        let name = match &expr.kind {
+            ast::ExprKind::Name(name) => name,
+            ast::ExprKind::Error => return None,
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        "E0209",
+                        format!("`{op}` applies to a field, not to an expression"),
+                    )
+                    .with_label(expr.span, "not a field name")
+                    .with_help(
+                        "expand the derivative by hand, e.g. `dx(u*v)` as `dx(u)*v + u*dx(v)`",
+                    ),
+                );
+                return None;
+            }
+        };
+        match self.names.get(name).map(|b| b.def) {
+            Some(Def::Field(k)) => Some(k),
+            Some(Def::Let(i)) => {
+                if let State::Done(Some(id)) = self.lets[i] {
+                    if let Node::Jet(jet) = self.arena.node(id) {
+                        let jet = &self.jets[jet.0 as usize];
+                        if jet.deriv == Deriv::Partial(vec![0; self.coords.len()]) {
+                            return Some(jet.field);
+                        }
+                    }
+                }
+                if matches!(self.lets[i], State::Done(None)) {
+                    return None;
+                }
+                self.error(
+                    Diagnostic::error(
+                        "E0209",
+                        format!("`{op}` applies to a field; `{name}` is a `let` expression"),
+                    )
+                    .with_label(expr.span, "not a field"),
+                );
+                None
+            }
+            Some(def) => {
+                self.error(
+                    Diagnostic::error(
+                        "E0209",
+                        format!(
+                            "`{op}` applies to a field; `{name}` is a {}",
+                            def.kind_name()
+                        ),
+                    )
+                    .with_label(expr.span, "not a field"),
+                );
+                None
+            }
+            None => {
+                self.unknown_field(name, expr.span);
+                None
+            }
+        }
+    }
+
+    /// `dn(u) = Σ_i n_i ∂u/∂x_i` over the spatial coordinates.
+    pub(super) fn normal_derivative(
+        &mut self,
+        field: usize,
+        span: Span,
+        ctx: Ctx,
+    ) -> Option<ExprId> {
+        if let Ctx::Equation {
+            normal_ok: false, ..
+        } = ctx
+        {
+            self.error(
+                Diagnostic::error("E0203", "`dn` is valid only on `boundary` or a face")
+                    .with_label(span, "normal derivative in the interior")
+                    .with_help("write this equation `on boundary` or on a face such as `x = 0`"),
+            );
+            return None;
+        }
+        let mut sum = self.arena.constant(0.0);
+        for i in 0..self.coords.len() {
+            if self.coords[i].kind != CoordKind::Space {
+                continue;
+            }
+            let mut alpha = vec![0u8; self.coords.len()];
+            alpha[i] = 1;
+            let jet = self.jet(field, Deriv::Partial(alpha));
+            let jet = self.arena.intern(Node::Jet(jet));
+            let normal = self.arena.intern(Node::Normal(i));
+            let term = self.arena.mul(normal, jet);
+            sum = self.arena.add(sum, term);
+        }
+        Some(sum)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::display::{display_expr, display_jet};
+    use crate::ir::testing::*;
+    use crate::ir::Shape;
+
+    #[test]
+    fn dn_expands_on_the_boundary_and_is_rejected_inside() {
+        let p = ok(vec![
+            space("x", 0.0, 1.0),
+            space("y", 0.0, 1.0),
+            fields(&["u"]),
+            equation("-lap(u)", "1", "interior"),
+            equation("dn(u)", "0", "boundary"),
+            equation("dn(u) + u", "0", "x = 1"),
+        ]);
+        assert_eq!(
+            display_expr(&p, p.blocks[1].residual),
+            "n_x*dx(u) + n_y*dy(u)"
+        );
+        let lin = linearization(&p, 1);
+        assert_eq!(
+            lin,
+            vec![
+                ("dx(u)".to_string(), "n_x".to_string()),
+                ("dy(u)".to_string(), "n_y".to_string())
+            ]
+        );
+        assert!(p.blocks[1].linear);
+        assert_eq!(display_jet(&p, p.blocks[0].jets[0]), "lap(u)");
+        assert_eq!(
+            codes(vec![
+                space("x", 0.0, 1.0),
+                fields(&["u"]),
+                equation("dn(u)", "0", "interior"),
+            ]),
+            vec!["E0203"]
+        );
+    }
+
+    #[test]
+    fn long_coordinate_names_use_the_d_form() {
+        let p = ok(vec![
+            space("x1", 0.0, 1.0),
+            space("x2", 0.0, 1.0),
+            fields(&["u"]),
+            equation("d(u, x1, x1) + d(u, x2, x2, x1)", "0", "interior"),
+        ]);
+        let jets: Vec<String> = p.blocks[0]
+            .jets
+            .iter()
+            .map(|&j| display_jet(&p, j))
+            .collect();
+        assert_eq!(jets, vec!["d(u, x1, x1)", "d(u, x1, x2, x2)"]);
+        assert_eq!(p.blocks[0].order, 3);
+        assert_eq!(
+            p.domain.factors[0].shape,
+            Shape::Box(vec![(0.0, 1.0), (0.0, 1.0)])
+        );
+    }
+}

@@ -1,0 +1,520 @@
+//! Equations and regions: one [`ResidualBlock`] per equation (its jets,
+//! linearization and parameter derivatives), the region words and faces, and
+//! the blocks of `periodic` coordinates.
+
+use super::lowerer::{Ctx, Def, Lowerer};
+use crate::diagnostic::Diagnostic;
+use crate::ir::expr::{ExprId, JetId, Node};
+use crate::ir::names::did_you_mean;
+use crate::ir::symbolic::{depends_on_jets, derivative, leaves};
+use crate::ir::{CoordKind, Deriv, Region, ResidualBlock, Side};
+use crate::span::Span;
+use crate::syntax::ast;
+
+const REGION_WORDS: [&str; 3] = ["interior", "boundary", "initial"];
+
+impl Lowerer<'_> {
+    pub(super) fn equation(
+        &mut self,
+        span: Span,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        region: &ast::Region,
+        weight: Option<&ast::Expr>,
+    ) {
+        let lowered_region = self.region(region);
+        let ctx = match &lowered_region {
+            Some(Region::Boundary | Region::Face { .. }) => Ctx::Equation {
+                normal_ok: true,
+                data: None,
+            },
+            Some(Region::Data { set }) => Ctx::Equation {
+                normal_ok: false,
+                data: Some(*set),
+            },
+            Some(_) => Ctx::Equation {
+                normal_ok: false,
+                data: None,
+            },
+            // The region was reported; check the expressions without region rules.
+            None => Ctx::Let,
+        };
+        let l = self.lower_expr(lhs, ctx);
+        let r = self.lower_expr(rhs, ctx);
+        let w = match weight {
+            None => Some(1.0),
+            Some(w) => {
+                let value = self.const_value(w, "a weight");
+                match value {
+                    Some(v) if v <= 0.0 => {
+                        self.error(
+                            Diagnostic::error("E0217", format!("weight {v} is not positive"))
+                                .with_label(w.span, "must be > 0"),
+                        );
+                        None
+                    }
+                    other => other,
+                }
+            }
+        };
+        let (Some(region), Some(l), Some(r), Some(weight)) = (lowered_region, l, r, w) else {
+            return;
+        };
+        let residual = self.arena.sub(l, r);
+        // `lhs = rhs` as written, without the region and weight.
+        let label = self
+            .source
+            .get(lhs.span.to(rhs.span).range())
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let block = self.block(label, span, region, weight, residual);
+        if block.jets.is_empty() && !self.fields.is_empty() {
+            self.error(
+                Diagnostic::warning("W0502", "this equation involves no field")
+                    .with_label(span, "constant residual")
+                    .with_help("it cannot be satisfied by training; check for a missing field"),
+            );
+        }
+        self.blocks.push(block);
+    }
+
+    /// Builds a block: jets used, linearization, param derivatives, order.
+    pub(in crate::ir) fn block(
+        &mut self,
+        label: String,
+        span: Span,
+        region: Region,
+        weight: f64,
+        residual: ExprId,
+    ) -> ResidualBlock {
+        let used = leaves(&self.arena, &[residual]);
+        let mut jets: Vec<JetId> = used
+            .iter()
+            .filter_map(|n| match n {
+                Node::Jet(j) => Some(*j),
+                _ => None,
+            })
+            .collect();
+        jets.sort_unstable();
+        jets.dedup();
+        let mut params: Vec<usize> = used
+            .iter()
+            .filter_map(|n| match n {
+                Node::Param(p) => Some(*p),
+                _ => None,
+            })
+            .collect();
+        params.sort_unstable();
+        params.dedup();
+        let zero = self.arena.constant(0.0);
+        let mut linearization = Vec::new();
+        for &j in &jets {
+            let d = derivative(&mut self.arena, residual, Node::Jet(j));
+            if d != zero {
+                linearization.push((j, d));
+            }
+        }
+        let mut param_derivatives = Vec::new();
+        for &p in &params {
+            let d = derivative(&mut self.arena, residual, Node::Param(p));
+            if d != zero {
+                param_derivatives.push((p, d));
+            }
+        }
+        let linear = linearization
+            .iter()
+            .all(|&(_, c)| !depends_on_jets(&self.arena, c));
+        let order = jets
+            .iter()
+            .map(|j| self.jets[j.0 as usize].order())
+            .max()
+            .unwrap_or(0);
+        ResidualBlock {
+            label,
+            span,
+            region,
+            weight,
+            residual,
+            jets,
+            linearization,
+            param_derivatives,
+            linear,
+            order,
+        }
+    }
+
+    pub(super) fn region(&mut self, region: &ast::Region) -> Option<Region> {
+        match &region.kind {
+            ast::RegionKind::Named(ident) => {
+                let name = ident.name.as_str();
+                match name {
+                    "interior" => return Some(Region::Interior),
+                    "boundary" => return Some(Region::Boundary),
+                    "initial" => {
+                        if self.domain.time.is_some() {
+                            return Some(Region::Initial);
+                        }
+                        if self.time_span.is_none() {
+                            self.error(
+                                Diagnostic::error("E0214", "`initial` needs a `time` coordinate")
+                                    .with_label(ident.span, "no time declared")
+                                    .with_help("declare one, e.g. `time t in [0, 1]`"),
+                            );
+                        }
+                        return None;
+                    }
+                    _ => {}
+                }
+                match self.names.get(name).map(|b| b.def) {
+                    Some(Def::Data(set)) => Some(Region::Data { set }),
+                    Some(Def::Coord(_)) => {
+                        self.error(
+                            Diagnostic::error(
+                                "E0105",
+                                format!("`{name}` is a coordinate, not a region"),
+                            )
+                            .with_label(ident.span, "not a region")
+                            .with_help(format!(
+                                "a face is written `{name} = c` with `c` an end of `{name}`"
+                            )),
+                        );
+                        None
+                    }
+                    other => {
+                        let mut d = Diagnostic::error(
+                            "E0105",
+                            match other {
+                                Some(def) => {
+                                    format!("`{name}` is a {}, not a region", def.kind_name())
+                                }
+                                None => format!("unknown region `{name}`"),
+                            },
+                        )
+                        .with_label(ident.span, "not a region");
+                        let mut candidates: Vec<String> =
+                            REGION_WORDS.iter().map(|s| s.to_string()).collect();
+                        candidates.extend(
+                            self.names
+                                .iter()
+                                .filter(|(_, b)| matches!(b.def, Def::Data(_)))
+                                .map(|(n, _)| n.clone()),
+                        );
+                        d = match did_you_mean(name, candidates.iter().map(String::as_str)) {
+                            Some(h) => d.with_help(h),
+                            None => d.with_help(
+                                "regions are `interior`, `boundary`, `initial`, a face `x = c`, or a data set",
+                            ),
+                        };
+                        self.error(d);
+                        None
+                    }
+                }
+            }
+            ast::RegionKind::Face { coord, value } => {
+                let (i, side) = self.face(coord, value)?;
+                Some(Region::Face { coord: i, side })
+            }
+        }
+    }
+
+    /// A face `x = c`: the coordinate and which end `c` is.
+    pub(in crate::ir) fn face(
+        &mut self,
+        coord: &ast::Ident,
+        value: &ast::Expr,
+    ) -> Option<(usize, Side)> {
+        let i = self.coordinate(coord)?;
+        let c = self.const_value(value, "a face value");
+        let info = self.coord_info[i];
+        if !info.interval {
+            self.error(
+                Diagnostic::error(
+                    "E0215",
+                    format!(
+                        "`{}` is declared by a shape; faces exist only for interval coordinates",
+                        coord.name
+                    ),
+                )
+                .with_label(coord.span, "not an interval coordinate")
+                .with_help("use `on boundary` for the boundary of a shape"),
+            );
+            return None;
+        }
+        let c = c?;
+        if !info.ok {
+            return None;
+        }
+        let (lo, hi) = (self.coords[i].lo, self.coords[i].hi);
+        let tol = 1e-12 * lo.abs().max(hi.abs()).max(1.0);
+        if (c - lo).abs() <= tol {
+            Some((i, Side::Lo))
+        } else if (c - hi).abs() <= tol {
+            Some((i, Side::Hi))
+        } else {
+            let (lo_s, hi_s) = (
+                crate::ir::display::display_number(lo),
+                crate::ir::display::display_number(hi),
+            );
+            self.error(
+                Diagnostic::error(
+                    "E0216",
+                    format!(
+                        "`{} = {}` is not a face",
+                        coord.name,
+                        crate::ir::display::display_number(c)
+                    ),
+                )
+                .with_label(value.span, format!("not an end of `{}`", coord.name))
+                .with_help(format!(
+                    "the ends of `{}` are {lo_s} and {hi_s}",
+                    coord.name
+                )),
+            );
+            None
+        }
+    }
+
+    pub(super) fn periodic_item(&mut self, coords: &[ast::Ident]) {
+        for ident in coords {
+            let Some(i) = self.coordinate(ident) else {
+                continue;
+            };
+            let info = self.coord_info[i];
+            if self.coords[i].kind != CoordKind::Space || !info.interval {
+                self.error(
+                    Diagnostic::error(
+                        "E0224",
+                        format!(
+                            "`{}` cannot be periodic: only spatial interval coordinates can",
+                            ident.name
+                        ),
+                    )
+                    .with_label(ident.span, "not a spatial interval"),
+                );
+                continue;
+            }
+            if self.periodic.contains(&i) {
+                self.error(
+                    Diagnostic::warning(
+                        "W0503",
+                        format!("`{}` is declared periodic twice", ident.name),
+                    )
+                    .with_label(ident.span, "already periodic"),
+                );
+                continue;
+            }
+            self.periodic.push(i);
+        }
+    }
+
+    /// For every periodic coordinate and every field, the blocks
+    /// `u(lo) - u(hi)` and `∂u(lo) - ∂u(hi)` (the residual is the jet; the
+    /// region pairs the points).
+    pub(super) fn periodic_blocks(&mut self, file: &ast::File) {
+        let spans: Vec<Span> = file
+            .items
+            .iter()
+            .filter(|i| matches!(i.kind, ast::ItemKind::Periodic { .. }))
+            .map(|i| i.span)
+            .collect();
+        for p in 0..self.periodic.len() {
+            let coord = self.periodic[p];
+            let coord_name = self.coords[coord].name.clone();
+            // The periodic line naming this coordinate.
+            let span = spans
+                .iter()
+                .copied()
+                .find(|s| {
+                    self.source.get(s.range()).is_some_and(|t| {
+                        t.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .any(|w| w == coord_name)
+                    })
+                })
+                .unwrap_or_default();
+            for k in 0..self.fields.len() {
+                let field_name = self.fields[k].name.clone();
+                let mut alpha = vec![0u8; self.coords.len()];
+                for (order, label) in [
+                    (0u8, field_name.clone()),
+                    (
+                        1u8,
+                        if coord_name.chars().count() == 1 {
+                            format!("d{coord_name}({field_name})")
+                        } else {
+                            format!("d({field_name}, {coord_name})")
+                        },
+                    ),
+                ] {
+                    alpha[coord] = order;
+                    let jet = self.jet(k, Deriv::Partial(alpha.clone()));
+                    let residual = self.arena.intern(Node::Jet(jet));
+                    let block = self.block(
+                        format!("periodic {coord_name}: {label}"),
+                        span,
+                        Region::Periodic { coord },
+                        1.0,
+                        residual,
+                    );
+                    self.blocks.push(block);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::display::{display_expr, display_jet};
+    use crate::ir::testing::*;
+    use crate::ir::{CoordKind, Deriv, Jet, Region, ResidualBlock, Shape, Side};
+    use crate::syntax::ast;
+
+    #[test]
+    fn burgers_linearizes_the_product_into_two_terms() {
+        let p = ok(burgers());
+        let b = &p.blocks[0];
+        assert!(!b.linear);
+        assert_eq!(b.order, 2);
+        assert_eq!(b.region, Region::Interior);
+        let lin = linearization(&p, 0);
+        let get = |jet: &str| {
+            lin.iter()
+                .find(|(j, _)| j == jet)
+                .map(|(_, c)| c.clone())
+                .unwrap_or_else(|| panic!("no coefficient for {jet}: {lin:?}"))
+        };
+        assert_eq!(get("u"), "dx(u)");
+        assert_eq!(get("dx(u)"), "u");
+        assert_eq!(get("dt(u)"), "1");
+        let c = b
+            .linearization
+            .iter()
+            .find(|(j, _)| display_jet(&p, *j) == "dxx(u)")
+            .and_then(|&(_, c)| p.exprs.as_const(c))
+            .expect("constant coefficient on dxx(u)");
+        assert!((c + 0.01 / std::f64::consts::PI).abs() < 1e-15, "{c}");
+        assert_eq!(lin.len(), 4);
+        assert_eq!(
+            display_expr(&p, b.residual),
+            "dt(u) + u*dx(u) - 0.003183098861837907*dxx(u)"
+        );
+        // Initial and face blocks are linear with coefficient 1 on u.
+        assert!(p.blocks[1..].iter().all(|b| b.linear));
+        assert_eq!(
+            linearization(&p, 2),
+            vec![("u".to_string(), "1".to_string())]
+        );
+        assert_eq!(
+            p.blocks[2].region,
+            Region::Face {
+                coord: 1,
+                side: Side::Lo
+            }
+        );
+        assert_eq!(
+            p.blocks[3].region,
+            Region::Face {
+                coord: 1,
+                side: Side::Hi
+            }
+        );
+        // Jets are shared: the value jet of u is JetId(0) everywhere.
+        assert_eq!(
+            p.jets[0],
+            Jet {
+                field: 0,
+                deriv: Deriv::Partial(vec![0, 0])
+            }
+        );
+        assert_eq!(p.jets.len(), 4);
+    }
+
+    #[test]
+    fn heat_is_linear_with_constant_coefficients() {
+        let p = ok(vec![
+            time("t", 0.0, 1.0),
+            space("x", 0.0, 1.0),
+            fields(&["u"]),
+            konst("kappa", "0.25"),
+            equation("dt(u) - kappa*dxx(u)", "0", "interior"),
+            equation("u", "sin(pi*x)", "initial"),
+        ]);
+        let b = &p.blocks[0];
+        assert!(b.linear);
+        assert_eq!(
+            linearization(&p, 0),
+            vec![
+                ("dt(u)".to_string(), "1".to_string()),
+                ("dxx(u)".to_string(), "-0.25".to_string())
+            ]
+        );
+        assert_eq!(p.coords[0].kind, CoordKind::Time);
+        assert_eq!(p.domain.time, Some(0));
+        assert_eq!(p.domain.factors.len(), 1);
+        assert_eq!(p.domain.factors[0].shape, Shape::Box(vec![(0.0, 1.0)]));
+        assert_eq!(p.blocks[1].region, Region::Initial);
+        // The initial block's residual keeps the coordinate: u - sin(pi*x).
+        assert_eq!(
+            display_expr(&p, p.blocks[1].residual),
+            "u - sin(3.141592653589793*x)"
+        );
+    }
+
+    #[test]
+    fn nonlinear_terms_and_params() {
+        let p = ok(vec![
+            space("x", -1.0, 1.0),
+            fields(&["u"]),
+            item(ast::ItemKind::Param {
+                name: ident("k"),
+                init: expr("2"),
+            }),
+            equation("-k*dxx(u) + u^3", "cos(pi*x)", "interior"),
+        ]);
+        assert_eq!(p.params[0].init, 2.0);
+        let b = &p.blocks[0];
+        assert!(!b.linear);
+        let lin = linearization(&p, 0);
+        assert!(
+            lin.contains(&("u".to_string(), "3*u^2".to_string())),
+            "{lin:?}"
+        );
+        assert!(
+            lin.contains(&("dxx(u)".to_string(), "-k".to_string())),
+            "{lin:?}"
+        );
+        assert_eq!(b.param_derivatives.len(), 1);
+        assert_eq!(display_expr(&p, b.param_derivatives[0].1), "-dxx(u)");
+        // Only the equations on interior: no W0501.
+    }
+
+    #[test]
+    fn periodic_adds_two_blocks_per_field() {
+        let p = ok(vec![
+            time("t", 0.0, 1.0),
+            space("x", 0.0, 6.0),
+            fields(&["u", "v"]),
+            item(ast::ItemKind::Periodic {
+                coords: vec![ident("x")],
+            }),
+            equation("dt(u) + 30*dx(u)", "0", "interior"),
+            equation("dt(v) - dx(u)", "0", "interior"),
+            equation("u", "sin(x)", "initial"),
+        ]);
+        assert_eq!(p.periodic, vec![1]);
+        let periodic: Vec<&ResidualBlock> = p
+            .blocks
+            .iter()
+            .filter(|b| b.region == Region::Periodic { coord: 1 })
+            .collect();
+        assert_eq!(periodic.len(), 4);
+        let jets: Vec<String> = periodic
+            .iter()
+            .map(|b| display_jet(&p, b.jets[0]))
+            .collect();
+        assert_eq!(jets, vec!["u", "dx(u)", "v", "dx(v)"]);
+        assert!(periodic.iter().all(|b| b.linear && b.weight == 1.0));
+        assert_eq!(periodic[1].label, "periodic x: dx(u)");
+    }
+}

@@ -1,0 +1,35 @@
+//! Checking and lowering: [`ast::File`] → [`Problem`].
+//!
+//! Lowering runs in passes so that declaration order matters only where the
+//! language says it does:
+//! 1. every declared name is registered (duplicates and builtin names reported);
+//! 2. `const`s are folded in source order (a `const` may use earlier ones);
+//! 3. domains, params, data files, `let`s (each may use earlier `let`s),
+//!    periodic coordinates, equations, exact solutions and configuration.
+//!
+//! Every lowering function returns `Option`: `None` means an error was already
+//! reported, and callers propagate it silently so one mistake yields one
+//! diagnostic, while independent mistakes are all reported.
+//!
+//! `Lowerer` holds the state of one lowering and runs the passes
+//! (`lowerer.rs`); its methods are grouped by what they lower: declarations and
+//! name resolution (`resolve.rs`), expressions (`expression.rs`), derivative
+//! operators → jets and `dn` (`derivative.rs`), equations, regions and the
+//! periodic blocks (`equation.rs`), data files (`data_files.rs`) and exact
+//! solutions (`exact.rs`). Domains and configuration are read in
+//! `ir/domain.rs` and `ir/config.rs`.
+//!
+//! [`ast::File`]: crate::syntax::ast::File
+//! [`Problem`]: crate::ir::Problem
+
+mod data_files;
+mod derivative;
+mod equation;
+mod exact;
+mod expression;
+mod lowerer;
+mod resolve;
+
+pub use derivative::MAX_DERIVATIVE_ORDER;
+pub use lowerer::lower;
+pub(super) use lowerer::{Def, Lowerer};
