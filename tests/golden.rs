@@ -8,22 +8,17 @@
 //! machine of another kind the snapshots may differ in the last digits and are
 //! re-recorded there.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
 /// Runs `pdec solve FILE --optimizer OPT --iterations 30 --seed 1 --threads 1` and
 /// returns its history.csv without the wall-clock column.
 fn trajectory(file: &str, optimizer: &str) -> String {
-    let dir = std::env::temp_dir().join(format!(
-        "pdec-golden-{}-{}-{}",
-        Path::new(file).file_stem().unwrap().to_string_lossy(),
-        optimizer,
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    let output = Command::new(env!("CARGO_BIN_EXE_pdec"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
+    let stem = Path::new(file).file_stem().unwrap().to_string_lossy();
+    let dir = common::scratch_path("golden", &format!("{stem}-{optimizer}"));
+    let output = common::output_of(
+        common::pdec_command([
             "solve",
             file,
             "--optimizer",
@@ -38,9 +33,8 @@ fn trajectory(file: &str, optimizer: &str) -> String {
             "--no-plots",
             "--out",
         ])
-        .arg(&dir)
-        .output()
-        .expect("pdec runs");
+        .arg(&dir),
+    );
     assert!(
         output.status.success(),
         "pdec solve {file} --optimizer {optimizer} failed: {}",
