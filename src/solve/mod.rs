@@ -23,6 +23,7 @@ pub mod adam;
 pub mod anagram;
 pub mod driver;
 pub mod engd;
+pub mod gd;
 pub mod lbfgs;
 pub mod linalg;
 pub mod line_search;

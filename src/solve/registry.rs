@@ -147,6 +147,8 @@ optimizers! {
     Adam(adam::AdamConfig),
     /// L-BFGS with strong-Wolfe line search.
     Lbfgs(lbfgs::LbfgsConfig),
+    /// Plain gradient descent with the shared line search.
+    Gd(super::gd::GdConfig),
 }
 
 /// The optimizer a run uses when neither the file nor the caller names one.
