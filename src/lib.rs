@@ -17,6 +17,7 @@ mod api;
 pub mod compile;
 pub mod diagnostic;
 pub mod ir;
+pub mod lsp;
 mod memory;
 pub mod output;
 pub mod run;
