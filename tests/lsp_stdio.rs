@@ -141,6 +141,19 @@ fn an_editor_session_over_stdio() {
         "{d}"
     );
 
+    // The quick fix of the did-you-mean help replaces exactly `kapa` with `kappa`.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": URI },
+            "range": d["range"],
+            "context": { "diagnostics": [d] }
+        }),
+    );
+    let edit = &actions[0]["edit"]["changes"][URI][0];
+    assert_eq!(edit["newText"], "kappa", "{actions}");
+    assert_eq!(edit["range"], d["range"]);
+
     // Fix the name with a ranged edit: `kapa` → `kappa`.
     client.notify(
         "textDocument/didChange",

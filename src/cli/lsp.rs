@@ -10,7 +10,8 @@ use lsp_types::notification::{
     PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest, Request as _,
+    CodeActionRequest, Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest,
+    Request as _,
 };
 use pdec::lsp::Workspace;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -134,6 +135,7 @@ fn dispatch(workspace: &Workspace, request: Request) -> Answer {
         Completion::METHOD => json(workspace.completion(&params(request)?)),
         GotoDefinition::METHOD => json(workspace.definition(&params(request)?)),
         DocumentSymbolRequest::METHOD => json(workspace.document_symbols(&params(request)?)),
+        CodeActionRequest::METHOD => json(workspace.code_actions(&params(request)?)),
         method => Err((
             ErrorCode::MethodNotFound,
             format!("pdec lsp does not handle `{method}`"),

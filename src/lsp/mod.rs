@@ -1,6 +1,6 @@
 //! The language service behind `pdec lsp`: open documents, their diagnostics (exactly
-//! those of `pdec check`), hover, completion, go to definition and document symbols,
-//! as Language Server Protocol values.
+//! those of `pdec check`), hover, completion, go to definition, document symbols and
+//! did-you-mean quick fixes, as Language Server Protocol values.
 //!
 //! Everything here is plain functions of the document text; the message loop over
 //! stdio lives in the CLI (`src/cli/lsp.rs`). Positions are converted with
@@ -274,6 +274,42 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// `textDocument/codeAction`: a quick fix for each diagnostic whose help suggests a
+    /// name (`did you mean `kappa`?`), replacing the diagnostic's range with it.
+    pub fn code_actions(&self, params: &lsp::CodeActionParams) -> Option<lsp::CodeActionResponse> {
+        self.documents.get(&params.text_document.uri)?;
+        Some(code_actions(
+            &params.text_document.uri,
+            &params.context.diagnostics,
+        ))
+    }
+}
+
+/// The quick fixes for `diagnostics` (as the editor sends them back) of document `uri`.
+// `WorkspaceEdit` keys its changes by `Uri`, whose only interior mutability is a cache
+// that takes no part in hashing or equality.
+#[allow(clippy::mutable_key_type)]
+pub fn code_actions(uri: &lsp::Uri, diagnostics: &[lsp::Diagnostic]) -> lsp::CodeActionResponse {
+    diagnostics
+        .iter()
+        .filter_map(|diagnostic| {
+            let help = diagnostic.data.as_ref()?.get("help")?.as_str()?;
+            let name = help.strip_prefix("did you mean `")?.strip_suffix("`?")?;
+            let edit = lsp::TextEdit::new(diagnostic.range, name.to_string());
+            let changes = HashMap::from([(uri.clone(), vec![edit])]);
+            Some(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                title: format!("Replace with `{name}`"),
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(lsp::WorkspaceEdit::new(changes)),
+                is_preferred: Some(true),
+                ..Default::default()
+            }))
+        })
+        .collect()
+}
+
 fn publish(uri: &lsp::Uri, doc: &Document) -> lsp::PublishDiagnosticsParams {
     lsp::PublishDiagnosticsParams::new(uri.clone(), doc.lsp_diagnostics(uri), Some(doc.version))
 }
@@ -292,6 +328,7 @@ pub fn server_capabilities() -> lsp::ServerCapabilities {
         }),
         definition_provider: Some(lsp::OneOf::Left(true)),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
         ..Default::default()
     }
 }

@@ -332,3 +332,70 @@ fn base_dir_of_file_uris() {
     let uri = Uri::from_str("untitled:Untitled-1").unwrap();
     assert_eq!(base_dir_of(&uri), PathBuf::from("."));
 }
+
+#[test]
+fn did_you_mean_becomes_a_quick_fix() {
+    let text = "space x in [0, 1]\nfield u\nconst kappa = 1\n-dxx(u) = kapa on interior\nu = 0 on bondary\n";
+    let d = doc(text);
+    let uri = Uri::from_str("file:///a.pde").unwrap();
+    let diagnostics = d.lsp_diagnostics(&uri);
+    let actions = code_actions(&uri, &diagnostics);
+    let edits: Vec<(lsp::Range, String)> = actions
+        .iter()
+        .map(|action| {
+            let lsp::CodeActionOrCommand::CodeAction(action) = action else {
+                panic!()
+            };
+            assert_eq!(action.kind, Some(lsp::CodeActionKind::QUICKFIX));
+            let edits = &action.edit.as_ref().unwrap().changes.as_ref().unwrap()[&uri];
+            (edits[0].range, edits[0].new_text.clone())
+        })
+        .collect();
+    assert_eq!(
+        edits,
+        vec![
+            (
+                lsp::Range::new(Position::new(3, 10), Position::new(3, 14)),
+                "kappa".to_string()
+            ),
+            (
+                lsp::Range::new(Position::new(4, 9), Position::new(4, 16)),
+                "boundary".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn hover_on_params_data_sets_and_columns() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let text = std::fs::read_to_string(dir.join("inverse_poisson1d.pde")).unwrap();
+    let d = Document::new(text, 1, dir);
+    assert!(d.problem.is_some(), "{:?}", d.diagnostics);
+    let k = hover_text(&d, "k*dxx", 0);
+    assert!(
+        k.contains("**param** `k`: trainable, initial value 1"),
+        "{k}"
+    );
+    let obs = hover_text(&d, "obs from", 0);
+    assert!(obs.contains("**data set** `obs`: 25 rows"), "{obs}");
+    assert!(obs.contains("columns x, u"), "{obs}");
+    let member = hover(&d, at(&d, "obs.u", 0, 4)).unwrap();
+    let lsp::HoverContents::Markup(member) = member.contents else {
+        panic!()
+    };
+    assert!(
+        member
+            .value
+            .contains("**column** `u` of the data set `obs`"),
+        "{}",
+        member.value
+    );
+    let region = hover_text(&d, "obs   weight", 0);
+    assert!(region.contains("the rows of data set `obs`"), "{region}");
+    assert!(region.contains("weight 10"), "{region}");
+    // Go to definition from the column's data set.
+    let span = definition(&d, at(&d, "obs.u", 0, 4)).unwrap();
+    assert_eq!(d.slice(span), "obs");
+    assert!(d.range(span).start.line < at(&d, "obs.u", 0, 0).line);
+}
