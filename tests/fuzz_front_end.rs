@@ -11,7 +11,7 @@
 //! ```
 //!
 //! `PDEC_FUZZ_SEED` picks another stream of inputs. Inputs that panic are written to
-//! `target/fuzz-failures/` and make the test fail.
+//! `target/fuzz-failures/` and make the test fail; the slowest input is written there too.
 
 use pdec::lsp::Document;
 use rand::{Rng, SeedableRng};
@@ -293,12 +293,15 @@ fn fuzz(n_inputs: usize, seed: u64) -> Outcome {
 
 fn report(outcome: &Outcome, seed: u64) {
     let dir = root().join("target").join("fuzz-failures");
-    if !outcome.panics.is_empty() {
-        let _ = std::fs::create_dir_all(&dir);
-        for (k, text) in outcome.panics.iter().enumerate() {
-            let _ = std::fs::write(dir.join(format!("seed{seed}-{k}.pde")), text);
-        }
+    let _ = std::fs::create_dir_all(&dir);
+    for (k, text) in outcome.panics.iter().enumerate() {
+        let _ = std::fs::write(dir.join(format!("seed{seed}-{k}.pde")), text);
     }
+    // The slowest input, to look at when the time is far above the others'.
+    let _ = std::fs::write(
+        dir.join(format!("slowest-seed{seed}.pde")),
+        &outcome.slowest.1,
+    );
     eprintln!(
         "fuzz: {} inputs (seed {seed}) in {:.1} s, {} panics; slowest input {:.1} ms",
         outcome.inputs,
