@@ -18,6 +18,7 @@ mod check;
 pub mod compile;
 pub mod diagnostic;
 pub mod ir;
+pub mod lsp;
 mod memory;
 pub mod output;
 pub mod run;

@@ -1,5 +1,6 @@
 //! `pdec eval RUN_DIR --at points.csv [--jet EXPR]... [--out FILE]`: the trained
-//! fields, and any expression of their derivatives, at given points.
+//! fields, and any expression of their derivatives, at given points; with `--vtk`, the
+//! fields on a grid as ParaView files in the run folder.
 //!
 //! Each `--jet` expression is checked and lowered by the front end itself: it is
 //! appended to the problem's source as the equation `EXPR = 0 on interior`, and the
@@ -20,8 +21,8 @@ pub(super) struct EvalArgs {
     run_dir: PathBuf,
     /// CSV of points: a header naming every coordinate of the problem (any order, no
     /// other column), then one row per point.
-    #[arg(long, value_name = "FILE")]
-    at: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "vtk")]
+    at: Option<PathBuf>,
     /// An expression of the fields and their derivatives in the language's syntax
     /// (`dx(u)`, `dxx(u)`, `lap(u)`, `dt(u) - dxx(u)`); repeatable.
     #[arg(long, value_name = "EXPR")]
@@ -32,6 +33,34 @@ pub(super) struct EvalArgs {
     /// The .pde file (default: the file the checkpoint names).
     #[arg(long)]
     problem: Option<PathBuf>,
+    /// Write the fields (and errors against the exact solution) for ParaView into the
+    /// run folder: `solution.vti`, or `solution.pvd` and `vtk/` for time-dependent problems.
+    #[arg(long)]
+    vtk: bool,
+    /// Points per axis of the `--vtk` grid (about grid² points in all, like solution.csv).
+    #[arg(long, default_value_t = 100)]
+    grid: usize,
+}
+
+/// Writes the ParaView files of `theta` into `dir` (`--vtk` of `solve` and `eval`).
+pub(super) fn write_vtk(
+    dir: &Path,
+    problem: &Problem,
+    theta: &[f64],
+    grid: usize,
+) -> Result<(), String> {
+    let program = CompiledProblem::<NdArray<f64>>::new(problem, &NdArrayDevice::Cpu)
+        .map_err(|e| format!("cannot compile the problem: {e}"))?;
+    if theta.len() != program.n_params() {
+        return Err(format!(
+            "the saved parameters have length {}, the problem has {}",
+            theta.len(),
+            program.n_params()
+        ));
+    }
+    pdec::output::paraview::write_paraview(dir, problem, &program, theta, grid)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Points read from a `--at` file, `[n, d]` row-major in the problem's coordinate order.
@@ -172,7 +201,21 @@ pub(super) fn run(args: &EvalArgs) -> Status {
         Err(status) => return status,
     };
     let problem = &saved.problem;
-    let points = match read_points(&args.at, problem) {
+    if args.vtk {
+        if let Err(e) = write_vtk(
+            &args.run_dir,
+            problem,
+            &saved.checkpoint.state.theta,
+            args.grid,
+        ) {
+            eprintln!("error: {e}");
+            return Status::Failure;
+        }
+    }
+    let Some(at) = &args.at else {
+        return Status::Ok;
+    };
+    let points = match read_points(at, problem) {
         Ok(points) => points,
         Err(message) => {
             eprintln!("error: {message}");

@@ -5,6 +5,7 @@
 mod check;
 mod eval;
 mod explain;
+mod lsp;
 mod plot;
 mod run_dir;
 mod solve;
@@ -37,6 +38,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Redraw a run's figures and solution.csv from its checkpoint.
     Plot(plot::PlotArgs),
+    /// Run the language server (Language Server Protocol over stdin/stdout) for editors.
+    Lsp(lsp::LspArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,6 +85,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Solve(args) => solve::run_solve(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
     };
     status.into()
 }

@@ -77,6 +77,10 @@ pub(super) struct SolveArgs {
     /// Points per axis of the plots and the solution export.
     #[arg(long, default_value_t = 100)]
     grid: usize,
+    /// Also write the fields (and errors against the exact solution) for ParaView:
+    /// `solution.vti`, or `solution.pvd` and `vtk/` for time-dependent problems.
+    #[arg(long)]
+    vtk: bool,
     /// Where the tensor programs run: `cpu`, or `cuda` (builds with `--features cuda`).
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
@@ -481,6 +485,12 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
     }
     if !args.no_plots {
         if let Err(e) = super::run_dir::draw(&out_dir, &problem, &report, args.grid) {
+            eprintln!("error: {e}");
+            return Status::Failure;
+        }
+    }
+    if args.vtk {
+        if let Err(e) = super::eval::write_vtk(&out_dir, &problem, &report.theta, args.grid) {
             eprintln!("error: {e}");
             return Status::Failure;
         }

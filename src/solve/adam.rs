@@ -138,11 +138,13 @@ impl Method for AdamConfig {
     const OPTIONS: &'static [OptionSpec] = &[
         OptionSpec {
             key: "lr",
+            default: "1e-3",
             value: "NUMBER",
             help: "learning rate",
         },
         OptionSpec {
             key: "lr_decay",
+            default: "1",
             value: "NUMBER",
             help: "factor in (0, 1] applied to the learning rate after every step",
         },

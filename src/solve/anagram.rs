@@ -339,11 +339,13 @@ impl Method for AnagramConfig {
     const OPTIONS: &'static [OptionSpec] = &[
         OptionSpec {
             key: "cutoff",
+            default: "1e-6",
             value: "NUMBER|adaptive",
             help: "relative singular-value cut-off ε, or `adaptive`",
         },
         OptionSpec {
             key: "factorization",
+            default: "auto",
             value: "auto|gram|svd",
             help: "eigendecomposition of the smaller Gram matrix (`gram`), thin SVD of J \
                    (`svd`: slower, exact), or `auto` (`svd` for cut-offs below about 5e-7)",

@@ -388,16 +388,19 @@ impl Method for EngdConfig {
     const OPTIONS: &'static [OptionSpec] = &[
         OptionSpec {
             key: "damping",
+            default: "1e-10",
             value: "NUMBER",
             help: "initial (and smallest) damping λ",
         },
         OptionSpec {
             key: "momentum",
+            default: "0 (off)",
             value: "NUMBER",
             help: "SPRING momentum μ in [0, 1)",
         },
         OptionSpec {
             key: "cutoff",
+            default: "none (Cholesky)",
             value: "NUMBER",
             help: "relative eigenvalue cut-off (eigendecomposition instead of Cholesky)",
         },

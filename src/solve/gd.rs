@@ -87,6 +87,7 @@ impl Method for GdConfig {
     const NAME: &'static str = "gd";
     const OPTIONS: &'static [OptionSpec] = &[OptionSpec {
         key: "max_step",
+        default: "1",
         value: "NUMBER",
         help: "largest step size of the line search",
     }];

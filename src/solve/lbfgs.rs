@@ -368,6 +368,7 @@ impl Method for LbfgsConfig {
     const NAME: &'static str = "lbfgs";
     const OPTIONS: &'static [OptionSpec] = &[OptionSpec {
         key: "history",
+        default: "10",
         value: "COUNT",
         help: "number of curvature pairs kept",
     }];

@@ -34,6 +34,8 @@ pub struct OptionSpec {
     pub key: &'static str,
     /// The kind of value, for help texts (`NUMBER`, `adaptive|off`, …).
     pub value: &'static str,
+    /// The default, for help texts.
+    pub default: &'static str,
     /// One line on what it does.
     pub help: &'static str,
 }
@@ -42,6 +44,7 @@ pub struct OptionSpec {
 pub const LINE_SEARCH: OptionSpec = OptionSpec {
     key: "line_search",
     value: "grid|golden",
+    default: "grid",
     help: "line search: the grid of step sizes 1, 1/2, …, 2^-30, or the grid refined by golden section",
 };
 

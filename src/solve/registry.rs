@@ -204,6 +204,36 @@ impl CatalogueEntry {
             .join("; ")
     }
 
+    /// The default: `1e-10`, or per method (`engd 1e-10, sngd adaptive`) when they
+    /// differ.
+    pub fn default_text(&self) -> String {
+        let mut defaults: Vec<&str> = self.uses.iter().map(|(_, spec)| spec.default).collect();
+        defaults.dedup();
+        if defaults.len() == 1 {
+            return defaults[0].to_string();
+        }
+        self.uses
+            .iter()
+            .map(|(kinds, spec)| {
+                let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+                format!("{} {}", names.join(", "), spec.default)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The bare words the key takes (`adaptive`, `off`, …), from the value kinds.
+    pub fn words(&self) -> Vec<&'static str> {
+        let mut words: Vec<&'static str> = self
+            .uses
+            .iter()
+            .flat_map(|(_, spec)| spec.value.split('|'))
+            .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !w.is_empty())
+            .collect();
+        words.dedup();
+        words
+    }
+
     /// The value kinds the key takes, for help texts.
     pub fn value_name(&self) -> String {
         let mut values: Vec<&str> = self.uses.iter().map(|(_, spec)| spec.value).collect();

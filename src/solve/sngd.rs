@@ -599,26 +599,31 @@ impl Method for SngdConfig {
     const OPTIONS: &'static [OptionSpec] = &[
         OptionSpec {
             key: "damping",
+            default: "adaptive",
             value: "adaptive|off",
             help: "Levenberg–Marquardt damping of the sketched solve",
         },
         OptionSpec {
             key: "sketch",
+            default: "300",
             value: "COUNT",
             help: "sketch size of the first step",
         },
         OptionSpec {
             key: "oversample",
+            default: "100",
             value: "COUNT",
             help: "oversampling added to the kept rank",
         },
         OptionSpec {
             key: "sketch_pass",
+            default: "2",
             value: "1|2",
             help: "single- (1) or two-pass (2) sketch",
         },
         OptionSpec {
             key: "tolerance",
+            default: "1e-16",
             value: "NUMBER",
             help: "eigenvalue tolerance",
         },

@@ -1,0 +1,216 @@
+//! The short texts the language service shows for keywords, builtins, regions and
+//! configuration keys (what `docs/language.md` says about each, in one line).
+
+/// Statement keywords with the form of their statement.
+pub const STATEMENT_KEYWORDS: [(&str, &str); 12] = [
+    ("space", "`space x in [a, b]` or `space (x, y) in disk((0, 0), 1)`: spatial coordinates and their domain"),
+    ("time", "`time t in [t0, t1]`: the time coordinate (at most one)"),
+    ("field", "`field u` or `field u, v`: unknown scalar fields, functions of all coordinates"),
+    ("const", "`const name = value`: a named constant, folded at compile time"),
+    ("param", "`param name = initial value`: a trainable scalar (inverse problems)"),
+    ("let", "`let name = expression`: a named expression, inlined where it is used"),
+    ("data", "`data name from \"file.csv\"`: observations; the header names coordinates and fields"),
+    ("periodic", "`periodic x`: opposite faces of `x` are identified (values and first derivatives)"),
+    ("exact", "`exact u = expression` or `exact u from \"ref.csv\"`: the known solution, for error reports"),
+    ("model", "`model mlp(layers = [20, 20], activation = tanh)`: the neural ansatz"),
+    ("sample", "`sample interior = 1000, boundary = 200`: training points per region"),
+    ("solve", "`solve optimizer = engd, iterations = 1000`: the solver defaults"),
+];
+
+/// Keywords inside statements.
+pub const OTHER_KEYWORDS: [(&str, &str); 5] = [
+    ("on", "`lhs = rhs on region`: where an equation holds"),
+    ("in", "`space x in [a, b]`: the domain of a coordinate"),
+    (
+        "from",
+        "`data name from \"file.csv\"`: the CSV file of a data set",
+    ),
+    (
+        "weight",
+        "`... on region weight w`: scales the equation's block of the loss (default 1)",
+    ),
+    (
+        "every",
+        "`resample = every k`: draw fresh points every k iterations",
+    ),
+];
+
+/// Builtin constants.
+pub const BUILTIN_CONSTANTS: [(&str, &str); 2] =
+    [("pi", "π = 3.14159…"), ("e", "Euler's number e = 2.71828…")];
+
+/// Builtin functions of one argument.
+pub const BUILTIN_FUNCTIONS: [(&str, &str); 11] = [
+    ("sin", "sine"),
+    ("cos", "cosine"),
+    ("tan", "tangent"),
+    ("exp", "exponential"),
+    ("log", "natural logarithm"),
+    ("sqrt", "square root"),
+    ("tanh", "hyperbolic tangent"),
+    ("sinh", "hyperbolic sine"),
+    ("cosh", "hyperbolic cosine"),
+    ("abs", "absolute value"),
+    ("sign", "sign: -1, 0 or 1"),
+];
+
+/// Shapes of `space (x, y) in ...`.
+pub const SHAPES: [(&str, &str); 3] = [
+    ("disk", "`disk((cx, cy), r)`: a 2-D disk"),
+    ("ball", "`ball((c1, …, cd), r)`: a ball in any dimension"),
+    ("box", "`box([a1, b1], …, [ad, bd])`: an axis-aligned box"),
+];
+
+/// Region words after `on`.
+pub const REGIONS: [(&str, &str); 3] = [
+    ("interior", "the open space-time domain"),
+    (
+        "boundary",
+        "the whole spatial boundary, times the time interval",
+    ),
+    (
+        "initial",
+        "the initial time `t = t0`, times the spatial domain",
+    ),
+];
+
+/// A configuration key: its statement, name, default and meaning.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigKey {
+    /// The key.
+    pub name: &'static str,
+    /// Its default.
+    pub default: &'static str,
+    /// What it sets.
+    pub meaning: &'static str,
+    /// Bare-word values it takes, if any.
+    pub words: &'static [&'static str],
+}
+
+const fn key(
+    name: &'static str,
+    default: &'static str,
+    meaning: &'static str,
+    words: &'static [&'static str],
+) -> ConfigKey {
+    ConfigKey {
+        name,
+        default,
+        meaning,
+        words,
+    }
+}
+
+/// Keys of `model mlp(...)`.
+pub const MODEL_KEYS: [ConfigKey; 3] = [
+    key("layers", "[20, 20, 20, 20]", "hidden layer widths", &[]),
+    key(
+        "activation",
+        "tanh",
+        "activation function",
+        &["tanh", "sin", "sigmoid", "softplus", "silu"],
+    ),
+    key(
+        "shared",
+        "off",
+        "one network with one output per field (instead of one network per field)",
+        &[],
+    ),
+];
+
+/// Keys of `sample` (besides per-face counts `x = 0 : n`).
+pub const SAMPLE_KEYS: [ConfigKey; 8] = [
+    key("interior", "1000", "points in the interior", &[]),
+    key(
+        "boundary",
+        "200",
+        "points on the whole spatial boundary",
+        &[],
+    ),
+    key("initial", "200", "points at t = t0", &[]),
+    key(
+        "periodic",
+        "100",
+        "paired points per periodic coordinate",
+        &[],
+    ),
+    key("test", "10000", "points of the held-out test set", &[]),
+    key(
+        "sampler",
+        "uniform",
+        "how points are drawn",
+        &["uniform", "halton", "grid"],
+    ),
+    key("seed", "0", "seed of the point sampler", &[]),
+    key(
+        "resample",
+        "none",
+        "`every k`: draw fresh points every k iterations",
+        &["every"],
+    ),
+];
+
+/// Keys of `solve` that every optimizer shares; the optimizer options follow from the
+/// option catalogue ([`solve_keys`]).
+const SOLVE_RUN_KEYS: [ConfigKey; 5] = [
+    key("optimizer", "sngd", "the optimizer", &[]),
+    key("iterations", "1000", "maximal number of iterations", &[]),
+    key("tol", "none", "stop when the loss falls below this", &[]),
+    key(
+        "patience",
+        "none",
+        "stop when the best loss has not improved for this many iterations",
+        &[],
+    ),
+    key(
+        "min_improvement",
+        "1e-2",
+        "relative decrease that counts as progress for `patience`",
+        &[],
+    ),
+];
+
+/// Keys of `solve`: the shared ones, then every optimizer option of the catalogue
+/// ([`crate::solve::option_catalogue`]) with its defaults and words; the optimizer names
+/// come from the registry.
+pub fn solve_keys() -> &'static [ConfigKey] {
+    static KEYS: std::sync::LazyLock<Vec<ConfigKey>> = std::sync::LazyLock::new(|| {
+        // Built once per process: the leaked texts live as long as the tables would.
+        let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
+        let names: Vec<&'static str> = crate::solve::OptimizerKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .collect();
+        let mut keys = SOLVE_RUN_KEYS.to_vec();
+        keys[0].default = crate::solve::DEFAULT_OPTIMIZER.name();
+        keys[0].words = Box::leak(names.into_boxed_slice());
+        for entry in crate::solve::option_catalogue() {
+            keys.push(ConfigKey {
+                name: entry.key,
+                default: leak(entry.default_text()),
+                meaning: leak(entry.help()),
+                words: Box::leak(entry.words().into_boxed_slice()),
+            });
+        }
+        keys
+    });
+    &KEYS
+}
+
+/// The keys of a configuration statement.
+pub fn keys(section: super::symbols::Section) -> &'static [ConfigKey] {
+    use super::symbols::Section;
+    match section {
+        Section::Model => &MODEL_KEYS,
+        Section::Sample => &SAMPLE_KEYS,
+        Section::Solve => solve_keys(),
+    }
+}
+
+/// The text of the first entry of `table` named `name`.
+pub fn lookup(table: &[(&'static str, &'static str)], name: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
