@@ -71,6 +71,11 @@ pub mod linalg;
 pub mod sngd;
 pub mod test_problems;
 
+// Matrix-free Gauss–Newton kernels (ALGORITHMS.md §4.2).
+pub mod jacobian_ops;
+pub mod nystrom;
+pub mod pcg;
+
 pub use adam::AdamConfig;
 pub use anagram::{AnagramConfig, AnagramCutoff, AnagramFactorization};
 pub use driver::{
