@@ -71,10 +71,12 @@ pub mod linalg;
 pub mod sngd;
 pub mod test_problems;
 
-// Matrix-free Gauss–Newton kernels (ALGORITHMS.md §4.2).
+// Matrix-free and trust-region kernels (ALGORITHMS.md §4.1, §4.2).
 pub mod jacobian_ops;
+pub mod mgh;
 pub mod nystrom;
 pub mod pcg;
+pub mod trust_region;
 
 pub use adam::AdamConfig;
 pub use anagram::{AnagramConfig, AnagramCutoff, AnagramFactorization};
