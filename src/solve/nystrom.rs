@@ -1,6 +1,6 @@
 //! Randomized Nyström preconditioning and the matrix-free Gauss–Newton step of
 //! ALGORITHMS.md §4.2 (Frangella, Tropp & Udell 2023, "Randomized Nyström
-//! preconditioning", Algorithms 2.1 and 5.1).
+//! preconditioning", SIAM J. Matrix Anal. Appl. 2023, Algorithm 2.1 and §5).
 //!
 //! - [`nystrom_approximation`]: a rank-s approximation `Â = U Λ̂ Uᵀ` of a PSD operator
 //!   from one block product `Y = AΩ` with an orthonormalised Gaussian `Ω`, stabilised by
@@ -157,7 +157,7 @@ fn shifted_nystrom(
 }
 
 /// The Nyström preconditioner of `A + μI`:
-/// `P⁻¹ = (λ̂_s + μ) U (Λ̂ + μI)⁻¹ Uᵀ + (I − UUᵀ)` (Frangella–Tropp–Udell eq. 5.3).
+/// `P⁻¹ = (λ̂_s + μ) U (Λ̂ + μI)⁻¹ Uᵀ + (I − UUᵀ)` (Frangella–Tropp–Udell §5).
 ///
 /// The approximation does not depend on `μ`, so one approximation serves several
 /// dampings ([`Self::set_damping`]).
