@@ -201,7 +201,44 @@ fn trained_poisson2d(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kernels, trained_poisson2d);
+/// `J v` and `Jᵀ w` with a stored row-major J (the products of matrix-free
+/// Gauss–Newton, bandwidth-bound): the blocked parallel kernels of
+/// `solve::jacobian_ops`, faer's matrix–vector product and the plain loop; throughput
+/// is the bytes of J read per product.
+fn jacobian_products(c: &mut Criterion) {
+    use criterion::Throughput;
+    use pdec::solve::jacobian_ops::{self, JacobianRef};
+    let threads = bench_threads();
+    let par = linalg::parallelism(threads);
+    for (n, p) in [(2000, 2000), (8000, 6000)] {
+        let j = random_matrix(n, p, 11);
+        let v = random_matrix(p, 1, 12);
+        let w = random_matrix(n, 1, 13);
+        let jr = JacobianRef::new(&j, n, p);
+        let mut group = c.benchmark_group(format!("jacobian_products_{n}x{p}"));
+        group.sample_size(10);
+        group.throughput(Throughput::Bytes((n * p * 8) as u64));
+        group.bench_function("Jv_blocked", |b| b.iter(|| black_box(jr.apply(&v, par))));
+        group.bench_function("Jtw_blocked", |b| {
+            b.iter(|| black_box(jr.apply_transpose(&w, par)))
+        });
+        group.bench_function("Jv_faer", |b| {
+            b.iter(|| black_box(linalg::mat_vec(jr.view(), &v, par)))
+        });
+        group.bench_function("Jtw_faer", |b| {
+            b.iter(|| black_box(linalg::mat_vec(jr.view().transpose(), &w, par)))
+        });
+        group.bench_function("Jv_naive", |b| {
+            b.iter(|| black_box(jacobian_ops::naive_apply(&j, n, p, &v)))
+        });
+        group.bench_function("Jtw_naive", |b| {
+            b.iter(|| black_box(jacobian_ops::naive_apply_transpose(&j, n, p, &w)))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, kernels, trained_poisson2d, jacobian_products);
 
 fn main() {
     pdec::keep_freed_memory();

@@ -40,6 +40,13 @@ pub mod state;
 #[doc(hidden)]
 pub mod test_problems;
 
+// Matrix-free and trust-region kernels (ALGORITHMS.md §4.1, §4.2).
+pub mod jacobian_ops;
+pub mod mgh;
+pub mod nystrom;
+pub mod pcg;
+pub mod trust_region;
+
 pub use adam::AdamConfig;
 pub use anagram::{AnagramConfig, AnagramCutoff, AnagramFactorization};
 pub use driver::{init_thread_pool, made_no_progress, solve, solve_from, SolveConfig, Solver};
