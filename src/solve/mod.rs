@@ -24,6 +24,7 @@ pub mod anagram;
 pub mod driver;
 pub mod engd;
 pub mod gd;
+pub mod gn;
 pub mod lbfgs;
 pub mod linalg;
 pub mod line_search;
@@ -42,6 +43,8 @@ pub mod test_problems;
 
 // Matrix-free and trust-region kernels (ALGORITHMS.md §4.1, §4.2).
 pub mod jacobian_ops;
+#[cfg(any(test, feature = "bench"))]
+#[doc(hidden)]
 pub mod mgh;
 pub mod nystrom;
 pub mod pcg;

@@ -149,6 +149,8 @@ optimizers! {
     Lbfgs(lbfgs::LbfgsConfig),
     /// Plain gradient descent with the shared line search.
     Gd(super::gd::GdConfig),
+    /// Matrix-free Gauss–Newton (Nyström-preconditioned CG) with a trust region.
+    Gn(super::gn::GnConfig),
 }
 
 /// The optimizer a run uses when neither the file nor the caller names one.
