@@ -14,7 +14,9 @@ use super::jacobian_ops::JacobianRef;
 use super::linalg;
 use super::natural::first_non_finite_row;
 use super::nystrom::{gauss_newton_step, GaussNewtonConfig};
-use super::optimizer::{half_squared_norm, Method, Optimizer, StepOutcome};
+use super::optimizer::{
+    checked_residual_and_jacobian, half_squared_norm, Method, Optimizer, StepOutcome,
+};
 use super::options::{self, ConfigScalar, OptionSpec};
 use super::report::{NonFiniteSource, SolveError, NON_FINITE_LIMIT};
 use super::state::SolverState;
@@ -115,26 +117,7 @@ impl Optimizer for Gn {
         theta: &mut [f64],
     ) -> Result<StepOutcome, SolveError> {
         let (n_rows, n_params) = (problem.n_residuals(), problem.n_params());
-        let (residual, jacobian) = problem.residual_and_jacobian(theta);
-        if residual.len() != n_rows || jacobian.len() != n_rows * n_params {
-            return Err(SolveError::ShapeMismatch {
-                what: if residual.len() != n_rows {
-                    "residual"
-                } else {
-                    "jacobian"
-                },
-                got: if residual.len() != n_rows {
-                    residual.len()
-                } else {
-                    jacobian.len()
-                },
-                expected: if residual.len() != n_rows {
-                    n_rows
-                } else {
-                    n_rows * n_params
-                },
-            });
-        }
+        let (residual, jacobian) = checked_residual_and_jacobian(problem, theta)?;
         let loss0 = half_squared_norm(&residual);
         if let Some((what, row)) = first_non_finite_row(&residual, &jacobian, n_params) {
             let block = problem.locate_row(row);

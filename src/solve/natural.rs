@@ -10,7 +10,7 @@
 use super::driver::SolveConfig;
 use super::linalg;
 use super::line_search::{grid_line_search, LineSearchConfig};
-use super::optimizer::{half_squared_norm, Optimizer, StepOutcome};
+use super::optimizer::{checked_residual_and_jacobian, half_squared_norm, Optimizer, StepOutcome};
 use super::report::{IterationRecord, NonFiniteSource, SolveError, NON_FINITE_LIMIT};
 use super::state::SolverState;
 use super::LeastSquares;
@@ -184,21 +184,7 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
         theta: &mut [f64],
     ) -> Result<StepOutcome, SolveError> {
         let (n_rows, n_params) = (problem.n_residuals(), problem.n_params());
-        let (residual, jacobian) = problem.residual_and_jacobian(theta);
-        if residual.len() != n_rows {
-            return Err(SolveError::ShapeMismatch {
-                what: "residual",
-                got: residual.len(),
-                expected: n_rows,
-            });
-        }
-        if jacobian.len() != n_rows * n_params {
-            return Err(SolveError::ShapeMismatch {
-                what: "jacobian",
-                got: jacobian.len(),
-                expected: n_rows * n_params,
-            });
-        }
+        let (residual, jacobian) = checked_residual_and_jacobian(problem, theta)?;
         let loss0 = half_squared_norm(&residual);
         // Finite entries can still overflow the loss: blame the largest residual.
         let fault = first_non_finite_row(&residual, &jacobian, n_params).or_else(|| {

@@ -143,6 +143,34 @@ pub(crate) fn half_squared_norm(r: &[f64]) -> f64 {
     0.5 * super::linalg::dot(r, r)
 }
 
+/// `(r(θ), J(θ))` from [`LeastSquares::residual_and_jacobian`], with their lengths
+/// checked (N and N·P).
+///
+/// # Errors
+/// [`SolveError::ShapeMismatch`] naming the vector of the wrong length.
+pub(crate) fn checked_residual_and_jacobian(
+    problem: &mut dyn LeastSquares,
+    theta: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>), SolveError> {
+    let (n_rows, n_params) = (problem.n_residuals(), problem.n_params());
+    let (residual, jacobian) = problem.residual_and_jacobian(theta);
+    if residual.len() != n_rows {
+        return Err(SolveError::ShapeMismatch {
+            what: "residual",
+            got: residual.len(),
+            expected: n_rows,
+        });
+    }
+    if jacobian.len() != n_rows * n_params {
+        return Err(SolveError::ShapeMismatch {
+            what: "jacobian",
+            got: jacobian.len(),
+            expected: n_rows * n_params,
+        });
+    }
+    Ok((residual, jacobian))
+}
+
 /// `(L(θ), ∇L(θ))` from [`LeastSquares::loss_and_gradient`], checked: the first-order
 /// methods keep no regularisation to raise, so a non-finite loss ends the run (the
 /// loop names the first non-finite row).
