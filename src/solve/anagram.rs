@@ -403,14 +403,11 @@ impl Method for AnagramConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solve::test_problems::{log_spaced, matrix_with_singular_values, random_matrix};
+    use crate::solve::test_problems::{
+        log_spaced, matrix_with_singular_values, random_matrix, rel_diff,
+    };
     use faer::prelude::Solve;
     use faer::Mat;
-
-    fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
-        let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
-        num.sqrt() / linalg::norm(b).max(1e-300)
-    }
 
     #[test]
     fn full_rank_cutoff_zero_is_least_squares_solution() {

@@ -472,12 +472,7 @@ impl Method for EngdConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solve::test_problems::{matrix_with_singular_values, random_matrix};
-
-    fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
-        let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
-        num.sqrt() / linalg::norm(b).max(1e-300)
-    }
+    use crate::solve::test_problems::{matrix_with_singular_values, random_matrix, rel_diff};
 
     #[test]
     fn kernel_form_equals_gramian_form_with_cholesky() {

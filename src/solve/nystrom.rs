@@ -330,6 +330,7 @@ fn solve_side<R: Rng + ?Sized>(
 mod tests {
     use super::*;
     use crate::solve::pcg::{CgStop, DenseOperator};
+    use crate::solve::test_problems::rel_diff;
     use crate::solve::test_problems::{log_spaced, matrix_with_singular_values, random_matrix};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
@@ -340,11 +341,6 @@ mod tests {
         let mut x = Mat::from_fn(n, 1, |i, _| b[i]);
         linalg::cholesky_solve_damped(a, mu, x.as_mut(), Par::Seq).unwrap();
         (0..n).map(|i| x[(i, 0)]).collect()
-    }
-
-    fn relative_difference(a: &[f64], b: &[f64]) -> f64 {
-        let diff: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-        linalg::norm(&diff) / linalg::norm(b)
     }
 
     /// The Gram matrix `JᵀJ` (or `JJᵀ`) in full.
@@ -463,7 +459,7 @@ mod tests {
             let mut got = vec![0.0; n];
             preconditioner.apply_inverse(&xc, &mut got);
             let want = linalg::mat_vec(dense.as_ref(), &xc, Par::Seq);
-            let err = relative_difference(&got, &want);
+            let err = rel_diff(&got, &want);
             assert!(err < 1e-14, "column {c}: {err:e}");
         }
         // P⁻¹ is SPD: its eigenvalues are floor/(λ̂_i + μ) ∈ (0, 1] and 1.
@@ -533,7 +529,7 @@ mod tests {
                 );
                 for (label, x, report) in [("plain", &plain, r1), ("nyström", &preconditioned, r2)]
                 {
-                    let err = relative_difference(x, &want);
+                    let err = rel_diff(x, &want);
                     assert_eq!(report.stop, CgStop::Converged, "{name} {label} {report:?}");
                     assert!(
                         err < 1e-10,
@@ -601,11 +597,11 @@ mod tests {
                     "{name} {side:?} {:?}",
                     step.cg
                 );
-                let err = relative_difference(&step.direction, &want);
+                let err = rel_diff(&step.direction, &want);
                 assert!(err < 1e-9, "{name} {side:?} against dense: {err:e}");
                 steps.push(step.direction);
             }
-            let err = relative_difference(&steps[0], &steps[1]);
+            let err = rel_diff(&steps[0], &steps[1]);
             assert!(err < 1e-9, "{name}: primal against dual {err:e}");
         }
         // Auto picks the smaller side.
@@ -644,7 +640,7 @@ mod tests {
                 &IdentityPreconditioner,
                 &config,
             );
-            let plain_error = relative_difference(&plain, &want);
+            let plain_error = rel_diff(&plain, &want);
             eprintln!(
                 "poisson2d N={n} P={p} τ={tau:e} μ={mu:.3e}: plain CG {} iterations, residual {:.1e}, error against dense {plain_error:.1e}",
                 report_plain.iterations, report_plain.relative_residual
@@ -659,7 +655,7 @@ mod tests {
                 let preconditioner = NystromPreconditioner::new(approx, mu);
                 let mut pre = vec![0.0; n];
                 let report = pcg(&kernel, mu, &r, &mut pre, &preconditioner, &config);
-                let error = relative_difference(&pre, &want);
+                let error = rel_diff(&pre, &want);
                 let factor = report_plain.iterations as f64 / report.iterations.max(1) as f64;
                 eprintln!(
                     "    nyström s={s}: {} iterations ({factor:.1}× fewer), residual {:.1e}, error against dense {error:.1e}",

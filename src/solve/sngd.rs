@@ -697,14 +697,11 @@ mod tests {
     use super::*;
     use crate::solve::anagram::pseudo_inverse_reference;
     use crate::solve::engd::{self, EngdSolve, GramForm};
-    use crate::solve::test_problems::{log_spaced, matrix_with_singular_values, random_matrix};
+    use crate::solve::test_problems::{
+        log_spaced, matrix_with_singular_values, random_matrix, rel_diff,
+    };
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
-
-    fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
-        let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
-        num.sqrt() / linalg::norm(b).max(1e-300)
-    }
 
     fn two_pass() -> SngdConfig {
         SngdConfig {

@@ -351,6 +351,12 @@ impl LeastSquares for Rosenbrock {
     }
 }
 
+/// `‖a − b‖ / ‖b‖` (the denominator floored at 1e-300).
+pub fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
+    num.sqrt() / super::linalg::norm(b).max(1e-300)
+}
+
 /// Wraps a problem, counting `losses` calls and optionally negating J (so every
 /// natural-gradient direction becomes an ascent direction).
 pub struct Probe<P> {
