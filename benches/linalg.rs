@@ -3,6 +3,9 @@
 //! the SNGD direction on poisson2d's own Jacobian part-way through a solve, whose
 //! spectrum (sixteen decades) random matrices do not have.
 //!
+//! Run with `cargo bench --features bench --bench linalg` (the dense test problems are
+//! built only for tests and this feature).
+//!
 //! Like the `pdec` command, the benchmarks keep freed memory in the process
 //! (`pdec::keep_freed_memory`).
 
