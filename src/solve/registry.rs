@@ -238,8 +238,12 @@ impl CatalogueEntry {
 
     /// The value kinds the key takes, for help texts.
     pub fn value_name(&self) -> String {
-        let mut values: Vec<&str> = self.uses.iter().map(|(_, spec)| spec.value).collect();
-        values.dedup();
+        let mut values: Vec<&str> = Vec::new();
+        for value in self.uses.iter().flat_map(|(_, spec)| spec.value.split('|')) {
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
         values.join("|")
     }
 }
@@ -335,6 +339,10 @@ mod tests {
         let users: Vec<OptimizerKind> = damping.uses.iter().flat_map(|(k, _)| k.clone()).collect();
         assert!(users.contains(&OptimizerKind::Engd) && users.contains(&OptimizerKind::Sngd));
         assert!(damping.help().contains("ENGD") && damping.help().contains("SNGD"));
+        assert_eq!(damping.value_name(), "NUMBER|adaptive|off");
+        let cutoff = catalogue.iter().find(|e| e.key == "cutoff").unwrap();
+        assert_eq!(cutoff.value_name(), "NUMBER|adaptive");
+        assert_eq!(cutoff.words(), ["adaptive"]);
         let line_search = catalogue.iter().find(|e| e.key == "line_search").unwrap();
         assert_eq!(line_search.uses.len(), 1, "one shared description");
 
