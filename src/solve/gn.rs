@@ -12,13 +12,13 @@
 use super::driver::SolveConfig;
 use super::jacobian_ops::JacobianRef;
 use super::linalg;
-use super::natural::first_non_finite_row;
+use super::natural::{first_non_finite_row, NonFiniteStreak};
 use super::nystrom::{gauss_newton_step, GaussNewtonConfig};
 use super::optimizer::{
     checked_residual_and_jacobian, half_squared_norm, Method, Optimizer, StepOutcome,
 };
 use super::options::{self, ConfigScalar, OptionSpec};
-use super::report::{NonFiniteSource, SolveError, NON_FINITE_LIMIT};
+use super::report::{NonFiniteSource, SolveError};
 use super::state::SolverState;
 use super::trust_region::{gain_ratio, predicted_reduction, TrustRegion, TrustRegionConfig};
 use super::LeastSquares;
@@ -69,40 +69,22 @@ pub struct Gn {
     config: GnConfig,
     state: GnState,
     par: Par,
-    non_finite_limit: usize,
-    non_finite_streak: usize,
+    non_finite: NonFiniteStreak,
 }
 
 impl Gn {
-    /// A step rejected for a non-finite value at θ (θ untouched), or the error once this
-    /// has happened `non_finite_limit` times in a row.
+    /// A step rejected for a non-finite value at θ (θ untouched; the trust region
+    /// shrinks), or the error once the streak reaches its limit.
     fn reject_non_finite(
         &mut self,
         loss: f64,
         fault: (NonFiniteSource, Option<usize>, Option<usize>),
     ) -> Result<StepOutcome, SolveError> {
-        self.non_finite_streak += 1;
         if let Some(region) = self.state.trust_region.as_mut() {
             region.reject();
         }
-        if self.non_finite_streak >= self.non_finite_limit {
-            self.non_finite_streak = 0;
-            let (what, row, block) = fault;
-            return Err(SolveError::NonFinite {
-                what,
-                row,
-                block,
-                iteration: 0,
-            });
-        }
-        Ok(StepOutcome {
-            loss,
-            step_size: 0.0,
-            damping: self.state.trust_region.map(|r| r.lambda),
-            rank: None,
-            retries: 1,
-            accepted: false,
-        })
+        let damping = self.state.trust_region.map(|r| r.lambda);
+        self.non_finite.reject(loss, damping, fault)
     }
 }
 
@@ -171,7 +153,7 @@ impl Optimizer for Gn {
                 for (t, di) in theta.iter_mut().zip(&d) {
                     *t -= di;
                 }
-                self.non_finite_streak = 0;
+                self.non_finite.reset();
                 return Ok(StepOutcome {
                     loss: trial_loss,
                     step_size: 1.0,
@@ -186,7 +168,7 @@ impl Optimizer for Gn {
                 break;
             }
         }
-        self.non_finite_streak = 0;
+        self.non_finite.reset();
         Ok(StepOutcome {
             loss: loss_here,
             step_size: 0.0,
@@ -249,8 +231,7 @@ impl Method for GnConfig {
             config: self.clone(),
             state,
             par: linalg::parallelism(config.threads),
-            non_finite_limit: NON_FINITE_LIMIT.min(config.max_consecutive_rejections.max(1)),
-            non_finite_streak: 0,
+            non_finite: NonFiniteStreak::new(config),
         }))
     }
 }

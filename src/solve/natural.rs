@@ -101,10 +101,8 @@ pub struct Natural<M> {
     pub method: M,
     line_search: LineSearchConfig,
     par: Par,
-    /// Steps rejected for non-finite values that end the run when reached.
-    non_finite_limit: usize,
     /// Consecutive steps rejected for non-finite values.
-    non_finite_streak: usize,
+    non_finite: NonFiniteStreak,
     /// The step size of the last accepted step, where the next line search starts
     /// ([`LineSearchConfig::warm_start`]); restored from the history on resume, so a
     /// resumed run searches as the uninterrupted one did.
@@ -118,29 +116,49 @@ impl<M: NaturalMethod> Natural<M> {
             method,
             line_search: config.line_search.clone(),
             par: linalg::parallelism(config.threads),
-            non_finite_limit: NON_FINITE_LIMIT.min(config.max_consecutive_rejections.max(1)),
-            non_finite_streak: 0,
+            non_finite: NonFiniteStreak::new(config),
             last_step: None,
         }
     }
+}
+
+/// Consecutive steps rejected for non-finite values, and how many end the run.
+#[derive(Debug, Clone)]
+pub(crate) struct NonFiniteStreak {
+    limit: usize,
+    count: usize,
+}
+
+impl NonFiniteStreak {
+    /// [`NON_FINITE_LIMIT`], or `max_consecutive_rejections` if smaller (so that the run
+    /// names the cause instead of stopping as stalled).
+    pub(crate) fn new(config: &SolveConfig) -> Self {
+        Self {
+            limit: NON_FINITE_LIMIT.min(config.max_consecutive_rejections.max(1)),
+            count: 0,
+        }
+    }
+
+    /// A step that was not rejected for a non-finite value ends the streak.
+    pub(crate) fn reset(&mut self) {
+        self.count = 0;
+    }
 
     /// Records a step rejected for a non-finite value (θ untouched): a rejected outcome,
-    /// or [`SolveError::NonFinite`] once this has happened [`NON_FINITE_LIMIT`] times in
-    /// a row (or `max_consecutive_rejections` times, if smaller, so that the run names
-    /// the cause instead of stopping as stalled).
+    /// or [`SolveError::NonFinite`] once the streak reaches its limit.
     ///
     /// # Errors
     /// [`SolveError::NonFinite`] with `iteration: 0` (the loop fills it in).
-    fn reject_non_finite(
+    pub(crate) fn reject(
         &mut self,
         loss: f64,
         damping: Option<f64>,
         fault: (NonFiniteSource, Option<usize>, Option<usize>),
     ) -> Result<StepOutcome, SolveError> {
-        self.non_finite_streak += 1;
-        if self.non_finite_streak >= self.non_finite_limit {
+        self.count += 1;
+        if self.count >= self.limit {
             let (what, row, block) = fault;
-            self.non_finite_streak = 0;
+            self.count = 0;
             return Err(SolveError::NonFinite {
                 what,
                 row,
@@ -200,13 +218,17 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
             // more conservative (a redrawn point set or a transient fault may clear it).
             let damping = self.method.raise_damping_after_fault();
             let block = problem.locate_row(row);
-            return self.reject_non_finite(loss0, damping, (what, Some(row), block));
+            return self
+                .non_finite
+                .reject(loss0, damping, (what, Some(row), block));
         }
         let jm = linalg::jacobian_view(&jacobian, n_rows, n_params);
         let par = self.par;
         // Factored once per step; the retries reuse it.
         let Ok(factor) = self.method.factor(jm, &residual, par) else {
-            return self.reject_non_finite(loss0, None, (NonFiniteSource::Direction, None, None));
+            return self
+                .non_finite
+                .reject(loss0, None, (NonFiniteSource::Direction, None, None));
         };
         // L(θ) as the line search's batched evaluation reports it (used if rejected).
         let mut loss_here = loss0;
@@ -260,7 +282,7 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
                         *t -= search.step * d;
                     }
                     self.method.accepted(search.step, direction);
-                    self.non_finite_streak = 0;
+                    self.non_finite.reset();
                     return Ok(StepOutcome {
                         loss: search.loss,
                         step_size: search.step,
@@ -276,14 +298,17 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
             self.method.rejected();
         }
         if !any_finite_direction {
-            let mut outcome =
-                self.reject_non_finite(loss_here, None, (NonFiniteSource::Direction, None, None))?;
+            let mut outcome = self.non_finite.reject(
+                loss_here,
+                None,
+                (NonFiniteSource::Direction, None, None),
+            )?;
             outcome.damping = damping_used;
             outcome.rank = rank;
             outcome.retries = retries;
             return Ok(outcome);
         }
-        self.non_finite_streak = 0;
+        self.non_finite.reset();
         Ok(StepOutcome {
             loss: loss_here,
             step_size: 0.0,
