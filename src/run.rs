@@ -8,8 +8,8 @@ use crate::compile::sample::{heldout_points, sample_points, test_points, SampleE
 use crate::diagnostic::Diagnostic;
 use crate::ir::{ConfigScalar, Problem};
 use crate::solve::{
-    IterationRecord, LeastSquares, NonFiniteSource, OptimizerConfig, SolveConfig, SolveError,
-    SolveReport, SolveStart, SolverState, StopReason,
+    series_stalled, IterationRecord, LeastSquares, NonFiniteSource, OptimizerConfig, SolveConfig,
+    SolveError, SolveReport, SolveStart, SolverState, StopReason,
 };
 use burn::tensor::backend::Backend;
 use std::cell::Cell;
@@ -265,9 +265,11 @@ pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
         optimizer: settings.optimizer.default_config(),
         max_iterations: settings.iterations,
         loss_tol: settings.tol.unwrap_or(0.0),
-        patience: settings.patience,
         ..SolveConfig::default()
     };
+    if let Some(patience) = settings.patience {
+        config.patience = (patience > 0).then_some(patience);
+    }
     if let Some(min_improvement) = settings.min_improvement {
         config.min_improvement = min_improvement;
     }
@@ -432,10 +434,20 @@ pub fn run_from<B: Backend>(
     };
     let resample = problem.sample.resample;
     let mut eval_failure = None;
-    let (report, solver_state) = crate::solve::driver::solve_from(
+    // The stall rule watches the held-out loss too, so it runs here, not in the driver.
+    let stall_rule = config
+        .solve
+        .patience
+        .map(|window| (window, config.solve.min_improvement));
+    let driver_config = SolveConfig {
+        patience: None,
+        ..config.solve.clone()
+    };
+    let mut stalled = false;
+    let (mut report, solver_state) = crate::solve::driver::solve_from(
         &mut least_squares,
         &mut theta,
-        &config.solve,
+        &driver_config,
         solve_start,
         |history, theta, solver| {
             let Some(record) = history.last() else {
@@ -486,11 +498,24 @@ pub fn run_from<B: Backend>(
                 heldout_history: heldout_history.clone(),
                 elapsed_s: record.wall_s,
             };
-            callback(&Progress {
+            let flow = callback(&Progress {
                 record,
                 errors: evaluated,
                 snapshot: &snapshot,
-            })
+            });
+            if let (ControlFlow::Continue(()), Some((window, min_improvement))) = (flow, stall_rule)
+            {
+                let losses: Vec<(usize, f64)> =
+                    history.iter().map(|r| (r.iteration, r.loss)).collect();
+                let training = series_stalled(&losses, window, min_improvement);
+                // No held-out loss old enough to compare: the training loss decides.
+                let heldout = series_stalled(&heldout_history, window, min_improvement);
+                if training == Some(true) && heldout != Some(false) {
+                    stalled = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            flow
         },
     )
     .map_err(|e| match e {
@@ -499,6 +524,9 @@ pub fn run_from<B: Backend>(
     })?;
     if let Some(e) = eval_failure {
         return Err(e.into());
+    }
+    if stalled {
+        report.stopped_because = StopReason::Stalled;
     }
     if let Some(e) = least_squares.failure.take() {
         return Err(e.into());

@@ -15,8 +15,14 @@ use std::path::Path;
 /// Runs `pdec solve FILE --optimizer OPT --iterations 30 --seed 1 --threads 1` and
 /// returns its history.csv without the wall-clock column.
 fn trajectory(file: &str, optimizer: &str) -> String {
+    trajectory_with(file, optimizer, &[])
+}
+
+/// [`trajectory`] with further `pdec solve` flags.
+fn trajectory_with(file: &str, optimizer: &str, extra: &[&str]) -> String {
     let stem = Path::new(file).file_stem().unwrap().to_string_lossy();
-    let dir = common::scratch_path("golden", &format!("{stem}-{optimizer}"));
+    let tag = extra.join("");
+    let dir = common::scratch_path("golden", &format!("{stem}-{optimizer}{tag}"));
     let output = common::output_of(
         common::pdec_command([
             "solve",
@@ -31,8 +37,9 @@ fn trajectory(file: &str, optimizer: &str) -> String {
             "1",
             "--quiet",
             "--no-plots",
-            "--out",
         ])
+        .args(extra)
+        .arg("--out")
         .arg(&dir),
     );
     assert!(
@@ -79,3 +86,23 @@ golden!(heat1d_adam, "examples/heat1d.pde", "adam");
 golden!(heat1d_lbfgs, "examples/heat1d.pde", "lbfgs");
 golden!(poisson2d_engd, "examples/poisson2d.pde", "engd");
 golden!(poisson2d_sngd, "examples/poisson2d.pde", "sngd");
+
+/// The trust-region globalization (`--line-search off`) of the natural-gradient methods.
+macro_rules! golden_trust_region {
+    ($name:ident, $file:expr, $optimizer:expr) => {
+        #[test]
+        fn $name() {
+            let history = trajectory_with($file, $optimizer, &["--line-search", "off"]);
+            assert_eq!(history.lines().count(), 31, "30 iterations and a header");
+            insta::assert_snapshot!(stringify!($name), history);
+        }
+    };
+}
+
+golden_trust_region!(heat1d_engd_trust_region, "examples/heat1d.pde", "engd");
+golden_trust_region!(heat1d_sngd_trust_region, "examples/heat1d.pde", "sngd");
+golden_trust_region!(
+    heat1d_anagram_trust_region,
+    "examples/heat1d.pde",
+    "anagram"
+);

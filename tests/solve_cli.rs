@@ -169,47 +169,69 @@ fn same_seed_gives_the_same_history() {
 }
 
 #[test]
-fn patience_stops_a_run_once_the_best_loss_stops_improving() {
-    let out = run_dir("patience");
+fn patience_stops_a_run_as_stalled_once_neither_loss_nor_heldout_loss_improves() {
     let (patience, min_improvement) = (3, 0.5);
-    let (code, stderr) = solve(
-        &[
-            "examples/heat1d.pde",
-            "--optimizer",
-            "adam",
-            "--iterations",
-            "50",
-            "--patience",
-            &patience.to_string(),
-            "--min-improvement",
-            &min_improvement.to_string(),
-            "--eval-every",
-            "0",
-            "--no-plots",
-            "--quiet",
-        ],
-        &out,
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let summary = read_summary(&out);
-    let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
-    let mut lines = history.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let column = header.iter().position(|&h| h == "loss").unwrap();
-    let losses: Vec<f64> = lines
-        .map(|line| line.split(',').nth(column).unwrap().parse().unwrap())
-        .collect();
-    // The first iteration whose best loss is not below (1 − 0.5)× the best loss
-    // `patience` iterations earlier, recomputed from the history.
-    let lowest = |n: usize| losses[..n].iter().copied().fold(f64::INFINITY, f64::min);
-    let expected = (patience + 1..=losses.len())
-        .find(|&k| lowest(k) >= (1.0 - min_improvement) * lowest(k - patience))
-        .expect("the history ends where the rule fires");
-    assert_eq!(losses.len(), expected, "{history}");
-    assert!(expected < 50);
-    assert_eq!(summary["stopped_because"], "no_progress");
-    assert_eq!(summary["iterations"], expected);
-    let _ = std::fs::remove_dir_all(&out);
+    // `--eval-every 0`: no held-out loss, the training loss decides; `1`: both must stall.
+    for eval_every in [0, 1] {
+        let out = run_dir(&format!("patience{eval_every}"));
+        let (code, stderr) = solve(
+            &[
+                "examples/heat1d.pde",
+                "--optimizer",
+                "adam",
+                "--iterations",
+                "60",
+                "--patience",
+                &patience.to_string(),
+                "--min-improvement",
+                &min_improvement.to_string(),
+                "--eval-every",
+                &eval_every.to_string(),
+                "--no-plots",
+                "--quiet",
+            ],
+            &out,
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let summary = read_summary(&out);
+        let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
+        let mut lines = history.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
+        let column = |name: &str| {
+            let at = header.iter().position(|&h| h == name).unwrap();
+            rows.iter()
+                .map(|row| row[at].parse::<f64>().ok())
+                .collect::<Vec<_>>()
+        };
+        let losses: Vec<f64> = column("loss").into_iter().map(Option::unwrap).collect();
+        let heldout = column("heldout_loss");
+        // Recomputed from the history: the first iteration k whose best loss is not
+        // below (1 − 0.5)× the best loss at k − patience, and (when measured) likewise
+        // for the held-out loss.
+        let lowest = |values: &[Option<f64>], n: usize| {
+            values[..n]
+                .iter()
+                .flatten()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+        };
+        let training: Vec<Option<f64>> = losses.iter().copied().map(Some).collect();
+        let stalled = |values: &[Option<f64>], k: usize| {
+            lowest(values, k) >= (1.0 - min_improvement) * lowest(values, k - patience)
+        };
+        let expected = (patience + 1..=losses.len())
+            .find(|&k| stalled(&training, k) && (eval_every == 0 || stalled(&heldout, k)))
+            .expect("the history ends where the rule fires");
+        assert_eq!(losses.len(), expected, "eval_every {eval_every}: {history}");
+        assert!(expected < 60);
+        assert_eq!(summary["stopped_because"], "stalled");
+        assert_eq!(summary["iterations"], expected);
+        if eval_every == 1 {
+            assert!(heldout.iter().all(Option::is_some), "{history}");
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
 }
 
 #[test]

@@ -56,11 +56,11 @@ pub(super) struct SolveArgs {
     #[arg(long)]
     time_budget: Option<f64>,
     /// Stop when the best loss has not fallen by the relative `--min-improvement` over
-    /// this many iterations (default: the file's `patience`, else never; 0: never).
+    /// this many iterations (default: the file's `patience`, else 100; 0: never).
     #[arg(long)]
     patience: Option<usize>,
     /// The relative decrease of the best loss that counts as progress for `--patience`,
-    /// in [0, 1) (default: the file's `min_improvement`, else 0.01).
+    /// in [0, 1) (default: the file's `min_improvement`, else 0.001).
     #[arg(long, value_parser = parse_min_improvement)]
     min_improvement: Option<f64>,
     /// Evaluate the error against the exact solution every k iterations (0: only at the

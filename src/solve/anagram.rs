@@ -20,6 +20,7 @@ use super::options::{self, ConfigScalar, OptionSpec};
 use super::report::SolveError;
 use super::spectrum::Spectrum as GramianSpectrum;
 use super::state::SolverState;
+use super::trust_region::TrustRegion;
 use faer::{Mat, MatRef, Par};
 
 /// How singular values are computed.
@@ -206,13 +207,31 @@ impl<'a> Spectrum<'a> {
     /// # Shapes
     /// → `d: P`.
     pub fn direction(&self, relative_cutoff: f64) -> (Vec<f64>, usize) {
+        self.damped_direction(relative_cutoff, 0.0)
+    }
+
+    /// The kept components (`σ_i ≥ ε σ_max`) of `d = J_ε^† r`, each scaled by the
+    /// Levenberg–Marquardt filter `σ_i²/(σ_i² + λ)`: the solution of
+    /// `(JᵀJ + λI) d = Jᵀr` restricted to the kept singular subspace. Returns `d` and
+    /// the effective rank, the count of kept `σ_i ≥ √λ` (all kept ones for `λ = 0`).
+    ///
+    /// # Shapes
+    /// → `d: P`.
+    pub fn damped_direction(&self, relative_cutoff: f64, damping: f64) -> (Vec<f64>, usize) {
         let threshold = relative_cutoff * self.sigma_max();
         let mut rank = 0;
         let kept: Vec<f64> = (self.weights.iter().zip(&self.sigma).zip(&self.positive))
             .map(|((&w, &sigma), &ok)| {
                 if ok && sigma >= threshold {
-                    rank += 1;
-                    w
+                    let s2 = sigma * sigma;
+                    if s2 >= damping {
+                        rank += 1;
+                    }
+                    if damping > 0.0 {
+                        w * (s2 / (s2 + damping))
+                    } else {
+                        w
+                    }
                 } else {
                     0.0
                 }
@@ -287,6 +306,16 @@ pub struct Anagram {
     config: AnagramConfig,
     /// The factor on `ε` within the current step (1 at its first attempt).
     scale: f64,
+    state: AnagramState,
+}
+
+/// ANaGRAM's state between iterations: only the trust region (none with the line
+/// search, whose state is empty).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AnagramState {
+    /// The trust region.
+    #[serde(default)]
+    pub trust_region: Option<TrustRegion>,
 }
 
 impl NaturalMethod for Anagram {
@@ -323,6 +352,32 @@ impl NaturalMethod for Anagram {
         }
     }
 
+    /// The pseudo-inverse on ANaGRAM's kept singular subspace (`σ ≥ ε σ_max`), its
+    /// components filtered by the trust region's damping, `σ²/(σ² + λ)`: the cut-off
+    /// stays the floor, and `λ` cuts off smoothly above it (the reported rank counts
+    /// the kept `σ ≥ √λ`). A truncation alone would not shrink the step along `σ_max`.
+    fn damped_direction(
+        &mut self,
+        spectrum: &Spectrum<'_>,
+        jacobian: MatRef<'_, f64>,
+        _residual: &[f64],
+        lambda: f64,
+        _par: Par,
+    ) -> Attempt {
+        let (n_rows, n_params) = jacobian.shape();
+        let floor = self.config.cutoff.relative(n_rows, n_params);
+        let (d, kept) = spectrum.damped_direction(floor, lambda);
+        Attempt::Direction {
+            d,
+            rank: Some(kept),
+            damping: Some(lambda),
+        }
+    }
+
+    fn trust_region(&mut self) -> &mut Option<TrustRegion> {
+        &mut self.state.trust_region
+    }
+
     fn accepted(&mut self, _step: f64, _direction: Vec<f64>) {}
 
     fn rejected(&mut self) {
@@ -330,7 +385,19 @@ impl NaturalMethod for Anagram {
     }
 
     fn state(&self) -> SolverState {
-        SolverState::stateless(Self::NAME)
+        if self.state.trust_region.is_some() {
+            SolverState::new(Self::NAME, &self.state)
+        } else {
+            SolverState::stateless(Self::NAME)
+        }
+    }
+}
+
+/// A saved ANaGRAM state: empty (`"anagram"`, the line search) or with a trust region.
+fn decode_state(saved: &SolverState) -> Result<AnagramState, SolveError> {
+    match saved.decode::<()>(Anagram::NAME) {
+        Ok(()) => Ok(AnagramState::default()),
+        Err(_) => saved.decode(Anagram::NAME),
     }
 }
 
@@ -352,6 +419,7 @@ impl Method for AnagramConfig {
         },
     ];
     const LINE_SEARCH: bool = true;
+    const TRUST_REGION: bool = true;
     const HAS_SPECTRUM: bool = true;
 
     fn set_option(&mut self, key: &str, value: &ConfigScalar) -> Result<(), String> {
@@ -379,24 +447,40 @@ impl Method for AnagramConfig {
         config: &SolveConfig,
         state: Option<&SolverState>,
     ) -> Result<Box<dyn Optimizer>, SolveError> {
-        if let Some(saved) = state {
-            Self::check_state(saved, 0)?;
-        }
+        let state = match state {
+            Some(saved) => decode_state(saved)?,
+            None => AnagramState::default(),
+        };
         let method = Anagram {
             config: self.clone(),
             scale: 1.0,
+            state,
         };
         Ok(Box::new(Natural::new(method, config)))
     }
 
     fn check_state(state: &SolverState, _n_params: usize) -> Result<(), SolveError> {
-        state.decode::<()>(Self::NAME)
+        decode_state(state).map(|_| ())
     }
 
     /// `ε²·μ_max` (it keeps `σ ≥ ε·σ_max`).
     fn spectrum_cutoff(&self, spectrum: &GramianSpectrum, _damping: Option<f64>) -> Option<f64> {
         let eps = self.cutoff.relative(spectrum.n_rows, spectrum.n_params);
         Some(eps * eps * spectrum.largest())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// A fresh ANaGRAM method (for tests of the shared step).
+    pub(crate) fn method(config: AnagramConfig) -> Anagram {
+        Anagram {
+            config,
+            scale: 1.0,
+            state: AnagramState::default(),
+        }
     }
 }
 

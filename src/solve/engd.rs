@@ -15,6 +15,7 @@ use super::options::{self, ConfigScalar, OptionSpec};
 use super::report::{SolveError, NON_FINITE_DAMPING_CAP};
 use super::spectrum::Spectrum;
 use super::state::{check_lengths, SolverState};
+use super::trust_region::TrustRegion;
 use faer::{Mat, MatMut, MatRef, Par};
 
 /// Which Gram matrix ENGD factors.
@@ -295,6 +296,9 @@ pub struct EngdState {
     pub damping: f64,
     /// The last accepted direction (with momentum).
     pub momentum: Option<Vec<f64>>,
+    /// The trust region (absent with the line search and in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_region: Option<TrustRegion>,
 }
 
 /// ENGD as a natural-gradient method: the Gram matrix is formed once per step and
@@ -349,6 +353,33 @@ impl NaturalMethod for Engd {
                 damping: Some(damping),
             },
         }
+    }
+
+    /// `(JᵀJ + λI) d = Jᵀr` with the trust region's `λ` (momentum, a line-search
+    /// device, is not used); a failed Cholesky factorization fails the attempt, and the
+    /// trust region raises `λ`.
+    fn damped_direction(
+        &mut self,
+        system: &GramSystem<'_>,
+        _jacobian: MatRef<'_, f64>,
+        residual: &[f64],
+        lambda: f64,
+        _par: Par,
+    ) -> Attempt {
+        match system.direction(residual, lambda, self.config.solve) {
+            Ok(dir) => Attempt::Direction {
+                d: dir.d,
+                rank: dir.rank,
+                damping: Some(lambda),
+            },
+            Err(_) => Attempt::Failed {
+                damping: Some(lambda),
+            },
+        }
+    }
+
+    fn trust_region(&mut self) -> &mut Option<TrustRegion> {
+        &mut self.state.trust_region
     }
 
     fn accepted(&mut self, step: f64, direction: Vec<f64>) {
@@ -406,6 +437,7 @@ impl Method for EngdConfig {
         },
     ];
     const LINE_SEARCH: bool = true;
+    const TRUST_REGION: bool = true;
     const HAS_SPECTRUM: bool = true;
 
     fn set_option(&mut self, key: &str, value: &ConfigScalar) -> Result<(), String> {
@@ -438,6 +470,7 @@ impl Method for EngdConfig {
             None => EngdState {
                 damping: self.damping,
                 momentum: None,
+                trust_region: None,
             },
         };
         let method = Engd {

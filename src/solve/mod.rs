@@ -52,7 +52,10 @@ pub mod trust_region;
 
 pub use adam::AdamConfig;
 pub use anagram::{AnagramConfig, AnagramCutoff, AnagramFactorization};
-pub use driver::{init_thread_pool, made_no_progress, solve, solve_from, SolveConfig, Solver};
+pub use driver::{
+    init_thread_pool, made_no_progress, series_stalled, solve, solve_from, SolveConfig, Solver,
+    DEFAULT_MIN_IMPROVEMENT, DEFAULT_PATIENCE,
+};
 pub use engd::{EngdConfig, EngdSolve, GramForm};
 pub use lbfgs::LbfgsConfig;
 pub use line_search::{grid_line_search, LineSearchConfig, LineSearchResult};

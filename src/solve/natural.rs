@@ -13,6 +13,7 @@ use super::line_search::{grid_line_search, LineSearchConfig};
 use super::optimizer::{checked_residual_and_jacobian, half_squared_norm, Optimizer, StepOutcome};
 use super::report::{IterationRecord, NonFiniteSource, SolveError, NON_FINITE_LIMIT};
 use super::state::SolverState;
+use super::trust_region::{gain_ratio, predicted_reduction, TrustRegion, TrustRegionConfig};
 use super::LeastSquares;
 use faer::{MatRef, Par};
 
@@ -72,6 +73,22 @@ pub trait NaturalMethod: std::fmt::Debug {
         par: Par,
     ) -> Attempt;
 
+    /// The direction of the damped Gauss–Newton system `(JᵀJ + λI) d = Jᵀr` as the
+    /// method solves it, for the trust region's damping `lambda` (ENGD: exactly; SNGD:
+    /// `λ` inside the sketched solve; ANaGRAM: the cut-off raised to `σ ≥ √λ`).
+    fn damped_direction(
+        &mut self,
+        factor: &Self::Factor<'_>,
+        jacobian: MatRef<'_, f64>,
+        residual: &[f64],
+        lambda: f64,
+        par: Par,
+    ) -> Attempt;
+
+    /// The trust region kept in the method's state (`None` before the first
+    /// trust-region step, which sets `λ₀` from J).
+    fn trust_region(&mut self) -> &mut Option<TrustRegion>;
+
     /// The line search accepted the step `θ − step·direction`.
     fn accepted(&mut self, step: f64, direction: Vec<f64>);
 
@@ -99,6 +116,8 @@ pub trait NaturalMethod: std::fmt::Debug {
 pub struct Natural<M> {
     /// The method's policy and state.
     pub method: M,
+    /// The trust region's settings; `None`: the line search globalizes the step.
+    trust_region: Option<TrustRegionConfig>,
     line_search: LineSearchConfig,
     par: Par,
     /// Consecutive steps rejected for non-finite values.
@@ -114,6 +133,7 @@ impl<M: NaturalMethod> Natural<M> {
     pub fn new(method: M, config: &SolveConfig) -> Self {
         Self {
             method,
+            trust_region: config.trust_region,
             line_search: config.line_search.clone(),
             par: linalg::parallelism(config.threads),
             non_finite: NonFiniteStreak::new(config),
@@ -191,6 +211,127 @@ pub(crate) fn first_non_finite_row(
     Some((NonFiniteSource::Jacobian, index / n_params.max(1)))
 }
 
+impl<M: NaturalMethod> Natural<M> {
+    /// One trust-region step (ALGORITHMS.md §4.1): solve with the trust region's `λ`,
+    /// evaluate the one trial point `θ − d`, accept it when the gain ratio of actual to
+    /// predicted decrease exceeds `ρ_min`, and move `λ` by Nielsen's rule. A rejected
+    /// trial reuses J, r and the factor; up to `max_retries + 1` trials, or until `λ`
+    /// reaches its upper bound.
+    fn trust_region_step(
+        &mut self,
+        problem: &mut dyn LeastSquares,
+        theta: &mut [f64],
+        factor: &M::Factor<'_>,
+        jm: MatRef<'_, f64>,
+        residual: &[f64],
+        config: TrustRegionConfig,
+    ) -> Result<StepOutcome, SolveError> {
+        let par = self.par;
+        let gradient = linalg::mat_vec(jm.transpose(), residual, par);
+        let mut region = *self
+            .method
+            .trust_region()
+            .get_or_insert_with(|| TrustRegion::new(config, largest_gram_diagonal(jm)));
+        let mut base_loss: Option<f64> = None;
+        let (mut retries, mut rank) = (0, None);
+        let mut any_finite_direction = false;
+        for _ in 0..=self.line_search.max_retries {
+            let lambda = region.lambda;
+            let d = match self
+                .method
+                .damped_direction(factor, jm, residual, lambda, par)
+            {
+                Attempt::Direction { d, rank: r, .. } => {
+                    rank = r.or(rank);
+                    Some(d).filter(|d| d.iter().all(|v| v.is_finite()))
+                }
+                Attempt::Failed { .. } | Attempt::Retry { .. } => None,
+            };
+            let accepted = match d {
+                None => {
+                    // A failed or non-finite solve: no gain ratio, so the region shrinks.
+                    region.reject();
+                    None
+                }
+                Some(d) => {
+                    any_finite_direction = true;
+                    let jd = linalg::mat_vec(jm, &d, par);
+                    let predicted = predicted_reduction(&gradient, &d, &jd);
+                    let trial: Vec<f64> = theta.iter().zip(&d).map(|(t, di)| t - di).collect();
+                    // θ rides along once per step: both losses come from one code path.
+                    let (trial_loss, base) = match base_loss {
+                        Some(base) => (problem.losses(&[trial])[0], base),
+                        None => {
+                            let losses = problem.losses(&[trial, theta.to_vec()]);
+                            (losses[0], losses[1])
+                        }
+                    };
+                    if base_loss.is_none() && base.is_finite() {
+                        base_loss = Some(base);
+                    }
+                    let reference = base_loss.unwrap_or_else(|| half_squared_norm(residual));
+                    let rho = gain_ratio(reference - trial_loss, predicted);
+                    (region.update(rho) && trial_loss.is_finite()).then_some((d, trial_loss))
+                }
+            };
+            if let Some((d, trial_loss)) = accepted {
+                for (t, di) in theta.iter_mut().zip(&d) {
+                    *t -= di;
+                }
+                *self.method.trust_region() = Some(region);
+                self.method.accepted(1.0, d);
+                self.non_finite.reset();
+                return Ok(StepOutcome {
+                    loss: trial_loss,
+                    step_size: 1.0,
+                    damping: Some(lambda),
+                    rank,
+                    retries,
+                    accepted: true,
+                });
+            }
+            retries += 1;
+            if region.exhausted() {
+                break;
+            }
+        }
+        *self.method.trust_region() = Some(region);
+        let loss_here = base_loss.unwrap_or_else(|| half_squared_norm(residual));
+        if !any_finite_direction {
+            let mut outcome = self.non_finite.reject(
+                loss_here,
+                None,
+                (NonFiniteSource::Direction, None, None),
+            )?;
+            outcome.damping = Some(region.lambda);
+            outcome.rank = rank;
+            outcome.retries = retries;
+            return Ok(outcome);
+        }
+        self.non_finite.reset();
+        Ok(StepOutcome {
+            loss: loss_here,
+            step_size: 0.0,
+            damping: Some(region.lambda),
+            rank,
+            retries,
+            accepted: false,
+        })
+    }
+}
+
+/// `max_j (JᵀJ)_jj`, the largest squared column norm of J: the scale of `λ₀`.
+pub(crate) fn largest_gram_diagonal(jacobian: MatRef<'_, f64>) -> f64 {
+    let mut diagonal = vec![0.0; jacobian.ncols()];
+    for i in 0..jacobian.nrows() {
+        for (j, g) in diagonal.iter_mut().enumerate() {
+            let v = jacobian[(i, j)];
+            *g += v * v;
+        }
+    }
+    diagonal.into_iter().fold(0.0, f64::max)
+}
+
 impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
     fn name(&self) -> &'static str {
         M::NAME
@@ -216,7 +357,14 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
         if let Some((what, row)) = fault {
             // Nothing computed at θ can be trusted: keep θ, and make the next step
             // more conservative (a redrawn point set or a transient fault may clear it).
-            let damping = self.method.raise_damping_after_fault();
+            let damping = match (self.trust_region, self.method.trust_region().as_mut()) {
+                (Some(_), Some(region)) => {
+                    region.reject();
+                    Some(region.lambda)
+                }
+                (Some(_), None) => None,
+                (None, _) => self.method.raise_damping_after_fault(),
+            };
             let block = problem.locate_row(row);
             return self
                 .non_finite
@@ -226,10 +374,16 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
         let par = self.par;
         // Factored once per step; the retries reuse it.
         let Ok(factor) = self.method.factor(jm, &residual, par) else {
+            if let Some(region) = self.method.trust_region().as_mut() {
+                region.reject();
+            }
             return self
                 .non_finite
                 .reject(loss0, None, (NonFiniteSource::Direction, None, None));
         };
+        if let Some(config) = self.trust_region {
+            return self.trust_region_step(problem, theta, &factor, jm, &residual, config);
+        }
         // L(θ) as the line search's batched evaluation reports it (used if rejected).
         let mut loss_here = loss0;
         let mut retries = 0;
@@ -601,5 +755,195 @@ mod fault_tests {
             ),
             "{err:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod trust_region_tests {
+    //! The trust-region globalization of the natural-gradient step, checked against a
+    //! dense Levenberg–Marquardt step computed here and on problems with known minima.
+    use super::*;
+    use crate::solve::test_problems::TanhNetwork;
+    use crate::solve::{
+        solve, AnagramConfig, EngdConfig, OptimizerConfig, SngdConfig, Solver, StopReason,
+    };
+    use faer::prelude::Solve;
+    use faer::{Mat, Side};
+    use std::ops::ControlFlow;
+
+    fn trust_region_config(optimizer: OptimizerConfig, iterations: usize) -> SolveConfig {
+        SolveConfig {
+            optimizer,
+            max_iterations: iterations,
+            threads: 1,
+            seed: 3,
+            loss_tol: 1e-20,
+            patience: None,
+            trust_region: Some(TrustRegionConfig::default()),
+            ..SolveConfig::default()
+        }
+    }
+
+    /// `(JᵀJ + λI)⁻¹ Jᵀ r` by a dense Cholesky factorization, and `max diag(JᵀJ)`.
+    fn dense_lm_step(j: &[f64], r: &[f64], n: usize, p: usize, lambda: f64) -> Vec<f64> {
+        let jm = Mat::from_fn(n, p, |i, k| j[i * p + k]);
+        let mut gram = jm.transpose() * &jm;
+        for k in 0..p {
+            gram[(k, k)] += lambda;
+        }
+        let rhs = Mat::from_fn(p, 1, |k, _| (0..n).map(|i| j[i * p + k] * r[i]).sum());
+        let chol = gram.llt(Side::Lower).expect("SPD");
+        let d = chol.solve(&rhs);
+        (0..p).map(|k| d[(k, 0)]).collect()
+    }
+
+    #[test]
+    fn the_first_engd_step_is_the_dense_levenberg_marquardt_step_with_lambda_on_the_gram_scale() {
+        let (mut net, theta0) = TanhNetwork::realizable(3, 6, 40, 11);
+        let (n, p) = (net.n_residuals(), net.n_params());
+        let (r, j) = net.residual_and_jacobian(&theta0);
+        let largest = (0..p)
+            .map(|k| (0..n).map(|i| j[i * p + k].powi(2)).sum::<f64>())
+            .fold(0.0, f64::max);
+        let lambda0 = TrustRegionConfig::default().tau * largest;
+        assert!(lambda0 > 0.0);
+        let expected = dense_lm_step(&j, &r, n, p, lambda0);
+        let config = trust_region_config(OptimizerConfig::Engd(EngdConfig::default()), 1);
+        let mut solver = Solver::new(config);
+        let mut theta = theta0.clone();
+        let outcome = solver.step(&mut net, &mut theta).unwrap();
+        assert!(outcome.accepted, "a good first step from a random start");
+        assert_eq!(outcome.step_size, 1.0, "no line search: the full step");
+        assert_eq!(outcome.damping, Some(lambda0));
+        let taken: Vec<f64> = theta0.iter().zip(&theta).map(|(a, b)| a - b).collect();
+        let scale = expected.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        for (a, b) in taken.iter().zip(&expected) {
+            assert!((a - b).abs() <= 1e-9 * scale, "{a} vs {b}");
+        }
+        // The loss fell, and the damping moved by Nielsen's rule (it shrinks after a
+        // step the model predicted well).
+        assert!(outcome.loss < 0.5 * r.iter().map(|v| v * v).sum::<f64>());
+    }
+
+    #[test]
+    fn every_natural_gradient_method_converges_on_a_realizable_fit_under_the_trust_region() {
+        for optimizer in [
+            OptimizerConfig::Engd(EngdConfig::default()),
+            OptimizerConfig::Sngd(SngdConfig::default()),
+            OptimizerConfig::Anagram(AnagramConfig::default()),
+        ] {
+            let name = optimizer.name();
+            let (mut net, mut theta) = TanhNetwork::realizable(3, 8, 60, 2);
+            let config = trust_region_config(optimizer, 300);
+            let report = solve(&mut net, &mut theta, &config, |_, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            assert!(
+                report.final_loss <= 1e-10,
+                "{name}: {} after {} iterations ({:?})",
+                report.final_loss,
+                report.iterations,
+                report.stopped_because
+            );
+            // Every record reports the trust region's damping; rejected steps move nothing.
+            assert!(report
+                .history
+                .iter()
+                .all(|r| r.damping.is_some_and(|d| d > 0.0)));
+            assert!(report
+                .history
+                .iter()
+                .all(|r| r.accepted == (r.step_size == 1.0)));
+            // The loss never increases from one iteration to the next.
+            for pair in report.history.windows(2) {
+                assert!(pair[1].loss <= pair[0].loss, "{name}: {pair:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_resumed_trust_region_run_repeats_the_uninterrupted_one() {
+        for optimizer in [
+            OptimizerConfig::Engd(EngdConfig::default()),
+            OptimizerConfig::Sngd(SngdConfig::default()),
+            OptimizerConfig::Anagram(AnagramConfig::default()),
+        ] {
+            let config = trust_region_config(optimizer, 30);
+            let (mut net, theta0) = TanhNetwork::realizable(3, 8, 60, 5);
+            let mut theta = theta0.clone();
+            let (full, _) =
+                crate::solve::solve_from(&mut net, &mut theta, &config, None, |_, _, _| {
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+            // Stop after 12 iterations, save, and continue from the saved state.
+            let mut theta_half = theta0.clone();
+            let (first, state) =
+                crate::solve::solve_from(&mut net, &mut theta_half, &config, None, |h, _, _| {
+                    if h.len() == 7 {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+                .unwrap();
+            assert_eq!(first.stopped_because, StopReason::Callback);
+            let json = serde_json::to_string(&state).unwrap();
+            assert!(json.contains("trust_region"), "{json}");
+            let state: SolverState = serde_json::from_str(&json).unwrap();
+            let start = crate::solve::SolveStart {
+                state,
+                history: first.history.clone(),
+                elapsed_s: 0.0,
+            };
+            let (resumed, _) = crate::solve::solve_from(
+                &mut net,
+                &mut theta_half,
+                &config,
+                Some(start),
+                |_, _, _| ControlFlow::Continue(()),
+            )
+            .unwrap();
+            let losses =
+                |h: &[IterationRecord]| h.iter().map(|r| (r.loss, r.damping)).collect::<Vec<_>>();
+            assert_eq!(
+                losses(&resumed.history),
+                losses(&full.history),
+                "{}",
+                config.optimizer.name()
+            );
+            assert_eq!(theta_half, theta);
+        }
+    }
+
+    #[test]
+    fn the_anagram_effective_rank_falls_as_the_damping_rises() {
+        let (mut net, theta) = TanhNetwork::realizable(3, 8, 60, 2);
+        let (n, p) = (net.n_residuals(), net.n_params());
+        let (r, j) = net.residual_and_jacobian(&theta);
+        let jm = linalg::jacobian_view(&j, n, p);
+        let mut method = crate::solve::anagram::tests_support::method(AnagramConfig::default());
+        let spectrum = method.factor(jm, &r, Par::Seq).unwrap();
+        let sigma_max = spectrum.sigma_max();
+        let kept = |method: &mut crate::solve::anagram::Anagram, lambda: f64| match method
+            .damped_direction(&spectrum, jm, &r, lambda, Par::Seq)
+        {
+            Attempt::Direction { rank, .. } => rank.unwrap(),
+            other => panic!("{other:?}"),
+        };
+        let all = kept(&mut method, 0.0);
+        // √λ = σ_max/10 counts only singular values ≥ σ_max/10, fewer than all.
+        let some = kept(&mut method, (0.1 * sigma_max).powi(2));
+        let one = kept(&mut method, sigma_max.powi(2));
+        assert!(all > some && some >= 1 && one == 1, "{all} {some} {one}");
+        // With no cut-off floor the filtered direction is the dense LM step.
+        let lambda = 1e-2 * sigma_max.powi(2);
+        let (d, _) = spectrum.damped_direction(0.0, lambda);
+        let expected = dense_lm_step(&j, &r, n, p, lambda);
+        let scale = expected.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        for (a, b) in d.iter().zip(&expected) {
+            assert!((a - b).abs() <= 1e-8 * scale, "{a} vs {b}");
+        }
     }
 }

@@ -98,6 +98,9 @@ pub trait Method:
     /// Whether the method uses the shared grid line search (and so takes the
     /// `line_search` option).
     const LINE_SEARCH: bool;
+    /// Whether the step can instead be globalized by the shared trust region
+    /// (`line_search = off`, the default for such methods).
+    const TRUST_REGION: bool = false;
 
     /// Sets the option `key` (one of [`Method::OPTIONS`]).
     ///

@@ -40,12 +40,14 @@ pub struct OptionSpec {
     pub help: &'static str,
 }
 
-/// The option every method with a line search takes.
+/// The option every natural-gradient method takes: how its step is globalized.
 pub const LINE_SEARCH: OptionSpec = OptionSpec {
     key: "line_search",
-    value: "grid|golden",
+    value: "off|grid|golden",
     default: "grid",
-    help: "line search: the grid of step sizes 1, 1/2, …, 2^-30, or the grid refined by golden section",
+    help: "`grid`: a line search on the step sizes 1, 1/2, …, 2^-30 with the method's own \
+           damping rule; `golden`: that grid refined by golden section; `off`: trust-region \
+           steps instead (one trial point, gain ratio, Nielsen's damping update)",
 };
 
 /// A number.

@@ -57,6 +57,13 @@ macro_rules! optimizers {
                 }
             }
 
+            /// Whether the shared trust region can globalize the method's step.
+            pub fn uses_trust_region(self) -> bool {
+                match self {
+                    $(OptimizerKind::$variant => <$config as Method>::TRUST_REGION,)*
+                }
+            }
+
             /// Whether the method works on the Gramian (its spectrum is drawn).
             pub fn has_spectrum(self) -> bool {
                 match self {
@@ -297,10 +304,20 @@ pub fn apply_option(
         return config.optimizer.set_method_option(key, value);
     }
     if key == options::LINE_SEARCH.key && kind.uses_line_search() {
-        config.line_search.golden_section = match options::word(value, &["grid", "golden"])? {
-            "golden" => Some(20),
-            _ => None,
+        let (trust_region, golden_section) = match options::word(value, &["off", "grid", "golden"])?
+        {
+            "off" if !kind.uses_trust_region() => {
+                return Err(format!(
+                    "{} always searches a line: expected `grid` or `golden`",
+                    kind.name()
+                ))
+            }
+            "off" => (Some(config.trust_region.unwrap_or_default()), None),
+            "golden" => (None, Some(20)),
+            _ => (None, None),
         };
+        config.trust_region = trust_region;
+        config.line_search.golden_section = golden_section;
         return Ok(());
     }
     if option_catalogue().iter().any(|e| e.key == key) {

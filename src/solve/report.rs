@@ -38,10 +38,12 @@ pub enum StopReason {
     TimeBudget,
     /// The callback asked to stop.
     Callback,
-    /// `max_consecutive_rejections` steps in a row were rejected (no decrease found).
+    /// No progress: the best loss (and held-out loss, where measured) fell by less
+    /// than `min_improvement` over `patience` iterations, or
+    /// `max_consecutive_rejections` steps in a row were rejected. (Earlier versions
+    /// wrote the first case as `no_progress`.)
+    #[serde(alias = "no_progress")]
     Stalled,
-    /// The best loss fell by less than `min_improvement` over `patience` iterations.
-    NoProgress,
 }
 
 impl StopReason {
@@ -53,7 +55,6 @@ impl StopReason {
             StopReason::TimeBudget => "time_budget",
             StopReason::Callback => "callback",
             StopReason::Stalled => "stalled",
-            StopReason::NoProgress => "no_progress",
         }
     }
 }

@@ -24,6 +24,7 @@ use super::options::{self, ConfigScalar, OptionSpec};
 use super::report::SolveError;
 use super::spectrum::Spectrum;
 use super::state::SolverState;
+use super::trust_region::TrustRegion;
 use faer::{Mat, MatRef, Par};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -513,6 +514,9 @@ pub struct SngdState {
     /// Levenberg–Marquardt damping μ of the next solve (absent in older checkpoints).
     #[serde(default)]
     pub damping: f64,
+    /// The trust region (absent with the line search and in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_region: Option<TrustRegion>,
 }
 
 /// SNGD as a natural-gradient method: a fresh sketch per attempt, the sketch size
@@ -524,6 +528,47 @@ pub struct Sngd {
     /// The next step's Gaussian sketch, drawn during this one (not part of the state:
     /// it is what the sketch RNG gives next, so a resumed run draws it afresh).
     ahead: SketchAhead,
+}
+
+impl Sngd {
+    /// The sketched direction with damping `damping` (`0` under `damping = off`), the
+    /// next sketch size following the kept rank.
+    fn sketched_direction(
+        &mut self,
+        jacobian: MatRef<'_, f64>,
+        residual: &[f64],
+        damping: f64,
+        par: Par,
+    ) -> Attempt {
+        let (c, state) = (&self.config, &mut self.state);
+        let (n_rows, n_params) = jacobian.shape();
+        let size = state.sketch.unwrap_or(c.initial_sketch);
+        let mu = if c.damping == SngdDamping::Off {
+            0.0
+        } else {
+            damping
+        };
+        match direction_from_residual_ahead(
+            jacobian,
+            residual,
+            size,
+            c,
+            mu,
+            state.rng.as_mut(),
+            &mut self.ahead,
+            par,
+        ) {
+            Ok(dir) => {
+                state.sketch = Some(next_sketch_size(dir.rank, c.oversampling, n_rows, n_params));
+                Attempt::Direction {
+                    d: dir.d,
+                    rank: Some(dir.rank),
+                    damping: Some(mu),
+                }
+            }
+            Err(_) => Attempt::Failed { damping: Some(mu) },
+        }
+    }
 }
 
 impl NaturalMethod for Sngd {
@@ -546,34 +591,25 @@ impl NaturalMethod for Sngd {
         residual: &[f64],
         par: Par,
     ) -> Attempt {
-        let (c, state) = (&self.config, &mut self.state);
-        let (n_rows, n_params) = jacobian.shape();
-        let size = state.sketch.unwrap_or(c.initial_sketch);
-        let mu = if c.damping == SngdDamping::Off {
-            0.0
-        } else {
-            state.damping
-        };
-        match direction_from_residual_ahead(
-            jacobian,
-            residual,
-            size,
-            c,
-            mu,
-            state.rng.as_mut(),
-            &mut self.ahead,
-            par,
-        ) {
-            Ok(dir) => {
-                state.sketch = Some(next_sketch_size(dir.rank, c.oversampling, n_rows, n_params));
-                Attempt::Direction {
-                    d: dir.d,
-                    rank: Some(dir.rank),
-                    damping: Some(mu),
-                }
-            }
-            Err(_) => Attempt::Failed { damping: Some(mu) },
-        }
+        let mu = self.state.damping;
+        self.sketched_direction(jacobian, residual, mu, par)
+    }
+
+    /// The sketched solve with `μ = λ` (`damping = off`: `μ = 0`, the trust region then
+    /// only accepts or rejects); a fresh sketch per attempt.
+    fn damped_direction(
+        &mut self,
+        _factor: &(),
+        jacobian: MatRef<'_, f64>,
+        residual: &[f64],
+        lambda: f64,
+        par: Par,
+    ) -> Attempt {
+        self.sketched_direction(jacobian, residual, lambda, par)
+    }
+
+    fn trust_region(&mut self) -> &mut Option<TrustRegion> {
+        &mut self.state.trust_region
     }
 
     fn accepted(&mut self, step: f64, _direction: Vec<f64>) {
@@ -629,6 +665,7 @@ impl Method for SngdConfig {
         },
     ];
     const LINE_SEARCH: bool = true;
+    const TRUST_REGION: bool = true;
     const HAS_SPECTRUM: bool = true;
 
     fn set_option(&mut self, key: &str, value: &ConfigScalar) -> Result<(), String> {
@@ -668,6 +705,7 @@ impl Method for SngdConfig {
                 sketch: None,
                 rng: Box::new(ChaCha8Rng::seed_from_u64(config.seed)),
                 damping: 0.0,
+                trust_region: None,
             },
         };
         let method = Sngd {
