@@ -2,6 +2,7 @@
 //!
 //! Only this module prints or decides exit codes; each subcommand has its own file.
 
+mod bench;
 mod check;
 mod eval;
 mod explain;
@@ -38,6 +39,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Redraw a run's figures and solution.csv from its checkpoint.
     Plot(plot::PlotArgs),
+    /// Benchmark: solve files over seeds and thread counts, each run a fresh process,
+    /// and tabulate median and worst errors, successes and time to accuracy.
+    Bench(bench::BenchArgs),
     /// Run the language server (Language Server Protocol over stdin/stdout) for editors.
     Lsp(lsp::LspArgs),
 }
@@ -86,6 +90,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Plot(args) => plot::run(&args),
         Command::Lsp(args) => lsp::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     status.into()
 }

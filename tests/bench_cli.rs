@@ -1,0 +1,106 @@
+//! `pdec bench`: every run is a real `pdec solve`, and the tables agree with the runs'
+//! own summaries.
+
+mod common;
+
+use common::{code_and_text, output_of, pdec_command, scratch};
+
+fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
+    let at = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("{name}"));
+    &row[at]
+}
+
+#[test]
+fn bench_tabulates_medians_and_worst_cases_of_real_runs() {
+    let out = scratch("bench_cli", "heat");
+    let (code, stdout, stderr) = code_and_text(&output_of(&mut pdec_command([
+        "bench",
+        "examples/heat1d.pde",
+        "--seeds",
+        "0-2",
+        "--threads",
+        "1",
+        "--iterations",
+        "15",
+        "--eval-every",
+        "5",
+        "--threshold",
+        "0.5",
+        "--out",
+        out.to_str().unwrap(),
+    ])));
+    assert_eq!(code, 0, "{stderr}");
+    let (header, runs) = read_csv(&out.join("runs.csv"));
+    assert_eq!(runs.len(), 3, "one row per seed");
+    let mut errors = Vec::new();
+    for (seed, run) in runs.iter().enumerate() {
+        assert_eq!(cell(&header, run, "seed"), seed.to_string());
+        assert_eq!(cell(&header, run, "iterations"), "15");
+        // The error is the run's own summary.json error (one field, u).
+        let dir = out.join("runs").join(format!("heat1d-default-s{seed}-t1"));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
+        let error: f64 = cell(&header, run, "error").parse().unwrap();
+        assert_eq!(error, summary["rel_l2"]["u"].as_f64().unwrap());
+        errors.push(error);
+    }
+    errors.sort_by(f64::total_cmp);
+    let (header, groups) = read_csv(&out.join("summary.csv"));
+    assert_eq!(groups.len(), 1);
+    let group = &groups[0];
+    assert_eq!(
+        cell(&header, group, "median_error").parse::<f64>().unwrap(),
+        errors[1]
+    );
+    assert_eq!(
+        cell(&header, group, "worst_error").parse::<f64>().unwrap(),
+        errors[2]
+    );
+    let successes = errors.iter().filter(|&&e| e <= 0.5).count();
+    assert_eq!(cell(&header, group, "successes"), successes.to_string());
+    assert_eq!(cell(&header, group, "runs"), "3");
+    let table = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert_eq!(stdout, table, "the markdown table is printed too");
+    assert!(table.contains(&format!("| {successes}/3 |")), "{table}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn bench_refuses_a_bad_seed_range_and_reports_a_failing_solve() {
+    let (code, _, stderr) = code_and_text(&output_of(&mut pdec_command([
+        "bench",
+        "examples/heat1d.pde",
+        "--seeds",
+        "4-1",
+    ])));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("expected a range"), "{stderr}");
+    let out = scratch("bench_cli", "missing");
+    let (code, _, stderr) = code_and_text(&output_of(&mut pdec_command([
+        "bench",
+        "no/such/file.pde",
+        "--seeds",
+        "0",
+        "--threads",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ])));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("pdec solve` failed"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&out);
+}
