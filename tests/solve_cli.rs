@@ -27,7 +27,7 @@ fn read_summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
-const SUMMARY_KEYS: [&str; 15] = [
+const SUMMARY_KEYS: [&str; 16] = [
     "problem",
     "optimizer",
     "seed",
@@ -42,6 +42,7 @@ const SUMMARY_KEYS: [&str; 15] = [
     "s_per_iter_median",
     "rank",
     "stopped_because",
+    "peak_rss_bytes",
     "heldout",
 ];
 
@@ -75,6 +76,11 @@ fn every_optimizer_decreases_the_loss_and_writes_the_run_folder() {
         assert_eq!(summary["n_params"], 261);
         assert_eq!(summary["n_points"], 900 + 120 + 60);
         assert_eq!(summary["iterations"], 6);
+        if cfg!(target_os = "linux") {
+            // The run held J (N×P f64) at least once.
+            let peak = summary["peak_rss_bytes"].as_u64().unwrap();
+            assert!(peak >= 1080 * 261 * 8, "{optimizer}: {peak}");
+        }
         let rel_l2 = summary["rel_l2"]["u"].as_f64().unwrap();
         assert!(rel_l2.is_finite() && rel_l2 > 0.0);
         let natural = ["engd", "sngd", "anagram"].contains(&optimizer);

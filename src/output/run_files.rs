@@ -38,6 +38,10 @@ pub struct Summary {
     pub rank: Option<usize>,
     /// Why the run stopped (`StopReason::as_str`).
     pub stopped_because: String,
+    /// The process's peak resident memory in bytes when the summary was written (the
+    /// solve's J and its workspaces included); `null` where the system does not say
+    /// (it is read from `/proc/self/status` on Linux).
+    pub peak_rss_bytes: Option<u64>,
     /// The loss on fresh collocation points at the start and the end (`null` when they
     /// cannot be drawn).
     pub heldout: Option<HeldOut>,
@@ -73,9 +77,18 @@ impl Summary {
             s_per_iter_median: median_step_seconds(run),
             rank: run.report.rank,
             stopped_because: run.report.stopped_because.as_str().to_string(),
+            peak_rss_bytes: peak_rss_bytes(),
             heldout: run.heldout,
         }
     }
+}
+
+/// The process's peak resident set size (`VmHWM` of `/proc/self/status`), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Median of the per-iteration wall times (0 when no iteration ran).
