@@ -1,0 +1,29 @@
+# Kovasznay flow: steady incompressible Navier–Stokes at Re = 20 on [-0.5, 1] × [-0.5, 1.5],
+# with the velocity (u, v) and the pressure p from one shared [2, 50, 50, 50, 50, 3] network
+# (7,953 parameters), 2,601 interior and 400 boundary points: DeepXDE's Kovasznay example.
+# Source: L. I. G. Kovasznay, "Laminar flow behind a two-dimensional grid" (1948); Lu et al.,
+# "DeepXDE: a deep learning library for solving differential equations" (SIAM Review 2021).
+# The velocity is given on the whole boundary, the pressure on the outflow face x = 1.
+space x in [-0.5, 1]
+space y in [-0.5, 1.5]
+field u
+field v
+field p
+
+const nu = 1/20
+const lam = 1/(2*nu) - sqrt(1/(4*nu^2) + 4*pi^2)
+
+u*dx(u) + v*dy(u) + dx(p) - nu*lap(u) = 0   on interior
+u*dx(v) + v*dy(v) + dy(p) - nu*lap(v) = 0   on interior
+dx(u) + dy(v) = 0                           on interior
+u = 1 - exp(lam*x)*cos(2*pi*y)              on boundary
+v = lam/(2*pi)*exp(lam*x)*sin(2*pi*y)       on boundary
+p = (1 - exp(2*lam*x))/2                    on x = 1
+
+exact u = 1 - exp(lam*x)*cos(2*pi*y)
+exact v = lam/(2*pi)*exp(lam*x)*sin(2*pi*y)
+exact p = (1 - exp(2*lam*x))/2
+
+model  mlp(layers = [50, 50, 50, 50], activation = tanh, shared)
+sample interior = 2601, boundary = 400, x = 1 : 100
+solve  iterations = 2000
