@@ -392,6 +392,7 @@ mod tests {
                 rank: Some(i + 10),
                 retries: i - 1,
                 accepted: i != 2,
+                cg_iterations: (i == 3).then_some(17),
                 wall_s: theta[i + 3].abs(),
             })
             .collect();

@@ -129,7 +129,7 @@ pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), OutputError> 
 
 /// Writes `history.csv` atomically: one row per iteration with the loss, the
 /// relative L2 error of each field with an exact solution and the held-out loss
-/// (where evaluated), step size, damping, rank and wall time.
+/// (where evaluated), step size, damping, rank, CG iterations (`gn`) and wall time.
 ///
 /// # Errors
 /// The file cannot be written.
@@ -146,7 +146,17 @@ pub fn write_history(
             .iter()
             .map(|&f| format!("rel_l2_{}", field_names[f])),
     );
-    header.extend(["heldout_loss", "step_size", "damping", "rank", "wall_s"].map(String::from));
+    header.extend(
+        [
+            "heldout_loss",
+            "step_size",
+            "damping",
+            "rank",
+            "cg_iterations",
+            "wall_s",
+        ]
+        .map(String::from),
+    );
     let io = |e: csv::Error| OutputError::invalid(path, e.to_string());
     out.write_record(&header).map_err(io)?;
     let mut evaluated = run.error_history.iter().peekable();
@@ -178,6 +188,12 @@ pub fn write_history(
         row.push(record.step_size.to_string());
         row.push(record.damping.map(|d| d.to_string()).unwrap_or_default());
         row.push(record.rank.map(|r| r.to_string()).unwrap_or_default());
+        row.push(
+            record
+                .cg_iterations
+                .map(|k| k.to_string())
+                .unwrap_or_default(),
+        );
         row.push(record.wall_s.to_string());
         out.write_record(&row).map_err(io)?;
     }

@@ -117,6 +117,7 @@ impl Optimizer for Adam {
             rank: None,
             retries: 0,
             accepted: true,
+            cg_iterations: None,
         })
     }
 

@@ -379,6 +379,7 @@ pub fn solve_from<P: LeastSquares + ?Sized>(
             rank: outcome.rank,
             retries: outcome.retries,
             accepted: outcome.accepted,
+            cg_iterations: outcome.cg_iterations,
             wall_s: elapsed(),
         };
         last_loss = Some(outcome.loss);

@@ -62,6 +62,7 @@ impl Optimizer for Gd {
                 rank: None,
                 retries: 0,
                 accepted: true,
+                cg_iterations: None,
             });
         }
         Ok(StepOutcome {
@@ -71,6 +72,7 @@ impl Optimizer for Gd {
             rank: None,
             retries: 1,
             accepted: false,
+            cg_iterations: None,
         })
     }
 

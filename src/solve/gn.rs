@@ -123,6 +123,7 @@ impl Optimizer for Gn {
         let mut retries = 0;
         let mut loss_here = loss0;
         let mut rank = None;
+        let mut cg_iterations = 0;
         for _ in 0..self.config.max_trials.max(1) {
             let lambda = region.lambda;
             let Ok(step) =
@@ -133,6 +134,7 @@ impl Optimizer for Gn {
                 continue;
             };
             rank = Some(step.sketch_rank);
+            cg_iterations += step.cg.iterations;
             let d = step.direction;
             if d.iter().any(|v| !v.is_finite()) {
                 region.reject();
@@ -161,6 +163,7 @@ impl Optimizer for Gn {
                     rank,
                     retries,
                     accepted: true,
+                    cg_iterations: Some(cg_iterations),
                 });
             }
             retries += 1;
@@ -176,6 +179,7 @@ impl Optimizer for Gn {
             rank,
             retries,
             accepted: false,
+            cg_iterations: Some(cg_iterations),
         })
     }
 
@@ -301,5 +305,41 @@ mod tests {
         );
         // The damping never was 0: the trust region starts on the scale of JᵀJ.
         assert!(report.history.iter().all(|r| r.damping.unwrap() > 0.0));
+    }
+
+    #[test]
+    fn every_record_counts_the_cg_iterations_of_all_its_trials() {
+        // A weak preconditioner (rank 4 for P = 121) leaves CG real work to do.
+        let run = |cg_max_iterations: usize| {
+            let (mut net, mut theta) = TanhNetwork::realizable(3, 40, 200, 5);
+            let config = SolveConfig {
+                optimizer: OptimizerConfig::Gn(GnConfig {
+                    sketch: 4,
+                    cg_max_iterations,
+                    ..GnConfig::default()
+                }),
+                ..config(40)
+            };
+            solve(&mut net, &mut theta, &config, |_, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap()
+            .history
+        };
+        // Capped at one iteration, each trial (the first and every retry) counts one.
+        let capped = run(1);
+        for r in &capped {
+            assert_eq!(r.cg_iterations, Some(r.retries + 1), "{r:?}");
+        }
+        // Uncapped, a trial takes between 1 and the cap; the counts vary, and some step
+        // needs many (a count of trials, or of the first iteration only, fails this).
+        let cap = GnConfig::default().cg_max_iterations;
+        let full = run(cap);
+        for r in &full {
+            let k = r.cg_iterations.unwrap();
+            assert!(k > r.retries && k <= (r.retries + 1) * cap, "{r:?}");
+        }
+        let most = full.iter().map(|r| r.cg_iterations.unwrap()).max().unwrap();
+        assert!(most >= 10, "at most {most} CG iterations in a step");
     }
 }

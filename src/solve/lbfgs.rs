@@ -331,6 +331,7 @@ impl Optimizer for Lbfgs {
                         rank: None,
                         retries,
                         accepted: true,
+                        cg_iterations: None,
                     };
                     *last_search = Some((point, value0, slope0));
                     return Ok(outcome);
@@ -349,6 +350,7 @@ impl Optimizer for Lbfgs {
                         rank: None,
                         retries: retries + 1,
                         accepted: false,
+                        cg_iterations: None,
                     });
                 }
             }

@@ -193,6 +193,7 @@ impl NonFiniteStreak {
             rank: None,
             retries: 1,
             accepted: false,
+            cg_iterations: None,
         })
     }
 }
@@ -288,6 +289,7 @@ impl<M: NaturalMethod> Natural<M> {
                     rank,
                     retries,
                     accepted: true,
+                    cg_iterations: None,
                 });
             }
             retries += 1;
@@ -316,6 +318,7 @@ impl<M: NaturalMethod> Natural<M> {
             rank,
             retries,
             accepted: false,
+            cg_iterations: None,
         })
     }
 }
@@ -444,6 +447,7 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
                         rank,
                         retries,
                         accepted: true,
+                        cg_iterations: None,
                     });
                 }
             }
@@ -470,6 +474,7 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
             rank,
             retries,
             accepted: false,
+            cg_iterations: None,
         })
     }
 

@@ -27,6 +27,9 @@ pub struct StepOutcome {
     pub retries: usize,
     /// Whether θ changed.
     pub accepted: bool,
+    /// Conjugate-gradient iterations of the step's linear solves, summed over its trials
+    /// (`gn`); `None` for methods that factorize.
+    pub cg_iterations: Option<usize>,
 }
 
 /// One optimization method with its state between iterations.

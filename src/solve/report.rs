@@ -22,6 +22,10 @@ pub struct IterationRecord {
     pub retries: usize,
     /// Whether the step was accepted.
     pub accepted: bool,
+    /// Conjugate-gradient iterations of the step, summed over its trials (`gn`), else
+    /// `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cg_iterations: Option<usize>,
     /// Seconds since the start of the run.
     pub wall_s: f64,
 }
