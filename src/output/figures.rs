@@ -55,15 +55,23 @@ pub struct GramSpectrum {
     pub cutoff: Option<f64>,
     /// Whether the eigenvalues are of the sample-space kernel `JJᵀ`.
     pub kernel: bool,
+    /// `false` when only the leading eigenvalues were estimated (a Gramian larger than
+    /// [`crate::solve::spectrum::DENSE_SPECTRUM_LIMIT`]).
+    pub complete: bool,
 }
 
 impl GramSpectrum {
-    /// What the values are, for the plot: `eigenvalues of JJᵀ` or `eigenvalues of JᵀJ`.
-    pub fn kind(&self) -> &'static str {
-        if self.kernel {
-            "eigenvalues of JJᵀ"
+    /// What the values are, for the plot: `eigenvalues of JJᵀ` or `eigenvalues of JᵀJ`
+    /// (`largest k eigenvalues of …, estimated` when not complete).
+    pub fn kind(&self) -> String {
+        let gramian = if self.kernel { "JJᵀ" } else { "JᵀJ" };
+        if self.complete {
+            format!("eigenvalues of {gramian}")
         } else {
-            "eigenvalues of JᵀJ"
+            format!(
+                "largest {} eigenvalues of {gramian}, estimated",
+                self.eigenvalues.len()
+            )
         }
     }
 }
@@ -96,6 +104,7 @@ pub fn gram_spectrum<B: Backend>(
         eigenvalues: spectrum.eigenvalues,
         cutoff,
         kernel: spectrum.kernel,
+        complete: spectrum.complete,
     })
 }
 
@@ -169,7 +178,7 @@ pub fn write_figures<B: Backend>(
             &path,
             &spectrum.eigenvalues,
             spectrum.cutoff,
-            spectrum.kind(),
+            &spectrum.kind(),
         )?;
         written.push(path);
     }

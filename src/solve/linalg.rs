@@ -215,6 +215,38 @@ pub fn symmetric_eigen(
     Ok((values, vectors))
 }
 
+/// The eigenvalues (ascending) of a symmetric matrix given by its lower triangle, without
+/// eigenvectors.
+///
+/// # Shapes
+/// `a_lower: n×n` → `λ: n`.
+///
+/// # Errors
+/// [`LinalgError::NoConvergence`] if the tridiagonal QR iteration fails.
+pub fn symmetric_eigenvalues(a_lower: MatRef<'_, f64>, par: Par) -> Result<Vec<f64>, LinalgError> {
+    let n = a_lower.nrows();
+    let par = factorization_par(par, n, n);
+    let mut values = faer::diag::Diag::<f64>::zeros(n);
+    let mut mem = MemBuffer::new(faer::linalg::evd::self_adjoint_evd_scratch::<f64>(
+        n,
+        faer::linalg::evd::ComputeEigenvectors::No,
+        par,
+        Default::default(),
+    ));
+    faer::linalg::evd::self_adjoint_evd(
+        a_lower,
+        values.as_mut(),
+        None,
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|_| LinalgError::NoConvergence {
+        what: "symmetric eigenvalues",
+    })?;
+    Ok((0..n).map(|i| values[i]).collect())
+}
+
 /// A thin SVD `A = U diag(σ) Vᵀ`.
 #[derive(Debug, Clone)]
 pub struct ThinSvd {
