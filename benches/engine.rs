@@ -78,6 +78,7 @@ fn problem(
             layers,
             activation: Activation::Tanh,
             shared: false,
+            ..ModelConfig::default()
         },
         sample: SampleConfig::default(),
         solve: SolveSettings::default(),

@@ -54,7 +54,9 @@ fn parameter_counts_match_the_papers() {
     assert_eq!(describe::n_params(&load("heat1d.pde")), 261);
     assert_eq!(describe::n_params(&load("heat1d_large.pde")), 5301);
     assert_eq!(describe::n_params(&load("poisson2d.pde")), 1341);
-    assert_eq!(describe::n_params(&load("transport.pde")), 1341);
+    // transport: t and the harmonics cos x, sin x are the 3 inputs (the paper's net
+    // sees (t, x): 1,341).
+    assert_eq!(describe::n_params(&load("transport.pde")), 1361);
 }
 
 #[test]
@@ -76,12 +78,23 @@ fn inverse_problem_reads_its_observations() {
 }
 
 #[test]
-fn periodic_transport_gets_two_pair_blocks() {
+fn periodic_transport_is_periodic_through_its_inputs() {
     let problem = load("transport.pde");
-    let periodic = problem
-        .blocks
-        .iter()
-        .filter(|b| matches!(b.region, pdec::ir::Region::Periodic { .. }))
-        .count();
-    assert_eq!(periodic, 2);
+    let pairs = |problem: &pdec::ir::Problem| {
+        problem
+            .blocks
+            .iter()
+            .filter(|b| matches!(b.region, pdec::ir::Region::Periodic { .. }))
+            .count()
+    };
+    assert_eq!(pairs(&problem), 0);
+    assert_eq!(describe::inputs(&problem), vec!["t", "cos(x), sin(x)"]);
+    // Soft constraints: x itself and the two pair blocks.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/transport.pde");
+    let source = std::fs::read_to_string(&path).unwrap() + "\nmodel mlp(constraints = soft)\n";
+    let source = source.replacen("model  mlp(", "# model  mlp(", 1);
+    let (soft, diagnostics) = pdec::check_source(&source, path.parent().unwrap());
+    let soft = soft.unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(pairs(&soft), 2);
+    assert_eq!(describe::inputs(&soft), vec!["t", "x"]);
 }

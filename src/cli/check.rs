@@ -70,6 +70,9 @@ fn human_summary(name: &str, problem: &Problem) -> String {
         let _ = writeln!(out, "  exact        {}", s.exact.join("; "));
     }
     let _ = writeln!(out, "  model        {}", s.model);
+    if describe::has_embedding(problem) {
+        let _ = writeln!(out, "  inputs       {}", s.inputs.join("; "));
+    }
     let _ = writeln!(out, "  sample       {}", s.sample);
     let _ = writeln!(out, "  solve        {}", s.solve);
     out

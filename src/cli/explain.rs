@@ -31,16 +31,31 @@ pub(super) fn run(args: &InputArgs) -> Status {
         };
     };
     let blocks = describe::blocks(problem);
+    let inputs = describe::inputs(problem);
     match args.format {
         Format::Json => print_json(&serde_json::json!({
             "file": checked.name,
             "ok": true,
             "diagnostics": diagnostics_json(&checked),
+            "inputs": inputs,
             "blocks": blocks,
         })),
         Format::Human => {
             print_diagnostics(&checked);
             let mut out = String::new();
+            // The coordinates as they are need no mention; an embedding does.
+            if describe::has_embedding(problem) {
+                let _ = writeln!(out, "network inputs: {}", inputs.join("; "));
+                for &c in problem.embedded_periodic() {
+                    let _ = writeln!(
+                        out,
+                        "  every field is periodic in {} with all its derivatives \
+                         (no pair blocks; `constraints = soft` adds them instead)",
+                        problem.coords[c].name
+                    );
+                }
+                out.push('\n');
+            }
             for (i, block) in blocks.iter().enumerate() {
                 let _ = writeln!(out, "block {}: {}", i + 1, block.equation);
                 let _ = writeln!(out, "  region    {}", block.region);

@@ -18,6 +18,7 @@
 //! ([`summed_gradient`]).
 
 use crate::compile::ansatz::activation_derivatives;
+use crate::compile::embedding::Embedding;
 use crate::ir::{Activation, MultiIndex};
 use burn::tensor::{backend::Backend, Tensor};
 use std::collections::BTreeMap;
@@ -56,6 +57,10 @@ pub struct ChannelPlan {
     rules: Vec<Rule>,
     n_inputs: usize,
     max_order: usize,
+    /// The coordinates the Laplacian sums over.
+    spatial: Vec<usize>,
+    /// The map from the coordinates to the first layer's inputs.
+    embedding: Embedding,
 }
 
 impl ChannelPlan {
@@ -121,7 +126,17 @@ impl ChannelPlan {
             rules,
             n_inputs,
             max_order,
+            spatial: spatial.to_vec(),
+            embedding: Embedding::identity(n_inputs),
         }
+    }
+
+    /// The plan with the networks' inputs `embedding(x)` instead of x (the
+    /// default is the identity). The channels stay derivatives in the
+    /// coordinates; only the input jets change.
+    pub fn with_embedding(mut self, embedding: Embedding) -> Self {
+        self.embedding = embedding;
+        self
     }
 
     /// The channel carrying `kind`, if the plan has it.
@@ -149,12 +164,16 @@ impl ChannelPlan {
         self.max_order
     }
 
-    /// The jets of the inputs themselves: `x` for the value, the unit vector
-    /// `e_i` for `∂_i`, zero otherwise.
+    /// The jets of the first layer's inputs: for the coordinates themselves
+    /// `x` for the value, the unit vector `e_i` for `∂_i`, zero otherwise;
+    /// through an embedding, its closed-form jets ([`Embedding::channels`]).
     ///
     /// # Shapes
-    /// - `x`: `[M, n_inputs]`; each channel `[M, n_inputs]`
+    /// - `x`: `[M, n_inputs]`; each channel `[M, embedding width]`
     fn input_channels<B: Backend>(&self, x: &Tensor<B, 2>) -> Vec<Tensor<B, 2>> {
+        if !self.embedding.is_identity() {
+            return self.embedding.channels(&self.kinds, &self.spatial, x);
+        }
         let [m, d] = x.dims();
         let device = x.device();
         self.kinds

@@ -1,13 +1,15 @@
 //! Compile: residual IR → burn tensor programs giving residuals and per-sample Jacobians.
 //!
 //! [`sample`] draws the points of every block, [`ansatz`] fixes the networks and
-//! the flat parameter layout θ, [`jet`] pushes Taylor-mode jets through them and
+//! the flat parameter layout θ, [`embedding`] maps the coordinates to the
+//! networks' inputs (periodic harmonics, Fourier features), [`jet`] pushes Taylor-mode jets through them and
 //! back, and [`program`] evaluates each block's residual and linearization on
 //! the jets to give r, J and Jᵀr.
 
 pub mod ansatz;
 #[doc(hidden)]
 pub mod checks;
+pub mod embedding;
 pub mod jet;
 pub mod points;
 pub mod program;

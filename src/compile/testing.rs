@@ -64,6 +64,7 @@ impl Builder {
                 layers: layers.to_vec(),
                 activation,
                 shared: false,
+                ..ModelConfig::default()
             },
             sample: SampleConfig::default(),
             solve: SolveSettings::default(),

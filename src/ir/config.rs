@@ -4,15 +4,28 @@
 
 use super::lower::{Def, Lowerer};
 use super::names::did_you_mean;
-use super::{Activation, ConfigScalar, OptimizerKind, Sampler};
+use super::{Activation, ConfigScalar, Constraints, FourierFeatures, OptimizerKind, Sampler};
 use crate::diagnostic::Diagnostic;
 use crate::solve::registry::option_keys;
 use crate::span::Span;
 use crate::syntax::ast;
 use std::collections::HashMap;
 
-const MODEL_KEYS: [&str; 3] = ["layers", "activation", "shared"];
+const MODEL_KEYS: [&str; 6] = [
+    "layers",
+    "activation",
+    "shared",
+    "constraints",
+    "harmonics",
+    "features",
+];
 const ACTIVATIONS: [&str; 5] = ["tanh", "sin", "sigmoid", "softplus", "silu"];
+const CONSTRAINTS: [&str; 2] = ["hard", "soft"];
+const FEATURES: [&str; 1] = ["fourier"];
+/// More harmonics per periodic coordinate than this are certainly mistakes.
+const MAX_HARMONICS: f64 = 100.0;
+/// More Fourier features than this are certainly mistakes.
+const MAX_FEATURES: f64 = 10_000.0;
 const SAMPLE_KEYS: [&str; 8] = [
     "interior", "boundary", "initial", "periodic", "test", "sampler", "seed", "resample",
 ];
@@ -90,6 +103,26 @@ impl Lowerer<'_> {
                         };
                     }
                 }
+                ("constraints", true) => {
+                    if let Some(word) = self.word(&arg.value, &CONSTRAINTS, "constraint mode") {
+                        self.model.constraints = match word.as_str() {
+                            "soft" => Constraints::Soft,
+                            _ => Constraints::Hard,
+                        };
+                    }
+                }
+                ("harmonics", true) => {
+                    self.harmonics_span = Some(arg.value.span);
+                    if let Some(k) = self.bounded_count(&arg.value, "`harmonics`", MAX_HARMONICS) {
+                        self.model.harmonics = k;
+                    }
+                }
+                ("features", true) => {
+                    self.features_span = Some(arg.value.span);
+                    if let Some(features) = self.features(&arg.value) {
+                        self.model.features = Some(features);
+                    }
+                }
                 ("shared", true) => self.error(
                     Diagnostic::error("E0403", "`shared` is a flag and takes no value")
                         .with_label(key_span, "write just `shared`"),
@@ -97,6 +130,89 @@ impl Lowerer<'_> {
                 (_, _) => self.unknown_key(&key, key_span, &MODEL_KEYS, "model"),
             }
         }
+    }
+
+    /// `fourier(m, sigma)`.
+    fn features(&mut self, expr: &ast::Expr) -> Option<FourierFeatures> {
+        let shape_help = "write `features = fourier(m, sigma)`, e.g. `fourier(32, 1)`";
+        let (func, args) = match &expr.kind {
+            ast::ExprKind::Call { func, args } => (func, args),
+            ast::ExprKind::Error => return None,
+            ast::ExprKind::Name(word) if !FEATURES.contains(&word.as_str()) => {
+                self.word(expr, &FEATURES, "feature map");
+                return None;
+            }
+            _ => {
+                self.error(
+                    Diagnostic::error("E0405", "expected features such as `fourier(32, 1)`")
+                        .with_label(expr.span, "not a feature map")
+                        .with_help(shape_help),
+                );
+                return None;
+            }
+        };
+        if !FEATURES.contains(&func.name.as_str()) {
+            let name = ast::Expr {
+                kind: ast::ExprKind::Name(func.name.clone()),
+                span: func.span,
+            };
+            self.word(&name, &FEATURES, "feature map");
+            return None;
+        }
+        let positional: Vec<&ast::Expr> = args
+            .iter()
+            .filter(|a| a.name.is_none())
+            .map(|a| &a.value)
+            .collect();
+        if positional.len() != 2 || positional.len() != args.len() {
+            self.error(
+                Diagnostic::error(
+                    "E0405",
+                    "`fourier` takes two arguments: the number of features and sigma",
+                )
+                .with_label(expr.span, format!("{} argument(s)", args.len()))
+                .with_help(shape_help),
+            );
+            return None;
+        }
+        let count = self.bounded_count(
+            positional[0],
+            "the number of Fourier features",
+            MAX_FEATURES,
+        );
+        let sigma = self.const_value(positional[1], "sigma");
+        let sigma = match sigma {
+            Some(v) if v > 0.0 => Some(v),
+            Some(v) => {
+                self.error(
+                    Diagnostic::error("E0405", "sigma must be positive")
+                        .with_label(positional[1].span, format!("found {v}"))
+                        .with_help("sigma is the standard deviation of the frequencies, e.g. 1"),
+                );
+                None
+            }
+            None => None,
+        };
+        Some(FourierFeatures {
+            count: count?,
+            sigma: sigma?,
+        })
+    }
+
+    /// A positive integer at most `max`.
+    fn bounded_count(&mut self, expr: &ast::Expr, what: &'static str, max: f64) -> Option<usize> {
+        let v = self.const_value(expr, what)?;
+        if v < 1.0 || v.fract() != 0.0 || v > max {
+            self.error(
+                Diagnostic::error(
+                    "E0405",
+                    format!("{what} must be a positive integer up to {max}"),
+                )
+                .with_label(expr.span, format!("found {v}")),
+            );
+            return None;
+        }
+        Some(v as usize)
     }
 
     fn layers(&mut self, expr: &ast::Expr) -> Option<Vec<usize>> {

@@ -24,6 +24,9 @@ pub struct Summary {
     pub exact: Vec<String>,
     /// The ansatz, as text.
     pub model: String,
+    /// What the networks see, as text: coordinates, the harmonics of periodic
+    /// coordinates, Fourier features ([`inputs`]).
+    pub inputs: Vec<String>,
     /// Number of trainable scalars: network weights and biases plus params.
     pub n_params: usize,
     /// The sampling settings, as text.
@@ -84,7 +87,7 @@ pub struct Term {
 /// Number of network weights and biases of the model, plus the params.
 pub fn n_params(problem: &Problem) -> usize {
     let n_fields = problem.fields.len();
-    let n_in = problem.coords.len();
+    let n_in = problem.n_network_inputs();
     let net = |n_out: usize| {
         let mut widths = vec![n_in];
         widths.extend(&problem.model.layers);
@@ -160,7 +163,7 @@ pub fn summary(problem: &Problem) -> Summary {
         })
         .collect();
     let n_params = n_params(problem);
-    let mut widths = vec![problem.coords.len().to_string()];
+    let mut widths = vec![problem.n_network_inputs().to_string()];
     widths.extend(problem.model.layers.iter().map(usize::to_string));
     widths.push(if problem.model.shared {
         problem.fields.len().to_string()
@@ -187,10 +190,62 @@ pub fn summary(problem: &Problem) -> Summary {
         equations,
         exact,
         model,
+        inputs: inputs(problem),
         n_params,
         sample: sample(problem),
         solve: solve(problem),
     }
+}
+
+/// What the networks see, one entry per coordinate or group of features:
+/// `t`, `cos(x), sin(x)` (a periodic coordinate under hard constraints),
+/// `cos(k*x), sin(k*x), k = 1..3`, the Fourier features.
+pub fn inputs(problem: &Problem) -> Vec<String> {
+    let name = |i: usize| problem.coords[i].name.as_str();
+    let mut out: Vec<String> = problem
+        .plain_inputs()
+        .into_iter()
+        .map(|i| name(i).to_string())
+        .collect();
+    let k = problem.model.harmonics;
+    for &c in problem.embedded_periodic() {
+        let coord = &problem.coords[c];
+        let omega = 2.0 * std::f64::consts::PI / (coord.hi - coord.lo);
+        let shifted = if coord.lo == 0.0 {
+            coord.name.clone()
+        } else if coord.lo < 0.0 {
+            format!("({} + {})", coord.name, num(-coord.lo))
+        } else {
+            format!("({} - {})", coord.name, num(coord.lo))
+        };
+        let arg = if omega == 1.0 {
+            shifted
+        } else {
+            format!("{}*{shifted}", num(omega))
+        };
+        out.push(if k == 1 {
+            format!("cos({arg}), sin({arg})")
+        } else {
+            format!("cos(k*{arg}), sin(k*{arg}), k = 1..{k}")
+        });
+    }
+    if let Some(f) = problem.model.features {
+        let over: Vec<&str> = problem.fourier_inputs().into_iter().map(name).collect();
+        out.push(format!(
+            "cos(2π B z), sin(2π B z) with z = ({}), B {} × {} drawn from N(0, {}²) (seed {})",
+            over.join(", "),
+            f.count,
+            over.len(),
+            num(f.sigma),
+            problem.sample.seed
+        ));
+    }
+    out
+}
+
+/// True when the networks see anything but the coordinates themselves.
+pub fn has_embedding(problem: &Problem) -> bool {
+    problem.model.features.is_some() || !problem.embedded_periodic().is_empty()
 }
 
 /// The per-equation description `pdec explain` prints.
@@ -343,7 +398,12 @@ fn sample(problem: &Problem) -> String {
             n
         ));
     }
-    if !problem.periodic.is_empty() {
+    // Pairs are drawn only for the penalty blocks of soft constraints.
+    if problem
+        .blocks
+        .iter()
+        .any(|b| matches!(b.region, Region::Periodic { .. }))
+    {
         parts.push(format!("periodic {}", s.periodic));
     }
     parts.push(format!(

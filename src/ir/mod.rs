@@ -275,7 +275,40 @@ pub enum Activation {
     Silu,
 }
 
-/// `model mlp(layers = [...], activation = ..., shared)`.
+/// How the ansatz treats conditions it can satisfy by construction
+/// (`model mlp(constraints = hard | soft)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Constraints {
+    /// Built into the ansatz: a periodic coordinate enters the network through
+    /// harmonics, so every field is periodic with all its derivatives.
+    #[default]
+    Hard,
+    /// Penalty blocks: a periodic coordinate enters as itself, and the pairs
+    /// `u(x=a) − u(x=b)`, `dx(u)(x=a) − dx(u)(x=b)` are residual blocks.
+    Soft,
+}
+
+impl Constraints {
+    fn is_hard(&self) -> bool {
+        *self == Constraints::Hard
+    }
+}
+
+/// Harmonics per periodic coordinate when none is given (`harmonics = K`).
+pub const DEFAULT_HARMONICS: usize = 1;
+
+/// Random Fourier features `[cos 2πBx, sin 2πBx]` (`features = fourier(m, sigma)`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FourierFeatures {
+    /// Rows `m` of B: the network sees `2m` features.
+    pub count: usize,
+    /// Standard deviation of B's entries (frequencies per unit of the coordinates).
+    pub sigma: f64,
+}
+
+/// `model mlp(layers = [...], activation = ..., shared, constraints = ..,
+/// harmonics = .., features = ..)`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelConfig {
     /// Hidden layer widths. Default `[20, 20, 20, 20]`.
@@ -284,6 +317,21 @@ pub struct ModelConfig {
     pub activation: Activation,
     /// One network with one output per field instead of one network per field. Default false.
     pub shared: bool,
+    /// Default hard. (Not serialized at its default, so that the digest of a
+    /// problem without these settings is what it was before they existed.)
+    #[serde(skip_serializing_if = "Constraints::is_hard")]
+    pub constraints: Constraints,
+    /// Harmonics `K` per periodic coordinate under hard constraints. Default
+    /// [`DEFAULT_HARMONICS`].
+    #[serde(skip_serializing_if = "is_default_harmonics")]
+    pub harmonics: usize,
+    /// Random Fourier features of the inputs that are not periodic. Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<FourierFeatures>,
+}
+
+fn is_default_harmonics(k: &usize) -> bool {
+    *k == DEFAULT_HARMONICS
 }
 
 impl Default for ModelConfig {
@@ -292,6 +340,9 @@ impl Default for ModelConfig {
             layers: vec![20, 20, 20, 20],
             activation: Activation::Tanh,
             shared: false,
+            constraints: Constraints::Hard,
+            harmonics: DEFAULT_HARMONICS,
+            features: None,
         }
     }
 }
@@ -429,5 +480,40 @@ impl Problem {
     /// Index of the time coordinate, if any.
     pub fn time_coord(&self) -> Option<usize> {
         self.domain.time
+    }
+
+    /// The periodic coordinates that enter the network through harmonics
+    /// (all of them under hard constraints, none under soft ones).
+    pub fn embedded_periodic(&self) -> &[usize] {
+        match self.model.constraints {
+            Constraints::Hard => &self.periodic,
+            Constraints::Soft => &[],
+        }
+    }
+
+    /// The coordinates the network sees as they are: those not embedded as
+    /// periodic, unless Fourier features take their place.
+    pub fn plain_inputs(&self) -> Vec<usize> {
+        if self.model.features.is_some() {
+            return Vec::new();
+        }
+        self.fourier_inputs()
+    }
+
+    /// The coordinates Fourier features are drawn over: every coordinate not
+    /// embedded as periodic.
+    pub fn fourier_inputs(&self) -> Vec<usize> {
+        let periodic = self.embedded_periodic();
+        (0..self.coords.len())
+            .filter(|i| !periodic.contains(i))
+            .collect()
+    }
+
+    /// Width of the networks' input layer: the plain coordinates, `2K` per
+    /// embedded periodic coordinate and `2m` Fourier features.
+    pub fn n_network_inputs(&self) -> usize {
+        self.plain_inputs().len()
+            + 2 * self.model.harmonics * self.embedded_periodic().len()
+            + 2 * self.model.features.map_or(0, |f| f.count)
     }
 }

@@ -265,7 +265,22 @@ periodic x
 dt(u) + 30*dx(u) = 0 on interior
 u = sin(x) on initial
 ");
+    // Hard constraints (the default): the inputs make u periodic, no pair blocks.
+    assert_eq!(p.blocks.len(), 2);
+    assert_eq!(p.periodic, vec![1]);
+    assert_eq!(p.embedded_periodic(), &[1]);
+    assert_eq!(p.n_network_inputs(), 3);
+    let p = ok("time t in [0, 1]
+space x in [0, 2*pi]
+field u
+periodic x
+dt(u) + 30*dx(u) = 0 on interior
+u = sin(x) on initial
+model mlp(constraints = soft)
+");
     assert_eq!(p.blocks.len(), 4);
+    assert!(p.embedded_periodic().is_empty());
+    assert_eq!(p.n_network_inputs(), 2);
     assert_eq!(p.blocks[2].region, Region::Periodic { coord: 1 });
     assert_eq!(p.blocks[2].span, p.blocks[3].span);
     let source_of_span = "time t in [0, 1]\nspace x in [0, 2*pi]\nfield u\nperiodic x\n";
@@ -273,6 +288,97 @@ u = sin(x) on initial
         source_of_span.get(p.blocks[2].span.range()),
         Some("periodic x")
     );
+}
+
+#[test]
+fn input_embedding_settings() {
+    let p = ok("time t in [0, 1]
+space x in [0, 2]
+space y in [0, 1]
+field u
+periodic x
+dt(u) + dx(u) = 0 on interior
+model mlp(harmonics = 3, features = fourier(8, 2.5))
+");
+    assert_eq!(p.model.harmonics, 3);
+    assert_eq!(
+        p.model.features,
+        Some(super::FourierFeatures {
+            count: 8,
+            sigma: 2.5
+        })
+    );
+    // t and y go into the Fourier features; x into 3 harmonics.
+    assert_eq!(p.fourier_inputs(), vec![0, 2]);
+    assert!(p.plain_inputs().is_empty());
+    assert_eq!(p.n_network_inputs(), 2 * 3 + 2 * 8);
+    let p = ok("space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\n\
+                model mlp(features = fourier(4, 1), constraints = soft)\n");
+    assert_eq!(p.n_network_inputs(), 8);
+    assert_eq!(p.model.constraints, super::Constraints::Soft);
+}
+
+#[test]
+fn bad_input_embedding_settings() {
+    let periodic = "space x in [0, 1]\nfield u\nperiodic x\n-dxx(u) = 1 on interior\n";
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            periodic,
+            "model mlp(features = fourier(4, 1))\n",
+            &["E0409@5:22"],
+        ),
+        (periodic, "model mlp(harmonics = 0)\n", &["E0405@5:23"]),
+        (periodic, "model mlp(harmonics = 2.5)\n", &["E0405@5:23"]),
+        (periodic, "model mlp(harmonics = 1000)\n", &["E0405@5:23"]),
+        (
+            periodic,
+            "model mlp(constraints = rigid)\n",
+            &["E0402@5:25"],
+        ),
+        (
+            periodic,
+            "model mlp(harmonics = 2, constraints = soft)\n",
+            &["W0504@5:23"],
+        ),
+        (
+            HEADER,
+            "dt(u) = 0 on interior\nmodel mlp(harmonics = 2)\n",
+            &["W0504@5:23"],
+        ),
+        (
+            HEADER,
+            "dt(u) = 0 on interior\nmodel mlp(features = fourier(0, 1))\n",
+            &["E0405@5:30"],
+        ),
+        (
+            HEADER,
+            "dt(u) = 0 on interior\nmodel mlp(features = fourier(4, -1))\n",
+            &["E0405@5:33"],
+        ),
+        (
+            HEADER,
+            "dt(u) = 0 on interior\nmodel mlp(features = fourier(4, 0))\n",
+            &["E0405@5:33"],
+        ),
+        (
+            HEADER,
+            "dt(u) = 0 on interior\nmodel mlp(features = fourier(4))\n",
+            &["E0405@5:22"],
+        ),
+        (
+            HEADER,
+            "dt(u) = 0 on interior\nmodel mlp(features = fourir(4, 1))\n",
+            &["E0402@5:22"],
+        ),
+        (
+            HEADER,
+            "dt(u) = 0 on interior\nmodel mlp(features = 3)\n",
+            &["E0405@5:22"],
+        ),
+    ];
+    for (header, body, expected) in cases {
+        assert_eq!(&check(&format!("{header}{body}")), expected, "for {body:?}");
+    }
 }
 
 #[test]
@@ -388,8 +494,8 @@ const SNIPPETS: &[&str] = &[
 #[test]
 fn full_example_lowers() {
     let p = ok(FULL);
-    // 2 PDE blocks + dn + initial + face + 2 fields × 2 periodic blocks.
-    assert_eq!(p.blocks.len(), 9);
+    // 2 PDE blocks + dn + initial + face; x is periodic through the inputs.
+    assert_eq!(p.blocks.len(), 5);
     assert_eq!(p.domain.factors.len(), 2);
     assert!(!p.blocks[0].linear && !p.blocks[1].linear);
 }

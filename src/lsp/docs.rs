@@ -102,7 +102,7 @@ const fn key(
 }
 
 /// Keys of `model mlp(...)`.
-pub const MODEL_KEYS: [ConfigKey; 3] = [
+pub const MODEL_KEYS: [ConfigKey; 6] = [
     key("layers", "[20, 20, 20, 20]", "hidden layer widths", &[]),
     key(
         "activation",
@@ -115,6 +115,24 @@ pub const MODEL_KEYS: [ConfigKey; 3] = [
         "off",
         "one network with one output per field (instead of one network per field)",
         &[],
+    ),
+    key(
+        "constraints",
+        "hard",
+        "`hard`: periodic coordinates enter through their harmonics; `soft`: penalty blocks",
+        &["hard", "soft"],
+    ),
+    key(
+        "harmonics",
+        "1",
+        "harmonics K per periodic coordinate (cos and sin of 2πk(x − a)/L, k = 1..K)",
+        &[],
+    ),
+    key(
+        "features",
+        "none",
+        "`fourier(m, sigma)`: random Fourier features cos(2πBz), sin(2πBz), B ~ N(0, sigma²)",
+        &["fourier"],
     ),
 ];
 
@@ -131,7 +149,7 @@ pub const SAMPLE_KEYS: [ConfigKey; 8] = [
     key(
         "periodic",
         "100",
-        "paired points per periodic coordinate",
+        "paired points per periodic coordinate (under `constraints = soft`)",
         &[],
     ),
     key("test", "10000", "points of the held-out test set", &[]),

@@ -566,6 +566,12 @@ fn value_in_force(problem: &Problem, section: Section, name: &str) -> Option<Str
         (Section::Model, "layers") => show(&problem.model.layers),
         (Section::Model, "activation") => show(&problem.model.activation),
         (Section::Model, "shared") => show(&problem.model.shared),
+        (Section::Model, "constraints") => show(&problem.model.constraints),
+        (Section::Model, "harmonics") => problem.model.harmonics.to_string(),
+        (Section::Model, "features") => match problem.model.features {
+            Some(f) => format!("fourier({}, {})", f.count, f.sigma),
+            None => "none".to_string(),
+        },
         (Section::Sample, "interior") => problem.sample.interior.to_string(),
         (Section::Sample, "boundary") => problem.sample.boundary.to_string(),
         (Section::Sample, "initial") => problem.sample.initial.to_string(),

@@ -6,6 +6,7 @@ use super::assembly::Mode;
 use super::error::{CompileError, FieldError, MAX_JET_ORDER};
 use super::value::{eval_dag, to_vec, to_vec2, Value};
 use crate::compile::ansatz::{init_rng, NetworkLayout};
+use crate::compile::embedding::Embedding;
 use crate::compile::jet::{self, ChannelKind, ChannelPlan};
 use crate::compile::points::PointSet;
 use crate::ir::{Deriv, ExactSource, Node, Problem, Region};
@@ -30,6 +31,8 @@ pub struct CompiledProblem<B: Backend> {
     pub(super) device: B::Device,
     pub(super) problem: Problem,
     pub(super) networks: Vec<NetworkLayout>,
+    /// The networks' input map (the same for every network).
+    pub(super) embedding: Embedding,
     pub(super) plans: Vec<ChannelPlan>,
     /// Per problem jet: (network, channel, output column).
     pub(super) jet_slots: Vec<(usize, usize, usize)>,
@@ -49,10 +52,11 @@ impl<B: Backend> CompiledProblem<B> {
         let spatial = problem.spatial_coords();
         let shared = problem.model.shared;
         let n_networks = if shared { 1 } else { n_fields };
+        let embedding = Embedding::new(problem);
         let mut networks = Vec::with_capacity(n_networks);
         let mut offset = 0;
         for _ in 0..n_networks {
-            let mut widths = vec![n_coords];
+            let mut widths = vec![embedding.width()];
             widths.extend(&problem.model.layers);
             widths.push(if shared { n_fields } else { 1 });
             let net = NetworkLayout { widths, offset };
@@ -88,7 +92,7 @@ impl<B: Backend> CompiledProblem<B> {
         }
         let plans: Vec<ChannelPlan> = wanted
             .iter()
-            .map(|w| ChannelPlan::new(n_coords, &spatial, w))
+            .map(|w| ChannelPlan::new(n_coords, &spatial, w).with_embedding(embedding.clone()))
             .collect();
         let jet_slots = kinds
             .into_iter()
@@ -98,6 +102,7 @@ impl<B: Backend> CompiledProblem<B> {
             device: device.clone(),
             problem: problem.clone(),
             networks,
+            embedding,
             plans,
             jet_slots,
             n_network_params: offset,
@@ -119,6 +124,11 @@ impl<B: Backend> CompiledProblem<B> {
     /// The networks' places in θ (see [`crate::compile::ansatz`] for the layout).
     pub fn networks(&self) -> &[NetworkLayout] {
         &self.networks
+    }
+
+    /// The map from the coordinates to the networks' inputs.
+    pub fn embedding(&self) -> &Embedding {
+        &self.embedding
     }
 
     /// θ with Glorot-uniform weights from `seed`, zero biases, params at their `init`.
@@ -295,7 +305,8 @@ impl<B: Backend> CompiledProblem<B> {
             Deriv::Laplacian => ChannelKind::Laplacian,
         };
         let spatial = self.problem.spatial_coords();
-        let plan = ChannelPlan::new(d, &spatial, std::slice::from_ref(&kind));
+        let plan = ChannelPlan::new(d, &spatial, std::slice::from_ref(&kind))
+            .with_embedding(self.embedding.clone());
         let (net, col) = if self.problem.model.shared {
             (0, jet.field)
         } else {
@@ -413,7 +424,7 @@ impl<B: Backend> CompiledProblem<B> {
 mod tests {
     use super::*;
     use crate::compile::testing::{self, compile, random_points};
-    use crate::ir::{Activation, Jet};
+    use crate::ir::{Activation, Constraints, FourierFeatures, Jet};
     use burn_ndarray::NdArray;
 
     type Be = NdArray<f64>;
@@ -454,29 +465,94 @@ mod tests {
         h
     }
 
-    /// Each jet `D^α u` (orders 1..4, mixed, every activation) against a
-    /// fourth-order central difference `[1, −8, 0, 8, −1]/12h` (h = 1e-3,
-    /// truncation ~h⁴ ≈ 1e-12, rounding ~1e-13) of the jet `D^{α−e_i}` for every
-    /// i with `α_i > 0`; the value itself against a plain host MLP. Together
-    /// these pin every jet down to the value by induction.
+    const ALPHAS: [[u8; 3]; 14] = [
+        [0, 0, 0],
+        [1, 0, 0],
+        [0, 1, 0],
+        [2, 0, 0],
+        [1, 1, 0],
+        [0, 0, 2],
+        [3, 0, 0],
+        [1, 1, 1],
+        [2, 1, 0],
+        [4, 0, 0],
+        [2, 2, 0],
+        [1, 2, 1],
+        [3, 0, 1],
+        [0, 0, 4],
+    ];
+
+    /// A 3-coordinate problem (x, y on [−0.5, 1.5], z on [0, 1]) with one field
+    /// and the given activation and model settings.
+    fn three_coordinates(
+        activation: Activation,
+        model: impl FnOnce(&mut Problem),
+    ) -> CompiledProblem<Be> {
+        let mut b = testing::Builder::new(
+            &[
+                ("x", false, -0.5, 1.5),
+                ("y", false, -0.5, 1.5),
+                ("z", false, 0.0, 1.0),
+            ],
+            &["u"],
+            &[7, 6],
+            activation,
+        );
+        let u = b.u(0);
+        b.block(Region::Interior, 1.0, u);
+        model(&mut b.problem);
+        compile(&b.problem)
+    }
+
+    /// Each jet `D^α u` (orders 1..4, mixed) against a fourth-order central
+    /// difference `[1, −8, 0, 8, −1]/12h` of the jet `D^{α−e_i}` for every i with
+    /// `α_i > 0` (truncation ~(ωh)⁴/30 relative for a function of frequency ω,
+    /// rounding ~1e-16/h); the value itself against a plain host MLP of the
+    /// embedded point. Together these pin every jet down to the value by induction.
+    fn check_jets_against_finite_differences(program: &CompiledProblem<Be>, h: f64, label: &str) {
+        let activation = program.problem.model.activation;
+        let theta = program.init_params(9);
+        let pts = [0.3, -0.2, 0.5, 0.9, 0.1, -0.7];
+        let values = program.eval_fields(&theta, &pts);
+        for i in 0..2 {
+            let input = program.embedding().apply(&pts[3 * i..3 * i + 3]);
+            let host = host_mlp(program, &theta, 0, &input, activation)[0];
+            assert!((values[0][i] - host).abs() <= 1e-14, "{label}: value");
+        }
+        for alpha in &ALPHAS {
+            let jet = |a: &[u8]| Jet {
+                field: 0,
+                deriv: Deriv::Partial(a.to_vec()),
+            };
+            let exact = program.eval_jet(&theta, &pts, &jet(alpha));
+            for dir in 0..3 {
+                if alpha[dir] == 0 {
+                    continue;
+                }
+                let mut lower = alpha.to_vec();
+                lower[dir] -= 1;
+                let shifted = |k: f64| {
+                    let mut p = pts.to_vec();
+                    for i in 0..2 {
+                        p[3 * i + dir] += k * h;
+                    }
+                    program.eval_jet(&theta, &p, &jet(&lower))
+                };
+                let (m2, m1, p1, p2) = (shifted(-2.0), shifted(-1.0), shifted(1.0), shifted(2.0));
+                for i in 0..2 {
+                    let fd = (m2[i] - 8.0 * m1[i] + 8.0 * p1[i] - p2[i]) / (12.0 * h);
+                    assert!(
+                        (fd - exact[i]).abs() <= 1e-8 * (1.0 + exact[i].abs()),
+                        "{label} α = {alpha:?} along {dir}: jet {} vs FD {fd}",
+                        exact[i]
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn jets_match_finite_differences() {
-        let alphas: Vec<Vec<u8>> = vec![
-            vec![0, 0, 0],
-            vec![1, 0, 0],
-            vec![0, 1, 0],
-            vec![2, 0, 0],
-            vec![1, 1, 0],
-            vec![0, 0, 2],
-            vec![3, 0, 0],
-            vec![1, 1, 1],
-            vec![2, 1, 0],
-            vec![4, 0, 0],
-            vec![2, 2, 0],
-            vec![1, 2, 1],
-            vec![3, 0, 1],
-            vec![0, 0, 4],
-        ];
         let activations = [
             Activation::Tanh,
             Activation::Sin,
@@ -485,60 +561,98 @@ mod tests {
             Activation::Silu,
         ];
         for activation in activations {
-            let mut b = testing::Builder::new(
-                &[
-                    ("x", false, 0.0, 1.0),
-                    ("y", false, 0.0, 1.0),
-                    ("z", false, 0.0, 1.0),
-                ],
-                &["u"],
-                &[7, 6],
-                activation,
-            );
-            let u = b.u(0);
-            b.block(Region::Interior, 1.0, u);
-            let program = compile(&b.problem);
-            let theta = program.init_params(9);
-            let pts = [0.3, -0.2, 0.5, 0.9, 0.1, -0.7];
-            let values = program.eval_fields(&theta, &pts);
-            for i in 0..2 {
-                let host = host_mlp(&program, &theta, 0, &pts[3 * i..3 * i + 3], activation)[0];
-                assert!(
-                    (values[0][i] - host).abs() <= 1e-14,
-                    "{activation:?}: value"
+            let program = three_coordinates(activation, |_| {});
+            assert!(program.embedding().is_identity());
+            check_jets_against_finite_differences(&program, 1e-3, &format!("{activation:?}"));
+        }
+    }
+
+    /// The same through the input embeddings: x periodic with 2 harmonics, then
+    /// Fourier features over (y, z) beside it, then Fourier features alone.
+    #[test]
+    fn jets_through_embeddings_match_finite_differences() {
+        let features = Some(FourierFeatures {
+            count: 3,
+            sigma: 0.7,
+        });
+        // (label, periodic coordinates, harmonics, features)
+        let cases = [
+            ("periodic x", vec![0], 2, None),
+            ("periodic x + fourier", vec![0], 1, features),
+            ("fourier", vec![], 1, features),
+        ];
+        for (label, periodic, harmonics, features) in cases {
+            for activation in [Activation::Tanh, Activation::Sin] {
+                let program = three_coordinates(activation, |p| {
+                    p.periodic = periodic.clone();
+                    p.model.harmonics = harmonics;
+                    p.model.features = features;
+                });
+                assert!(!program.embedding().is_identity(), "{label}");
+                let width = program.problem.n_network_inputs();
+                assert_eq!(program.networks()[0].widths[0], width, "{label}");
+                // A smaller step: the features oscillate at up to 2π·2 per unit.
+                check_jets_against_finite_differences(
+                    &program,
+                    2.5e-4,
+                    &format!("{label} {activation:?}"),
                 );
             }
-            let h = 1e-3;
-            for alpha in &alphas {
-                let jet = |a: &[u8]| Jet {
+        }
+    }
+
+    /// Under hard constraints every jet of u (Laplacian included) is equal at
+    /// x = a and x = b, to rounding; with the raw coordinate it is not.
+    #[test]
+    fn periodic_embedding_makes_every_jet_periodic() {
+        let alphas: [[u8; 3]; 8] = [
+            [0, 0, 0],
+            [1, 0, 0],
+            [0, 1, 0],
+            [2, 0, 0],
+            [1, 1, 1],
+            [3, 0, 1],
+            [4, 0, 0],
+            [0, 2, 2],
+        ];
+        for (harmonics, constraints) in [
+            (1, Constraints::Hard),
+            (3, Constraints::Hard),
+            (1, Constraints::Soft),
+        ] {
+            let program = three_coordinates(Activation::Tanh, |p| {
+                p.periodic = vec![0];
+                p.model.harmonics = harmonics;
+                p.model.constraints = constraints;
+            });
+            let theta = program.init_params(2);
+            let (a, b) = (-0.5, 1.5);
+            let at = |x: f64| [x, 0.3, 0.6, x, -0.4, 0.1];
+            let mut jets: Vec<Jet> = alphas
+                .iter()
+                .map(|alpha| Jet {
                     field: 0,
-                    deriv: Deriv::Partial(a.to_vec()),
-                };
-                let exact = program.eval_jet(&theta, &pts, &jet(alpha));
-                for dir in 0..3 {
-                    if alpha[dir] == 0 {
-                        continue;
-                    }
-                    let mut lower = alpha.clone();
-                    lower[dir] -= 1;
-                    let shifted = |k: f64| {
-                        let mut p = pts.to_vec();
-                        for i in 0..2 {
-                            p[3 * i + dir] += k * h;
-                        }
-                        program.eval_jet(&theta, &p, &jet(&lower))
-                    };
-                    let (m2, m1, p1, p2) =
-                        (shifted(-2.0), shifted(-1.0), shifted(1.0), shifted(2.0));
-                    for i in 0..2 {
-                        let fd = (m2[i] - 8.0 * m1[i] + 8.0 * p1[i] - p2[i]) / (12.0 * h);
-                        assert!(
-                            (fd - exact[i]).abs() <= 1e-8 * (1.0 + exact[i].abs()),
-                            "{activation:?} α = {alpha:?} along {dir}: jet {} vs FD {fd}",
-                            exact[i]
-                        );
-                    }
+                    deriv: Deriv::Partial(alpha.to_vec()),
+                })
+                .collect();
+            jets.push(Jet {
+                field: 0,
+                deriv: Deriv::Laplacian,
+            });
+            let mut largest_gap = 0.0f64;
+            for jet in &jets {
+                let (lo, hi) = (
+                    program.eval_jet(&theta, &at(a), jet),
+                    program.eval_jet(&theta, &at(b), jet),
+                );
+                for i in 0..2 {
+                    let gap = (lo[i] - hi[i]).abs() / (1.0 + lo[i].abs());
+                    largest_gap = largest_gap.max(gap);
                 }
+            }
+            match constraints {
+                Constraints::Hard => assert!(largest_gap < 1e-12, "K = {harmonics}: {largest_gap}"),
+                Constraints::Soft => assert!(largest_gap > 1e-3, "{largest_gap}"),
             }
         }
     }

@@ -7,7 +7,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::expr::{ExprId, JetId, Node};
 use crate::ir::names::did_you_mean;
 use crate::ir::symbolic::{depends_on_jets, derivative, leaves};
-use crate::ir::{CoordKind, Deriv, Region, ResidualBlock, Side};
+use crate::ir::{Constraints, CoordKind, Deriv, Region, ResidualBlock, Side};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -310,8 +310,12 @@ impl Lowerer<'_> {
 
     /// For every periodic coordinate and every field, the blocks
     /// `u(lo) - u(hi)` and `∂u(lo) - ∂u(hi)` (the residual is the jet; the
-    /// region pairs the points).
+    /// region pairs the points) — under `constraints = soft` only: otherwise
+    /// the network's inputs make every field periodic.
     pub(super) fn periodic_blocks(&mut self, file: &ast::File) {
+        if self.model.constraints == Constraints::Hard {
+            return;
+        }
         let spans: Vec<Span> = file
             .items
             .iter()
@@ -358,6 +362,40 @@ impl Lowerer<'_> {
                     );
                     self.blocks.push(block);
                 }
+            }
+        }
+    }
+
+    /// The model's input settings against the coordinates: Fourier features
+    /// need a coordinate that is not embedded as periodic, and `harmonics`
+    /// needs a periodic coordinate under hard constraints.
+    pub(super) fn embedding_checks(&mut self) {
+        let hard = self.model.constraints == Constraints::Hard;
+        let n_periodic = if hard { self.periodic.len() } else { 0 };
+        if let Some(span) = self.features_span {
+            if !self.coords.is_empty() && n_periodic == self.coords.len() {
+                self.error(
+                    Diagnostic::error("E0409", "no coordinate is left for Fourier features")
+                        .with_label(span, "every coordinate is periodic")
+                        .with_help(
+                            "periodic coordinates enter the network through their harmonics; \
+                             remove `features`, or write `constraints = soft`",
+                        ),
+                );
+            }
+        }
+        if let Some(span) = self.harmonics_span {
+            if n_periodic == 0 {
+                let why = if self.periodic.is_empty() {
+                    "no coordinate is periodic"
+                } else {
+                    "`constraints = soft` keeps the periodic coordinates as they are"
+                };
+                self.error(
+                    Diagnostic::warning("W0504", "`harmonics` has no effect")
+                        .with_label(span, why)
+                        .with_help("harmonics are the inputs of a `periodic` coordinate under hard constraints"),
+                );
             }
         }
     }
@@ -490,7 +528,7 @@ mod tests {
     }
 
     #[test]
-    fn periodic_adds_two_blocks_per_field() {
+    fn periodic_adds_two_blocks_per_field_under_soft_constraints() {
         let p = ok(vec![
             time("t", 0.0, 1.0),
             space("x", 0.0, 6.0),
@@ -501,6 +539,9 @@ mod tests {
             equation("dt(u) + 30*dx(u)", "0", "interior"),
             equation("dt(v) - dx(u)", "0", "interior"),
             equation("u", "sin(x)", "initial"),
+            item(ast::ItemKind::Model {
+                value: expr("mlp(constraints = soft)"),
+            }),
         ]);
         assert_eq!(p.periodic, vec![1]);
         let periodic: Vec<&ResidualBlock> = p

@@ -147,6 +147,10 @@ pub(in crate::ir) struct Lowerer<'a> {
     /// Span of the `time` declaration, for duplicate reports.
     pub time_span: Option<Span>,
     pub model_span: Option<Span>,
+    /// Spans of the `harmonics` and `features` model keys, for the checks that
+    /// need the periodic coordinates.
+    pub harmonics_span: Option<Span>,
+    pub features_span: Option<Span>,
     pub sample_keys: HashMap<String, Span>,
     pub solve_keys: HashMap<String, Span>,
 }
@@ -178,6 +182,8 @@ impl<'a> Lowerer<'a> {
             solve: SolveSettings::default(),
             time_span: None,
             model_span: None,
+            harmonics_span: None,
+            features_span: None,
             sample_keys: HashMap::new(),
             solve_keys: HashMap::new(),
         }
@@ -261,6 +267,7 @@ impl<'a> Lowerer<'a> {
         }
         let n_equations = self.blocks.len();
         self.periodic_blocks(file);
+        self.embedding_checks();
         self.whole_file_checks(file, n_equations);
     }
 
