@@ -569,3 +569,28 @@ fn piecewise_misuse_is_located() {
         ["E0206@4:24"]
     );
 }
+
+/// `pdec check` lists the counts of the regions that some equation uses only.
+#[test]
+fn summary_lists_sample_counts_of_used_regions() {
+    let sample = |equations: &str| {
+        let p = ok(&format!(
+            "time t in [0, 1]\nspace x in [0, 1]\nfield u\n{equations}\n\
+             sample interior = 50, boundary = 40, initial = 30, x = 1 : 7\n"
+        ));
+        super::describe::summary(&p).sample
+    };
+    assert_eq!(
+        sample("dt(u) = dxx(u) on interior\nu = 0 on boundary"),
+        "interior 50, boundary 40, sampler uniform, seed 0, test 10000"
+    );
+    assert_eq!(
+        sample("dt(u) = dxx(u) on interior\nu = 0 on initial\nu = 0 on x = 1"),
+        "interior 50, initial 30, x = 1: 7, sampler uniform, seed 0, test 10000"
+    );
+    // A face without a count of its own takes a share of `boundary`.
+    assert_eq!(
+        sample("dt(u) = dxx(u) on interior\nu = 0 on x = 0"),
+        "interior 50, boundary 40, sampler uniform, seed 0, test 10000"
+    );
+}

@@ -161,7 +161,7 @@ impl Lowerer<'_> {
                         ),
                     )
                     .with_label(span, "data column outside its data set")
-                    .with_help(format!("write this equation `on {}`", base.name)),
+                    .with_help(self.data_column_help(&base.name, &member.name)),
                 );
                 return None;
             }
@@ -184,6 +184,20 @@ impl Lowerer<'_> {
                 self.error(d);
                 None
             }
+        }
+    }
+
+    /// What to write instead of a data column outside its data set: the field (or
+    /// coordinate) it holds values of, fitted to the column by an equation `on` the set.
+    fn data_column_help(&self, set: &str, column: &str) -> String {
+        match self.names.get(column).map(|b| b.def) {
+            Some(Def::Field(_)) => format!(
+                "a column has values only at its rows; write the field `{column}` here and fit it \
+                 to the data with `{column} = {set}.{column} on {set}` (a coefficient known as data \
+                 is a field fitted this way)"
+            ),
+            Some(Def::Coord(_)) => format!("write the coordinate `{column}` itself"),
+            _ => format!("write this equation `on {set}`"),
         }
     }
 
