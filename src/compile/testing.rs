@@ -217,6 +217,7 @@ impl Builder {
                     }
                 }
             }
+            Node::Select { .. } => panic!("test builder cannot differentiate a select"),
             _ => None,
         }
     }
@@ -626,6 +627,95 @@ pub fn random_problem(seed: u64) -> Problem {
     b.problem
 }
 
+/// Piecewise functions through the whole front end (parsed and lowered, so the
+/// linearization is the IR's own): `min`, `max` and `if` whose switches depend on
+/// the fields, a derivative, a coordinate and a param.
+pub fn piecewise() -> Problem {
+    const SOURCE: &str = "
+space x in [0, 1]
+field u, v
+param k = 0.7
+-dxx(u) + max(u, v + x - 0.5)^2 - min(dx(u), 4*k*(x - 0.5)) = if(x < 0.5, sin(x), x^2) on interior
+v - if(u >= x - 0.5, u^2, k*exp(v)) = 0 on interior
+u = 0 on boundary
+v = 0 on boundary
+model mlp(layers = [4, 3], activation = tanh)
+";
+    let (problem, diagnostics) = crate::check_source(SOURCE, std::path::Path::new("."));
+    problem.unwrap_or_else(|| panic!("the piecewise problem lowers: {diagnostics:?}"))
+}
+
+/// The value of `expr` at each point of block `block`, evaluated on the host
+/// ([`crate::ir::symbolic::eval`]) from the program's jets, coordinates and params:
+/// a reference for the tensor evaluation.
+pub fn host_values(
+    problem: &Problem,
+    program: &CompiledProblem<NdArray<f64>>,
+    points: &PointSet,
+    theta: &[f64],
+    block: usize,
+    expr: ExprId,
+) -> Vec<f64> {
+    let d = problem.coords.len();
+    let n_network = theta.len() - problem.params.len();
+    let pts = &points.blocks[block];
+    let jets: Vec<Vec<f64>> = problem
+        .jets
+        .iter()
+        .map(|jet| program.eval_jet(theta, &pts.points, jet))
+        .collect();
+    (0..pts.n)
+        .map(|i| {
+            let leaf = |node: Node| match node {
+                Node::Coord(c) => pts.points[i * d + c],
+                Node::Jet(j) => jets[j.0 as usize][i],
+                Node::Param(p) => theta[n_network + p],
+                other => panic!("unexpected leaf {other:?}"),
+            };
+            crate::ir::symbolic::eval(&problem.exprs, expr, &leaf)
+        })
+        .collect()
+}
+
+/// For every `if`/`min`/`max` node in `problem`'s residuals, evaluated at the
+/// block's points: the smallest `|left − right|` of its comparison, and how many
+/// points took each branch. Lets tests show that finite differences stay away
+/// from the switches and that both branches are exercised.
+pub fn select_margins(
+    problem: &Problem,
+    program: &CompiledProblem<NdArray<f64>>,
+    points: &PointSet,
+    theta: &[f64],
+) -> Vec<(f64, usize, usize)> {
+    let mut out = Vec::new();
+    for (b, block) in problem.blocks.iter().enumerate() {
+        for id in problem.exprs.topo_order(&[block.residual]) {
+            let Node::Select {
+                compare,
+                left,
+                right,
+                ..
+            } = problem.exprs.node(id)
+            else {
+                continue;
+            };
+            let lefts = host_values(problem, program, points, theta, b, left);
+            let rights = host_values(problem, program, points, theta, b, right);
+            let (mut margin, mut taken, mut not_taken) = (f64::INFINITY, 0, 0);
+            for (a, b) in lefts.into_iter().zip(rights) {
+                margin = margin.min((a - b).abs());
+                if compare.holds(a, b) {
+                    taken += 1;
+                } else {
+                    not_taken += 1;
+                }
+            }
+            out.push((margin, taken, not_taken));
+        }
+    }
+    out
+}
+
 /// Every hand-built problem with a name.
 pub fn all_problems() -> Vec<(&'static str, Problem)> {
     vec![
@@ -646,6 +736,7 @@ pub fn all_problems() -> Vec<(&'static str, Problem)> {
         ("random2", random_problem(2)),
         ("random3", random_problem(3)),
         ("random4", random_problem(4)),
+        ("piecewise", piecewise()),
     ]
 }
 

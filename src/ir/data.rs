@@ -146,7 +146,8 @@ pub(super) fn match_columns(
             d = match did_you_mean(column, known) {
                 Some(help) => d.with_help(help),
                 None => d.with_help(format!(
-                    "columns must be coordinates ({}) or fields ({})",
+                    "columns must be coordinates ({}) or fields ({}); for a coefficient given as data, \
+                     declare `field {column}` and fit it with an equation on this data set",
                     coords.join(", "),
                     fields.join(", ")
                 )),

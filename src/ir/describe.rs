@@ -377,16 +377,34 @@ fn shape_text(s: &Shape) -> String {
     }
 }
 
+/// The sample counts of the regions some equation uses (nothing is drawn for the
+/// others), then the sampler settings. `boundary` is listed also when a face
+/// without a count of its own takes its share of it.
 fn sample(problem: &Problem) -> String {
     let s = &problem.sample;
-    let mut parts = vec![format!("interior {}", s.interior)];
-    if !problem.domain.factors.is_empty() {
+    let uses = |wanted: fn(&Region) -> bool| problem.blocks.iter().any(|b| wanted(&b.region));
+    let face_uses_boundary_share = problem.blocks.iter().any(|b| match b.region {
+        Region::Face { coord, side } => !s.faces.iter().any(|&(c, f, _)| c == coord && f == side),
+        _ => false,
+    });
+    let mut parts = Vec::new();
+    if uses(|r| matches!(r, Region::Interior)) {
+        parts.push(format!("interior {}", s.interior));
+    }
+    if uses(|r| matches!(r, Region::Boundary)) || face_uses_boundary_share {
         parts.push(format!("boundary {}", s.boundary));
     }
-    if problem.domain.time.is_some() {
+    if uses(|r| matches!(r, Region::Initial)) {
         parts.push(format!("initial {}", s.initial));
     }
     for &(c, side, n) in &s.faces {
+        let used = problem
+            .blocks
+            .iter()
+            .any(|b| b.region == Region::Face { coord: c, side });
+        if !used {
+            continue;
+        }
         let value = match side {
             Side::Lo => problem.coords[c].lo,
             Side::Hi => problem.coords[c].hi,

@@ -4,7 +4,7 @@
 //! Printing follows the tree of the DAG, so a huge shared expression would
 //! print exponentially long: output is cut at [`MAX_CHARS`] with an ellipsis.
 
-use super::expr::{BinaryOp, ExprId, Func, Node};
+use super::expr::{BinaryOp, Compare, ExprId, Func, Node};
 use super::{Deriv, JetId, Problem};
 
 /// Longest printed expression before it is cut with `…`.
@@ -148,7 +148,46 @@ impl Printer<'_> {
                 self.out.push_str(sym);
                 self.expr(b, right);
             }
+            Node::Select {
+                compare,
+                left,
+                right,
+                then,
+                otherwise,
+            } => {
+                let pair = then == left && otherwise == right;
+                match compare {
+                    Compare::LessEq if pair => self.call("min", &[left, right]),
+                    Compare::GreaterEq if pair => self.call("max", &[left, right]),
+                    _ => {
+                        self.out.push_str("if(");
+                        self.expr(left, 0);
+                        self.out.push(' ');
+                        self.out.push_str(compare.symbol());
+                        self.out.push(' ');
+                        self.expr(right, 0);
+                        self.out.push_str(", ");
+                        self.expr(then, 0);
+                        self.out.push_str(", ");
+                        self.expr(otherwise, 0);
+                        self.out.push(')');
+                    }
+                }
+            }
         }
+    }
+
+    /// `name(a, b, ...)`.
+    fn call(&mut self, name: &str, args: &[ExprId]) {
+        self.out.push_str(name);
+        self.out.push('(');
+        for (i, &arg) in args.iter().enumerate() {
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            self.expr(arg, 0);
+        }
+        self.out.push(')');
     }
 }
 

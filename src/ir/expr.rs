@@ -126,6 +126,42 @@ pub enum BinaryOp {
     Pow,
 }
 
+/// The comparison in the condition of a [`Node::Select`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compare {
+    /// `a < b`.
+    Less,
+    /// `a <= b`.
+    LessEq,
+    /// `a > b`.
+    Greater,
+    /// `a >= b`.
+    GreaterEq,
+}
+
+impl Compare {
+    /// Whether `a ⋈ b` holds (false when either is NaN).
+    pub fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Compare::Less => a < b,
+            Compare::LessEq => a <= b,
+            Compare::Greater => a > b,
+            Compare::GreaterEq => a >= b,
+        }
+    }
+
+    /// The operator as written in `.pde` source.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Compare::Less => "<",
+            Compare::LessEq => "<=",
+            Compare::Greater => ">",
+            Compare::GreaterEq => ">=",
+        }
+    }
+}
+
 /// One node. Constants are stored by bit pattern so nodes can be hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Node {
@@ -151,6 +187,32 @@ pub enum Node {
     Unary(Func, ExprId),
     /// A binary operation of two nodes.
     Binary(BinaryOp, ExprId, ExprId),
+    /// `if(left ⋈ right, then, otherwise)`, pointwise: `then` where the comparison
+    /// holds, `otherwise` elsewhere (also where it is NaN). `min` and `max` lower to
+    /// it (`min(a, b) = if(a <= b, a, b)`, `max(a, b) = if(a >= b, a, b)`). Its
+    /// derivative is the selected branch's; the condition is piecewise constant.
+    Select {
+        /// The comparison.
+        compare: Compare,
+        /// Its left operand.
+        left: ExprId,
+        /// Its right operand.
+        right: ExprId,
+        /// The value where the comparison holds.
+        then: ExprId,
+        /// The value elsewhere.
+        otherwise: ExprId,
+    },
+}
+
+impl Node {
+    /// Whether the node is an operation on other nodes (not a leaf).
+    pub fn is_inner(self) -> bool {
+        matches!(
+            self,
+            Node::Unary(..) | Node::Binary(..) | Node::Select { .. }
+        )
+    }
 }
 
 /// Arena of hash-consed expression nodes.
@@ -233,6 +295,17 @@ impl ExprArena {
                 Node::Binary(_, a, b) => {
                     stack.push((b, false));
                     stack.push((a, false));
+                }
+                Node::Select {
+                    left,
+                    right,
+                    then,
+                    otherwise,
+                    ..
+                } => {
+                    for child in [otherwise, then, right, left] {
+                        stack.push((child, false));
+                    }
                 }
                 _ => {}
             }

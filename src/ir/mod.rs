@@ -20,7 +20,7 @@ pub mod symbolic;
 mod testing;
 
 pub use display::{display_expr, display_jet};
-pub use expr::{BinaryOp, ExprArena, ExprId, Func, JetId, Node};
+pub use expr::{BinaryOp, Compare, ExprArena, ExprId, Func, JetId, Node};
 pub use lower::lower;
 pub use symbolic::{derivative, eval_const};
 

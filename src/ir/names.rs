@@ -29,9 +29,13 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The candidate closest to `name`, if it is close enough to be a plausible
 /// typo: a case-only difference, or at most a third of the name's length
-/// (at least one edit). Ties go to the earliest candidate.
+/// (at least one edit) while fewer edits than the name has characters, so some
+/// of what was written survives (a one-letter name is never "corrected" into
+/// another one-letter name: `a` is no typo of `t`). Ties go to the earliest
+/// candidate.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let length = name.chars().count();
+    let limit = (length / 3).max(1).min(length.saturating_sub(1));
     let mut best: Option<(usize, &'a str)> = None;
     for cand in candidates {
         if cand == name {
@@ -79,7 +83,12 @@ mod tests {
         let names = ["kappa", "u", "x", "sin"];
         assert_eq!(suggest("kapa", names), Some("kappa"));
         assert_eq!(suggest("sni", names), Some("sin"));
-        assert_eq!(suggest("v", names), Some("u"));
+        // One letter replaced by another is a different name, not a typo.
+        assert_eq!(suggest("v", names), None);
+        assert_eq!(suggest("a", ["t", "x", "u"]), None);
+        assert_eq!(suggest("U", names), Some("u"));
+        assert_eq!(suggest("kk", ["k"]), Some("k"));
+        assert_eq!(suggest("dy", ["dt"]), Some("dt"));
         assert_eq!(suggest("Kappa", names), Some("kappa"));
         assert_eq!(suggest("temperature", names), None);
         assert_eq!(

@@ -431,10 +431,10 @@ param k = 1
 let flux = u*dx(u)
 periodic x
 dt(u) - kappa*dxx(u) + flux - k*lap(v) = 0 on interior
-dt(v) + v^3 - sin(u)/(1 + u^2) = d(u, y, z) on interior
+dt(v) + v^3 - sin(u)/(1 + u^2) = d(u, y, z) + min(u, v) on interior
 dn(v) = 0 on boundary
 u = sin(pi*x) on initial
-u = 0 on x = 0 weight 10
+u = if(x > 0.5, 0, max(v, 0)) on x = 0 weight 10
 exact u = exp(-pi^2*kappa*t)*sin(pi*x)
 model  mlp(layers = [64], activation = tanh)
 sample interior = 900, boundary = 120, x = 0 : 50, resample = every 10
@@ -466,6 +466,11 @@ const SNIPPETS: &[&str] = &[
     "/",
     "^",
     "&",
+    "<",
+    ">=",
+    "min(",
+    "if(",
+    "if(u < v, ",
     "on",
     "interior",
     "boundary",
@@ -616,4 +621,82 @@ fn printed_residuals_parse_back_to_the_same_function() {
             "{body} printed as {printed}: {a} vs {b}"
         );
     }
+}
+
+#[test]
+fn piecewise_functions_lower_to_selects() {
+    let p = ok("space x in [0, 1]
+field u, v
+const c = max(1, 2) + min(3, -1) + if(1 < 2, 10, 20)
+-dxx(u) + min(u, v) = if(x > 0.5, c, 0) on interior
+v - max(u, 0) = 0 on interior
+u = if(x <= 0.5, u, 2*u) on boundary
+v = 0 on boundary
+");
+    let residual = |b: usize| display_expr(&p, p.blocks[b].residual);
+    assert_eq!(residual(0), "min(u, v) - dxx(u) - if(x > 0.5, 11, 0)");
+    assert_eq!(residual(1), "v - max(u, 0)");
+    let lin = |b: usize| -> Vec<String> {
+        p.blocks[b]
+            .linearization
+            .iter()
+            .map(|(jet, e)| format!("{}: {}", display_jet(&p, *jet), display_expr(&p, *e)))
+            .collect()
+    };
+    assert_eq!(
+        lin(0),
+        ["u: if(u <= v, 1, 0)", "v: if(u <= v, 0, 1)", "dxx(u): -1"]
+    );
+    assert!(!p.blocks[1].linear);
+    // A switch on coordinates only keeps the equation linear in the jets.
+    assert!(p.blocks[2].linear);
+    assert_eq!(lin(2), ["u: 1 - if(x <= 0.5, 1, 2)"]);
+}
+
+#[test]
+fn piecewise_misuse_is_located() {
+    let header = "space x in [0, 1]\nfield u\nu = 0 on boundary\n";
+    let at = |body: &str| check(&format!("{header}{body}\n"));
+    assert_eq!(at("-dxx(u) = min(u) on interior"), ["E0207@4:11"]);
+    assert_eq!(at("-dxx(u) = if(u, 1, 0) on interior"), ["E0227@4:14"]);
+    assert_eq!(
+        at("-dxx(u) = if(x < 1, 1, 0, 2) on interior"),
+        ["E0207@4:11"]
+    );
+    assert_eq!(at("-dxx(u) = (u < 1) on interior"), ["E0226@4:12"]);
+    assert_eq!(at("-dxx(u) = u < 1 on interior"), ["E0226@4:11"]);
+    // Errors inside the parts are reported once, without a follow-up.
+    assert_eq!(at("-dxx(u) = if(w < 1, 1, 0) on interior"), ["E0101@4:14"]);
+    assert_eq!(at("-dxx(u) = max(w, 1) on interior"), ["E0101@4:15"]);
+    assert_eq!(at("field min\n-dxx(u) = 1 on interior"), ["E0103@4:7"]);
+    assert_eq!(at("-dxx(u) = min on interior"), ["E0107@4:11"]);
+    assert_eq!(
+        at("-dxx(u) = if(x < 1, 1, y = 0) on interior"),
+        ["E0206@4:24"]
+    );
+}
+
+/// `pdec check` lists the counts of the regions that some equation uses only.
+#[test]
+fn summary_lists_sample_counts_of_used_regions() {
+    let sample = |equations: &str| {
+        let p = ok(&format!(
+            "time t in [0, 1]\nspace x in [0, 1]\nfield u\n{equations}\n\
+             sample interior = 50, boundary = 40, initial = 30, x = 1 : 7\n"
+        ));
+        super::describe::summary(&p).sample
+    };
+    assert_eq!(
+        sample("dt(u) = dxx(u) on interior\nu = 0 on boundary"),
+        "interior 50, boundary 40, sampler uniform, seed 0, test 10000"
+    );
+    assert_eq!(
+        sample("dt(u) = dxx(u) on interior\nu = 0 on initial\nu = 0 on x = 1"),
+        "interior 50, initial 30, x = 1: 7, sampler uniform, seed 0, test 10000"
+    );
+    // A face without a count of its own takes a share of `boundary`.
+    assert_eq!(
+        sample("dt(u) = dxx(u) on interior\nu = 0 on x = 0"),
+        "interior 50, boundary 40, sampler uniform, seed 0, test 10000"
+    );
 }

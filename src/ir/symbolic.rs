@@ -7,7 +7,7 @@
 //! memo entry per node, so shared sub-expressions are differentiated once and
 //! nothing recurses over expression depth.
 
-use super::expr::{BinaryOp, ExprArena, ExprId, Func, Node};
+use super::expr::{BinaryOp, Compare, ExprArena, ExprId, Func, Node};
 use std::collections::HashMap;
 
 impl ExprArena {
@@ -269,6 +269,42 @@ impl ExprArena {
         self.intern(Node::Unary(func, a))
     }
 
+    /// `if(left ⋈ right, then, otherwise)`, simplified: decided at once when both
+    /// operands of the comparison are constants, and `then` when both branches are
+    /// the same node.
+    pub fn select(
+        &mut self,
+        compare: Compare,
+        left: ExprId,
+        right: ExprId,
+        then: ExprId,
+        otherwise: ExprId,
+    ) -> ExprId {
+        if let (Some(a), Some(b)) = (self.as_const(left), self.as_const(right)) {
+            return if compare.holds(a, b) { then } else { otherwise };
+        }
+        if then == otherwise {
+            return then;
+        }
+        self.intern(Node::Select {
+            compare,
+            left,
+            right,
+            then,
+            otherwise,
+        })
+    }
+
+    /// `min(a, b)`: `a` where `a <= b` (so a tie selects `a`), else `b`.
+    pub fn min(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        self.select(Compare::LessEq, a, b, a, b)
+    }
+
+    /// `max(a, b)`: `a` where `a >= b` (so a tie selects `a`), else `b`.
+    pub fn max(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        self.select(Compare::GreaterEq, a, b, a, b)
+    }
+
     /// `op(a, b)` through the simplifying constructor of `op`.
     pub fn binary(&mut self, op: BinaryOp, a: ExprId, b: ExprId) -> ExprId {
         match op {
@@ -318,6 +354,18 @@ pub fn derivative(arena: &mut ExprArena, expr: ExprId, wrt: Node) -> ExprId {
                 } else {
                     binary_derivative(arena, op, a, b, da, db, id)
                 }
+            }
+            // The derivative of the selected branch; the condition is piecewise
+            // constant, so it contributes nothing away from where it switches.
+            Node::Select {
+                compare,
+                left,
+                right,
+                then,
+                otherwise,
+            } => {
+                let (dt, df) = (memo[&then], memo[&otherwise]);
+                arena.select(compare, left, right, dt, df)
             }
         };
         memo.insert(id, d);
@@ -434,6 +482,19 @@ pub fn eval_with(
                     BinaryOp::Pow => x.powf(y),
                 }
             }
+            Node::Select {
+                compare,
+                left,
+                right,
+                then,
+                otherwise,
+            } => {
+                if compare.holds(values[&left], values[&right]) {
+                    values[&then]
+                } else {
+                    values[&otherwise]
+                }
+            }
             other => leaf(other)?,
         };
         values.insert(node_id, v);
@@ -458,7 +519,7 @@ pub fn leaves(arena: &ExprArena, roots: &[ExprId]) -> Vec<Node> {
         .topo_order(roots)
         .into_iter()
         .map(|id| arena.node(id))
-        .filter(|n| !matches!(n, Node::Const(_) | Node::Unary(..) | Node::Binary(..)))
+        .filter(|n| !matches!(n, Node::Const(_)) && !n.is_inner())
         .collect()
 }
 
@@ -580,7 +641,76 @@ mod tests {
         let q = a.div(ta, ch);
         let q2 = a.sub(q, n);
         out.push(("tan(u)/cosh(p) + cos(v) - sinh(u)", a.sub(q2, sh)));
+        // Piecewise: the random values lie away from the switches (a tie within the
+        // finite-difference step has probability ~1e-6 per draw, and the seed is fixed).
+        let uv = a.mul(u, v);
+        let min_uv = a.min(uv, v);
+        out.push(("min(u*v, v)*u", a.mul(min_uv, u)));
+        let u2 = a.pow(u, two);
+        let max_u2v = a.max(u2, v);
+        let min_up = a.min(u, p);
+        let pm = a.mul(p, min_up);
+        out.push(("max(u^2, v) + p*min(u, p)", a.add(max_u2v, pm)));
+        let su = a.unary(Func::Sin, u);
+        let v2 = a.pow(v, two);
+        let pv2 = a.mul(p, v2);
+        out.push((
+            "if(u < v, sin(u), p*v^2)",
+            a.select(Compare::Less, u, v, su, pv2),
+        ));
+        let eu = a.unary(Func::Exp, u);
+        let lv = a.unary(Func::Log, v);
+        let threshold = a.constant(0.7);
+        out.push((
+            "if(u*v >= 0.7, exp(u), log(v))",
+            a.select(Compare::GreaterEq, uv, threshold, eu, lv),
+        ));
         out
+    }
+
+    /// At a tie `min` and `max` select their first argument, and so does the
+    /// derivative; `if` selects its second value where the comparison fails.
+    #[test]
+    fn ties_select_the_first_argument() {
+        let mut a = ExprArena::new();
+        let u = jet(&mut a, 0);
+        let v = jet(&mut a, 1);
+        let two = a.constant(2.0);
+        let two_v = a.mul(two, v);
+        let min = a.min(u, two_v);
+        let max = a.max(u, two_v);
+        let strict = a.select(Compare::Less, u, two_v, u, two_v);
+        let at_tie = |n: Node| if n == Node::Jet(JetId(0)) { 1.0 } else { 0.5 };
+        for (f, du, dv) in [(min, 1.0, 0.0), (max, 1.0, 0.0), (strict, 0.0, 2.0)] {
+            assert_eq!(eval(&a, f, &at_tie), 1.0);
+            let d_u = derivative(&mut a, f, Node::Jet(JetId(0)));
+            let d_v = derivative(&mut a, f, Node::Jet(JetId(1)));
+            assert_eq!(eval(&a, d_u, &at_tie), du);
+            assert_eq!(eval(&a, d_v, &at_tie), dv);
+        }
+        // Away from the tie each selects by value.
+        let below = |_: Node| 0.5;
+        assert_eq!(eval(&a, min, &below), 0.5);
+        assert_eq!(eval(&a, max, &below), 1.0);
+        let d_v = derivative(&mut a, max, Node::Jet(JetId(1)));
+        assert_eq!(eval(&a, d_v, &below), 2.0);
+    }
+
+    #[test]
+    fn selects_fold_when_decided() {
+        let mut a = ExprArena::new();
+        let u = jet(&mut a, 0);
+        let one = a.constant(1.0);
+        let two = a.constant(2.0);
+        assert_eq!(a.min(one, two), one);
+        assert_eq!(a.max(one, two), two);
+        assert_eq!(a.select(Compare::Greater, one, two, u, two), two);
+        // Equal branches need no condition.
+        assert_eq!(a.select(Compare::Less, u, one, two, two), two);
+        // The derivative of a branch-free select of constants is zero.
+        let s = a.select(Compare::Less, u, one, two, one);
+        let zero = a.constant(0.0);
+        assert_eq!(derivative(&mut a, s, Node::Jet(JetId(0))), zero);
     }
 
     #[test]

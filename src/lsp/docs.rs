@@ -39,8 +39,8 @@ pub const OTHER_KEYWORDS: [(&str, &str); 5] = [
 pub const BUILTIN_CONSTANTS: [(&str, &str); 2] =
     [("pi", "π = 3.14159…"), ("e", "Euler's number e = 2.71828…")];
 
-/// Builtin functions of one argument.
-pub const BUILTIN_FUNCTIONS: [(&str, &str); 11] = [
+/// Builtin functions.
+pub const BUILTIN_FUNCTIONS: [(&str, &str); 14] = [
     ("sin", "sine"),
     ("cos", "cosine"),
     ("tan", "tangent"),
@@ -52,6 +52,18 @@ pub const BUILTIN_FUNCTIONS: [(&str, &str); 11] = [
     ("cosh", "hyperbolic cosine"),
     ("abs", "absolute value"),
     ("sign", "sign: -1, 0 or 1"),
+    (
+        "min",
+        "`min(a, b)`: the smaller value; its derivative is that of the selected argument (`a` on a tie)",
+    ),
+    (
+        "max",
+        "`max(a, b)`: the larger value; its derivative is that of the selected argument (`a` on a tie)",
+    ),
+    (
+        "if",
+        "`if(a < b, p, q)`: `p` where the comparison (`<`, `<=`, `>`, `>=`) holds, else `q`; its derivative is that of the selected value",
+    ),
 ];
 
 /// Shapes of `space (x, y) in ...`.

@@ -147,6 +147,20 @@ fn expr_tree(problem: &Problem, id: ExprId) -> Value {
         Node::Data { set, column } => serde_json::json!({ "data": [set, column] }),
         Node::Unary(f, a) => serde_json::json!([f, tree(a)]),
         Node::Binary(op, a, b) => serde_json::json!([op, tree(a), tree(b)]),
+        Node::Select {
+            compare,
+            left,
+            right,
+            then,
+            otherwise,
+        } => serde_json::json!([
+            "select",
+            compare,
+            tree(left),
+            tree(right),
+            tree(then),
+            tree(otherwise)
+        ]),
     }
 }
 

@@ -213,6 +213,40 @@ pub enum BinOp {
     Pow,
     /// `&`: shape intersection.
     And,
+    /// `<` (only in the condition of `if`).
+    Less,
+    /// `<=`.
+    LessEq,
+    /// `>`.
+    Greater,
+    /// `>=`.
+    GreaterEq,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Pow => "^",
+            BinOp::And => "&",
+            BinOp::Less => "<",
+            BinOp::LessEq => "<=",
+            BinOp::Greater => ">",
+            BinOp::GreaterEq => ">=",
+        }
+    }
+
+    /// Whether this is a comparison (`<`, `<=`, `>`, `>=`).
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Less | BinOp::LessEq | BinOp::Greater | BinOp::GreaterEq
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -136,6 +136,18 @@ pub enum Token<'s> {
     #[token(".")]
     /// `.`.
     Dot,
+    #[token("<")]
+    /// `<`.
+    Less,
+    #[token("<=")]
+    /// `<=`.
+    LessEq,
+    #[token(">")]
+    /// `>`.
+    Greater,
+    #[token(">=")]
+    /// `>=`.
+    GreaterEq,
 
     /// Stands where the adapter already reported an error; no rule accepts it.
     Poison,
@@ -170,6 +182,14 @@ impl Token<'_> {
             )
     }
 
+    /// The comparison operators `<`, `<=`, `>`, `>=`.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            Token::Less | Token::LessEq | Token::Greater | Token::GreaterEq
+        )
+    }
+
     /// After these a statement cannot end, so a following newline is dropped.
     fn continues_line(self) -> bool {
         matches!(
@@ -185,7 +205,7 @@ impl Token<'_> {
                 | Token::Colon
                 | Token::LParen
                 | Token::LBracket
-        )
+        ) || self.is_comparison()
     }
 
     /// Tokens that can end an operand.
@@ -208,7 +228,8 @@ impl Token<'_> {
                 | Token::Comma
                 | Token::Eq
                 | Token::Colon
-        ) || self.starts_statement()
+        ) || self.is_comparison()
+            || self.starts_statement()
             || matches!(
                 self,
                 Token::On | Token::In | Token::From | Token::Weight | Token::Every
@@ -414,6 +435,10 @@ impl<'s> Lexer<'s> {
                     | Token::Eq
                     | Token::Colon
                     | Token::Dot
+                    | Token::Less
+                    | Token::LessEq
+                    | Token::Greater
+                    | Token::GreaterEq
             )
         );
         // A newline inside brackets continues the statement, unless the next

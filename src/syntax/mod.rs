@@ -430,15 +430,7 @@ solve  optimizer = engd, iterations = 1000
             ExprKind::Name(name) => name.clone(),
             ExprKind::Neg(inner) => format!("(neg {})", show(inner)),
             ExprKind::Binary { op, lhs, rhs } => {
-                let op = match op {
-                    BinOp::Add => "+",
-                    BinOp::Sub => "-",
-                    BinOp::Mul => "*",
-                    BinOp::Div => "/",
-                    BinOp::Pow => "^",
-                    BinOp::And => "&",
-                };
-                format!("({op} {} {})", show(lhs), show(rhs))
+                format!("({} {} {})", op.symbol(), show(lhs), show(rhs))
             }
             ExprKind::Call { func, args } => {
                 let args: Vec<String> = args
@@ -566,6 +558,24 @@ solve  optimizer = engd, iterations = 1000
             "mlp(layers=[20 20] shared)"
         );
         assert_eq!(parse_expr(".5 + 1e-3 + 2.5E+4"), "(+ (+ .5 1e-3) 2.5E+4)");
+    }
+
+    #[test]
+    fn comparisons_bind_loosest_and_do_not_chain() {
+        assert_eq!(
+            parse_expr("if(x + 1 <= 2*y, -u, u^2)"),
+            "if((<= (+ x 1) (* 2 y)) (neg u) (^ u 2))"
+        );
+        assert_eq!(parse_expr("a<b"), "(< a b)");
+        assert_eq!(parse_expr("a > -b"), "(> a (neg b))");
+        assert_eq!(parse_expr("(a >= b)"), "(>= a b)");
+        // A comparison may continue on the next line, like any binary operator.
+        assert_eq!(parse_expr("if(a <\n b, 1, 2)"), "if((< a b) 1 2)");
+        let (_, diagnostics) = check("let e = a < b < c\n");
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].0, "E0001");
+        let (_, diagnostics) = check("let e = a <= b\nlet f = a >=\n  b\n");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
     }
 
     #[test]

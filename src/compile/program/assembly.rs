@@ -302,7 +302,7 @@ mod tests {
     use crate::compile::checks::{
         assert_gradient_matches_autodiff, central_difference_column, max_abs,
     };
-    use crate::compile::testing::{all_problems, compile, random_points};
+    use crate::compile::testing::{self, all_problems, compile, random_points};
 
     /// Every column of J against a central difference of r (step 1e-6):
     /// truncation ~1e-12, rounding ~1e-10, so 1e-6 relative to max|J| is a
@@ -334,6 +334,34 @@ mod tests {
                 worst <= 1e-6 * scale,
                 "{name}: max |J − FD| = {worst:e}, max |J| = {scale:e}"
             );
+        }
+    }
+
+    /// The piecewise problem in the tests above (`all_problems`) is checked away from
+    /// its switches, with both branches of every `min`, `max` and `if` taken: at the
+    /// points and parameters of the Jacobian test no comparison is within 1e-4 of a
+    /// tie (a finite-difference step moves it by ~1e-6), and each branch is selected
+    /// at some point.
+    #[test]
+    fn piecewise_checks_cross_both_branches_away_from_ties() {
+        let problem = testing::piecewise();
+        let program = compile(&problem);
+        for (n, seed, init) in [(7, 11, 5), (9, 3, 2)] {
+            let points = random_points(&problem, n, seed);
+            let theta = program.init_params(init);
+            let margins = testing::select_margins(&problem, &program, &points, &theta);
+            assert_eq!(
+                margins.len(),
+                4,
+                "max, min and if in block 1, if in block 2"
+            );
+            for (i, &(margin, taken, not_taken)) in margins.iter().enumerate() {
+                assert!(margin > 1e-4, "select {i}: a tie within {margin:e}");
+                assert!(
+                    taken > 0 && not_taken > 0,
+                    "select {i}: branches taken {taken} and {not_taken} times"
+                );
+            }
         }
     }
 

@@ -115,7 +115,9 @@ impl<B: Backend> CompiledProblem<B> {
                     Value::Tensor(self.tensor2(gathered, [len, 1]))
                 }
                 Node::Const(bits) => Value::Scalar(f64::from_bits(bits)),
-                Node::Unary(..) | Node::Binary(..) => unreachable!("inner nodes are not leaves"),
+                Node::Unary(..) | Node::Binary(..) | Node::Select { .. } => {
+                    unreachable!("inner nodes are not leaves")
+                }
             }
         };
         let mut values = eval_dag(&self.problem.exprs, &roots, &mut leaf).into_iter();
@@ -155,6 +157,33 @@ mod tests {
         for i in 0..5 {
             assert!((r[10 + i] - (3.0f64 / 5.0).sqrt() * u[0][i]).abs() < 1e-14);
         }
+    }
+
+    /// The piecewise residuals (`min`, `max`, `if` on tensors) row by row against
+    /// the host evaluation of the same expressions: sqrt(w/n)·F at every point.
+    #[test]
+    fn piecewise_rows_match_host_evaluation() {
+        let problem = testing::piecewise();
+        let program = compile(&problem);
+        let points = random_points(&problem, 9, 5);
+        let theta = program.init_params(3);
+        let r = program.residual(&theta, &points);
+        let mut row = 0;
+        for (b, block) in problem.blocks.iter().enumerate() {
+            let n = points.blocks[b].n;
+            let expected =
+                testing::host_values(&problem, &program, &points, &theta, b, block.residual);
+            for value in expected {
+                let scaled = (block.weight / n as f64).sqrt() * value;
+                assert!(
+                    (r[row] - scaled).abs() <= 1e-13 * (1.0 + scaled.abs()),
+                    "block {b}, row {row}: {} vs host {scaled}",
+                    r[row]
+                );
+                row += 1;
+            }
+        }
+        assert_eq!(row, r.len());
     }
 
     /// Periodic rows are F(point) − F(partner); the param column of the

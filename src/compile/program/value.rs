@@ -2,7 +2,7 @@
 //! constants and columns, a DAG evaluated once per shared node, and the read
 //! back of tensors to host vectors.
 
-use crate::ir::{BinaryOp, ExprArena, ExprId, Func, Node};
+use crate::ir::{BinaryOp, Compare, ExprArena, ExprId, Func, Node};
 use burn::tensor::{backend::Backend, Tensor};
 use std::collections::HashMap;
 
@@ -113,6 +113,46 @@ fn binary<B: Backend>(op: BinaryOp, a: Value<B>, b: Value<B>) -> Value<B> {
     })
 }
 
+/// `then` where `left ⋈ right` holds, `otherwise` elsewhere (and where it is NaN).
+/// Gradients (burn-autodiff) flow only into the selected branch.
+fn select<B: Backend>(
+    compare: Compare,
+    left: Value<B>,
+    right: Value<B>,
+    then: Value<B>,
+    otherwise: Value<B>,
+) -> Value<B> {
+    // Tensor operands are `[n, 1]` or a broadcast `[1, 1]`: bring all to the longest.
+    let mut column: Option<(usize, B::Device)> = None;
+    for value in [&left, &right, &then, &otherwise] {
+        if let Value::Tensor(t) = value {
+            let rows = t.dims()[0];
+            if column.as_ref().is_none_or(|(n, _)| rows > *n) {
+                column = Some((rows, t.device()));
+            }
+        }
+    }
+    let Some((n, device)) = column else {
+        let (Value::Scalar(a), Value::Scalar(b)) = (&left, &right) else {
+            unreachable!("no operand is a tensor")
+        };
+        return if compare.holds(*a, *b) {
+            then
+        } else {
+            otherwise
+        };
+    };
+    let (left, right) = (left.into_column(n, &device), right.into_column(n, &device));
+    let mask = match compare {
+        Compare::Less => left.lower(right),
+        Compare::LessEq => left.lower_equal(right),
+        Compare::Greater => left.greater(right),
+        Compare::GreaterEq => left.greater_equal(right),
+    };
+    let then = then.into_column(n, &device);
+    Value::Tensor(otherwise.into_column(n, &device).mask_where(mask, then))
+}
+
 /// Evaluates `roots` of the DAG, each shared node once.
 pub(super) fn eval_dag<B: Backend>(
     arena: &ExprArena,
@@ -125,6 +165,19 @@ pub(super) fn eval_dag<B: Backend>(
             Node::Const(bits) => Value::Scalar(f64::from_bits(bits)),
             Node::Unary(func, a) => unary(func, values[&a].clone()),
             Node::Binary(op, a, b) => binary(op, values[&a].clone(), values[&b].clone()),
+            Node::Select {
+                compare,
+                left,
+                right,
+                then,
+                otherwise,
+            } => select(
+                compare,
+                values[&left].clone(),
+                values[&right].clone(),
+                values[&then].clone(),
+                values[&otherwise].clone(),
+            ),
             other => leaf(other),
         };
         values.insert(id, value);

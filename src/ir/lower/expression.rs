@@ -4,7 +4,7 @@
 use super::lowerer::{Ctx, Def, Lowerer};
 use super::resolve::{BUILTIN_FUNCTIONS, OPERATORS};
 use crate::diagnostic::Diagnostic;
-use crate::ir::expr::{BinaryOp, ExprId, Func, Node};
+use crate::ir::expr::{BinaryOp, Compare, ExprId, Func, Node};
 use crate::ir::names::did_you_mean;
 use crate::ir::symbolic::eval_const;
 use crate::ir::Deriv;
@@ -53,12 +53,22 @@ impl Lowerer<'_> {
             ast::ExprKind::Binary { op, lhs, rhs } => {
                 let a = self.lower_expr(lhs, ctx);
                 let b = self.lower_expr(rhs, ctx);
+                if op.is_comparison() {
+                    if a.is_some() && b.is_some() {
+                        self.comparison_as_value(expr.span);
+                    }
+                    return None;
+                }
                 let op = match op {
                     ast::BinOp::Add => BinaryOp::Add,
                     ast::BinOp::Sub => BinaryOp::Sub,
                     ast::BinOp::Mul => BinaryOp::Mul,
                     ast::BinOp::Div => BinaryOp::Div,
                     ast::BinOp::Pow => BinaryOp::Pow,
+                    ast::BinOp::Less
+                    | ast::BinOp::LessEq
+                    | ast::BinOp::Greater
+                    | ast::BinOp::GreaterEq => unreachable!("comparisons are handled above"),
                     ast::BinOp::And => {
                         if a.is_some() && b.is_some() {
                             self.error(
@@ -151,7 +161,7 @@ impl Lowerer<'_> {
                         ),
                     )
                     .with_label(span, "data column outside its data set")
-                    .with_help(format!("write this equation `on {}`", base.name)),
+                    .with_help(self.data_column_help(&base.name, &member.name)),
                 );
                 return None;
             }
@@ -174,6 +184,20 @@ impl Lowerer<'_> {
                 self.error(d);
                 None
             }
+        }
+    }
+
+    /// What to write instead of a data column outside its data set: the field (or
+    /// coordinate) it holds values of, fitted to the column by an equation `on` the set.
+    fn data_column_help(&self, set: &str, column: &str) -> String {
+        match self.names.get(column).map(|b| b.def) {
+            Some(Def::Field(_)) => format!(
+                "a column has values only at its rows; write the field `{column}` here and fit it \
+                 to the data with `{column} = {set}.{column} on {set}` (a coefficient known as data \
+                 is a field fitted this way)"
+            ),
+            Some(Def::Coord(_)) => format!("write the coordinate `{column}` itself"),
+            _ => format!("write this equation `on {set}`"),
         }
     }
 
@@ -204,6 +228,24 @@ impl Lowerer<'_> {
                 );
                 return None;
             }
+        }
+        match name {
+            "min" | "max" => {
+                if args.len() != 2 {
+                    self.arity(name, 2, args.len(), span);
+                    return None;
+                }
+                let a = self.lower_expr(&args[0].value, ctx);
+                let b = self.lower_expr(&args[1].value, ctx);
+                let (a, b) = (a?, b?);
+                return Some(if name == "min" {
+                    self.arena.min(a, b)
+                } else {
+                    self.arena.max(a, b)
+                });
+            }
+            "if" => return self.lower_if(args, span, ctx),
+            _ => {}
         }
         if let Some(f) = Func::from_name(name) {
             if args.len() != 1 {
@@ -280,12 +322,72 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn arity(&mut self, name: &str, expected: usize, found: usize, span: Span) {
+        let plural = if expected == 1 { "" } else { "s" };
         self.error(
             Diagnostic::error(
                 "E0207",
-                format!("`{name}` takes {expected} argument, found {found}"),
+                format!("`{name}` takes {expected} argument{plural}, found {found}"),
             )
             .with_label(span, "wrong number of arguments"),
+        );
+    }
+
+    /// `if(left ⋈ right, then, otherwise)`.
+    fn lower_if(&mut self, args: &[ast::Arg], span: Span, ctx: Ctx) -> Option<ExprId> {
+        if args.len() != 3 {
+            self.error(
+                Diagnostic::error(
+                    "E0207",
+                    format!("`if` takes 3 arguments, found {}", args.len()),
+                )
+                .with_label(span, "wrong number of arguments")
+                .with_help("write `if(condition, value if true, value if false)`, e.g. `if(x < 0.5, 1, 0)`"),
+            );
+            return None;
+        }
+        let condition = &args[0].value;
+        let comparison = match &condition.kind {
+            ast::ExprKind::Binary { op, lhs, rhs } if op.is_comparison() => {
+                let compare = match op {
+                    ast::BinOp::Less => Compare::Less,
+                    ast::BinOp::LessEq => Compare::LessEq,
+                    ast::BinOp::Greater => Compare::Greater,
+                    _ => Compare::GreaterEq,
+                };
+                let left = self.lower_expr(lhs, ctx);
+                let right = self.lower_expr(rhs, ctx);
+                Some((compare, left, right))
+            }
+            ast::ExprKind::Error => None,
+            _ => {
+                // Lowered for its own errors; its value is not used.
+                if self.lower_expr(condition, ctx).is_some() {
+                    self.error(
+                        Diagnostic::error("E0227", "the condition of `if` is not a comparison")
+                            .with_label(condition.span, "expected a comparison")
+                            .with_help(
+                                "compare two expressions with `<`, `<=`, `>` or `>=`, e.g. `if(u > 0, u, 0)`",
+                            ),
+                    );
+                }
+                None
+            }
+        };
+        let then = self.lower_expr(&args[1].value, ctx);
+        let otherwise = self.lower_expr(&args[2].value, ctx);
+        let (compare, left, right) = comparison?;
+        let (left, right, then, otherwise) = (left?, right?, then?, otherwise?);
+        Some(self.arena.select(compare, left, right, then, otherwise))
+    }
+
+    /// A comparison where a number is expected.
+    fn comparison_as_value(&mut self, span: Span) {
+        self.error(
+            Diagnostic::error("E0226", "a comparison is not a value")
+                .with_label(span, "only the condition of `if` may compare")
+                .with_help(
+                    "choose between two values with `if(a < b, value if true, value if false)`",
+                ),
         );
     }
 }

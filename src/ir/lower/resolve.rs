@@ -12,8 +12,9 @@ use crate::syntax::ast;
 
 /// Names the language defines: they cannot be declared.
 pub(super) const BUILTIN_CONSTANTS: [&str; 2] = ["pi", "e"];
-pub(super) const BUILTIN_FUNCTIONS: [&str; 11] = [
-    "sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "abs", "sign",
+pub(super) const BUILTIN_FUNCTIONS: [&str; 14] = [
+    "sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "abs", "sign", "min", "max",
+    "if",
 ];
 pub(super) const OPERATORS: [&str; 3] = ["d", "lap", "dn"];
 
