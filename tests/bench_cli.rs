@@ -76,6 +76,60 @@ fn bench_tabulates_medians_and_worst_cases_of_real_runs() {
     let table = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert_eq!(stdout, table, "the markdown table is printed too");
     assert!(table.contains(&format!("| {successes}/3 |")), "{table}");
+
+    // --reuse keeps the finished runs with the same arguments and solves the rest: seed 1
+    // lost its summary (an interrupted run) and seed 3 is new.
+    let runs_csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    std::fs::remove_file(out.join("runs/heat1d-default-s1-t1/summary.json")).unwrap();
+    let rerun = |seeds: &str, iterations: &str| {
+        code_and_text(&output_of(&mut pdec_command([
+            "bench",
+            "examples/heat1d.pde",
+            "--seeds",
+            seeds,
+            "--threads",
+            "1",
+            "--iterations",
+            iterations,
+            "--eval-every",
+            "5",
+            "--threshold",
+            "0.5",
+            "--reuse",
+            "--out",
+            out.to_str().unwrap(),
+        ])))
+    };
+    let (code, _, stderr) = rerun("0-3", "15");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("heat1d-default-s0-t1 (reused)"), "{stderr}");
+    assert!(stderr.contains("heat1d-default-s2-t1 (reused)"), "{stderr}");
+    assert!(!stderr.contains("s1-t1 (reused)"), "{stderr}");
+    assert!(!stderr.contains("s3-t1 (reused)"), "{stderr}");
+    let (_, rows) = read_csv(&out.join("runs.csv"));
+    assert_eq!(rows.len(), 4);
+    // Reused or solved again (seed 1; runs are deterministic), seeds 0–2 have the errors
+    // of the first benchmark.
+    let mut reader = csv::Reader::from_reader(runs_csv.as_bytes());
+    let old_header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let old_rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    assert_eq!(old_rows.len(), 3);
+    for (seed, old) in old_rows.iter().enumerate() {
+        assert_eq!(
+            cell(&old_header, old, "error"),
+            cell(&old_header, &rows[seed], "error"),
+            "seed {seed}"
+        );
+    }
+    // Different arguments are not reused.
+    let (code, _, stderr) = rerun("0", "10");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("(reused)"), "{stderr}");
+    let (header, rows) = read_csv(&out.join("runs.csv"));
+    assert_eq!(cell(&header, &rows[0], "iterations"), "10");
     let _ = std::fs::remove_dir_all(&out);
 }
 

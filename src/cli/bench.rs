@@ -50,7 +50,15 @@ pub(super) struct BenchArgs {
     /// Further `pdec solve` options for every run, e.g. `--solve-arg=--line-search=off`.
     #[arg(long = "solve-arg", allow_hyphen_values = true)]
     solve_args: Vec<String>,
+    /// Keep a run already in `--out` that finished with the same `pdec solve` arguments
+    /// (recorded in its `bench_args.txt`) instead of solving it again: continues an
+    /// interrupted benchmark.
+    #[arg(long)]
+    reuse: bool,
 }
+
+/// The file in a run folder that records the `pdec solve` arguments of the run.
+const ARGS_FILE: &str = "bench_args.txt";
 
 /// A parsed `--seeds` value.
 #[derive(Debug, Clone)]
@@ -151,6 +159,22 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                         command.args(["--iterations", &iterations.to_string()]);
                     }
                     command.args(&args.solve_args);
+                    let recorded: String = command
+                        .get_args()
+                        .map(|a| a.to_string_lossy().into_owned() + "\n")
+                        .collect();
+                    let args_file = dir.join(ARGS_FILE);
+                    if args.reuse
+                        && std::fs::read_to_string(&args_file).is_ok_and(|text| text == recorded)
+                    {
+                        if let Ok(row) = read_run(&dir, threads) {
+                            eprintln!("[{}/{total}] {name} (reused)", rows.len() + 1);
+                            rows.push(row);
+                            continue;
+                        }
+                    }
+                    // A folder left by an interrupted or different run is not reused.
+                    let _ = std::fs::remove_file(&args_file);
                     eprintln!("[{}/{total}] {name}", rows.len() + 1);
                     let status = match command.status() {
                         Ok(status) => status,
@@ -170,19 +194,19 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                             return Status::Failure;
                         }
                     }
+                    // Tables after every run: an interrupted benchmark leaves what it has.
+                    if let Err(e) = std::fs::write(&args_file, &recorded)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| write_tables(&rows, args, false))
+                    {
+                        eprintln!("error: {e}");
+                        return Status::Failure;
+                    }
                 }
             }
         }
     }
-    let groups = summarize(&rows, args.threshold);
-    let written = write_runs(&args.out.join("runs.csv"), &rows)
-        .and_then(|()| write_summary_csv(&args.out.join("summary.csv"), &groups))
-        .and_then(|()| {
-            let table = markdown(&groups, args);
-            print!("{table}");
-            std::fs::write(args.out.join("summary.md"), table).map_err(|e| e.to_string())
-        });
-    match written {
+    match write_tables(&rows, args, true) {
         Ok(()) => {
             eprintln!("wrote {}", args.out.display());
             Status::Ok
@@ -192,6 +216,19 @@ pub(super) fn run(args: &BenchArgs) -> Status {
             Status::Failure
         }
     }
+}
+
+/// Writes `runs.csv`, `summary.csv` and `summary.md` for the runs so far (and prints the
+/// markdown table when `print`).
+fn write_tables(rows: &[RunRow], args: &BenchArgs, print: bool) -> Result<(), String> {
+    let groups = summarize(rows, args.threshold);
+    write_runs(&args.out.join("runs.csv"), rows)?;
+    write_summary_csv(&args.out.join("summary.csv"), &groups)?;
+    let table = markdown(&groups, args);
+    if print {
+        print!("{table}");
+    }
+    std::fs::write(args.out.join("summary.md"), table).map_err(|e| e.to_string())
 }
 
 /// Reads a finished run's `summary.json` and `history.csv`.
