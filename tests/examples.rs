@@ -54,9 +54,8 @@ fn parameter_counts_match_the_papers() {
     assert_eq!(describe::n_params(&load("heat1d.pde")), 261);
     assert_eq!(describe::n_params(&load("heat1d_large.pde")), 5301);
     assert_eq!(describe::n_params(&load("poisson2d.pde")), 1341);
-    // transport: t and the harmonics cos x, sin x are the 3 inputs (the paper's net
-    // sees (t, x): 1,341).
-    assert_eq!(describe::n_params(&load("transport.pde")), 1361);
+    // transport keeps the paper's inputs (t, x) with `constraints = soft`.
+    assert_eq!(describe::n_params(&load("transport.pde")), 1341);
 }
 
 #[test]
@@ -78,8 +77,7 @@ fn inverse_problem_reads_its_observations() {
 }
 
 #[test]
-fn periodic_transport_is_periodic_through_its_inputs() {
-    let problem = load("transport.pde");
+fn transport_is_periodic_by_penalty_and_would_be_through_its_inputs_by_default() {
     let pairs = |problem: &pdec::ir::Problem| {
         problem
             .blocks
@@ -87,14 +85,21 @@ fn periodic_transport_is_periodic_through_its_inputs() {
             .filter(|b| matches!(b.region, pdec::ir::Region::Periodic { .. }))
             .count()
     };
-    assert_eq!(pairs(&problem), 0);
-    assert_eq!(describe::inputs(&problem), vec!["t", "cos(x), sin(x)"]);
-    // Soft constraints: x itself and the two pair blocks.
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/transport.pde");
-    let source = std::fs::read_to_string(&path).unwrap() + "\nmodel mlp(constraints = soft)\n";
-    let source = source.replacen("model  mlp(", "# model  mlp(", 1);
-    let (soft, diagnostics) = pdec::check_source(&source, path.parent().unwrap());
-    let soft = soft.unwrap_or_else(|| panic!("{diagnostics:?}"));
+    // As shipped (`constraints = soft`): x itself and the two pair blocks.
+    let soft = load("transport.pde");
     assert_eq!(pairs(&soft), 2);
     assert_eq!(describe::inputs(&soft), vec!["t", "x"]);
+    // Without it (the default): t and the harmonics, no pair blocks, 1,361 parameters.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/transport.pde");
+    let source = std::fs::read_to_string(&path).unwrap();
+    assert!(source.contains(", constraints = soft)"));
+    let source =
+        source
+            .replacen(", constraints = soft)", ")", 1)
+            .replacen(", periodic = 200", "", 1);
+    let (hard, diagnostics) = pdec::check_source(&source, path.parent().unwrap());
+    let hard = hard.unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(pairs(&hard), 0);
+    assert_eq!(describe::inputs(&hard), vec!["t", "cos(x), sin(x)"]);
+    assert_eq!(describe::n_params(&hard), 1361);
 }
