@@ -191,27 +191,8 @@ pub fn symmetric_eigen(
     par: Par,
 ) -> Result<(Vec<f64>, Mat<f64>), LinalgError> {
     let n = a_lower.nrows();
-    let par = factorization_par(par, n, n);
     let mut vectors = Mat::zeros(n, n);
-    let mut values = faer::diag::Diag::<f64>::zeros(n);
-    let mut mem = MemBuffer::new(faer::linalg::evd::self_adjoint_evd_scratch::<f64>(
-        n,
-        faer::linalg::evd::ComputeEigenvectors::Yes,
-        par,
-        Default::default(),
-    ));
-    faer::linalg::evd::self_adjoint_evd(
-        a_lower,
-        values.as_mut(),
-        Some(vectors.as_mut()),
-        par,
-        MemStack::new(&mut mem),
-        Default::default(),
-    )
-    .map_err(|_| LinalgError::NoConvergence {
-        what: "symmetric eigendecomposition",
-    })?;
-    let values = (0..n).map(|i| values[i]).collect();
+    let values = self_adjoint_evd(a_lower, Some(vectors.as_mut()), par)?;
     Ok((values, vectors))
 }
 
@@ -224,25 +205,40 @@ pub fn symmetric_eigen(
 /// # Errors
 /// [`LinalgError::NoConvergence`] if the tridiagonal QR iteration fails.
 pub fn symmetric_eigenvalues(a_lower: MatRef<'_, f64>, par: Par) -> Result<Vec<f64>, LinalgError> {
+    self_adjoint_evd(a_lower, None, par)
+}
+
+/// faer's symmetric eigensolver: the eigenvalues (ascending), and the eigenvectors into
+/// `vectors` when given.
+fn self_adjoint_evd(
+    a_lower: MatRef<'_, f64>,
+    vectors: Option<faer::MatMut<'_, f64>>,
+    par: Par,
+) -> Result<Vec<f64>, LinalgError> {
     let n = a_lower.nrows();
     let par = factorization_par(par, n, n);
+    let compute = if vectors.is_some() {
+        faer::linalg::evd::ComputeEigenvectors::Yes
+    } else {
+        faer::linalg::evd::ComputeEigenvectors::No
+    };
     let mut values = faer::diag::Diag::<f64>::zeros(n);
     let mut mem = MemBuffer::new(faer::linalg::evd::self_adjoint_evd_scratch::<f64>(
         n,
-        faer::linalg::evd::ComputeEigenvectors::No,
+        compute,
         par,
         Default::default(),
     ));
     faer::linalg::evd::self_adjoint_evd(
         a_lower,
         values.as_mut(),
-        None,
+        vectors,
         par,
         MemStack::new(&mut mem),
         Default::default(),
     )
     .map_err(|_| LinalgError::NoConvergence {
-        what: "symmetric eigenvalues",
+        what: "symmetric eigendecomposition",
     })?;
     Ok((0..n).map(|i| values[i]).collect())
 }
