@@ -213,6 +213,39 @@ pub(crate) fn first_non_finite_row(
 }
 
 impl<M: NaturalMethod> Natural<M> {
+    /// The outcome of a step whose every trial was rejected (θ unchanged): a non-finite
+    /// rejection when no trial produced a finite direction, else a plain one.
+    fn rejected_step(
+        &mut self,
+        loss_here: f64,
+        damping: Option<f64>,
+        rank: Option<usize>,
+        retries: usize,
+        any_finite_direction: bool,
+    ) -> Result<StepOutcome, SolveError> {
+        if !any_finite_direction {
+            let mut outcome = self.non_finite.reject(
+                loss_here,
+                None,
+                (NonFiniteSource::Direction, None, None),
+            )?;
+            outcome.damping = damping;
+            outcome.rank = rank;
+            outcome.retries = retries;
+            return Ok(outcome);
+        }
+        self.non_finite.reset();
+        Ok(StepOutcome {
+            loss: loss_here,
+            step_size: 0.0,
+            damping,
+            rank,
+            retries,
+            accepted: false,
+            cg_iterations: None,
+        })
+    }
+
     /// One trust-region step (ALGORITHMS.md §4.1): solve with the trust region's `λ`,
     /// evaluate the one trial point `θ − d`, accept it when the gain ratio of actual to
     /// predicted decrease exceeds `ρ_min`, and move `λ` by Nielsen's rule. A rejected
@@ -299,27 +332,13 @@ impl<M: NaturalMethod> Natural<M> {
         }
         *self.method.trust_region() = Some(region);
         let loss_here = base_loss.unwrap_or_else(|| half_squared_norm(residual));
-        if !any_finite_direction {
-            let mut outcome = self.non_finite.reject(
-                loss_here,
-                None,
-                (NonFiniteSource::Direction, None, None),
-            )?;
-            outcome.damping = Some(region.lambda);
-            outcome.rank = rank;
-            outcome.retries = retries;
-            return Ok(outcome);
-        }
-        self.non_finite.reset();
-        Ok(StepOutcome {
-            loss: loss_here,
-            step_size: 0.0,
-            damping: Some(region.lambda),
+        self.rejected_step(
+            loss_here,
+            Some(region.lambda),
             rank,
             retries,
-            accepted: false,
-            cg_iterations: None,
-        })
+            any_finite_direction,
+        )
     }
 }
 
@@ -455,27 +474,7 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
             retries += 1;
             self.method.rejected();
         }
-        if !any_finite_direction {
-            let mut outcome = self.non_finite.reject(
-                loss_here,
-                None,
-                (NonFiniteSource::Direction, None, None),
-            )?;
-            outcome.damping = damping_used;
-            outcome.rank = rank;
-            outcome.retries = retries;
-            return Ok(outcome);
-        }
-        self.non_finite.reset();
-        Ok(StepOutcome {
-            loss: loss_here,
-            step_size: 0.0,
-            damping: damping_used,
-            rank,
-            retries,
-            accepted: false,
-            cg_iterations: None,
-        })
+        self.rejected_step(loss_here, damping_used, rank, retries, any_finite_direction)
     }
 
     fn state(&self) -> SolverState {
