@@ -15,4 +15,4 @@ exact u from "data/allen_cahn_ref.csv"
 
 model  mlp(layers = [32, 32, 32], activation = tanh)
 sample interior = 2000, boundary = 200, initial = 200
-solve  optimizer = sngd, iterations = 2000
+solve  iterations = 2000

@@ -22,4 +22,4 @@ exact u from "data/burgers_ref.csv"
 
 model  mlp(layers = [20, 20, 20, 20], activation = tanh)
 sample interior = 2000, boundary = 200, initial = 200
-solve  optimizer = sngd, iterations = 2000
+solve  iterations = 2000

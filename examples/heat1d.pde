@@ -14,4 +14,4 @@ exact u = exp(-pi^2*kappa*t)*sin(pi*x)
 
 model  mlp(layers = [65], activation = tanh)
 sample interior = 900, boundary = 120, initial = 60
-solve  optimizer = sngd, iterations = 1000
+solve  iterations = 1000

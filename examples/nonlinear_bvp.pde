@@ -11,4 +11,4 @@ exact u = cos(pi*x)
 
 model  mlp(layers = [20, 20, 20, 20], activation = tanh)
 sample interior = 500, boundary = 2
-solve  optimizer = sngd, iterations = 1000
+solve  iterations = 1000

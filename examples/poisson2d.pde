@@ -13,4 +13,4 @@ exact u = sin(pi*x)*sin(pi*y)
 
 model  mlp(layers = [20, 20, 20, 20], activation = tanh)
 sample interior = 900, boundary = 120
-solve  optimizer = sngd, iterations = 2000
+solve  iterations = 2000

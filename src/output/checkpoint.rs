@@ -490,9 +490,10 @@ mod tests {
         let base = problem_digest(&problem(&source));
         assert_eq!(base.len(), 64);
         let other_solver = source.replace(
-            "solve  optimizer = sngd, iterations = 1000",
+            "solve  iterations = 1000",
             "solve  optimizer = engd, iterations = 5",
         );
+        assert_ne!(other_solver, source, "the example's solve line changed");
         assert_eq!(problem_digest(&problem(&other_solver)), base);
         let other_kappa = source.replace("kappa = 0.25", "kappa = 0.5");
         assert_ne!(problem_digest(&problem(&other_kappa)), base);
