@@ -13,7 +13,7 @@ use super::driver::SolveConfig;
 use super::jacobian_ops::JacobianRef;
 use super::linalg;
 use super::natural::{first_non_finite_row, NonFiniteStreak};
-use super::nystrom::{gauss_newton_step, GaussNewtonConfig};
+use super::nystrom::{GaussNewtonConfig, GaussNewtonSystem};
 use super::optimizer::{
     checked_residual_and_jacobian, half_squared_norm, Method, Optimizer, StepOutcome,
 };
@@ -32,8 +32,12 @@ use rand_chacha::ChaCha8Rng;
 pub struct GnConfig {
     /// The trust region (`tau`, `rho_min`, bounds of `λ`).
     pub trust_region: TrustRegionConfig,
-    /// Rank of the Nyström preconditioner; default 100 (0: plain CG).
+    /// Initial (and smallest) rank of the Nyström preconditioner; default 100 (0: plain
+    /// CG). The rank adapts from step to step ([`next_sketch_rank`]).
     pub sketch: usize,
+    /// Largest rank the adaptive preconditioner grows to; default 2,000 (and never more
+    /// than half the solved side's dimension).
+    pub max_sketch: usize,
     /// Relative residual at which CG stops; default `1e-10`.
     pub cg_tolerance: f64,
     /// CG iteration cap per solve; default 500.
@@ -47,6 +51,7 @@ impl Default for GnConfig {
         Self {
             trust_region: TrustRegionConfig::default(),
             sketch: 100,
+            max_sketch: 2000,
             cg_tolerance: 1e-10,
             cg_max_iterations: 500,
             max_trials: 20,
@@ -61,6 +66,33 @@ pub struct GnState {
     pub trust_region: Option<TrustRegion>,
     /// The sketch RNG of the Nyström preconditioner.
     pub rng: Box<ChaCha8Rng>,
+    /// The preconditioner's rank for the next step; `None` before the first step (then
+    /// `sketch`). Checkpoints written before the rank adapted read as `None`.
+    #[serde(default)]
+    pub sketch_rank: Option<usize>,
+}
+
+/// The preconditioner's rank for the next step, from the rank `s` of this one and the
+/// CG iterations `k` of its last solve: doubled (up to `max`) when `k > s/8`, halved
+/// (down to `min`) when `k < s/128`, else kept.
+///
+/// The rule balances the two costs of a step on the stored J. A product `J v` or `Jᵀw`
+/// streams J from memory (bandwidth-bound), while the sketch `Jᵀ(JΩ)` multiplies s
+/// columns at once (compute-bound): at ≈ 10 GB/s and ≈ 40 GFlop/s a rank-s sketch costs
+/// about as much as s/16 CG iterations. `k > s/8` means CG costs at least twice the
+/// sketch, so a richer preconditioner (fewer, cheaper iterations) pays; `k < s/128`
+/// means the sketch costs eight times CG, so a smaller one does. The gap between the
+/// two thresholds keeps the rank from flipping between neighbours: measured on
+/// Kovasznay, halving at `k < s/64` alternated 200 and 400 (31 and 5 iterations).
+pub fn next_sketch_rank(s: usize, k: usize, min: usize, max: usize) -> usize {
+    let next = if k.saturating_mul(8) > s {
+        s.saturating_mul(2)
+    } else if k.saturating_mul(128) < s {
+        s / 2
+    } else {
+        s
+    };
+    next.clamp(min.min(max), max)
 }
 
 /// GN as an optimizer.
@@ -112,29 +144,46 @@ impl Optimizer for Gn {
             TrustRegion::new(self.config.trust_region, largest)
         });
         let gradient = j.apply_transpose(&residual, par);
+        let side_dim = n_rows.min(n_params);
+        let max_rank = self.config.max_sketch.min(side_dim / 2);
+        let sketch_rank = self
+            .state
+            .sketch_rank
+            .unwrap_or(self.config.sketch)
+            .min(max_rank);
         let solve = GaussNewtonConfig {
-            sketch_rank: self.config.sketch,
+            sketch_rank,
             cg: super::pcg::CgConfig {
                 relative_tolerance: self.config.cg_tolerance,
                 max_iterations: self.config.cg_max_iterations,
             },
             ..GaussNewtonConfig::default()
         };
+        // One sketch per step: the trials differ only in λ.
+        let system =
+            GaussNewtonSystem::new(j, &residual, &solve, self.state.rng.as_mut(), par).ok();
         let mut retries = 0;
         let mut loss_here = loss0;
         let mut rank = None;
         let mut cg_iterations = 0;
+        let mut last_cg = 0;
+        let used_rank = system.as_ref().map_or(0, GaussNewtonSystem::sketch_rank);
+        let (min_rank, config_rank) = (self.config.sketch, self.config.sketch);
+        let next_rank = move |last_cg: usize| {
+            (config_rank > 0 && used_rank > 0)
+                .then(|| next_sketch_rank(used_rank, last_cg, min_rank, max_rank.max(1)))
+        };
         for _ in 0..self.config.max_trials.max(1) {
             let lambda = region.lambda;
-            let Ok(step) =
-                gauss_newton_step(j, &residual, lambda, &solve, self.state.rng.as_mut(), par)
-            else {
+            let Some(system) = system.as_ref() else {
                 region.reject();
                 retries += 1;
-                continue;
+                break;
             };
+            let step = system.solve(lambda);
             rank = Some(step.sketch_rank);
             cg_iterations += step.cg.iterations;
+            last_cg = step.cg.iterations;
             let d = step.direction;
             if d.iter().any(|v| !v.is_finite()) {
                 region.reject();
@@ -156,6 +205,9 @@ impl Optimizer for Gn {
                     *t -= di;
                 }
                 self.non_finite.reset();
+                if let Some(next) = next_rank(last_cg) {
+                    self.state.sketch_rank = Some(next);
+                }
                 return Ok(StepOutcome {
                     loss: trial_loss,
                     step_size: 1.0,
@@ -172,6 +224,9 @@ impl Optimizer for Gn {
             }
         }
         self.non_finite.reset();
+        if let Some(next) = next_rank(last_cg) {
+            self.state.sketch_rank = Some(next);
+        }
         Ok(StepOutcome {
             loss: loss_here,
             step_size: 0.0,
@@ -205,7 +260,19 @@ impl Method for GnConfig {
             key: "preconditioner_rank",
             value: "COUNT",
             default: "100",
-            help: "rank of the Nyström preconditioner of the CG solve",
+            help: "initial and smallest rank of the adaptive Nyström preconditioner",
+        },
+        OptionSpec {
+            key: "max_preconditioner_rank",
+            value: "COUNT",
+            default: "2000",
+            help: "largest rank the Nyström preconditioner grows to",
+        },
+        OptionSpec {
+            key: "cg_tolerance",
+            value: "NUMBER",
+            default: "1e-10",
+            help: "relative residual at which CG stops",
         },
     ];
     const LINE_SEARCH: bool = false;
@@ -214,6 +281,8 @@ impl Method for GnConfig {
         match key {
             "tau" => self.trust_region.tau = options::positive(value)?,
             "preconditioner_rank" => self.sketch = options::count(value)?,
+            "max_preconditioner_rank" => self.max_sketch = options::count(value)?,
+            "cg_tolerance" => self.cg_tolerance = options::positive(value)?,
             _ => return Err("unknown option".to_string()),
         }
         Ok(())
@@ -229,6 +298,7 @@ impl Method for GnConfig {
             None => GnState {
                 trust_region: None,
                 rng: Box::new(ChaCha8Rng::seed_from_u64(config.seed)),
+                sketch_rank: None,
             },
         };
         Ok(Box::new(Gn {
@@ -308,6 +378,63 @@ mod tests {
     }
 
     #[test]
+    fn the_sketch_rank_doubles_when_cg_dominates_and_halves_when_the_sketch_does() {
+        // s = 100: doubled above 12 iterations (k/s > 1/8), halved below 1 (k/s < 1/128).
+        assert_eq!(next_sketch_rank(100, 13, 50, 1000), 200);
+        assert_eq!(next_sketch_rank(100, 12, 50, 1000), 100);
+        assert_eq!(next_sketch_rank(100, 1, 50, 1000), 100);
+        assert_eq!(next_sketch_rank(400, 3, 50, 1000), 200);
+        assert_eq!(next_sketch_rank(400, 4, 50, 1000), 400);
+        // Clamped to [min, max]; min above max gives max.
+        assert_eq!(next_sketch_rank(800, 500, 50, 1000), 1000);
+        assert_eq!(next_sketch_rank(100, 0, 100, 1000), 100);
+        assert_eq!(next_sketch_rank(100, 0, 500, 60), 60);
+    }
+
+    #[test]
+    fn the_adaptive_preconditioner_grows_and_cuts_the_cg_work() {
+        // A weak initial preconditioner (rank 4 for P = 121): held fixed, CG does real
+        // work every step; adaptive, the rank grows and the total CG work falls, with
+        // the same final loss to within the trust region's path differences.
+        let run = |max_sketch: usize| {
+            let (mut net, mut theta) = TanhNetwork::realizable(3, 40, 200, 5);
+            let config = SolveConfig {
+                optimizer: OptimizerConfig::Gn(GnConfig {
+                    sketch: 4,
+                    max_sketch,
+                    ..GnConfig::default()
+                }),
+                ..config(40)
+            };
+            solve(&mut net, &mut theta, &config, |_, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap()
+        };
+        let fixed = run(4);
+        let adaptive = run(1000);
+        let total = |r: &crate::solve::SolveReport| -> usize {
+            r.history.iter().map(|h| h.cg_iterations.unwrap()).sum()
+        };
+        assert!(fixed.history.iter().all(|h| h.rank == Some(4)));
+        let largest = adaptive
+            .history
+            .iter()
+            .filter_map(|h| h.rank)
+            .max()
+            .unwrap();
+        // Half of the solved side (P = 121) caps the rank.
+        assert!(largest > 4 && largest <= 60, "largest rank {largest}");
+        assert!(
+            2 * total(&adaptive) < total(&fixed),
+            "CG iterations: adaptive {} against fixed {}",
+            total(&adaptive),
+            total(&fixed)
+        );
+        assert!(adaptive.final_loss < 1e-3 * fixed.history[0].loss);
+    }
+
+    #[test]
     fn every_record_counts_the_cg_iterations_of_all_its_trials() {
         // A weak preconditioner (rank 4 for P = 121) leaves CG real work to do.
         let run = |cg_max_iterations: usize| {
@@ -315,6 +442,7 @@ mod tests {
             let config = SolveConfig {
                 optimizer: OptimizerConfig::Gn(GnConfig {
                     sketch: 4,
+                    max_sketch: 4,
                     cg_max_iterations,
                     ..GnConfig::default()
                 }),

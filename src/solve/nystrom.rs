@@ -8,8 +8,9 @@
 //! - [`NystromPreconditioner`]: `P⁻¹ = (λ̂_s + μ) U (Λ̂ + μI)⁻¹ Uᵀ + (I − UUᵀ)` for
 //!   `A + μI`; with `s` above the effective dimension `tr(A (A + μI)⁻¹)` the
 //!   preconditioned system has a condition number of a few units.
-//! - [`gauss_newton_step`]: `d` with `(JᵀJ + μI) d = Jᵀr`, by PCG on the primal
-//!   (`P×P`) or the dual (`(JJᵀ + μI) y = r`, `d = Jᵀy`, `N×N`) side.
+//! - [`GaussNewtonSystem`] (and [`gauss_newton_step`], one system solved once): `d`
+//!   with `(JᵀJ + μI) d = Jᵀr`, by PCG on the primal (`P×P`) or the dual
+//!   (`(JJᵀ + μI) y = r`, `d = Jᵀy`, `N×N`) side, one sketch for every damping.
 
 use super::jacobian_ops::JacobianRef;
 use super::linalg::{self, LinalgError};
@@ -194,18 +195,39 @@ impl NystromPreconditioner {
 
 impl Preconditioner for NystromPreconditioner {
     fn apply_inverse(&self, x: &[f64], out: &mut [f64]) {
-        // out = x + U diag((λ̂_s + μ)/(λ̂_i + μ) − 1) Uᵀx
-        let u = self.approximation.u.as_ref();
-        let mu = self.damping;
-        let floor = self.approximation.smallest_eigenvalue() + mu;
-        let mut coefficients = linalg::mat_vec(u.transpose(), x, Par::Seq);
-        for (c, lambda) in coefficients.iter_mut().zip(&self.approximation.eigenvalues) {
-            *c *= floor / (lambda + mu) - 1.0;
-        }
-        let correction = linalg::mat_vec(u, &coefficients, Par::Seq);
-        for ((o, xi), ci) in out.iter_mut().zip(x).zip(&correction) {
-            *o = xi + ci;
-        }
+        apply_nystrom_inverse(&self.approximation, self.damping, x, out);
+    }
+}
+
+/// [`NystromPreconditioner`] on a borrowed approximation (the trials of one
+/// [`GaussNewtonSystem`] share it).
+struct SharedNystrom<'a> {
+    approximation: &'a NystromApproximation,
+    damping: f64,
+}
+
+impl Preconditioner for SharedNystrom<'_> {
+    fn apply_inverse(&self, x: &[f64], out: &mut [f64]) {
+        apply_nystrom_inverse(self.approximation, self.damping, x, out);
+    }
+}
+
+/// `out = P⁻¹x = x + U diag((λ̂_s + μ)/(λ̂_i + μ) − 1) Uᵀx`.
+fn apply_nystrom_inverse(
+    approximation: &NystromApproximation,
+    mu: f64,
+    x: &[f64],
+    out: &mut [f64],
+) {
+    let u = approximation.u.as_ref();
+    let floor = approximation.smallest_eigenvalue() + mu;
+    let mut coefficients = linalg::mat_vec(u.transpose(), x, Par::Seq);
+    for (c, lambda) in coefficients.iter_mut().zip(&approximation.eigenvalues) {
+        *c *= floor / (lambda + mu) - 1.0;
+    }
+    let correction = linalg::mat_vec(u, &coefficients, Par::Seq);
+    for ((o, xi), ci) in out.iter_mut().zip(x).zip(&correction) {
+        *o = xi + ci;
     }
 }
 
@@ -270,7 +292,7 @@ pub struct GaussNewtonStep {
 }
 
 /// `d` with `(JᵀJ + μI) d = Jᵀr`, by (Nyström-preconditioned) CG on the side chosen by
-/// `config.side`, never forming `JᵀJ` or `JJᵀ`.
+/// `config.side`, never forming `JᵀJ` or `JJᵀ`: one [`GaussNewtonSystem`], solved once.
 ///
 /// # Shapes
 /// `jacobian: N×P`, `residual: N` → `d: P`.
@@ -285,45 +307,152 @@ pub fn gauss_newton_step<R: Rng + ?Sized>(
     rng: &mut R,
     par: Par,
 ) -> Result<GaussNewtonStep, LinalgError> {
-    let (n, p) = (jacobian.n_rows(), jacobian.n_cols());
-    assert_eq!(residual.len(), n, "gauss_newton_step: residual length");
-    let dual = config.side.uses_dual(n, p);
-    let (direction, cg, sketch_rank) = if dual {
-        let kernel = KernelOperator::new(jacobian, par);
-        let (y, cg, rank) = solve_side(&kernel, residual, damping, config, rng, par)?;
-        (jacobian.apply_transpose(&y, par), cg, rank)
-    } else {
-        let gram = GramOperator::new(jacobian, par);
-        let gradient = jacobian.apply_transpose(residual, par);
-        solve_side(&gram, &gradient, damping, config, rng, par)?
-    };
-    Ok(GaussNewtonStep {
-        direction,
-        dual,
-        cg,
-        sketch_rank,
-    })
+    Ok(GaussNewtonSystem::new(jacobian, residual, config, rng, par)?.solve(damping))
 }
 
-/// `(A + μI) x = b` by PCG from `x = 0`, Nyström-preconditioned when asked for.
-fn solve_side<R: Rng + ?Sized>(
-    a: &impl SymmetricOperator,
-    b: &[f64],
-    damping: f64,
-    config: &GaussNewtonConfig,
-    rng: &mut R,
+/// The Gauss–Newton system of one Jacobian and residual on the side chosen by
+/// `config.side`, with its Nyström approximation drawn once: [`Self::solve`] then
+/// solves it for any damping `μ` (the approximation does not depend on `μ`), so the
+/// trials of a trust-region step share one sketch.
+#[derive(Debug)]
+pub struct GaussNewtonSystem<'a> {
+    jacobian: JacobianRef<'a>,
+    dual: bool,
+    /// `Jᵀr` (primal) or `r` (dual).
+    rhs: Vec<f64>,
+    /// `None` for plain CG (`sketch_rank = 0`).
+    approximation: Option<NystromApproximation>,
+    cg: CgConfig,
     par: Par,
-) -> Result<(Vec<f64>, CgReport, usize), LinalgError> {
-    let mut x = vec![0.0; a.dim()];
-    if config.sketch_rank == 0 {
-        let report = pcg(a, damping, b, &mut x, &IdentityPreconditioner, &config.cg);
-        return Ok((x, report, 0));
+}
+
+impl<'a> GaussNewtonSystem<'a> {
+    /// The system of `jacobian` and `residual`; draws the rank-`config.sketch_rank`
+    /// Nyström approximation of `JᵀJ` (primal) or `JJᵀ` (dual).
+    ///
+    /// # Errors
+    /// As [`nystrom_approximation`].
+    pub fn new<R: Rng + ?Sized>(
+        jacobian: JacobianRef<'a>,
+        residual: &[f64],
+        config: &GaussNewtonConfig,
+        rng: &mut R,
+        par: Par,
+    ) -> Result<Self, LinalgError> {
+        let (n, p) = (jacobian.n_rows(), jacobian.n_cols());
+        assert_eq!(residual.len(), n, "GaussNewtonSystem: residual length");
+        let dual = config.side.uses_dual(n, p);
+        let (rhs, approximation) = if dual {
+            let approximation = (config.sketch_rank > 0)
+                .then(|| {
+                    nystrom_approximation(
+                        &KernelOperator::new(jacobian, par),
+                        config.sketch_rank,
+                        rng,
+                        par,
+                    )
+                })
+                .transpose()?;
+            (residual.to_vec(), approximation)
+        } else {
+            let approximation = (config.sketch_rank > 0)
+                .then(|| {
+                    nystrom_approximation(
+                        &GramOperator::new(jacobian, par),
+                        config.sketch_rank,
+                        rng,
+                        par,
+                    )
+                })
+                .transpose()?;
+            (jacobian.apply_transpose(residual, par), approximation)
+        };
+        Ok(Self {
+            jacobian,
+            dual,
+            rhs,
+            approximation,
+            cg: config.cg,
+            par,
+        })
     }
-    let approximation = nystrom_approximation(a, config.sketch_rank, rng, par)?;
-    let rank = approximation.rank();
-    let preconditioner = NystromPreconditioner::new(approximation, damping);
-    let report = pcg(a, damping, b, &mut x, &preconditioner, &config.cg);
-    Ok((x, report, rank))
+
+    /// Whether the dual (N×N) system is solved.
+    pub fn is_dual(&self) -> bool {
+        self.dual
+    }
+
+    /// The rank of the Nyström approximation (0: plain CG).
+    pub fn sketch_rank(&self) -> usize {
+        self.approximation.as_ref().map_or(0, |a| a.rank())
+    }
+
+    /// The Nyström approximation's eigenvalues, largest first (empty for plain CG).
+    pub fn sketch_eigenvalues(&self) -> &[f64] {
+        self.approximation
+            .as_ref()
+            .map_or(&[], |a| a.eigenvalues.as_slice())
+    }
+
+    /// `d` with `(JᵀJ + μI) d = Jᵀr` by PCG from `0` on this system's side.
+    pub fn solve(&self, damping: f64) -> GaussNewtonStep {
+        let (j, par) = (self.jacobian, self.par);
+        let mut x = vec![0.0; self.rhs.len()];
+        let cg = match (&self.approximation, self.dual) {
+            (None, false) => pcg(
+                &GramOperator::new(j, par),
+                damping,
+                &self.rhs,
+                &mut x,
+                &IdentityPreconditioner,
+                &self.cg,
+            ),
+            (None, true) => pcg(
+                &KernelOperator::new(j, par),
+                damping,
+                &self.rhs,
+                &mut x,
+                &IdentityPreconditioner,
+                &self.cg,
+            ),
+            (Some(approximation), dual) => {
+                let preconditioner = SharedNystrom {
+                    approximation,
+                    damping,
+                };
+                if dual {
+                    pcg(
+                        &KernelOperator::new(j, par),
+                        damping,
+                        &self.rhs,
+                        &mut x,
+                        &preconditioner,
+                        &self.cg,
+                    )
+                } else {
+                    pcg(
+                        &GramOperator::new(j, par),
+                        damping,
+                        &self.rhs,
+                        &mut x,
+                        &preconditioner,
+                        &self.cg,
+                    )
+                }
+            }
+        };
+        let direction = if self.dual {
+            j.apply_transpose(&x, par)
+        } else {
+            x
+        };
+        GaussNewtonStep {
+            direction,
+            dual: self.dual,
+            cg,
+            sketch_rank: self.sketch_rank(),
+        }
+    }
 }
 
 #[cfg(test)]
