@@ -160,9 +160,9 @@ pub struct Compiled<B: Backend> {
 /// `solve` block over the defaults ([`SolveOptions::to_run_config`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SolveOptions {
-    /// The optimizer (default: the file's `solve optimizer`, else
-    /// [`crate::solve::DEFAULT_OPTIMIZER`]). A different one than the file's starts
-    /// from its defaults: the file's options are for its own.
+    /// The optimizer (default: the file's `solve optimizer`, else the one for the
+    /// problem's size, [`crate::run::file_optimizer`]). A different one than the file's
+    /// starts from its defaults: the file's options are for its own.
     pub optimizer: Option<OptimizerKind>,
     /// The full optimizer settings; overrides `optimizer` and the file's options.
     pub optimizer_config: Option<OptimizerConfig>,
@@ -226,10 +226,17 @@ impl SolveOptions {
     pub fn to_run_config(&self, problem: &ir::Problem) -> Result<RunConfig, Error> {
         let mut problem = problem.clone();
         if let Some(kind) = self.optimizer {
-            if kind != problem.solve.optimizer {
-                problem.solve.optimizer = kind;
+            if kind != run::file_optimizer(&problem) {
                 problem.solve.options.clear();
             }
+            problem.solve.optimizer = Some(kind);
+        } else if problem.solve.optimizer.is_none()
+            && self.optimizer_config.is_none()
+            && !self.options.is_empty()
+        {
+            // Options name their optimizer's keys: with none named, they are the
+            // default's, as in a `solve` block.
+            problem.solve.optimizer = Some(crate::solve::DEFAULT_OPTIMIZER);
         }
         let mut config = run::solve_config(&problem).map_err(Error::Run)?;
         if let Some(optimizer) = &self.optimizer_config {
@@ -555,6 +562,43 @@ solve optimizer = engd, iterations = 40
         let err = Problem::from_file("/nonexistent/p.pde").unwrap_err();
         assert!(matches!(err, Error::Io { .. }));
         assert!(err.to_string().contains("/nonexistent/p.pde"));
+    }
+
+    #[test]
+    fn options_without_an_optimizer_are_the_default_optimizers() {
+        // No optimizer in the file: a small problem runs SNGD; options given without
+        // an optimizer (in the file or by the caller) are SNGD's keys, and naming SNGD
+        // keeps the file's options.
+        let plain = SOURCE.replace(
+            "solve optimizer = engd, iterations = 40",
+            "solve iterations = 40",
+        );
+        let problem: Problem = plain.parse().unwrap();
+        let config = SolveOptions::default().to_run_config(problem.ir()).unwrap();
+        assert_eq!(config.solve.optimizer.name(), "sngd");
+        let config = SolveOptions::default()
+            .option("sketch", ConfigScalar::Number(30.0))
+            .to_run_config(problem.ir())
+            .unwrap();
+        let OptimizerConfig::Sngd(sngd) = &config.solve.optimizer else {
+            panic!("{:?}", config.solve.optimizer)
+        };
+        assert_eq!(sngd.initial_sketch, 30);
+        let with_option = SOURCE.replace(
+            "solve optimizer = engd, iterations = 40",
+            "solve iterations = 40, sketch = 30",
+        );
+        let problem: Problem = with_option.parse().unwrap();
+        for options in [
+            SolveOptions::default(),
+            SolveOptions::default().optimizer(OptimizerKind::Sngd),
+        ] {
+            let config = options.to_run_config(problem.ir()).unwrap();
+            let OptimizerConfig::Sngd(sngd) = &config.solve.optimizer else {
+                panic!("{:?}", config.solve.optimizer)
+            };
+            assert_eq!(sngd.initial_sketch, 30);
+        }
     }
 
     #[test]

@@ -262,7 +262,7 @@ impl RunError {
 pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
     let settings = &problem.solve;
     let mut config = SolveConfig {
-        optimizer: settings.optimizer.default_config(),
+        optimizer: file_optimizer(problem).default_config(),
         max_iterations: settings.iterations,
         loss_tol: settings.tol.unwrap_or(0.0),
         ..SolveConfig::default()
@@ -277,6 +277,28 @@ pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
         apply_option(&mut config, key, value)?;
     }
     Ok(config)
+}
+
+/// The optimizer a problem's `solve` block gives: the one it names; else, when it
+/// names no option either, the one for the size of its Jacobian
+/// ([`crate::solve::default_optimizer_for`], N counted on the points of seed 0, which
+/// every seed shares); else [`crate::solve::DEFAULT_OPTIMIZER`], whose keys the
+/// options are.
+pub fn file_optimizer(problem: &Problem) -> crate::solve::OptimizerKind {
+    if let Some(kind) = problem.solve.optimizer {
+        return kind;
+    }
+    if !problem.solve.options.is_empty() {
+        return crate::solve::DEFAULT_OPTIMIZER;
+    }
+    match sample_points(problem, 0) {
+        Ok(points) => crate::solve::default_optimizer_for(
+            points.n_rows(),
+            crate::ir::describe::n_params(problem),
+        ),
+        // The run reports the sampling error itself.
+        Err(_) => crate::solve::DEFAULT_OPTIMIZER,
+    }
 }
 
 /// Sets one optimizer option (`damping`, `sketch`, ...) on `config`

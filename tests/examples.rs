@@ -2,6 +2,7 @@
 //! examples promise.
 
 use pdec::ir::{describe, Problem};
+use pdec::solve::OptimizerKind;
 use std::path::Path;
 
 fn load(name: &str) -> Problem {
@@ -47,6 +48,27 @@ fn burgers_linearization_has_both_terms_of_u_dx_u() {
     assert_eq!(coefficient("u"), "dx(u)");
     assert_eq!(coefficient("dx(u)"), "u");
     assert_eq!(coefficient("dt(u)"), "1");
+}
+
+#[test]
+fn the_default_optimizer_follows_the_jacobians_size() {
+    // Kovasznay's J (8,703 × 7,953) is past the matrix-free threshold; the other
+    // examples that name no optimizer stay with SNGD; a named one is kept.
+    let kind = |file: &str| pdec::run::file_optimizer(&load(file));
+    assert_eq!(kind("kovasznay.pde"), OptimizerKind::Gn);
+    for file in [
+        "heat1d.pde",
+        "poisson2d.pde",
+        "allen_cahn.pde",
+        "piecewise1d.pde",
+    ] {
+        assert_eq!(kind(file), OptimizerKind::Sngd, "{file}");
+    }
+    assert_eq!(kind("laplace5d.pde"), OptimizerKind::Anagram);
+    let kovasznay = load("kovasznay.pde");
+    assert_eq!(kovasznay.solve.optimizer, None);
+    let entries = 8_703 * describe::n_params(&kovasznay);
+    assert!(entries >= pdec::solve::MATRIX_FREE_MIN_ENTRIES, "{entries}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ pub(super) fn run(args: &InputArgs) -> Status {
             let summary = checked
                 .problem
                 .as_ref()
-                .map(|p| serde_json::to_value(describe::summary(p)).unwrap_or_default());
+                .map(|p| serde_json::to_value(summary(p)).unwrap_or_default());
             let status = print_json(&serde_json::json!({
                 "file": checked.name,
                 "ok": ok,
@@ -40,8 +40,15 @@ pub(super) fn run(args: &InputArgs) -> Status {
     }
 }
 
+/// [`describe::summary`] with the optimizer a file leaves to the size resolved.
+fn summary(problem: &Problem) -> describe::Summary {
+    let mut summary = describe::summary(problem);
+    summary.solve = describe::solve_line(problem, Some(pdec::run::file_optimizer(problem)));
+    summary
+}
+
 fn human_summary(name: &str, problem: &Problem) -> String {
-    let s = describe::summary(problem);
+    let s = summary(problem);
     let mut out = String::new();
     let _ = writeln!(out, "{name}: ok");
     let _ = writeln!(out, "  coordinates  {}", s.coordinates.join(", "));

@@ -465,7 +465,7 @@ impl Lowerer<'_> {
                     let names: Vec<&str> = OptimizerKind::ALL.iter().map(|k| k.name()).collect();
                     if let Some(w) = self.word(value, &names, "optimizer") {
                         if let Some(kind) = OptimizerKind::from_name(&w) {
-                            self.solve.optimizer = kind;
+                            self.solve.optimizer = Some(kind);
                         }
                     }
                 }

@@ -441,11 +441,25 @@ fn sample(problem: &Problem) -> String {
 }
 
 fn solve(problem: &Problem) -> String {
+    solve_line(problem, None)
+}
+
+/// The `solve` line of the summary. A file that names no optimizer (nor options) gets
+/// it by size at run time: `chosen` is that choice where the caller has made it
+/// ([`crate::run::file_optimizer`]), else both candidates are named.
+pub fn solve_line(problem: &Problem, chosen: Option<crate::solve::OptimizerKind>) -> String {
     let s = &problem.solve;
-    let mut parts = vec![
-        serde_plain(&s.optimizer),
-        format!("{} iterations", s.iterations),
-    ];
+    let optimizer = match (s.optimizer, chosen) {
+        (Some(kind), _) => serde_plain(&kind),
+        (None, _) if !s.options.is_empty() => crate::solve::DEFAULT_OPTIMIZER.name().to_string(),
+        (None, Some(kind)) => format!("{} (by size)", kind.name()),
+        (None, None) => format!(
+            "{} or {} by size",
+            crate::solve::DEFAULT_OPTIMIZER.name(),
+            crate::solve::OptimizerKind::Gn.name()
+        ),
+    };
+    let mut parts = vec![optimizer, format!("{} iterations", s.iterations)];
     if let Some(tol) = s.tol {
         parts.push(format!("tol {tol:e}"));
     }

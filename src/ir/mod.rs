@@ -404,8 +404,9 @@ pub use crate::solve::{ConfigScalar, OptimizerKind};
 /// `solve ...`: the solver defaults of the file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SolveSettings {
-    /// Default [`crate::solve::DEFAULT_OPTIMIZER`] (`sngd`).
-    pub optimizer: OptimizerKind,
+    /// The optimizer the file names; `None`: chosen by the problem's size at run time
+    /// ([`crate::run::file_optimizer`]).
+    pub optimizer: Option<OptimizerKind>,
     /// Default 1000.
     pub iterations: usize,
     /// Stop when the loss falls below this. Default none.
@@ -423,7 +424,7 @@ pub struct SolveSettings {
 impl Default for SolveSettings {
     fn default() -> Self {
         SolveSettings {
-            optimizer: OptimizerKind::default(),
+            optimizer: None,
             iterations: 1000,
             tol: None,
             patience: None,

@@ -183,7 +183,7 @@ pub const SAMPLE_KEYS: [ConfigKey; 8] = [
 /// Keys of `solve` that every optimizer shares; the optimizer options follow from the
 /// option catalogue ([`solve_keys`]).
 const SOLVE_RUN_KEYS: [ConfigKey; 5] = [
-    key("optimizer", "sngd", "the optimizer", &[]),
+    key("optimizer", "by size", "the optimizer", &[]),
     key("iterations", "1000", "maximal number of iterations", &[]),
     key("tol", "none", "stop when the loss falls below this", &[]),
     key(
@@ -212,7 +212,11 @@ pub fn solve_keys() -> &'static [ConfigKey] {
             .map(|k| k.name())
             .collect();
         let mut keys = SOLVE_RUN_KEYS.to_vec();
-        keys[0].default = crate::solve::DEFAULT_OPTIMIZER.name();
+        keys[0].default = leak(format!(
+            "{} or {} by size",
+            crate::solve::DEFAULT_OPTIMIZER.name(),
+            crate::solve::OptimizerKind::Gn.name()
+        ));
         keys[0].words = Box::leak(names.into_boxed_slice());
         for entry in crate::solve::option_catalogue() {
             keys.push(ConfigKey {

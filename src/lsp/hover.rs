@@ -583,7 +583,10 @@ fn value_in_force(problem: &Problem, section: Section, name: &str) -> Option<Str
             .sample
             .resample
             .map_or("none".to_string(), |k| format!("every {k}")),
-        (Section::Solve, "optimizer") => show(&problem.solve.optimizer),
+        (Section::Solve, "optimizer") => problem
+            .solve
+            .optimizer
+            .map_or("chosen by size".to_string(), |kind| kind.name().to_string()),
         (Section::Solve, "iterations") => problem.solve.iterations.to_string(),
         (Section::Solve, "tol") => show(&problem.solve.tol),
         (Section::Solve, "patience") => show(&problem.solve.patience),

@@ -63,7 +63,8 @@ pub use optimizer::{Method, Optimizer, StepOutcome};
 pub use options::ConfigScalar;
 pub use problem::LeastSquares;
 pub use registry::{
-    apply_option, option_catalogue, OptimizerConfig, OptimizerKind, DEFAULT_OPTIMIZER,
+    apply_option, default_optimizer_for, option_catalogue, OptimizerConfig, OptimizerKind,
+    DEFAULT_OPTIMIZER, MATRIX_FREE_MIN_ENTRIES,
 };
 pub use report::{IterationRecord, NonFiniteSource, SolveError, SolveReport, StopReason};
 pub use sngd::{SketchPass, SngdConfig, SngdDamping, ToleranceScale};

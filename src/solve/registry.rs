@@ -163,6 +163,24 @@ optimizers! {
 /// The optimizer a run uses when neither the file nor the caller names one.
 pub const DEFAULT_OPTIMIZER: OptimizerKind = OptimizerKind::Sngd;
 
+/// The number of Jacobian entries `N·P` from which [`default_optimizer_for`] picks GN:
+/// 2·10⁷ entries, a stored J of 160 MB. Measured (docs/optimizers.md, "Default by
+/// size"): on Kovasznay (N = 8,703, P = 7,953; 6.9·10⁷ entries) SNGD's kept rank grows
+/// by about a hundred per step and a step costs 27 s, where GN's Nyström-preconditioned
+/// CG step costs a few seconds and reaches 10⁻³–10⁻⁴ in 20 minutes; every other example
+/// (at most 6·10⁶ entries) is solved more accurately by SNGD's line search.
+pub const MATRIX_FREE_MIN_ENTRIES: usize = 20_000_000;
+
+/// The optimizer for an `n_rows × n_params` Jacobian when none is named: GN from
+/// [`MATRIX_FREE_MIN_ENTRIES`] entries on, else [`DEFAULT_OPTIMIZER`].
+pub fn default_optimizer_for(n_rows: usize, n_params: usize) -> OptimizerKind {
+    if n_rows.saturating_mul(n_params) >= MATRIX_FREE_MIN_ENTRIES {
+        OptimizerKind::Gn
+    } else {
+        DEFAULT_OPTIMIZER
+    }
+}
+
 impl Default for OptimizerKind {
     fn default() -> Self {
         DEFAULT_OPTIMIZER
@@ -330,6 +348,18 @@ pub fn apply_option(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_optimizer_switches_to_gn_at_the_threshold() {
+        let n = MATRIX_FREE_MIN_ENTRIES;
+        assert_eq!(default_optimizer_for(1_000, 1_341), DEFAULT_OPTIMIZER);
+        assert_eq!(default_optimizer_for(n - 1, 1), DEFAULT_OPTIMIZER);
+        assert_eq!(default_optimizer_for(n, 1), OptimizerKind::Gn);
+        assert_eq!(default_optimizer_for(1, n), OptimizerKind::Gn);
+        // No overflow for absurd sizes.
+        assert_eq!(default_optimizer_for(usize::MAX, 3), OptimizerKind::Gn);
+        assert_eq!(default_optimizer_for(0, usize::MAX), DEFAULT_OPTIMIZER);
+    }
 
     #[test]
     fn names_match_the_serialized_variants_and_read_back() {

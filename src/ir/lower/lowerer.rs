@@ -428,7 +428,7 @@ mod tests {
         assert_eq!(p.sample.seed, 3);
         assert_eq!(p.sample.resample, Some(10));
         assert_eq!(p.sample.boundary, 200);
-        assert_eq!(p.solve.optimizer, crate::ir::OptimizerKind::Engd);
+        assert_eq!(p.solve.optimizer, Some(crate::ir::OptimizerKind::Engd));
         assert_eq!(p.solve.iterations, 200);
         assert_eq!(p.solve.patience, Some(50));
         assert_eq!(p.solve.min_improvement, Some(1e-3));
