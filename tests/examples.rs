@@ -125,3 +125,33 @@ fn transport_is_periodic_by_penalty_and_would_be_through_its_inputs_by_default()
     assert_eq!(describe::inputs(&hard), vec!["t", "cos(x), sin(x)"]);
     assert_eq!(describe::n_params(&hard), 1361);
 }
+
+#[test]
+fn lotka_volterra_is_time_only_and_its_observations_are_reference_rows() {
+    let forward = load("lotka_volterra.pde");
+    assert!(forward.time_only());
+    assert_eq!(forward.initial_count(), 1);
+    assert_eq!(forward.fields.len(), 2);
+    let inverse = load("lotka_volterra_inverse.pde");
+    assert!(inverse.time_only());
+    assert_eq!(inverse.params.len(), 4);
+    let obs = &inverse.data[0];
+    assert_eq!(obs.n_rows(), 51);
+    // Every observation is the reference solution at its time (every tenth row).
+    let reference = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/lotka_volterra_ref.csv"),
+    )
+    .unwrap();
+    let rows: Vec<Vec<f64>> = reference
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 501);
+    for (i, row) in rows.iter().step_by(10).enumerate() {
+        for (c, name) in ["t", "x", "y"].iter().enumerate() {
+            let column = obs.columns.iter().position(|n| n == name).unwrap();
+            assert_eq!(obs.values[column][i], row[c], "{name} at row {i}");
+        }
+    }
+}

@@ -383,8 +383,11 @@ fn shape_text(s: &Shape) -> String {
 fn sample(problem: &Problem) -> String {
     let s = &problem.sample;
     let uses = |wanted: fn(&Region) -> bool| problem.blocks.iter().any(|b| wanted(&b.region));
+    // A face with no free coordinate (one coordinate in all) is one point.
     let face_uses_boundary_share = problem.blocks.iter().any(|b| match b.region {
-        Region::Face { coord, side } => !s.faces.iter().any(|&(c, f, _)| c == coord && f == side),
+        Region::Face { coord, side } => {
+            problem.coords.len() > 1 && !s.faces.iter().any(|&(c, f, _)| c == coord && f == side)
+        }
         _ => false,
     });
     let mut parts = Vec::new();
@@ -395,7 +398,7 @@ fn sample(problem: &Problem) -> String {
         parts.push(format!("boundary {}", s.boundary));
     }
     if uses(|r| matches!(r, Region::Initial)) {
-        parts.push(format!("initial {}", s.initial));
+        parts.push(format!("initial {}", problem.initial_count()));
     }
     for &(c, side, n) in &s.faces {
         let used = problem

@@ -483,6 +483,22 @@ impl Problem {
         self.domain.time
     }
 
+    /// Whether the time is the only coordinate (a system of ordinary differential
+    /// equations): `initial` is then one point, and there is no boundary.
+    pub fn time_only(&self) -> bool {
+        self.domain.time.is_some() && self.coords.len() == 1
+    }
+
+    /// The number of training points on `initial`: `sample.initial`, or 1 in a
+    /// time-only problem, whose initial time is a single point.
+    pub fn initial_count(&self) -> usize {
+        if self.time_only() {
+            1
+        } else {
+            self.sample.initial
+        }
+    }
+
     /// The periodic coordinates that enter the network through harmonics
     /// (all of them under hard constraints, none under soft ones).
     pub fn embedded_periodic(&self) -> &[usize] {

@@ -266,6 +266,10 @@ fn region_items(doc: &Document, items: &mut Items) {
     items.push_table(&docs::REGIONS, Kind::ENUM_MEMBER);
     declared(doc, items, |kind| kind == DeclKind::Data);
     if let Some(problem) = &doc.problem {
+        // A time-only problem (an ODE system) has no spatial boundary.
+        if problem.time_only() {
+            items.0.retain(|item| item.label != "boundary");
+        }
         for (index, coord) in problem.coords.iter().enumerate() {
             let interval = problem
                 .domain
@@ -337,11 +341,13 @@ fn expression_items(doc: &Document, items: &mut Items) {
                 format!("Laplacian of {u}"),
             );
         }
-        items.push(
-            format!("dn({u})"),
-            Kind::FUNCTION,
-            format!("outward normal derivative of {u} (on a boundary)"),
-        );
+        if coords.iter().any(|(_, time)| !time) {
+            items.push(
+                format!("dn({u})"),
+                Kind::FUNCTION,
+                format!("outward normal derivative of {u} (on a boundary)"),
+            );
+        }
     }
 }
 

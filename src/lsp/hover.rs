@@ -140,7 +140,7 @@ fn describe_occurrence(doc: &Document, occurrence: &Occurrence) -> Option<String
                     let count = match name {
                         "interior" => Some(problem.sample.interior),
                         "boundary" => Some(problem.sample.boundary),
-                        "initial" => Some(problem.sample.initial),
+                        "initial" => Some(problem.initial_count()),
                         _ => None,
                     };
                     if let Some(count) = count {

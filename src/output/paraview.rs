@@ -1,7 +1,9 @@
 //! The trained fields as ParaView files ([`super::vtk`]): each field, and for fields
 //! with a closed-form exact solution `exact_<field>` and `error_<field>` (field − exact),
 //! on a regular grid over the spatial domain — `solution.vti`, or for time-dependent
-//! problems `solution.pvd` over [`TIME_STEPS`] files `vtk/solution_<k>.vti`.
+//! problems `solution.pvd` over [`TIME_STEPS`] files `vtk/solution_<k>.vti`. A
+//! time-only problem (an ODE system) has no spatial grid: its `solution.vti` is a line
+//! along the time axis.
 
 use super::figures::exact_values;
 use super::vtk::{write_pvd, write_vti, ImageGrid, PointArray};
@@ -18,7 +20,8 @@ pub const TIME_STEPS: usize = 21;
 /// Where the grid of [`write_paraview`] lies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParaviewGrid {
-    /// Indices of the coordinates along the grid axes (the first three spatial ones).
+    /// Indices of the coordinates along the grid axes: the first three spatial ones, or
+    /// the time coordinate in a time-only problem.
     pub axes: Vec<usize>,
     /// Points per axis.
     pub per_axis: usize,
@@ -33,7 +36,10 @@ impl ParaviewGrid {
     /// The grid for `problem` with about `grid²` points, like `solution.csv`: `per_axis`
     /// is `grid^(2/d)` for `d` axes (at least 2), over the bounding box.
     pub fn new(problem: &Problem, grid: usize) -> Self {
-        let axes: Vec<usize> = problem.spatial_coords().into_iter().take(3).collect();
+        let mut axes: Vec<usize> = problem.spatial_coords().into_iter().take(3).collect();
+        if axes.is_empty() {
+            axes.extend(problem.time_coord());
+        }
         let d = axes.len().max(1);
         let grid = grid.max(2);
         let per_axis = ((grid * grid) as f64).powf(1.0 / d as f64).round().max(2.0) as usize;
@@ -173,7 +179,8 @@ pub fn write_paraview<B: Backend>(
         let mask = hidden.iter().any(|&h| h).then_some(hidden.as_slice());
         write_vti(path, &layout.image, &arrays, mask)
     };
-    match problem.time_coord() {
+    // In a time-only problem the time is the grid's axis: one image, no frames.
+    match problem.time_coord().filter(|t| !layout.axes.contains(t)) {
         None => {
             let path = dir.join("solution.vti");
             frame(None, &path)?;
@@ -285,6 +292,31 @@ mod tests {
             .collect();
         for (got, want) in frame.arrays[1].values.iter().zip(&exact) {
             assert!((got - want).abs() <= 1e-14, "{got} vs {want}");
+        }
+    }
+    #[test]
+    fn time_only_problem_gives_one_line_along_the_time() {
+        let source = "time t in [0, 2]\nfield x, y\n\
+                      dt(x) = y on interior\ndt(y) = -x on interior\n\
+                      x = 1 on initial\ny = 0 on initial\n\
+                      exact y = -sin(t)\nmodel mlp(layers = [3])\n";
+        let (problem, program, theta) = compiled(source);
+        let dir = ScratchDir::new("paraview-ode");
+        let written = write_paraview(dir.path(), &problem, &program, &theta, 5).unwrap();
+        assert_eq!(written, vec![dir.path().join("solution.vti")]);
+        let file = read_vti(&std::fs::read_to_string(&written[0]).unwrap()).unwrap();
+        // The time is the one axis: 5² = 25 points over [0, 2].
+        assert_eq!(file.grid.counts, [25, 1, 1]);
+        assert_eq!(file.grid.origin, [0.0, 0.0, 0.0]);
+        assert_eq!(file.grid.spacing[0], 2.0 / 24.0);
+        let names: Vec<&str> = file.arrays.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, vec!["x", "y", "exact_y", "error_y"]);
+        let times = grid_axis(0.0, 2.0, 25);
+        let fields = program.eval_fields(&theta, &times);
+        assert_eq!(file.arrays[0].values, fields[0]);
+        assert_eq!(file.arrays[1].values, fields[1]);
+        for (got, t) in file.arrays[2].values.iter().zip(&times) {
+            assert!((got + t.sin()).abs() <= 1e-15, "{got} at t = {t}");
         }
     }
 

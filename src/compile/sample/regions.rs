@@ -87,7 +87,8 @@ fn sample_interior(
     )
 }
 
-/// `initial`: inside every factor at `t = t0`.
+/// `initial`: inside every factor at `t = t0`; the single point `t = t0` when
+/// there is no space.
 fn sample_initial(
     problem: &Problem,
     geometry: &Geometry,
@@ -101,7 +102,7 @@ fn sample_initial(
     parts.push(Part::Fixed { coord, value: t0 });
     points_of(
         &parts,
-        problem.sample.initial,
+        problem.initial_count(),
         problem,
         geometry,
         ctx,
@@ -196,6 +197,41 @@ mod tests {
             assert_eq!(x[2], 0.0);
             assert!(contains_strictly(&shape, &x[..2]));
         }
+    }
+
+    #[test]
+    fn time_only_interior_spans_the_interval_and_initial_is_one_point() {
+        let mut sample = config(50, 40);
+        sample.initial = 30;
+        let regions = vec![
+            Region::Interior,
+            Region::Initial,
+            Region::Face {
+                coord: 0,
+                side: Side::Hi,
+            },
+            Region::Boundary,
+        ];
+        let p = problem(&[T], Vec::new(), regions, sample);
+        for sampler in [Sampler::Uniform, Sampler::Halton, Sampler::Grid] {
+            let mut p = p.clone();
+            p.blocks.pop();
+            p.sample.sampler = sampler;
+            let set = sample_points(&p, 3).unwrap();
+            let interior = &set.blocks[0];
+            assert_eq!(interior.n, 50, "{sampler:?}");
+            assert!(interior.points.iter().all(|&t| t > 0.0 && t < 2.0));
+            // Spread over the interval, not bunched: both halves are hit.
+            assert!(interior.points.iter().any(|&t| t < 0.5));
+            assert!(interior.points.iter().any(|&t| t > 1.5));
+            assert_eq!(set.blocks[1].points, vec![0.0], "{sampler:?}");
+            assert_eq!(set.blocks[2].points, vec![2.0], "{sampler:?}");
+        }
+        // There is no spatial boundary to sample.
+        assert!(matches!(
+            sample_points(&p, 0),
+            Err(SampleError::NoBoundary { block: 3, .. })
+        ));
     }
 
     #[test]

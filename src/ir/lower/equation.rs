@@ -150,7 +150,13 @@ impl Lowerer<'_> {
                 let name = ident.name.as_str();
                 match name {
                     "interior" => return Some(Region::Interior),
-                    "boundary" => return Some(Region::Boundary),
+                    "boundary" => {
+                        if self.time_only() {
+                            self.needs_space("boundary", ident.span);
+                            return None;
+                        }
+                        return Some(Region::Boundary);
+                    }
                     "initial" => {
                         if self.domain.time.is_some() {
                             return Some(Region::Initial);

@@ -273,6 +273,10 @@ impl Lowerer<'_> {
                 }
                 self.derivative_ctx(name, span, ctx)?;
                 let field = self.field_arg(name, &args[0].value)?;
+                if self.time_only() {
+                    self.needs_space(name, span);
+                    return None;
+                }
                 if name == "lap" {
                     let id = self.jet(field, Deriv::Laplacian);
                     Some(self.arena.intern(Node::Jet(id)))

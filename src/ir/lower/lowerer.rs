@@ -2,8 +2,8 @@
 //! constants, then everything else, then the checks on the whole file.
 
 use super::super::{
-    Coord, CoordKind, DataSet, Deriv, Domain, ExactSolution, Field, Jet, ModelConfig, Param,
-    Problem, ResidualBlock, SampleConfig, SolveSettings,
+    Coord, DataSet, Deriv, Domain, ExactSolution, Field, Jet, ModelConfig, Param, Problem,
+    ResidualBlock, SampleConfig, SolveSettings,
 };
 use crate::diagnostic::Diagnostic;
 use crate::ir::expr::{ExprArena, ExprId, JetId};
@@ -146,6 +146,9 @@ pub(in crate::ir) struct Lowerer<'a> {
     pub solve: SolveSettings,
     /// Span of the `time` declaration, for duplicate reports.
     pub time_span: Option<Span>,
+    /// A `space` statement exists (also one that failed to parse): false in a
+    /// time-only problem, where `boundary`, `lap` and `dn` have no meaning.
+    pub space_declared: bool,
     pub model_span: Option<Span>,
     /// Spans of the `harmonics` and `features` model keys, for the checks that
     /// need the periodic coordinates.
@@ -181,6 +184,7 @@ impl<'a> Lowerer<'a> {
             sample: SampleConfig::default(),
             solve: SolveSettings::default(),
             time_span: None,
+            space_declared: false,
             model_span: None,
             harmonics_span: None,
             features_span: None,
@@ -202,6 +206,14 @@ impl<'a> Lowerer<'a> {
                 self.rejected.extend(names_declared_in(text));
             }
         }
+        self.space_declared = file.items.iter().any(|item| match item.kind {
+            ast::ItemKind::Space { .. } => true,
+            ast::ItemKind::Error => self
+                .source
+                .get(item.span.range())
+                .is_some_and(|text| text.trim_start().starts_with("space")),
+            _ => false,
+        });
         // Pass 1: names.
         let mut let_items = Vec::new();
         let mut const_items = Vec::new();
@@ -289,16 +301,13 @@ impl<'a> Lowerer<'a> {
                     .with_help("declare the unknown, e.g. `field u`"),
             );
         }
-        let has_space = self.coords.iter().any(|c| c.kind == CoordKind::Space)
-            || file
-                .items
-                .iter()
-                .any(|i| matches!(i.kind, ast::ItemKind::Space { .. }));
-        if !has_space {
+        // A time coordinate alone makes an ODE system; no coordinate at all is
+        // not a problem.
+        if !self.space_declared && self.time_span.is_none() {
             self.error(
-                Diagnostic::error("E0222", "no space coordinate is declared")
-                    .with_label(start, "expected a `space` declaration")
-                    .with_help("declare one, e.g. `space x in [0, 1]`"),
+                Diagnostic::error("E0222", "no coordinate is declared")
+                    .with_label(start, "expected a `space` or `time` declaration")
+                    .with_help("declare one, e.g. `space x in [0, 1]` or `time t in [0, 10]`"),
             );
         }
         let equations: Vec<&ast::Item> = file
@@ -328,6 +337,31 @@ impl<'a> Lowerer<'a> {
                 );
             }
         }
+    }
+
+    /// True in a time-only problem (a `time` and no `space` declaration).
+    pub(in crate::ir) fn time_only(&self) -> bool {
+        !self.space_declared && self.time_span.is_some()
+    }
+
+    /// Reports `E0228` for `what` (the region `boundary`, `lap`, `dn`) in a
+    /// time-only problem, where it has no meaning.
+    pub(in crate::ir) fn needs_space(&mut self, what: &str, span: Span) {
+        let faces = match self.domain.time {
+            Some(t) if self.coord_info[t].ok => {
+                let c = &self.coords[t];
+                let num = crate::ir::display::display_number;
+                format!("`{} = {}`, `{} = {}`", c.name, num(c.lo), c.name, num(c.hi))
+            }
+            _ => "of the time interval".to_string(),
+        };
+        self.error(
+            Diagnostic::error("E0228", format!("`{what}` needs a space coordinate"))
+                .with_label(span, "the problem has only the time coordinate")
+                .with_help(format!(
+                    "a time-only problem has the regions `interior`, `initial` and the faces {faces}"
+                )),
+        );
     }
 
     /// True when a `field` item exists (its names may all have been rejected).

@@ -499,13 +499,29 @@ mod tests {
             vec!["E0201"]
         );
         assert_eq!(
-            codes(vec![
-                fields(&["u"]),
-                time("t", 0.0, 1.0),
-                equation("dt(u)", "0", "interior")
-            ]),
+            codes(vec![fields(&["u"]), equation("u", "0", "interior")]),
             vec!["E0222"]
         );
+        // A time coordinate alone is an ODE system; space-only words are E0228 there.
+        let ode = |extra: Vec<ast::Item>| {
+            let mut items = vec![
+                fields(&["u"]),
+                time("t", 0.0, 1.0),
+                equation("dt(u)", "0", "interior"),
+            ];
+            items.extend(extra);
+            codes(items)
+        };
+        assert_eq!(ode(Vec::new()), Vec::<&str>::new());
+        assert_eq!(ode(vec![equation("u", "1", "initial")]), Vec::<&str>::new());
+        assert_eq!(ode(vec![equation("u", "1", "t = 1")]), Vec::<&str>::new());
+        assert_eq!(ode(vec![equation("u", "1", "boundary")]), vec!["E0228"]);
+        assert_eq!(
+            ode(vec![equation("lap(u)", "1", "interior")]),
+            vec!["E0228"]
+        );
+        assert_eq!(ode(vec![equation("dn(u)", "1", "t = 0")]), vec!["E0228"]);
+        assert_eq!(ode(vec![equation("dx(u)", "1", "interior")]), vec!["E0202"]);
         assert_eq!(
             codes(vec![space("x", 0.0, 1.0), fields(&["u"])]),
             vec!["E0223"]
