@@ -4,7 +4,9 @@
 
 use crate::compile::points::PointSet;
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
-use crate::compile::sample::{heldout_points, sample_points, test_points, SampleError};
+use crate::compile::sample::{
+    candidate_points, heldout_points, rad_points, sample_points, test_points, SampleError,
+};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{ConfigScalar, Problem};
 use crate::solve::{
@@ -12,7 +14,7 @@ use crate::solve::{
     SolveError, SolveReport, SolveStart, SolverState, StopReason,
 };
 use burn::tensor::backend::Backend;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::time::Instant;
@@ -164,6 +166,11 @@ pub struct RunState {
     /// Seed of the training point set the next iteration uses (the run's seed until
     /// the first resampling).
     pub points_seed: u64,
+    /// The parameters at which that point set was drawn by `sample adaptive = rad`
+    /// ([`training_points`]); `None` while the points are the sampler's own (absent in
+    /// checkpoints of runs without adaptive sampling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_adapted_at: Option<Vec<f64>>,
     /// Every iteration so far.
     pub history: Vec<IterationRecord>,
     /// `(iteration, errors)` every `eval_every` iterations so far.
@@ -297,22 +304,66 @@ pub fn apply_option(
     })
 }
 
+/// The training points of a run: the sampler's points of `seed`
+/// ([`sample_points`]), or, with `adapted_at`, the points `sample adaptive = rad`
+/// draws at those parameters: every sampled block keeps its count of a uniform pool
+/// ten times as large ([`candidate_points`]), drawn by the residual of `theta` there
+/// ([`rad_points`]; one forward over the pool, no Jacobian). Deterministic for a given
+/// thread count: a saved state gives back its points.
+///
+/// # Errors
+/// As [`sample_points`].
+pub fn training_points<B: Backend>(
+    problem: &Problem,
+    program: &CompiledProblem<B>,
+    seed: u64,
+    adapted_at: Option<&[f64]>,
+) -> Result<PointSet, SampleError> {
+    let uniform = sample_points(problem, seed)?;
+    let (Some(theta), Some(settings)) = (adapted_at, problem.sample.adaptive.as_ref()) else {
+        return Ok(uniform);
+    };
+    let counts: Vec<usize> = uniform.blocks.iter().map(|b| b.n).collect();
+    let pool = candidate_points(problem, seed)?;
+    let residual = program.residual(theta, &pool);
+    Ok(rad_points(
+        problem, settings, &pool, &residual, &counts, seed,
+    ))
+}
+
+/// A redraw of the training points, asked for by the run's callback after an iteration.
+enum Redraw {
+    /// `resample = every k`: the sampler's points of this seed.
+    Fresh(u64),
+    /// `adaptive = rad every m`: drawn by the residual at `theta` ([`training_points`]).
+    Adaptive { seed: u64, theta: Vec<f64> },
+}
+
 /// A compiled problem on points that can be swapped between iterations.
 struct Resampling<B: Backend> {
     inner: PdeLeastSquares<B>,
     problem: Problem,
-    /// Set by the callback: draw fresh points with this seed before the next evaluation.
-    pending: Rc<Cell<Option<u64>>>,
+    /// Set by the callback: draw new points before the next evaluation.
+    pending: Rc<RefCell<Option<Redraw>>>,
     failure: Option<SampleError>,
 }
 
 impl<B: Backend> Resampling<B> {
+    /// Swaps in the points asked for, if any. The optimizers see only the new rows at
+    /// their next evaluation: every method evaluates r (and J) afresh at each step.
     fn refresh(&mut self) {
-        if let Some(seed) = self.pending.take() {
-            match sample_points(&self.problem, seed) {
-                Ok(points) => self.inner.points = points,
-                Err(e) => self.failure = Some(e),
+        let Some(redraw) = self.pending.borrow_mut().take() else {
+            return;
+        };
+        let points = match redraw {
+            Redraw::Fresh(seed) => sample_points(&self.problem, seed),
+            Redraw::Adaptive { seed, theta } => {
+                training_points(&self.problem, &self.inner.program, seed, Some(&theta))
             }
+        };
+        match points {
+            Ok(points) => self.inner.points = points,
+            Err(e) => self.failure = Some(e),
         }
     }
 }
@@ -385,8 +436,17 @@ pub fn run_from<B: Backend>(
     let clock = Instant::now();
     let program = CompiledProblem::<B>::new(problem, device)?;
     let points_seed = start.as_ref().map_or(config.seed(), |s| s.points_seed);
+    let points_adapted_at = start.as_ref().and_then(|s| s.points_adapted_at.clone());
     let earlier_s = start.as_ref().map_or(0.0, |s| s.elapsed_s);
-    let points = sample_points(problem, points_seed)?;
+    if points_adapted_at
+        .as_ref()
+        .is_some_and(|theta| theta.len() != program.n_params())
+    {
+        return Err(RunError::Resume(
+            "the saved parameters of the adaptive points do not fit the problem".to_string(),
+        ));
+    }
+    let points = training_points(problem, &program, points_seed, points_adapted_at.as_deref())?;
     // The test set is drawn from its own stream, independent of training points.
     let test = test_points(problem, config.seed())?;
     // Drawn once; a problem whose held-out set cannot be drawn is reported without it.
@@ -424,8 +484,9 @@ pub fn run_from<B: Backend>(
         ),
     };
     let evaluator = program.clone();
-    let pending = Rc::new(Cell::new(None));
+    let pending = Rc::new(RefCell::new(None));
     let next_points_seed = Cell::new(points_seed);
+    let next_adapted_at = RefCell::new(points_adapted_at);
     let mut least_squares = Resampling {
         inner: PdeLeastSquares::new(program, points)?,
         problem: problem.clone(),
@@ -433,6 +494,7 @@ pub fn run_from<B: Backend>(
         failure: None,
     };
     let resample = problem.sample.resample;
+    let adaptive = problem.sample.adaptive;
     let mut eval_failure = None;
     // The stall rule watches the held-out loss too, so it runs here, not in the driver.
     let stall_rule = config
@@ -467,13 +529,19 @@ pub fn run_from<B: Backend>(
             } else {
                 None
             };
-            if let Some(k) = resample {
-                if record.iteration % k == 0 {
-                    // A fresh, reproducible point set: the seed mixes in the iteration.
-                    let seed = config.seed() ^ (record.iteration as u64).rotate_left(32);
-                    pending.set(Some(seed));
-                    next_points_seed.set(seed);
-                }
+            // A new, reproducible point set: the seed mixes in the iteration.
+            let redraw_seed = config.seed() ^ (record.iteration as u64).rotate_left(32);
+            if resample.is_some_and(|k| record.iteration % k == 0) {
+                *pending.borrow_mut() = Some(Redraw::Fresh(redraw_seed));
+                next_points_seed.set(redraw_seed);
+            }
+            if adaptive.is_some_and(|a| record.iteration % a.every == 0) {
+                *pending.borrow_mut() = Some(Redraw::Adaptive {
+                    seed: redraw_seed,
+                    theta: theta.to_vec(),
+                });
+                next_points_seed.set(redraw_seed);
+                *next_adapted_at.borrow_mut() = Some(theta.to_vec());
             }
             if let Some(errors) = errors {
                 error_history.push((record.iteration, errors));
@@ -493,6 +561,7 @@ pub fn run_from<B: Backend>(
                 theta: theta.to_vec(),
                 solver: solver.state(),
                 points_seed: next_points_seed.get(),
+                points_adapted_at: next_adapted_at.borrow().clone(),
                 history: history.to_vec(),
                 error_history: error_history.clone(),
                 heldout_history: heldout_history.clone(),
@@ -540,6 +609,7 @@ pub fn run_from<B: Backend>(
         theta: theta.clone(),
         solver: solver_state,
         points_seed: next_points_seed.get(),
+        points_adapted_at: next_adapted_at.borrow().clone(),
         history: report.history.clone(),
         error_history: error_history.clone(),
         heldout_history: heldout_history.clone(),
@@ -597,9 +667,23 @@ pub fn report_of_state<B: Backend>(
             program.n_params()
         )));
     }
+    if state
+        .points_adapted_at
+        .as_ref()
+        .is_some_and(|theta| theta.len() != program.n_params())
+    {
+        return Err(RunError::Resume(
+            "the saved parameters of the adaptive points do not fit the problem".to_string(),
+        ));
+    }
     let test = test_points(problem, config.seed())?;
     let errors = program.exact_errors(problem, &state.theta, &test)?;
-    let points = sample_points(problem, state.points_seed)?;
+    let points = training_points(
+        problem,
+        &program,
+        state.points_seed,
+        state.points_adapted_at.as_deref(),
+    )?;
     let n_points = points.n_rows();
     let mut least_squares = PdeLeastSquares::new(program.clone(), points)?;
     let final_loss = least_squares.losses(std::slice::from_ref(&state.theta))[0];

@@ -378,8 +378,50 @@ pub struct SampleConfig {
     pub seed: u64,
     /// Draw fresh points every k iterations. Default none.
     pub resample: Option<usize>,
+    /// Redraw the points by their residual (`adaptive = rad(k, c) every m`). Default none.
+    /// Left out of the serialized form when absent, so that the digest of a problem
+    /// without it (`output::checkpoint::problem_digest`) is what it was before it existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveSampling>,
     /// Points of the held-out test set. Default 10,000.
     pub test: usize,
+}
+
+/// `adaptive = rad(k, c) every m`: residual-based adaptive distribution (RAD; Wu, Zhu,
+/// Tan, Kartha & Lu 2023). Every `every` iterations each sampled block draws a pool of
+/// candidates uniformly from its region and keeps its point count of them, drawn with
+/// probability `∝ |r|^k / mean(|r|^k) + c`, `r` the block's residual at the candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AdaptiveSampling {
+    /// The exponent `k` of the residual, in `(0, 10]`. Default [`Self::DEFAULT_K`].
+    pub k: f64,
+    /// The uniform share `c > 0`. Default [`Self::DEFAULT_C`].
+    pub c: f64,
+    /// Redraw every this many iterations. Default [`Self::DEFAULT_EVERY`].
+    pub every: usize,
+}
+
+impl AdaptiveSampling {
+    /// Wu et al.'s robust default exponent.
+    pub const DEFAULT_K: f64 = 1.0;
+    /// Wu et al.'s robust default uniform share.
+    pub const DEFAULT_C: f64 = 1.0;
+    /// The default period: the natural-gradient solvers' runs are 1,000–3,000
+    /// iterations, and 100 gives the points 10–30 chances to follow the residual while
+    /// the solver has time to fit each set.
+    pub const DEFAULT_EVERY: usize = 100;
+    /// The largest exponent accepted: beyond it the density is a handful of candidates.
+    pub const MAX_K: f64 = 10.0;
+}
+
+impl Default for AdaptiveSampling {
+    fn default() -> Self {
+        AdaptiveSampling {
+            k: Self::DEFAULT_K,
+            c: Self::DEFAULT_C,
+            every: Self::DEFAULT_EVERY,
+        }
+    }
 }
 
 impl Default for SampleConfig {
@@ -393,6 +435,7 @@ impl Default for SampleConfig {
             sampler: Sampler::Uniform,
             seed: 0,
             resample: None,
+            adaptive: None,
             test: 10_000,
         }
     }
