@@ -600,12 +600,28 @@ pub fn run_from<B: Backend>(
             });
             if let (ControlFlow::Continue(()), Some((window, min_improvement))) = (flow, stall_rule)
             {
-                let losses: Vec<(usize, f64)> =
-                    history.iter().map(|r| (r.iteration, r.loss)).collect();
+                // Adaptive points gather where the residual is large, so the training
+                // loss jumps at every redraw: it is compared only over the iterations on
+                // the current points (drawn after iteration `since`).
+                let since = adaptive.map_or(0, |a| {
+                    record.iteration.saturating_sub(1) / a.every * a.every
+                });
+                let losses: Vec<(usize, f64)> = history
+                    .iter()
+                    .filter(|r| r.iteration > since)
+                    .map(|r| (r.iteration, r.loss))
+                    .collect();
                 let training = series_stalled(&losses, window, min_improvement);
-                // No held-out loss old enough to compare: the training loss decides.
                 let heldout = series_stalled(&heldout_history, window, min_improvement);
-                if training == Some(true) && heldout != Some(false) {
+                let stalled_now = match training {
+                    // No held-out loss old enough to compare: the training loss decides.
+                    Some(true) => heldout != Some(false),
+                    // Too few iterations on the current adaptive points to judge the
+                    // training loss: the held-out loss decides.
+                    None => adaptive.is_some() && heldout == Some(true),
+                    Some(false) => false,
+                };
+                if stalled_now {
                     stalled = true;
                     return ControlFlow::Break(());
                 }

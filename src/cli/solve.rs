@@ -528,12 +528,18 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
             } else {
                 ""
             };
+            let adapt = if problem.sample.adaptive.is_some() {
+                "or redraw them more often or more sharply (`adaptive = rad(k, c) every m` \
+                 with a smaller m or a larger k)"
+            } else {
+                "or let them follow the residual (`sample adaptive = rad`)"
+            };
             eprintln!(
                 "warning: the points, not the optimizer, limit the error: the network fits its \
                  training points but not the equations between them: the loss on {} fresh \
                  points is {:.3e} ({:.3e} at the start), the training loss {:.3e}\n  help: \
                  sample more points ({interior} interior points for {} parameters{per_param}) \
-                 or let them follow the residual (`sample adaptive = rad`)",
+                 {adapt}",
                 heldout.points,
                 heldout.loss,
                 heldout.initial_loss,
