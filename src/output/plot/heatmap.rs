@@ -96,8 +96,9 @@ pub fn plot_heatmaps(
 
 /// `log10 |r|` on a regular `nx × ny` grid as one heatmap panel with its colour bar,
 /// and `points` (the training points, projected on the two axes) drawn over it as small
-/// red dots ([`OVERLAY_COLOUR`]). `log_abs_residual[j * nx + i]` is the value at
-/// `(xs[i], ys[j])`; NaN cells stay blank. The image is one [`HEATMAP_PANEL_SIZE`]
+/// red dots ([`OVERLAY_COLOUR`]; smaller beyond 1,000 points).
+/// `log_abs_residual[j * nx + i]` is the value at `(xs[i], ys[j])`; NaN cells stay
+/// blank. The image is one [`HEATMAP_PANEL_SIZE`]
 /// panel; the cost grows with the cells and the points, so callers thin large point sets.
 ///
 /// # Errors
@@ -227,11 +228,13 @@ fn draw_heatmap_panel(
                     .then(|| Rectangle::new([(x0, y0), (x1, y1)], viridis(scale(v)).filled()))
             })
     }))?;
+    // Smaller dots for many points, so that the heatmap stays visible between them.
+    let radius = if overlay.len() > 1_000 { 1 } else { 2 };
     chart.draw_series(
         overlay
             .iter()
             .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|&p| Circle::new(p, 2, OVERLAY_COLOUR.filled())),
+            .map(|&p| Circle::new(p, radius, OVERLAY_COLOUR.filled())),
     )?;
 
     // Colour bar: the same caption and bottom label area as the heatmap keep it aligned.
