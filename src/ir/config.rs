@@ -35,7 +35,7 @@ const SAMPLE_KEYS: [&str; 9] = [
 ];
 const ADAPTIVE_METHODS: [&str; 1] = ["rad"];
 const ADAPTIVE_HELP: &str = "write e.g. `adaptive = rad(1, 1) every 100`: exponent k, uniform \
-                             share c, period m (`adaptive = rad` takes k = 1, c = 1, every 100)";
+                             share c, period m (`adaptive = rad` takes k = 1, c = 1, every 25)";
 /// Where `every` may stand.
 const EVERY_ONLY: &str = "`every` is only for `resample = every k` and `adaptive = ... every m`";
 const SAMPLERS: [&str; 3] = ["uniform", "halton", "grid"];

@@ -406,10 +406,14 @@ impl AdaptiveSampling {
     pub const DEFAULT_K: f64 = 1.0;
     /// Wu et al.'s robust default uniform share.
     pub const DEFAULT_C: f64 = 1.0;
-    /// The default period: the natural-gradient solvers' runs are 1,000–3,000
-    /// iterations, and 100 gives the points 10–30 chances to follow the residual while
-    /// the solver has time to fit each set.
-    pub const DEFAULT_EVERY: usize = 100;
+    /// The default period, measured on Burgers (`examples/burgers.pde`, SNGD, 300
+    /// iterations, one thread): every 25 iterations the errors of seeds 0–2 were 2.0e-3,
+    /// 2.4e-4 and 5.3e-4; every 100, 0.32, 6.1e-4 and 0.34 — between two redraws the
+    /// network fitted the new points and put the shock between them again (uniform
+    /// points without redraws: 0.36, 0.090 and 0.41). A
+    /// natural-gradient solver refits the new points within a few dozen steps; with a
+    /// first-order method (adam) a longer period is usual.
+    pub const DEFAULT_EVERY: usize = 25;
     /// The largest exponent accepted: beyond it the density is a handful of candidates.
     pub const MAX_K: f64 = 10.0;
 }

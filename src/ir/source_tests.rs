@@ -387,12 +387,12 @@ fn adaptive_sampling_settings() {
     let adaptive = |line: &str| ok(&format!("{base}{line}\n")).sample.adaptive;
     let rad = |k, c, every| Some(super::AdaptiveSampling { k, c, every });
     assert_eq!(adaptive("sample interior = 50"), None);
-    assert_eq!(adaptive("sample adaptive = rad"), rad(1.0, 1.0, 100));
+    assert_eq!(adaptive("sample adaptive = rad"), rad(1.0, 1.0, 25));
     assert_eq!(
         adaptive("sample adaptive = rad every 20"),
         rad(1.0, 1.0, 20)
     );
-    assert_eq!(adaptive("sample adaptive = rad(2)"), rad(2.0, 1.0, 100));
+    assert_eq!(adaptive("sample adaptive = rad(2)"), rad(2.0, 1.0, 25));
     assert_eq!(
         adaptive("sample adaptive = rad(2, 0.5) every 50, interior = 80"),
         rad(2.0, 0.5, 50)

@@ -181,7 +181,7 @@ pub const SAMPLE_KEYS: [ConfigKey; 9] = [
     key(
         "adaptive",
         "none",
-        "`rad(k, c) every m`: every m iterations (default 100) redraw the points with density ∝ |r|^k / mean(|r|^k) + c (default k = 1, c = 1)",
+        "`rad(k, c) every m`: every m iterations (default 25) redraw the points with density ∝ |r|^k / mean(|r|^k) + c (default k = 1, c = 1)",
         &["rad"],
     ),
 ];
