@@ -3,12 +3,13 @@
 # Cole–Hopf solution evaluated by quadrature (tools/reference_data.py).
 # Source: Raissi, Perdikaris & Karniadakis (2019); "Physics Informed Neural Networks:
 # some insights and limitations" (lecture slides).
-# The shock at x = 0 is ≈ 0.003 wide, and the trained network can put it between the
-# collocation points, off its place, while the loss falls to ≈ 1e-10: with these settings
-# the relative error after 300–500 iterations is 0.33, 0.023 and 0.14 for seeds 0–2 (one
-# thread); `pdec solve` flags those at 0.1 and above through the held-out loss. 4,000 Halton points
-# did better on one thread (2.1e-3, 1.2e-3, 1.6e-4) but failed on two (0.068, 0.27,
-# 0.31): see docs/PERFORMANCE.md.
+# The shock at x = 0 is ≈ 0.003 wide, and the trained network can put it between uniform
+# collocation points, off its place, while the loss falls to ≈ 1e-10: without
+# `adaptive = rad` the relative error after 300 iterations is 0.36, 0.090 and 0.41 for
+# seeds 0–2 (one thread; 0.33, 0.023 and 0.14 on another machine), and `pdec solve` flags
+# all three as sample-limited through the held-out loss. Redrawing the points by the
+# residual every 25 iterations (RAD, the `adaptive` default) puts them on the shock:
+# 2.0e-3, 2.4e-4 and 5.3e-4 after 300 iterations (docs/PERFORMANCE.md).
 time  t in [0, 1]
 space x in [-1, 1]
 field u
@@ -21,5 +22,5 @@ u = 0                             on boundary
 exact u from "data/burgers_ref.csv"
 
 model  mlp(layers = [20, 20, 20, 20], activation = tanh)
-sample interior = 2000, boundary = 200, initial = 200
+sample interior = 2000, boundary = 200, initial = 200, adaptive = rad
 solve  iterations = 2000

@@ -57,10 +57,13 @@ fn contains_error(file: &File) -> bool {
                 || matches!(&region.kind, RegionKind::Face { value, .. } if contains_error_expr(value))
         }
         ItemKind::Sample { entries } | ItemKind::Solve { entries } => entries.iter().any(|entry| {
-            let value = match &entry.value {
-                ConfigValue::Expr(e) | ConfigValue::Every(e) => e,
+            let (value, every) = match &entry.value {
+                ConfigValue::Expr(e) | ConfigValue::Every(e) => (e, None),
+                ConfigValue::WithEvery(e, every) => (e, Some(every)),
             };
-            contains_error_expr(value) || entry.count.as_ref().is_some_and(contains_error_expr)
+            contains_error_expr(value)
+                || every.is_some_and(contains_error_expr)
+                || entry.count.as_ref().is_some_and(contains_error_expr)
         }),
         ItemKind::Field { .. }
         | ItemKind::Data { .. }

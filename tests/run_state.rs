@@ -159,6 +159,46 @@ fn resumed_run_with_resampling_draws_the_same_points() {
 }
 
 #[test]
+fn resumed_run_with_adaptive_points_draws_the_same_points() {
+    // RAD redraws after iterations 2 and 4 (the first part stops at 3, between them): the
+    // checkpoint carries the parameters the points were drawn at, and the redraw is
+    // repeated from them. The points differ from the sampler's (the run would otherwise
+    // equal one without `adaptive`).
+    let dir = scratch("adaptive");
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT)).unwrap();
+    let file = dir.join("heat_adaptive.pde");
+    std::fs::write(
+        &file,
+        format!("{source}\nsample adaptive = rad(2, 0.5) every 2\n"),
+    )
+    .unwrap();
+    assert_resume_matches(file.to_str().unwrap(), &["--optimizer", "engd"], "adaptive");
+    let (adaptive, plain) = (scratch("adaptive-run"), scratch("adaptive-plain"));
+    let args = ["--optimizer", "engd", "--iterations", "4"];
+    assert_eq!(
+        solve(file.to_str().unwrap(), &adaptive, &args)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(solve(HEAT, &plain, &args).status.code(), Some(0));
+    let (a, b) = (
+        history_without_clock(&adaptive),
+        history_without_clock(&plain),
+    );
+    assert_eq!(a[..2], b[..2], "the first points are the sampler's");
+    assert_ne!(a[2], b[2], "the redrawn points change the loss");
+    let saved = json(&adaptive.join("checkpoint.json"));
+    assert!(saved["state"]["points_adapted_at"].is_array());
+    assert!(json(&plain.join("checkpoint.json"))["state"]
+        .get("points_adapted_at")
+        .is_none());
+    for d in [dir, adaptive, plain] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
 fn a_checkpoint_of_another_problem_is_refused() {
     let dir = scratch("other-problem");
     let out = solve(

@@ -27,7 +27,7 @@ fn read_summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
-const SUMMARY_KEYS: [&str; 16] = [
+const SUMMARY_KEYS: [&str; 17] = [
     "problem",
     "optimizer",
     "seed",
@@ -44,6 +44,7 @@ const SUMMARY_KEYS: [&str; 16] = [
     "stopped_because",
     "peak_rss_bytes",
     "heldout",
+    "sample_limited",
 ];
 
 #[test]
@@ -279,6 +280,16 @@ fn a_net_that_fits_too_few_points_is_caught_by_the_heldout_loss() {
                 warned, flagged,
                 "interior {interior}, seed {seed}: {stderr}"
             );
+            assert_eq!(summary["sample_limited"], flagged, "interior {interior}");
+            if flagged {
+                assert!(
+                    stderr.contains("the points, not the optimizer, limit the error")
+                        && stderr.contains(&format!("{interior} interior points for"))
+                        && stderr.contains("fewer than two per parameter")
+                        && stderr.contains("adaptive = rad"),
+                    "{stderr}"
+                );
+            }
             if flagged {
                 // Training loss at round-off, held-out loss where it started, a wrong u.
                 assert!(training < 1e-12, "{training}");

@@ -522,16 +522,30 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
             println!("  param {name} = {value}");
         }
         println!("  wrote {}", out_dir.display());
-        if let Some(heldout) = summary
-            .heldout
-            .filter(|h| h.misses_the_equations(summary.final_loss))
-        {
+        if let Some(heldout) = summary.heldout.filter(|_| summary.sample_limited) {
+            let interior = report.interior_points(&problem);
+            let per_param = if interior < 2 * summary.n_params {
+                ", fewer than two per parameter"
+            } else {
+                ""
+            };
+            let adapt = if problem.sample.adaptive.is_some() {
+                "or redraw them more often or more sharply (`adaptive = rad(k, c) every m` \
+                 with a smaller m or a larger k)"
+            } else {
+                "or let them follow the residual (`sample adaptive = rad`)"
+            };
             eprintln!(
-                "warning: the network fits its training points but not the equations between \
-                 them: the loss on {} fresh points is {:.3e} ({:.3e} at the start), the \
-                 training loss {:.3e}\n  help: sample more points (`sample interior = ...`) \
-                 or draw fresh ones during the run (`resample = every k`)",
-                heldout.points, heldout.loss, heldout.initial_loss, summary.final_loss
+                "warning: the points, not the optimizer, limit the error: the network fits its \
+                 training points but not the equations between them: the loss on {} fresh \
+                 points is {:.3e} ({:.3e} at the start), the training loss {:.3e}\n  help: \
+                 sample more points ({interior} interior points for {} parameters{per_param}) \
+                 {adapt}",
+                heldout.points,
+                heldout.loss,
+                heldout.initial_loss,
+                summary.final_loss,
+                summary.n_params
             );
         }
     }

@@ -4,7 +4,10 @@
 
 use super::lower::{Def, Lowerer};
 use super::names::did_you_mean;
-use super::{Activation, ConfigScalar, Constraints, FourierFeatures, OptimizerKind, Sampler};
+use super::{
+    Activation, AdaptiveSampling, ConfigScalar, Constraints, FourierFeatures, OptimizerKind,
+    Sampler,
+};
 use crate::diagnostic::Diagnostic;
 use crate::solve::registry::option_keys;
 use crate::span::Span;
@@ -26,9 +29,15 @@ const FEATURES: [&str; 1] = ["fourier"];
 const MAX_HARMONICS: f64 = 100.0;
 /// More Fourier features than this are certainly mistakes.
 const MAX_FEATURES: f64 = 10_000.0;
-const SAMPLE_KEYS: [&str; 8] = [
+const SAMPLE_KEYS: [&str; 9] = [
     "interior", "boundary", "initial", "periodic", "test", "sampler", "seed", "resample",
+    "adaptive",
 ];
+const ADAPTIVE_METHODS: [&str; 1] = ["rad"];
+const ADAPTIVE_HELP: &str = "write e.g. `adaptive = rad(1, 1) every 100`: exponent k, uniform \
+                             share c, period m (`adaptive = rad` takes k = 1, c = 1, every 25)";
+/// Where `every` may stand.
+const EVERY_ONLY: &str = "`every` is only for `resample = every k` and `adaptive = ... every m`";
 const SAMPLERS: [&str; 3] = ["uniform", "halton", "grid"];
 /// Counts beyond this are certainly mistakes (and would not fit in memory).
 const MAX_COUNT: f64 = 4_294_967_295.0;
@@ -329,8 +338,36 @@ impl Lowerer<'_> {
                 continue;
             }
             self.no_count(entry);
+            if key == "resample" || key == "adaptive" {
+                self.one_redraw_rule(key, entry.key.span, &seen);
+            }
+            if key == "adaptive" {
+                let (method, every) = match &entry.value {
+                    ast::ConfigValue::Expr(e) => (e, None),
+                    ast::ConfigValue::WithEvery(e, every) => (e, Some(every)),
+                    ast::ConfigValue::Every(_) => {
+                        self.error(
+                            Diagnostic::error("E0405", "`adaptive` needs a method before `every`")
+                                .with_label(entry.span, "no method")
+                                .with_help(ADAPTIVE_HELP),
+                        );
+                        continue;
+                    }
+                };
+                if let Some(adaptive) = self.adaptive(method, every) {
+                    self.sample.adaptive = Some(adaptive);
+                }
+                continue;
+            }
             let value = match &entry.value {
                 ast::ConfigValue::Expr(e) => e,
+                ast::ConfigValue::WithEvery(..) => {
+                    self.error(
+                        Diagnostic::error("E0405", EVERY_ONLY)
+                            .with_label(entry.span, "unexpected `every`"),
+                    );
+                    continue;
+                }
                 ast::ConfigValue::Every(e) => {
                     if key == "resample" {
                         if let Some(k) = self.count(e, "`resample = every k`") {
@@ -338,7 +375,7 @@ impl Lowerer<'_> {
                         }
                     } else {
                         self.error(
-                            Diagnostic::error("E0405", "`every k` is only for `resample`")
+                            Diagnostic::error("E0405", EVERY_ONLY)
                                 .with_label(entry.span, "unexpected `every`"),
                         );
                     }
@@ -408,12 +445,135 @@ impl Lowerer<'_> {
         self.sample_keys = seen;
     }
 
+    /// `resample` and `adaptive` both say when the points are redrawn: only one may be
+    /// given (`key` is the second of them, if `seen` holds the other).
+    fn one_redraw_rule(&mut self, key: &str, span: Span, seen: &HashMap<String, Span>) {
+        let other = if key == "resample" {
+            "adaptive"
+        } else {
+            "resample"
+        };
+        if let Some(&first) = seen.get(other) {
+            self.error(
+                Diagnostic::error(
+                    "E0410",
+                    "`resample` and `adaptive` both say when to redraw the points",
+                )
+                .with_label(span, format!("`{key}` here"))
+                .with_label(first, format!("`{other}` given here"))
+                .with_help(
+                    "keep one: `resample = every k` draws fresh uniform points, \
+                     `adaptive = rad every m` draws them by the residual",
+                ),
+            );
+        }
+    }
+
+    /// `rad`, `rad(k)`, `rad(k, c)` or `rad(k = .., c = ..)`, then an optional
+    /// `every m`.
+    fn adaptive(
+        &mut self,
+        method: &ast::Expr,
+        every: Option<&ast::Expr>,
+    ) -> Option<AdaptiveSampling> {
+        let mut adaptive = AdaptiveSampling::default();
+        let every = match every {
+            Some(e) => self.count(e, "the period `every m` of `adaptive`"),
+            None => Some(AdaptiveSampling::DEFAULT_EVERY),
+        };
+        let args: &[ast::Arg] = match &method.kind {
+            ast::ExprKind::Name(_) => {
+                self.word(method, &ADAPTIVE_METHODS, "adaptive sampling method")?;
+                &[]
+            }
+            ast::ExprKind::Call { func, args } => {
+                let name = ast::Expr {
+                    kind: ast::ExprKind::Name(func.name.clone()),
+                    span: func.span,
+                };
+                self.word(&name, &ADAPTIVE_METHODS, "adaptive sampling method")?;
+                args
+            }
+            ast::ExprKind::Error => return None,
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        "E0405",
+                        "expected an adaptive sampling method such as `rad`",
+                    )
+                    .with_label(method.span, "not a method")
+                    .with_help(ADAPTIVE_HELP),
+                );
+                return None;
+            }
+        };
+        if args.len() > 2 {
+            self.error(
+                Diagnostic::error("E0405", "`rad` takes at most two arguments: k and c")
+                    .with_label(method.span, format!("{} arguments", args.len()))
+                    .with_help(ADAPTIVE_HELP),
+            );
+            return None;
+        }
+        let mut ok = true;
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for (position, arg) in args.iter().enumerate() {
+            let name = match &arg.name {
+                Some(n) if n.name == "k" || n.name == "c" => n.name.as_str(),
+                Some(n) => {
+                    self.unknown_key(&n.name, n.span, &["k", "c"], "rad");
+                    ok = false;
+                    continue;
+                }
+                None if position == 0 => "k",
+                None => "c",
+            };
+            let key_span = arg.name.as_ref().map_or(arg.value.span, |n| n.span);
+            if !self.first_key(&mut seen, name, key_span) {
+                ok = false;
+                continue;
+            }
+            let Some(v) = self.const_value(&arg.value, "an argument of `rad`") else {
+                ok = false;
+                continue;
+            };
+            if name == "k" {
+                if v > 0.0 && v <= AdaptiveSampling::MAX_K {
+                    adaptive.k = v;
+                } else {
+                    ok = false;
+                    self.error(
+                        Diagnostic::error("E0405", "the exponent `k` of `rad` must be in (0, 10]")
+                            .with_label(arg.value.span, format!("found {v}"))
+                            .with_help(
+                                "the density is |r|^k / mean(|r|^k) + c; k = 1 is the robust \
+                             default, larger k puts more points where the residual is large",
+                            ),
+                    );
+                }
+            } else if v > 0.0 {
+                adaptive.c = v;
+            } else {
+                ok = false;
+                self.error(
+                    Diagnostic::error("E0405", "the uniform share `c` of `rad` must be positive")
+                        .with_label(arg.value.span, format!("found {v}"))
+                        .with_help(
+                            "with c = 0 a part of the region where the residual is small gets \
+                             no points at all; c = 1 is the robust default",
+                        ),
+                );
+            }
+        }
+        adaptive.every = every?;
+        ok.then_some(adaptive)
+    }
+
     /// `x = 0 : 50`: the number of points on one face.
     fn sample_face(&mut self, entry: &ast::ConfigEntry, seen: &mut HashMap<String, Span>) {
         let ast::ConfigValue::Expr(value) = &entry.value else {
             self.error(
-                Diagnostic::error("E0405", "`every k` is only for `resample`")
-                    .with_label(entry.span, "unexpected `every`"),
+                Diagnostic::error("E0405", EVERY_ONLY).with_label(entry.span, "unexpected `every`"),
             );
             return;
         };
@@ -455,7 +615,7 @@ impl Lowerer<'_> {
             self.no_count(entry);
             let ast::ConfigValue::Expr(value) = &entry.value else {
                 self.error(
-                    Diagnostic::error("E0405", "`every k` is only for `resample`")
+                    Diagnostic::error("E0405", EVERY_ONLY)
                         .with_label(entry.span, "unexpected `every`"),
                 );
                 continue;

@@ -439,6 +439,9 @@ fn sample(problem: &Problem) -> String {
     if let Some(k) = s.resample {
         parts.push(format!("resample every {k}"));
     }
+    if let Some(a) = s.adaptive {
+        parts.push(format!("adaptive rad({}, {}) every {}", a.k, a.c, a.every));
+    }
     parts.push(format!("test {}", s.test));
     parts.join(", ")
 }

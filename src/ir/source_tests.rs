@@ -382,6 +382,77 @@ fn bad_input_embedding_settings() {
 }
 
 #[test]
+fn adaptive_sampling_settings() {
+    let base = "space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\n";
+    let adaptive = |line: &str| ok(&format!("{base}{line}\n")).sample.adaptive;
+    let rad = |k, c, every| Some(super::AdaptiveSampling { k, c, every });
+    assert_eq!(adaptive("sample interior = 50"), None);
+    assert_eq!(adaptive("sample adaptive = rad"), rad(1.0, 1.0, 25));
+    assert_eq!(
+        adaptive("sample adaptive = rad every 20"),
+        rad(1.0, 1.0, 20)
+    );
+    assert_eq!(adaptive("sample adaptive = rad(2)"), rad(2.0, 1.0, 25));
+    assert_eq!(
+        adaptive("sample adaptive = rad(2, 0.5) every 50, interior = 80"),
+        rad(2.0, 0.5, 50)
+    );
+    assert_eq!(
+        adaptive("sample adaptive = rad(c = 3, k = 0.5) every 10"),
+        rad(0.5, 3.0, 10)
+    );
+    assert_eq!(
+        adaptive("const m = 25\nsample adaptive = rad(1/2, 2*2) every 2*m"),
+        rad(0.5, 4.0, 50)
+    );
+    let described = super::describe::summary(&ok(&format!(
+        "{base}sample adaptive = rad(2, 0.5) every 50\n"
+    )));
+    assert!(
+        described.sample.contains("adaptive rad(2, 0.5) every 50"),
+        "{}",
+        described.sample
+    );
+}
+
+#[test]
+fn bad_adaptive_sampling_settings() {
+    let base = "space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\n";
+    let cases: &[(&str, &[&str])] = &[
+        ("sample adaptive = rad(0)", &["E0405@4:23"]),
+        ("sample adaptive = rad(-1, 1)", &["E0405@4:23"]),
+        ("sample adaptive = rad(11)", &["E0405@4:23"]),
+        ("sample adaptive = rad(1, 0)", &["E0405@4:26"]),
+        (
+            "sample adaptive = rad(1, -2) every 0",
+            &["E0405@4:36", "E0405@4:26"],
+        ),
+        ("sample adaptive = rad every 2.5", &["E0405@4:29"]),
+        ("sample adaptive = rad(1, 1, 1)", &["E0405@4:19"]),
+        ("sample adaptive = rad(k = 1, s = 2)", &["E0403@4:30"]),
+        ("sample adaptive = rad(k = 1, k = 2)", &["E0408@4:30"]),
+        ("sample adaptive = rar", &["E0402@4:19"]),
+        ("sample adaptive = rdd(1, 1) every 5", &["E0402@4:19"]),
+        ("sample adaptive = every 100", &["E0405@4:8"]),
+        ("sample adaptive = 3", &["E0405@4:19"]),
+        ("sample interior = 10 every 5", &["E0405@4:8"]),
+        ("solve iterations = 10 every 5", &["E0405@4:7"]),
+        (
+            "sample resample = every 10, adaptive = rad",
+            &["E0410@4:29"],
+        ),
+        (
+            "sample adaptive = rad\nsample resample = every 10",
+            &["E0410@5:8"],
+        ),
+        ("sample adaptive = rad, adaptive = rad", &["E0408@4:24"]),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(&check(&format!("{base}{body}\n")), expected, "for {body:?}");
+    }
+}
+
+#[test]
 fn pathological_inputs_do_not_panic() {
     let deep = format!(
         "{HEADER}dt(u) = {}u{} on interior\n",

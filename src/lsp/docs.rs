@@ -31,7 +31,7 @@ pub const OTHER_KEYWORDS: [(&str, &str); 5] = [
     ),
     (
         "every",
-        "`resample = every k`: draw fresh points every k iterations",
+        "`resample = every k`: draw fresh points every k iterations; `adaptive = rad every m`: redraw them by their residual",
     ),
 ];
 
@@ -149,7 +149,7 @@ pub const MODEL_KEYS: [ConfigKey; 6] = [
 ];
 
 /// Keys of `sample` (besides per-face counts `x = 0 : n`).
-pub const SAMPLE_KEYS: [ConfigKey; 8] = [
+pub const SAMPLE_KEYS: [ConfigKey; 9] = [
     key("interior", "1000", "points in the interior", &[]),
     key(
         "boundary",
@@ -177,6 +177,12 @@ pub const SAMPLE_KEYS: [ConfigKey; 8] = [
         "none",
         "`every k`: draw fresh points every k iterations",
         &["every"],
+    ),
+    key(
+        "adaptive",
+        "none",
+        "`rad(k, c) every m`: every m iterations (default 25) redraw the points with density ∝ |r|^k / mean(|r|^k) + c (default k = 1, c = 1)",
+        &["rad"],
     ),
 ];
 

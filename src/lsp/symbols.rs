@@ -264,6 +264,10 @@ impl Collector {
             self.occur(&entry.key, Role::ConfigKey(section), item);
             let value = match &entry.value {
                 ConfigValue::Expr(expr) | ConfigValue::Every(expr) => expr,
+                ConfigValue::WithEvery(expr, every) => {
+                    self.expr(every, item);
+                    expr
+                }
             };
             self.config_value(value, section, &entry.key.name, item);
             if let Some(count) = &entry.count {
@@ -285,7 +289,10 @@ impl Collector {
                 },
                 item,
             }),
-            ExprKind::Call { func, args } if section == Section::Model => {
+            ExprKind::Call { func, args }
+                if section == Section::Model
+                    || (section == Section::Sample && key == "adaptive") =>
+            {
                 self.occur(
                     func,
                     Role::ConfigWord {

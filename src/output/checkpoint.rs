@@ -413,6 +413,7 @@ mod tests {
         let state = RunState {
             solver: Solver::new(solve).state(),
             points_seed: u64::MAX - 5,
+            points_adapted_at: None,
             history,
             heldout_history: vec![(3, theta[9])],
             error_history: vec![(

@@ -1,15 +1,16 @@
 //! The figures and the solution export of a finished run: `history.png`,
-//! `solution_<field>.png`, `spectrum.png` (natural-gradient methods) and `solution.csv`,
-//! from the compiled problem and θ.
+//! `solution_<field>.png`, `residual.png`, `spectrum.png` (natural-gradient methods) and
+//! `solution.csv`, from the compiled problem and θ.
 
+use super::plot::{plot_residual_heatmap, plot_residual_line};
 use super::{
     grid_axis, plot_heatmaps, plot_history, plot_line, plot_spectrum, regular_grid, slice_grid,
     write_solution_csv, OutputError, Series,
 };
-use crate::compile::points::PointSet;
+use crate::compile::points::{BlockPoints, PointSet};
 use crate::compile::sample::in_domain;
 use crate::compile::CompiledProblem;
-use crate::ir::{symbolic, CoordKind, ExactSource, Node, Problem};
+use crate::ir::{symbolic, CoordKind, ExactSource, Node, Problem, Region};
 use crate::run::RunReport;
 use crate::solve::{OptimizerConfig, Spectrum};
 use burn::tensor::backend::Backend;
@@ -39,6 +40,64 @@ pub fn exact_values(problem: &Problem, points: &[f64]) -> Vec<Option<Vec<f64>>> 
         })
         .collect()
 }
+
+/// The pointwise residual `|lhs − rhs|` of the equations on `interior` at `points`
+/// (`[n, d]` row-major; the root of the sum of their squares where several hold there),
+/// unscaled by the blocks' `sqrt(w/N)`. One residual forward, no Jacobian. `None` when
+/// no equation holds on `interior` or there are no points.
+///
+/// # Shapes
+/// `points: [n, d]`; returns `n` values.
+pub fn interior_residual<B: Backend>(
+    problem: &Problem,
+    program: &CompiledProblem<B>,
+    theta: &[f64],
+    points: &[f64],
+) -> Option<Vec<f64>> {
+    let d = problem.coords.len().max(1);
+    let n = points.len() / d;
+    let interior: Vec<usize> = (0..problem.blocks.len())
+        .filter(|&b| problem.blocks[b].region == Region::Interior)
+        .collect();
+    if interior.is_empty() || n == 0 {
+        return None;
+    }
+    let blocks = problem
+        .blocks
+        .iter()
+        .map(|block| {
+            if block.region == Region::Interior {
+                BlockPoints {
+                    n,
+                    points: points.to_vec(),
+                    ..BlockPoints::default()
+                }
+            } else {
+                BlockPoints {
+                    n: 0,
+                    points: Vec::new(),
+                    normals: Some(Vec::new()),
+                    partner: Some(Vec::new()),
+                    data_rows: Some(Vec::new()),
+                }
+            }
+        })
+        .collect();
+    let residual = program.residual(theta, &PointSet { blocks });
+    let mut squares = vec![0.0; n];
+    // Only the interior blocks have rows, stacked in block order.
+    for (k, &b) in interior.iter().enumerate() {
+        let scale = (problem.blocks[b].weight / n as f64).sqrt();
+        for (sum, r) in squares.iter_mut().zip(&residual[k * n..(k + 1) * n]) {
+            *sum += (r / scale).powi(2);
+        }
+    }
+    Some(squares.into_iter().map(f64::sqrt).collect())
+}
+
+/// At most this many training points are drawn over `residual.png` (every k-th beyond
+/// it), which keeps the figure's cost small at large N.
+pub const RESIDUAL_FIGURE_MAX_POINTS: usize = 20_000;
 
 /// The spectrum drawn in `spectrum.png`: the eigenvalues of the Gramian at the final
 /// parameters on the final training points, and the optimizer's cut-off in the same units.
@@ -290,6 +349,10 @@ pub fn write_figures<B: Backend>(
         }
     }
 
+    if let Some(path) = write_residual_figure(dir, problem, program, run, grid)? {
+        written.push(path);
+    }
+
     // solution.csv: about grid² points in any dimension, inside the domain.
     let per_axis = ((grid * grid) as f64)
         .powf(1.0 / d.max(1) as f64)
@@ -316,6 +379,111 @@ pub fn write_figures<B: Backend>(
     write_solution_csv(&path, &coord_names, &points, &columns)?;
     written.push(path);
     Ok(written)
+}
+
+/// `residual.png`: `|r|` of the equations on `interior` ([`interior_residual`]) with the
+/// training points of the last iteration — a log-scale line plot over `4·grid` points
+/// for one coordinate (the interior points as dots on the curve), else a heatmap of
+/// `log10 |r|` over the plotting grid of `solution_<field>.png`'s middle slice (the
+/// first two spatial coordinates, or space and time; further coordinates at their
+/// middle) with every block's points projected on it (at most
+/// [`RESIDUAL_FIGURE_MAX_POINTS`]). `None` (nothing written) without an equation on
+/// `interior`.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_residual_figure<B: Backend>(
+    dir: &Path,
+    problem: &Problem,
+    program: &CompiledProblem<B>,
+    run: &RunReport,
+    grid: usize,
+) -> Result<Option<PathBuf>, OutputError> {
+    let theta = &run.theta;
+    let d = problem.coords.len();
+    let lo: Vec<f64> = problem.coords.iter().map(|c| c.lo).collect();
+    let hi: Vec<f64> = problem.coords.iter().map(|c| c.hi).collect();
+    let grid = grid.max(2);
+    let path = dir.join("residual.png");
+    let title = "residual of the interior equations";
+    if d == 1 {
+        let xs = grid_axis(lo[0], hi[0], grid * 4);
+        let Some(residual) = interior_residual(problem, program, theta, &xs) else {
+            return Ok(None);
+        };
+        let interior: Vec<f64> = run
+            .points
+            .blocks
+            .iter()
+            .zip(&problem.blocks)
+            .filter(|(_, b)| b.region == Region::Interior)
+            .flat_map(|(p, _)| p.points.iter().copied())
+            .collect();
+        let step = interior.len().div_ceil(RESIDUAL_FIGURE_MAX_POINTS).max(1);
+        let interior: Vec<f64> = interior.into_iter().step_by(step).collect();
+        let at_points = interior_residual(problem, program, theta, &interior).unwrap_or_default();
+        let dots: Vec<(f64, f64)> = interior.iter().copied().zip(at_points).collect();
+        plot_residual_line(&path, &problem.coords[0].name, &xs, &residual, &dots, title)?;
+        return Ok(Some(path));
+    }
+    let spatial = problem.spatial_coords();
+    let free = if spatial.len() >= 2 {
+        (spatial[0], spatial[1])
+    } else {
+        let time = (0..d).find(|&i| problem.coords[i].kind == CoordKind::Time);
+        (
+            spatial[0],
+            time.unwrap_or(if spatial[0] == 0 { 1 } else { 0 }),
+        )
+    };
+    let fixed: Vec<(usize, f64)> = (0..d)
+        .filter(|&i| i != free.0 && i != free.1)
+        .map(|i| (i, 0.5 * (lo[i] + hi[i])))
+        .collect();
+    let points = slice_grid(&lo, &hi, free, &fixed, grid);
+    let Some(residual) = interior_residual(problem, program, theta, &points) else {
+        return Ok(None);
+    };
+    let log_residual: Vec<f64> = points
+        .chunks(d)
+        .zip(residual)
+        .map(|(x, r)| {
+            if in_domain(problem, x) && r > 0.0 {
+                r.log10()
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    let n_points = run.points.n_rows();
+    let step = n_points.div_ceil(RESIDUAL_FIGURE_MAX_POINTS).max(1);
+    let overlay: Vec<(f64, f64)> = run
+        .points
+        .blocks
+        .iter()
+        .flat_map(|b| b.points.chunks(d))
+        .step_by(step)
+        .map(|x| (x[free.0], x[free.1]))
+        .collect();
+    let slice = if fixed.is_empty() {
+        String::new()
+    } else {
+        let labels: Vec<String> = fixed
+            .iter()
+            .map(|&(i, v)| format!("{} = {v:.3}", problem.coords[i].name))
+            .collect();
+        format!(" at {} (points projected)", labels.join(", "))
+    };
+    plot_residual_heatmap(
+        &path,
+        (&problem.coords[free.0].name, &problem.coords[free.1].name),
+        &grid_axis(lo[free.0], hi[free.0], grid),
+        &grid_axis(lo[free.1], hi[free.1], grid),
+        &log_residual,
+        &overlay,
+        &format!("{title}{slice}"),
+    )?;
+    Ok(Some(path))
 }
 
 #[cfg(test)]
@@ -454,6 +622,59 @@ sample interior = 12, boundary = 2
         write_figures(dir.path(), &problem, &program, &report, 20).unwrap();
         assert!(!dir.path().join("spectrum.png").exists());
         assert!(dir.path().join("history.png").exists());
+    }
+
+    #[test]
+    fn residual_figure_shows_the_interior_residual_and_the_points() {
+        // 1-D: |r| of −u'' = π² sin πx is |u_θ'' + π² sin πx|, a line plot with dots.
+        let (problem, program, report) = solved(OptimizerConfig::Engd(Default::default()));
+        let xs = [0.1, 0.5, 0.8];
+        let residual = interior_residual(&problem, &program, &report.theta, &xs).unwrap();
+        let dxx = problem
+            .jets
+            .iter()
+            .find(|jet| jet.order() == 2)
+            .expect("the jet of dxx(u)");
+        let second = program.eval_jet(&report.theta, &xs, dxx);
+        let pi = std::f64::consts::PI;
+        for ((x, r), u_xx) in xs.iter().zip(&residual).zip(&second) {
+            let expected = (u_xx + pi * pi * (pi * x).sin()).abs();
+            assert!(
+                (r - expected).abs() < 1e-9 * (1.0 + expected),
+                "{r} vs {expected}"
+            );
+        }
+        let dir = ScratchDir::new("figures-residual");
+        let written = write_figures(dir.path(), &problem, &program, &report, 20).unwrap();
+        let path = dir.path().join("residual.png");
+        assert!(written.contains(&path));
+        let (width, height, rgb) = decode(&path);
+        assert_eq!((width, height), super::super::plot::PLOT_SIZE);
+        let red = rgb.chunks(3).filter(|p| p == &[230, 20, 20]).count();
+        assert!(red > 12 * 10, "{red} point pixels");
+
+        // 2-D: a heatmap panel with the points over it.
+        const HEAT: &str = "time t in [0, 1]
+space x in [0, 1]
+field u
+dt(u) - dxx(u) = 0 on interior
+u = sin(pi*x) on initial
+u = 0 on boundary
+model mlp(layers = [5], activation = tanh)
+sample interior = 30, boundary = 8, initial = 6
+";
+        let (problem, program, report) =
+            solved_source(HEAT, OptimizerConfig::Engd(Default::default()));
+        let dir = ScratchDir::new("figures-residual-2d");
+        let written = write_figures(dir.path(), &problem, &program, &report, 16).unwrap();
+        let path = dir.path().join("residual.png");
+        assert!(written.contains(&path));
+        let (width, height, rgb) = decode(&path);
+        assert_eq!((width, height), super::super::plot::HEATMAP_PANEL_SIZE);
+        let red = rgb.chunks(3).filter(|p| p == &[230, 20, 20]).count();
+        assert!(red > 30 * 5, "{red} point pixels");
+        let colours: std::collections::HashSet<&[u8]> = rgb.chunks(3).collect();
+        assert!(colours.len() > 50, "{} colours", colours.len());
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct Summary {
     /// The loss on fresh collocation points at the start and the end (`null` when they
     /// cannot be drawn).
     pub heldout: Option<HeldOut>,
+    /// Whether the points, not the optimizer, limit the error: the held-out loss ended
+    /// far above the training loss ([`RunReport::sample_limited`]).
+    pub sample_limited: bool,
 }
 
 impl Summary {
@@ -79,6 +82,7 @@ impl Summary {
             stopped_because: run.report.stopped_because.as_str().to_string(),
             peak_rss_bytes: peak_rss_bytes(),
             heldout: run.heldout,
+            sample_limited: run.sample_limited(),
         }
     }
 }

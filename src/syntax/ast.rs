@@ -187,6 +187,8 @@ pub enum ConfigValue {
     Expr(Expr),
     /// `every k` (for `resample`).
     Every(Expr),
+    /// `value every k` (for `adaptive = rad(1, 1) every 100`).
+    WithEvery(Expr, Expr),
 }
 
 /// An expression: numeric, symbolic, a shape or a configuration value.

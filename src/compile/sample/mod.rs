@@ -37,12 +37,14 @@
 //! parts, and the rejection loop that draws them), `grid.rs` (tensor grids of
 //! parts), then one file per region kind: `regions.rs` (the dispatch, `interior`
 //! and `initial`), `faces.rs`, `boundary.rs` (with the split of the count over the
-//! boundary pieces), `periodic.rs` and `data.rs`; and `heldout.rs` (the held-out
-//! collocation set and the test set for error reporting).
+//! boundary pieces), `periodic.rs` and `data.rs`; `heldout.rs` (the held-out
+//! collocation set and the test set for error reporting); and `adaptive.rs` (the
+//! candidate pools and the residual-weighted draw of `adaptive = rad`).
 //!
 //! [`Problem`]: crate::ir::Problem
 //! [`ChaCha8Rng`]: rand_chacha::ChaCha8Rng
 
+mod adaptive;
 mod boundary;
 mod data;
 mod error;
@@ -58,6 +60,7 @@ mod shape;
 #[cfg(test)]
 mod test_support;
 
+pub use adaptive::{candidate_points, rad_points, rad_select, POOL_FACTOR};
 pub use error::SampleError;
 pub use geometry::in_domain;
 pub use heldout::{heldout_points, test_points, HELDOUT_FACTOR};

@@ -12,6 +12,8 @@ pub(super) const TAG_BLOCK: u64 = 0x626c_6f63_6b00_0001;
 pub(super) const TAG_TEST: u64 = 0x7465_7374_0000_0002;
 pub(super) const TAG_PILOT: u64 = 0x7069_6c6f_7400_0003;
 pub(super) const TAG_HELDOUT: u64 = 0x6865_6c64_0000_0004;
+pub(super) const TAG_ADAPTIVE: u64 = 0x6164_6170_7400_0005;
+pub(super) const TAG_ADAPTIVE_PICK: u64 = 0x7069_636b_0000_0006;
 
 /// The `i`-th element of the van der Corput sequence in `base` (`i` read
 /// backwards in that base after the radix point), in `[0, 1)`.

@@ -14,6 +14,10 @@ pub const HEATMAP_PANEL_SIZE: (u32, u32) = (640, 600);
 
 const COLOUR_BAR_WIDTH: u32 = 125;
 
+/// Colour of the training points drawn over [`plot_residual_heatmap`]: red, which
+/// viridis does not contain.
+pub const OVERLAY_COLOUR: RGBColor = RGBColor(230, 20, 20);
+
 /// Viridis sampled at ten equally spaced points (0, 1/9, …, 1); linear in between.
 const VIRIDIS: [(u8, u8, u8); 10] = [
     (0x44, 0x01, 0x54),
@@ -90,6 +94,55 @@ pub fn plot_heatmaps(
     })
 }
 
+/// `log10 |r|` on a regular `nx × ny` grid as one heatmap panel with its colour bar,
+/// and `points` (the training points, projected on the two axes) drawn over it as small
+/// red dots ([`OVERLAY_COLOUR`]; smaller beyond 1,000 points).
+/// `log_abs_residual[j * nx + i]` is the value at `(xs[i], ys[j])`; NaN cells stay
+/// blank. The image is one [`HEATMAP_PANEL_SIZE`]
+/// panel; the cost grows with the cells and the points, so callers thin large point sets.
+///
+/// # Errors
+/// As [`plot_heatmaps`].
+pub fn plot_residual_heatmap(
+    path: &Path,
+    labels: (&str, &str),
+    xs: &[f64],
+    ys: &[f64],
+    log_abs_residual: &[f64],
+    points: &[(f64, f64)],
+    title: &str,
+) -> Result<(), OutputError> {
+    let n_cells = xs.len() * ys.len();
+    if n_cells == 0 || log_abs_residual.len() != n_cells {
+        return Err(OutputError::invalid(
+            path,
+            format!(
+                "a {}×{} grid needs {n_cells} values; got {}",
+                xs.len(),
+                ys.len(),
+                log_abs_residual.len()
+            ),
+        ));
+    }
+    if xs.iter().chain(ys).any(|v| !v.is_finite()) {
+        return Err(OutputError::invalid(path, "non-finite grid coordinate"));
+    }
+    render(path, HEATMAP_PANEL_SIZE, |root| {
+        let area = titled(root, title)?;
+        let range = colour_range(log_abs_residual.iter().copied());
+        draw_heatmap_panel(
+            &area,
+            labels,
+            xs,
+            ys,
+            log_abs_residual,
+            range,
+            "log₁₀ |r|, training points in red",
+            points,
+        )
+    })
+}
+
 /// Cell edges along one axis: midpoints between neighbours, clamped to the end points.
 fn cell_edges(axis: &[f64]) -> Vec<(f64, f64)> {
     let n = axis.len();
@@ -128,6 +181,7 @@ fn draw_heatmap_panel(
     values: &[f64],
     range: Option<(f64, f64)>,
     caption: &str,
+    overlay: &[(f64, f64)],
 ) -> DrawResult {
     let (panel_width, _) = area.dim_in_pixel();
     let (heat_area, bar_area) = area.split_horizontally(panel_width - COLOUR_BAR_WIDTH);
@@ -174,6 +228,14 @@ fn draw_heatmap_panel(
                     .then(|| Rectangle::new([(x0, y0), (x1, y1)], viridis(scale(v)).filled()))
             })
     }))?;
+    // Smaller dots for many points, so that the heatmap stays visible between them.
+    let radius = if overlay.len() > 1_000 { 1 } else { 2 };
+    chart.draw_series(
+        overlay
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|&p| Circle::new(p, radius, OVERLAY_COLOUR.filled())),
+    )?;
 
     // Colour bar: the same caption and bottom label area as the heatmap keep it aligned.
     let mut bar = ChartBuilder::on(&bar_area)
@@ -230,7 +292,16 @@ fn draw_heatmaps(
     let area = titled(root, title)?;
     let Some(exact) = exact else {
         let range = colour_range(predicted.iter().copied());
-        return draw_heatmap_panel(&area, labels, xs, ys, predicted, range, "u_θ (predicted)");
+        return draw_heatmap_panel(
+            &area,
+            labels,
+            xs,
+            ys,
+            predicted,
+            range,
+            "u_θ (predicted)",
+            &[],
+        );
     };
     let errors: Vec<f64> = predicted
         .iter()
@@ -257,8 +328,9 @@ fn draw_heatmaps(
         predicted,
         shared,
         "u_θ (predicted)",
+        &[],
     )?;
-    draw_heatmap_panel(&panels[1], labels, xs, ys, exact, shared, "exact")?;
+    draw_heatmap_panel(&panels[1], labels, xs, ys, exact, shared, "exact", &[])?;
     draw_heatmap_panel(
         &panels[2],
         labels,
@@ -267,6 +339,7 @@ fn draw_heatmaps(
         &errors,
         error_range,
         "|u_θ − exact|",
+        &[],
     )?;
     Ok(())
 }

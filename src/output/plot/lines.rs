@@ -93,6 +93,121 @@ pub fn plot_line(
     })
 }
 
+/// `|r|` against `x` on a log scale (a 1-D problem's residual over its domain), with the
+/// training points as red dots at `(x_i, |r(x_i)|)`. Non-finite and zero values are
+/// left out of the curve; a training point whose `|r|` is zero or not finite sits on the
+/// bottom edge. The image is [`PLOT_SIZE`].
+///
+/// # Errors
+/// [`OutputError::InvalidData`] when `x` and `abs_residual` differ in length;
+/// [`OutputError::Draw`] / [`OutputError::Io`] when drawing or writing fails.
+pub fn plot_residual_line(
+    path: &Path,
+    x_label: &str,
+    x: &[f64],
+    abs_residual: &[f64],
+    points: &[(f64, f64)],
+    title: &str,
+) -> Result<(), OutputError> {
+    if x.len() != abs_residual.len() {
+        return Err(OutputError::invalid(
+            path,
+            format!(
+                "{} x values, {} residual values",
+                x.len(),
+                abs_residual.len()
+            ),
+        ));
+    }
+    render(path, PLOT_SIZE, |root| {
+        draw_residual_line(root, x_label, x, abs_residual, points, title)
+    })
+}
+
+fn draw_residual_line(
+    root: &Area<'_>,
+    x_label: &str,
+    x: &[f64],
+    abs_residual: &[f64],
+    points: &[(f64, f64)],
+    title: &str,
+) -> DrawResult {
+    let mut order: Vec<usize> = (0..x.len()).filter(|&k| x[k].is_finite()).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let log = |v: f64| (v.is_finite() && v > 0.0).then(|| v.abs().log10());
+    let curve = segments(
+        order
+            .iter()
+            .map(|&k| log(abs_residual[k]).map(|v| (x[k], v))),
+    );
+    let logs = curve
+        .iter()
+        .flatten()
+        .map(|p| p.1)
+        .chain(points.iter().filter_map(|p| log(p.1)));
+    let xs = order
+        .iter()
+        .map(|&k| x[k])
+        .chain(points.iter().map(|p| p.0).filter(|v| v.is_finite()));
+    let (Some((x_lo, x_hi)), Some(((y_lo, y_hi), n_y_labels))) = (min_max(xs), decade_range(logs))
+    else {
+        return draw_note(root, title, "no positive finite residual to plot");
+    };
+    let (x_lo, x_hi) = if x_hi > x_lo {
+        (x_lo, x_hi)
+    } else {
+        padded_range(x_lo, x_hi, 0.0)
+    };
+    let x_span = x_hi - x_lo;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(TITLE_SIZE))
+        .margin(18)
+        .x_label_area_size(55)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc("|r|")
+        .y_labels(n_y_labels)
+        .y_label_formatter(&|v| decade_label(*v))
+        .x_label_formatter(&|v| tick_label(*v, x_span))
+        .label_style(font(TICK_SIZE))
+        .axis_desc_style(font(AXIS_DESC_SIZE))
+        .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.12))
+        .draw()?;
+    for (k, segment) in curve.iter().enumerate() {
+        let drawn = chart.draw_series(LineSeries::new(
+            segment.iter().copied(),
+            PREDICTED_COLOUR.stroke_width(2),
+        ))?;
+        if k == 0 {
+            drawn
+                .label("|r| over the domain")
+                .legend(legend_line(PREDICTED_COLOUR, 2));
+        }
+    }
+    let dot = RGBColor(230, 20, 20);
+    chart
+        .draw_series(
+            points
+                .iter()
+                .filter(|p| p.0.is_finite())
+                .map(|&(px, r)| Circle::new((px, log(r).unwrap_or(y_lo)), 3, dot.filled())),
+        )?
+        .label("training points")
+        .legend(move |(x, y)| Circle::new((x + 10, y), 4, dot.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font(font(TICK_SIZE))
+        .draw()?;
+    Ok(())
+}
+
 fn draw_history(root: &Area<'_>, loss: &Series, errors: &[Series]) -> DrawResult {
     const TITLE: &str = "Training history";
     let log_points = |series: &Series| -> Vec<(f64, f64)> {

@@ -24,6 +24,10 @@ mod test_support;
 pub use canvas::{
     CUT_COLOUR, EXACT_COLOUR, KEPT_COLOUR, LOSS_COLOUR, PREDICTED_COLOUR, SERIES_COLOURS,
 };
-pub use heatmap::{plot_heatmaps, viridis, HEATMAP_PANEL_SIZE};
-pub use lines::{plot_history, plot_line, Series, LINE_WITH_ERROR_SIZE, PLOT_SIZE};
+pub use heatmap::{
+    plot_heatmaps, plot_residual_heatmap, viridis, HEATMAP_PANEL_SIZE, OVERLAY_COLOUR,
+};
+pub use lines::{
+    plot_history, plot_line, plot_residual_line, Series, LINE_WITH_ERROR_SIZE, PLOT_SIZE,
+};
 pub use spectrum::plot_spectrum;
