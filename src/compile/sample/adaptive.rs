@@ -11,10 +11,10 @@
 //! give the same points.
 
 use super::error::SampleError;
-use super::regions::sample_points;
+use super::regions::scaled_uniform_points;
 use super::sequence::{mix, TAG_ADAPTIVE, TAG_ADAPTIVE_PICK};
 use crate::compile::points::{BlockPoints, PointSet};
-use crate::ir::{AdaptiveSampling, Problem, Region, Sampler};
+use crate::ir::{AdaptiveSampling, Problem, Region};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -34,21 +34,7 @@ pub const POOL_FACTOR: usize = 10;
 /// # Errors
 /// As [`sample_points`].
 pub fn candidate_points(problem: &Problem, seed: u64) -> Result<PointSet, SampleError> {
-    let mut pool = problem.clone();
-    let sample = &mut pool.sample;
-    for count in [
-        &mut sample.interior,
-        &mut sample.boundary,
-        &mut sample.initial,
-        &mut sample.periodic,
-    ] {
-        *count = count.saturating_mul(POOL_FACTOR);
-    }
-    for (_, _, count) in &mut sample.faces {
-        *count = count.saturating_mul(POOL_FACTOR);
-    }
-    sample.sampler = Sampler::Uniform;
-    sample_points(&pool, mix(seed, TAG_ADAPTIVE))
+    scaled_uniform_points(problem, POOL_FACTOR, mix(seed, TAG_ADAPTIVE))
 }
 
 /// The training points of an adaptive redraw: for every block of `problem` that is not
@@ -164,6 +150,7 @@ fn select_rows(block: &BlockPoints, indices: &[usize], n_coords: usize) -> Block
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::sample::regions::sample_points;
     use crate::compile::sample::test_support::*;
     use crate::ir::CoordKind;
 

@@ -6,7 +6,7 @@ use super::error::SampleError;
 use super::geometry::Geometry;
 use super::grid::{grid_with, GridLayout};
 use super::parts::{draw, unit_dims, BlockCtx, Part};
-use super::regions::sample_points;
+use super::regions::scaled_uniform_points;
 use super::sequence::{mix, UnitSource, TAG_HELDOUT, TAG_TEST};
 use crate::compile::points::PointSet;
 use crate::ir::{Problem, Sampler};
@@ -24,21 +24,7 @@ pub const HELDOUT_FACTOR: usize = 4;
 /// # Errors
 /// As [`sample_points`].
 pub fn heldout_points(problem: &Problem, seed: u64) -> Result<PointSet, SampleError> {
-    let mut heldout = problem.clone();
-    let sample = &mut heldout.sample;
-    for count in [
-        &mut sample.interior,
-        &mut sample.boundary,
-        &mut sample.initial,
-        &mut sample.periodic,
-    ] {
-        *count = count.saturating_mul(HELDOUT_FACTOR);
-    }
-    for (_, _, count) in &mut sample.faces {
-        *count = count.saturating_mul(HELDOUT_FACTOR);
-    }
-    sample.sampler = Sampler::Uniform;
-    sample_points(&heldout, mix(seed, TAG_HELDOUT))
+    scaled_uniform_points(problem, HELDOUT_FACTOR, mix(seed, TAG_HELDOUT))
 }
 
 /// A held-out set of points in the space-time domain, for error reporting.
@@ -98,6 +84,7 @@ pub fn test_points(problem: &Problem, seed: u64) -> Result<Vec<f64>, SampleError
 mod tests {
     use super::*;
     use crate::compile::sample::geometry::in_domain;
+    use crate::compile::sample::regions::sample_points;
     use crate::compile::sample::shape::signed_distance;
     use crate::compile::sample::test_support::*;
     use crate::ir::{CoordKind, DataSet, Region, Shape};

@@ -47,6 +47,36 @@ pub fn sample_points(problem: &Problem, seed: u64) -> Result<PointSet, SampleErr
     Ok(PointSet { blocks })
 }
 
+/// [`sample_points`] with every sampled region's count (`interior`, `boundary`,
+/// `initial`, `periodic`, faces) multiplied by `factor` and the `uniform` sampler
+/// whatever the file's (a grid or Halton set would repeat the training points'
+/// pattern): the held-out set and the adaptive candidate pools. `data` blocks keep
+/// their rows.
+///
+/// # Errors
+/// As [`sample_points`].
+pub(super) fn scaled_uniform_points(
+    problem: &Problem,
+    factor: usize,
+    seed: u64,
+) -> Result<PointSet, SampleError> {
+    let mut scaled = problem.clone();
+    let sample = &mut scaled.sample;
+    for count in [
+        &mut sample.interior,
+        &mut sample.boundary,
+        &mut sample.initial,
+        &mut sample.periodic,
+    ] {
+        *count = count.saturating_mul(factor);
+    }
+    for (_, _, count) in &mut sample.faces {
+        *count = count.saturating_mul(factor);
+    }
+    sample.sampler = crate::ir::Sampler::Uniform;
+    sample_points(&scaled, seed)
+}
+
 /// The points of one block's region, by region kind.
 fn sample_region(
     problem: &Problem,
