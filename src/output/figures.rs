@@ -263,16 +263,7 @@ pub fn write_figures<B: Backend>(
             written.push(path);
         }
     } else {
-        let spatial = problem.spatial_coords();
-        let free = if spatial.len() >= 2 {
-            (spatial[0], spatial[1])
-        } else {
-            let time = (0..d).find(|&i| problem.coords[i].kind == CoordKind::Time);
-            (
-                spatial[0],
-                time.unwrap_or(if spatial[0] == 0 { 1 } else { 0 }),
-            )
-        };
+        let free = plotted_axes(problem);
         let xs = grid_axis(lo[free.0], hi[free.0], grid);
         let ys = grid_axis(lo[free.1], hi[free.1], grid);
         // Beyond two plotted coordinates, one coordinate is swept over a few labelled
@@ -426,16 +417,7 @@ pub fn write_residual_figure<B: Backend>(
         plot_residual_line(&path, &problem.coords[0].name, &xs, &residual, &dots, title)?;
         return Ok(Some(path));
     }
-    let spatial = problem.spatial_coords();
-    let free = if spatial.len() >= 2 {
-        (spatial[0], spatial[1])
-    } else {
-        let time = (0..d).find(|&i| problem.coords[i].kind == CoordKind::Time);
-        (
-            spatial[0],
-            time.unwrap_or(if spatial[0] == 0 { 1 } else { 0 }),
-        )
-    };
+    let free = plotted_axes(problem);
     let fixed: Vec<(usize, f64)> = (0..d)
         .filter(|&i| i != free.0 && i != free.1)
         .map(|i| (i, 0.5 * (lo[i] + hi[i])))
@@ -484,6 +466,23 @@ pub fn write_residual_figure<B: Backend>(
         &format!("{title}{slice}"),
     )?;
     Ok(Some(path))
+}
+
+/// The two coordinates a 2-D figure spans: the first two spatial ones, else the one
+/// spatial coordinate and the time (or the other coordinate). Needs at least two
+/// coordinates and one spatial.
+fn plotted_axes(problem: &Problem) -> (usize, usize) {
+    let spatial = problem.spatial_coords();
+    if spatial.len() >= 2 {
+        (spatial[0], spatial[1])
+    } else {
+        let d = problem.coords.len();
+        let time = (0..d).find(|&i| problem.coords[i].kind == CoordKind::Time);
+        (
+            spatial[0],
+            time.unwrap_or(if spatial[0] == 0 { 1 } else { 0 }),
+        )
+    }
 }
 
 #[cfg(test)]
