@@ -168,9 +168,9 @@ impl Optimizer for Gn {
         let mut cg_iterations = 0;
         let mut last_cg = 0;
         let used_rank = system.as_ref().map_or(0, GaussNewtonSystem::sketch_rank);
-        let (min_rank, config_rank) = (self.config.sketch, self.config.sketch);
+        let min_rank = self.config.sketch;
         let next_rank = move |last_cg: usize| {
-            (config_rank > 0 && used_rank > 0)
+            (min_rank > 0 && used_rank > 0)
                 .then(|| next_sketch_rank(used_rank, last_cg, min_rank, max_rank.max(1)))
         };
         for _ in 0..self.config.max_trials.max(1) {
