@@ -13,11 +13,12 @@ use super::driver::SolveConfig;
 use super::jacobian_ops::JacobianRef;
 use super::linalg;
 use super::natural::{first_non_finite_row, NonFiniteStreak};
-use super::nystrom::{GaussNewtonConfig, GaussNewtonSystem};
+use super::nystrom::{GaussNewtonConfig, GaussNewtonSystem, NystromApproximation};
 use super::optimizer::{
     checked_residual_and_jacobian, half_squared_norm, Method, Optimizer, StepOutcome,
 };
 use super::options::{self, ConfigScalar, OptionSpec};
+use super::pcg::CgStop;
 use super::report::{NonFiniteSource, SolveError};
 use super::state::SolverState;
 use super::trust_region::{gain_ratio, predicted_reduction, TrustRegion, TrustRegionConfig};
@@ -44,6 +45,11 @@ pub struct GnConfig {
     pub cg_max_iterations: usize,
     /// Trials per step before it counts as rejected; default 20.
     pub max_trials: usize,
+    /// Most steps one Nyström sketch serves; default 1 (a fresh sketch every step: on
+    /// Kovasznay a kept sketch needed more CG iterations than a new one costs).
+    /// A sketch is also redrawn when its rank changes and when CG on it would cost more
+    /// than a fresh one ([`stale_cap`]).
+    pub sketch_reuse: usize,
 }
 
 impl Default for GnConfig {
@@ -55,6 +61,7 @@ impl Default for GnConfig {
             cg_tolerance: 1e-10,
             cg_max_iterations: 500,
             max_trials: 20,
+            sketch_reuse: 1,
         }
     }
 }
@@ -95,6 +102,30 @@ pub fn next_sketch_rank(s: usize, k: usize, min: usize, max: usize) -> usize {
     next.clamp(min.min(max), max)
 }
 
+/// The CG iterations a solve on a kept sketch of rank `s` may take when the solve on it
+/// while it was fresh took `k_fresh`: `k_fresh` plus the price of a new sketch, about
+/// `s/16` iterations under the cost model of [`next_sketch_rank`] (at least one). A solve
+/// that needs more is stopped and the step draws a fresh sketch: a kept sketch never
+/// costs a step more than about one sketch, and saves one when it holds. (Early in a
+/// run, when J turns from step to step, a sketch of the previous J needed 60–1,000 CG
+/// iterations on Kovasznay where a fresh one needed 1–6.)
+pub fn stale_cap(s: usize, k_fresh: usize) -> usize {
+    k_fresh + (s / 16).max(1)
+}
+
+/// A Nyström sketch kept for the next steps (not part of the checkpoint: a resumed run
+/// draws a fresh one).
+#[derive(Debug)]
+struct KeptSketch {
+    approximation: NystromApproximation,
+    /// The rank it was asked for.
+    rank: usize,
+    /// Steps it has served.
+    age: usize,
+    /// CG iterations of the last solve on it while it was fresh.
+    fresh_cg: usize,
+}
+
 /// GN as an optimizer.
 #[derive(Debug)]
 pub struct Gn {
@@ -102,6 +133,7 @@ pub struct Gn {
     state: GnState,
     par: Par,
     non_finite: NonFiniteStreak,
+    sketch: Option<KeptSketch>,
 }
 
 impl Gn {
@@ -159,31 +191,54 @@ impl Optimizer for Gn {
             },
             ..GaussNewtonConfig::default()
         };
-        // One sketch per step: the trials differ only in λ.
-        let system =
-            GaussNewtonSystem::new(j, &residual, &solve, self.state.rng.as_mut(), par).ok();
+        // One sketch per step (the trials differ only in λ), kept for later steps while
+        // solves on it stay cheap.
+        let kept = self
+            .sketch
+            .take()
+            .filter(|kept| kept.rank == sketch_rank && kept.age < self.config.sketch_reuse);
+        let (reuse, age, kept_cg) = match kept {
+            Some(kept) => (Some(kept.approximation), kept.age, Some(kept.fresh_cg)),
+            None => (None, 0, None),
+        };
+        let rng = self.state.rng.as_mut();
+        let mut system =
+            GaussNewtonSystem::with_approximation(j, &residual, &solve, reuse, rng, par).ok();
         let mut retries = 0;
         let mut loss_here = loss0;
         let mut rank = None;
         let mut cg_iterations = 0;
-        let mut last_cg = 0;
-        let used_rank = system.as_ref().map_or(0, GaussNewtonSystem::sketch_rank);
-        let min_rank = self.config.sketch;
-        let next_rank = move |last_cg: usize| {
-            (min_rank > 0 && used_rank > 0)
-                .then(|| next_sketch_rank(used_rank, last_cg, min_rank, max_rank.max(1)))
-        };
+        // CG iterations of the last solve on a fresh sketch (the rank rule's input).
+        let mut fresh_cg = None;
+        let mut accepted = None;
         for _ in 0..self.config.max_trials.max(1) {
             let lambda = region.lambda;
-            let Some(system) = system.as_ref() else {
+            let Some(current) = system.as_ref() else {
                 region.reject();
                 retries += 1;
                 break;
             };
-            let step = system.solve(lambda);
-            rank = Some(step.sketch_rank);
+            let mut step = match kept_cg.filter(|_| !current.is_fresh()) {
+                // A kept sketch gets the CG iterations of its fresh solve plus the price
+                // of a new sketch; failing that, the step draws one at once.
+                Some(k0) => current.solve_within(lambda, stale_cap(sketch_rank, k0)),
+                None => current.solve(lambda),
+            };
             cg_iterations += step.cg.iterations;
-            last_cg = step.cg.iterations;
+            if !current.is_fresh() && step.cg.stop != CgStop::Converged {
+                system = GaussNewtonSystem::new(j, &residual, &solve, rng, par).ok();
+                let Some(fresh) = system.as_ref() else {
+                    region.reject();
+                    retries += 1;
+                    break;
+                };
+                step = fresh.solve(lambda);
+                cg_iterations += step.cg.iterations;
+            }
+            if system.as_ref().is_some_and(GaussNewtonSystem::is_fresh) {
+                fresh_cg = Some(step.cg.iterations);
+            }
+            rank = Some(step.sketch_rank);
             let d = step.direction;
             if d.iter().any(|v| !v.is_finite()) {
                 region.reject();
@@ -204,37 +259,56 @@ impl Optimizer for Gn {
                 for (t, di) in theta.iter_mut().zip(&d) {
                     *t -= di;
                 }
-                self.non_finite.reset();
-                if let Some(next) = next_rank(last_cg) {
-                    self.state.sketch_rank = Some(next);
-                }
-                return Ok(StepOutcome {
-                    loss: trial_loss,
-                    step_size: 1.0,
-                    damping: Some(lambda),
-                    rank,
-                    retries,
-                    accepted: true,
-                    cg_iterations: Some(cg_iterations),
-                });
+                accepted = Some((trial_loss, lambda));
+                break;
             }
             retries += 1;
             if region.exhausted() {
                 break;
             }
         }
+        let damping = region.lambda;
         self.non_finite.reset();
-        if let Some(next) = next_rank(last_cg) {
-            self.state.sketch_rank = Some(next);
+        // The rank adapts on the CG work of fresh sketches (a change draws a fresh one
+        // next step).
+        let min_rank = self.config.sketch;
+        let used_rank = system.as_ref().map_or(0, GaussNewtonSystem::sketch_rank);
+        if let Some(k) = fresh_cg.filter(|_| min_rank > 0 && used_rank > 0) {
+            self.state.sketch_rank =
+                Some(next_sketch_rank(used_rank, k, min_rank, max_rank.max(1)));
         }
-        Ok(StepOutcome {
-            loss: loss_here,
-            step_size: 0.0,
-            damping: Some(region.lambda),
-            rank,
-            retries,
-            accepted: false,
-            cg_iterations: Some(cg_iterations),
+        let fresh = system.as_ref().is_some_and(GaussNewtonSystem::is_fresh);
+        self.sketch = system
+            .and_then(GaussNewtonSystem::into_approximation)
+            .map(|approximation| KeptSketch {
+                approximation,
+                rank: sketch_rank,
+                age: if fresh { 1 } else { age + 1 },
+                fresh_cg: if fresh {
+                    fresh_cg.unwrap_or(0)
+                } else {
+                    kept_cg.unwrap_or(0)
+                },
+            });
+        Ok(match accepted {
+            Some((loss, lambda)) => StepOutcome {
+                loss,
+                step_size: 1.0,
+                damping: Some(lambda),
+                rank,
+                retries,
+                accepted: true,
+                cg_iterations: Some(cg_iterations),
+            },
+            None => StepOutcome {
+                loss: loss_here,
+                step_size: 0.0,
+                damping: Some(damping),
+                rank,
+                retries,
+                accepted: false,
+                cg_iterations: Some(cg_iterations),
+            },
         })
     }
 
@@ -269,6 +343,12 @@ impl Method for GnConfig {
             help: "largest rank the Nyström preconditioner grows to",
         },
         OptionSpec {
+            key: "preconditioner_reuse",
+            value: "COUNT",
+            default: "1",
+            help: "most steps one Nyström sketch serves (1: a fresh sketch every step)",
+        },
+        OptionSpec {
             key: "cg_tolerance",
             value: "NUMBER",
             default: "1e-10",
@@ -282,6 +362,7 @@ impl Method for GnConfig {
             "tau" => self.trust_region.tau = options::positive(value)?,
             "preconditioner_rank" => self.sketch = options::count(value)?,
             "max_preconditioner_rank" => self.max_sketch = options::count(value)?,
+            "preconditioner_reuse" => self.sketch_reuse = options::count(value)?,
             "cg_tolerance" => self.cg_tolerance = options::positive(value)?,
             _ => return Err("unknown option".to_string()),
         }
@@ -306,6 +387,7 @@ impl Method for GnConfig {
             state,
             par: linalg::parallelism(config.threads),
             non_finite: NonFiniteStreak::new(config),
+            sketch: None,
         }))
     }
 }
@@ -314,7 +396,9 @@ impl Method for GnConfig {
 mod tests {
     use super::*;
     use crate::solve::mgh;
-    use crate::solve::test_problems::TanhNetwork;
+    use crate::solve::test_problems::{
+        matrix_with_singular_values, random_matrix, LinearLeastSquares, TanhNetwork,
+    };
     use crate::solve::{solve, OptimizerConfig};
     use std::ops::ControlFlow;
 
@@ -402,6 +486,8 @@ mod tests {
                 optimizer: OptimizerConfig::Gn(GnConfig {
                     sketch: 4,
                     max_sketch,
+                    // The rank rule alone: a fresh sketch every step.
+                    sketch_reuse: 1,
                     ..GnConfig::default()
                 }),
                 ..config(40)
@@ -435,6 +521,74 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_sketch_may_cost_its_fresh_solve_plus_the_price_of_a_sketch() {
+        // Rank 400: a fresh sketch costs about 25 CG iterations.
+        assert_eq!(stale_cap(400, 10), 35);
+        assert_eq!(stale_cap(400, 0), 25);
+        // Small ranks: one iteration more than the fresh solve.
+        assert_eq!(stale_cap(4, 5), 6);
+        assert_eq!(stale_cap(16, 5), 6);
+        assert_eq!(stale_cap(32, 5), 7);
+    }
+
+    #[test]
+    fn a_kept_sketch_serves_while_j_holds_still_and_takes_the_same_path() {
+        // A linear least-squares problem: J never changes, so a kept sketch is as good
+        // as a fresh one and serves `sketch_reuse` steps; CG solves to 1e-10 on either,
+        // so the trust region takes the same steps and the losses agree closely, while
+        // the RNG shows how many sketches were drawn.
+        // Twelve singular values between 1 and 0.1 over a floor of 1e-6: the rank-16
+        // preconditioner captures all that matters, whatever λ.
+        let (n, p) = (120, 80);
+        let sigmas: Vec<f64> = (0..p)
+            .map(|i| {
+                if i < 12 {
+                    10f64.powf(-(i as f64) / 11.0)
+                } else {
+                    1e-6
+                }
+            })
+            .collect();
+        let run = |sketch_reuse: usize| {
+            let mut problem = LinearLeastSquares {
+                a: matrix_with_singular_values(n, p, &sigmas, 31),
+                b: random_matrix(n, 1, 32),
+                n_rows: n,
+                n_cols: p,
+            };
+            let mut theta = vec![0.0; p];
+            let config = SolveConfig {
+                optimizer: OptimizerConfig::Gn(GnConfig {
+                    sketch: 16,
+                    max_sketch: 16,
+                    sketch_reuse,
+                    ..GnConfig::default()
+                }),
+                ..config(12)
+            };
+            let mut optimizer = config.optimizer.build(&config, None).unwrap();
+            let mut losses = Vec::new();
+            for _ in 0..12 {
+                losses.push(optimizer.step(&mut problem, &mut theta).unwrap().loss);
+            }
+            let gn = optimizer.as_any().downcast_ref::<Gn>().unwrap();
+            (losses, gn.state.rng.get_word_pos())
+        };
+        let (every_step, drawn_every_step) = run(1);
+        let (kept, drawn_kept) = run(5);
+        // 12 sketches against 3 (steps 1, 6 and 11).
+        assert_eq!(4 * drawn_kept, drawn_every_step);
+        for (i, (a, b)) in every_step.iter().zip(&kept).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-8 * a.abs(),
+                "iteration {i}: {a:e} vs {b:e}"
+            );
+        }
+        // Every step was accepted and lowered the loss.
+        assert!(kept.windows(2).all(|w| w[1] < w[0]), "{kept:?}");
+    }
+
+    #[test]
     fn every_record_counts_the_cg_iterations_of_all_its_trials() {
         // A weak preconditioner (rank 4 for P = 121) leaves CG real work to do.
         let run = |cg_max_iterations: usize| {
@@ -443,6 +597,9 @@ mod tests {
                 optimizer: OptimizerConfig::Gn(GnConfig {
                     sketch: 4,
                     max_sketch: 4,
+                    // One sketch per step: a kept one's capped attempt would add to the
+                    // counts.
+                    sketch_reuse: 1,
                     cg_max_iterations,
                     ..GnConfig::default()
                 }),

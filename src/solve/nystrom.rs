@@ -322,6 +322,8 @@ pub struct GaussNewtonSystem<'a> {
     rhs: Vec<f64>,
     /// `None` for plain CG (`sketch_rank = 0`).
     approximation: Option<NystromApproximation>,
+    /// Whether `approximation` was drawn from this system's Jacobian.
+    fresh: bool,
     cg: CgConfig,
     par: Par,
 }
@@ -339,9 +341,45 @@ impl<'a> GaussNewtonSystem<'a> {
         rng: &mut R,
         par: Par,
     ) -> Result<Self, LinalgError> {
+        Self::with_approximation(jacobian, residual, config, None, rng, par)
+    }
+
+    /// As [`Self::new`], with `reuse` as the preconditioner's approximation when it is
+    /// given and fits this system's side (same dimension): a preconditioner built on an
+    /// earlier Jacobian still gives the exact solution of this one, CG only needs more
+    /// iterations as J moves away from it. A `reuse` that does not fit is dropped and a
+    /// fresh approximation drawn (see [`Self::is_fresh`]).
+    ///
+    /// # Errors
+    /// As [`nystrom_approximation`].
+    pub fn with_approximation<R: Rng + ?Sized>(
+        jacobian: JacobianRef<'a>,
+        residual: &[f64],
+        config: &GaussNewtonConfig,
+        reuse: Option<NystromApproximation>,
+        rng: &mut R,
+        par: Par,
+    ) -> Result<Self, LinalgError> {
         let (n, p) = (jacobian.n_rows(), jacobian.n_cols());
         assert_eq!(residual.len(), n, "GaussNewtonSystem: residual length");
         let dual = config.side.uses_dual(n, p);
+        let side_dim = if dual { n } else { p };
+        if let Some(approximation) = reuse.filter(|a| a.u.nrows() == side_dim && a.rank() > 0) {
+            let rhs = if dual {
+                residual.to_vec()
+            } else {
+                jacobian.apply_transpose(residual, par)
+            };
+            return Ok(Self {
+                jacobian,
+                dual,
+                rhs,
+                approximation: Some(approximation),
+                fresh: false,
+                cg: config.cg,
+                par,
+            });
+        }
         let (rhs, approximation) = if dual {
             let approximation = (config.sketch_rank > 0)
                 .then(|| {
@@ -372,9 +410,21 @@ impl<'a> GaussNewtonSystem<'a> {
             dual,
             rhs,
             approximation,
+            fresh: true,
             cg: config.cg,
             par,
         })
+    }
+
+    /// Whether the approximation was drawn for this system (not reused).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// The Nyström approximation, for reuse by a later system
+    /// ([`Self::with_approximation`]).
+    pub fn into_approximation(self) -> Option<NystromApproximation> {
+        self.approximation
     }
 
     /// Whether the dual (N×N) system is solved.
@@ -396,6 +446,16 @@ impl<'a> GaussNewtonSystem<'a> {
 
     /// `d` with `(JᵀJ + μI) d = Jᵀr` by PCG from `0` on this system's side.
     pub fn solve(&self, damping: f64) -> GaussNewtonStep {
+        self.solve_within(damping, self.cg.max_iterations)
+    }
+
+    /// As [`Self::solve`] with at most `max_iterations` CG iterations (a cap below the
+    /// configured one; the report's `stop` says whether it converged).
+    pub fn solve_within(&self, damping: f64, max_iterations: usize) -> GaussNewtonStep {
+        let config = CgConfig {
+            max_iterations: max_iterations.min(self.cg.max_iterations),
+            ..self.cg
+        };
         let (j, par) = (self.jacobian, self.par);
         let mut x = vec![0.0; self.rhs.len()];
         let cg = match (&self.approximation, self.dual) {
@@ -405,7 +465,7 @@ impl<'a> GaussNewtonSystem<'a> {
                 &self.rhs,
                 &mut x,
                 &IdentityPreconditioner,
-                &self.cg,
+                &config,
             ),
             (None, true) => pcg(
                 &KernelOperator::new(j, par),
@@ -413,7 +473,7 @@ impl<'a> GaussNewtonSystem<'a> {
                 &self.rhs,
                 &mut x,
                 &IdentityPreconditioner,
-                &self.cg,
+                &config,
             ),
             (Some(approximation), dual) => {
                 let preconditioner = SharedNystrom {
@@ -427,7 +487,7 @@ impl<'a> GaussNewtonSystem<'a> {
                         &self.rhs,
                         &mut x,
                         &preconditioner,
-                        &self.cg,
+                        &config,
                     )
                 } else {
                     pcg(
@@ -436,7 +496,7 @@ impl<'a> GaussNewtonSystem<'a> {
                         &self.rhs,
                         &mut x,
                         &preconditioner,
-                        &self.cg,
+                        &config,
                     )
                 }
             }
@@ -674,6 +734,69 @@ mod tests {
 
     /// The primal and the dual Gauss–Newton steps agree with each other and with the
     /// dense `(JᵀJ + μI)⁻¹Jᵀr`, on random Jacobians of both shapes and on poisson2d's.
+    #[test]
+    fn a_system_on_a_reused_approximation_still_solves_its_own_jacobian() {
+        // The approximation of an earlier J0 preconditions the system of a J nearby: the
+        // step is J's exact damped Gauss–Newton step (dense reference), not J0's.
+        let (n, p) = (150, 120);
+        let j0 = matrix_with_singular_values(n, p, &log_spaced(p, 4.0), 21);
+        let j: Vec<f64> = j0
+            .iter()
+            .zip(random_matrix(n, p, 22))
+            .map(|(a, b)| a + 1e-2 * b)
+            .collect();
+        let residual = random_matrix(n, 1, 23);
+        let config = GaussNewtonConfig {
+            sketch_rank: 30,
+            cg: CgConfig {
+                relative_tolerance: 1e-14,
+                max_iterations: 5000,
+            },
+            ..GaussNewtonConfig::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(24);
+        let (j0r, jr) = (JacobianRef::new(&j0, n, p), JacobianRef::new(&j, n, p));
+        let earlier = GaussNewtonSystem::new(j0r, &residual, &config, &mut rng, Par::Seq).unwrap();
+        assert!(earlier.is_fresh());
+        let kept = earlier.into_approximation().unwrap();
+        let a = dense_gram(jr, false);
+        let mu = 1e-4 * (0..p).map(|i| a[(i, i)]).fold(0.0, f64::max);
+        let want = dense_solve(a.as_ref(), mu, &jr.apply_transpose(&residual, Par::Seq));
+        let reused = GaussNewtonSystem::with_approximation(
+            jr,
+            &residual,
+            &config,
+            Some(kept.clone()),
+            &mut rng,
+            Par::Seq,
+        )
+        .unwrap();
+        assert!(!reused.is_fresh());
+        assert_eq!(reused.sketch_eigenvalues(), kept.eigenvalues.as_slice());
+        let step = reused.solve(mu);
+        assert_eq!(step.cg.stop, CgStop::Converged);
+        let err = rel_diff(&step.direction, &want);
+        assert!(err < 1e-10, "reused: {err:e}");
+        // An approximation of the wrong side (P = 120 rows, the dual side has N = 150) is
+        // not used: a fresh one is drawn.
+        let dual = GaussNewtonConfig {
+            side: GaussNewtonSide::Dual,
+            ..config
+        };
+        let redrawn = GaussNewtonSystem::with_approximation(
+            jr,
+            &residual,
+            &dual,
+            Some(kept),
+            &mut rng,
+            Par::Seq,
+        )
+        .unwrap();
+        assert!(redrawn.is_fresh());
+        let err = rel_diff(&redrawn.solve(mu).direction, &want);
+        assert!(err < 1e-10, "dual after a misfit: {err:e}");
+    }
+
     #[test]
     fn primal_and_dual_steps_agree() {
         let (r_pinn, j_pinn, n_pinn, p_pinn) = poisson2d_jacobian(100, 40);
