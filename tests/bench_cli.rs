@@ -73,6 +73,11 @@ fn bench_tabulates_medians_and_worst_cases_of_real_runs() {
     let successes = errors.iter().filter(|&&e| e <= 0.5).count();
     assert_eq!(cell(&header, group, "successes"), successes.to_string());
     assert_eq!(cell(&header, group, "runs"), "3");
+    // Peak memory (the largest of the runs, from their summary.json) is a real reading.
+    let peak: f64 = cell(&header, group, "peak_mb").parse().unwrap();
+    assert!(peak > 1.0 && peak < 1e5, "peak {peak} MB");
+    // One size only: no scaling figure.
+    assert!(!out.join("cost.png").exists());
     let table = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert_eq!(stdout, table, "the markdown table is printed too");
     assert!(table.contains(&format!("| {successes}/3 |")), "{table}");
@@ -130,6 +135,42 @@ fn bench_tabulates_medians_and_worst_cases_of_real_runs() {
     assert!(!stderr.contains("(reused)"), "{stderr}");
     let (header, rows) = read_csv(&out.join("runs.csv"));
     assert_eq!(cell(&header, &rows[0], "iterations"), "10");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn bench_over_two_sizes_draws_the_cost_figure() {
+    let out = scratch("bench_cli", "cost");
+    let (code, _, stderr) = code_and_text(&output_of(&mut pdec_command([
+        "bench",
+        "examples/heat1d.pde",
+        "examples/poisson2d.pde",
+        "--optimizer",
+        "sngd",
+        "--seeds",
+        "0",
+        "--threads",
+        "1",
+        "--iterations",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ])));
+    assert_eq!(code, 0, "{stderr}");
+    let (header, groups) = read_csv(&out.join("summary.csv"));
+    let sizes: Vec<u64> = groups
+        .iter()
+        .map(|g| {
+            let n: u64 = cell(&header, g, "n_points").parse().unwrap();
+            let p: u64 = cell(&header, g, "n_params").parse().unwrap();
+            n * p
+        })
+        .collect();
+    assert_eq!(sizes.len(), 2);
+    assert_ne!(sizes[0], sizes[1]);
+    let png = std::fs::read(out.join("cost.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(png.len() > 5_000, "{} bytes", png.len());
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -10,6 +10,7 @@
 //! (`--eval-every`) whose error is at or below it.
 
 use super::Status;
+use pdec::output::plot::{plot_cost, Series};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,6 +101,8 @@ struct RunRow {
     final_loss: f64,
     wall_s: f64,
     s_per_iter: f64,
+    /// The run's peak resident memory in MB (`peak_rss_bytes` of summary.json).
+    peak_mb: Option<f64>,
     stopped_because: String,
     /// Seconds to each of [`TARGETS`].
     time_to: [Option<f64>; 3],
@@ -228,7 +231,51 @@ fn write_tables(rows: &[RunRow], args: &BenchArgs, print: bool) -> Result<(), St
     if print {
         print!("{table}");
     }
-    std::fs::write(args.out.join("summary.md"), table).map_err(|e| e.to_string())
+    std::fs::write(args.out.join("summary.md"), table).map_err(|e| e.to_string())?;
+    let series = cost_series(&groups);
+    if series.iter().any(|s| s.x.len() >= 2) {
+        plot_cost(&args.out.join(COST_FIGURE), &series).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The log–log figure of seconds per iteration against N·P, written when some optimizer
+/// ran at two sizes or more (a scaling series).
+const COST_FIGURE: &str = "cost.png";
+
+/// One series per optimizer and thread count: median seconds per iteration against the
+/// Jacobian's entries N·P, in increasing N·P (groups without a time are left out).
+fn cost_series(groups: &[Group]) -> Vec<Series> {
+    let mut series: Vec<Series> = Vec::new();
+    for g in groups {
+        let Some(s_per_iter) = g.s_per_iter.filter(|s| s.is_finite()) else {
+            continue;
+        };
+        let name = format!(
+            "{}, {} thread{}",
+            g.optimizer,
+            g.threads,
+            if g.threads == 1 { "" } else { "s" }
+        );
+        let entries = g.n_points as f64 * g.n_params as f64;
+        match series.iter_mut().find(|s| s.name == name) {
+            Some(s) => {
+                s.x.push(entries);
+                s.y.push(s_per_iter);
+            }
+            None => series.push(Series {
+                name,
+                x: vec![entries],
+                y: vec![s_per_iter],
+            }),
+        }
+    }
+    for s in &mut series {
+        let mut points: Vec<(f64, f64)> = s.x.iter().copied().zip(s.y.iter().copied()).collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        (s.x, s.y) = points.into_iter().unzip();
+    }
+    series
 }
 
 /// Reads a finished run's `summary.json` and `history.csv`.
@@ -258,6 +305,7 @@ fn read_run(dir: &Path, threads: usize) -> Result<RunRow, String> {
         final_loss: number("final_loss").unwrap_or(f64::NAN),
         wall_s: number("wall_s").unwrap_or(f64::NAN),
         s_per_iter: number("s_per_iter_median").unwrap_or(f64::NAN),
+        peak_mb: number("peak_rss_bytes").map(|bytes| bytes / 1e6),
         stopped_because: summary["stopped_because"]
             .as_str()
             .unwrap_or("?")
@@ -329,6 +377,8 @@ struct Group {
     /// Median seconds to each target over the runs that reached it, and how many did.
     time_to: [(Option<f64>, usize); 3],
     s_per_iter: Option<f64>,
+    /// The largest peak memory of its runs, MB.
+    peak_mb: Option<f64>,
 }
 
 fn summarize(rows: &[RunRow], threshold: f64) -> Vec<Group> {
@@ -368,6 +418,7 @@ fn summarize(rows: &[RunRow], threshold: f64) -> Vec<Group> {
             successes: errors.iter().filter(|&&e| e <= threshold).count(),
             time_to,
             s_per_iter: median(&s_per_iter),
+            peak_mb: members.iter().filter_map(|r| r.peak_mb).reduce(f64::max),
         });
     }
     groups
@@ -387,6 +438,7 @@ fn write_runs(path: &Path, rows: &[RunRow]) -> Result<(), String> {
         "final_loss",
         "wall_s",
         "s_per_iter",
+        "peak_mb",
         "stopped_because",
     ];
     header.extend(["time_to_1e-3", "time_to_1e-5", "time_to_1e-7"]);
@@ -405,6 +457,7 @@ fn write_runs(path: &Path, rows: &[RunRow]) -> Result<(), String> {
             r.final_loss.to_string(),
             r.wall_s.to_string(),
             r.s_per_iter.to_string(),
+            opt(r.peak_mb),
             r.stopped_because.clone(),
         ];
         record.extend(r.time_to.iter().map(|t| opt(*t)));
@@ -434,6 +487,7 @@ fn write_summary_csv(path: &Path, groups: &[Group]) -> Result<(), String> {
             "time_to_1e-7",
             "reached_1e-7",
             "s_per_iter",
+            "peak_mb",
         ])
         .map_err(|e| e.to_string())?;
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
@@ -456,6 +510,7 @@ fn write_summary_csv(path: &Path, groups: &[Group]) -> Result<(), String> {
             record.push(reached.to_string());
         }
         record.push(opt(g.s_per_iter));
+        record.push(opt(g.peak_mb));
         writer.write_record(&record).map_err(|e| e.to_string())?;
     }
     writer.flush().map_err(|e| e.to_string())
@@ -470,16 +525,19 @@ fn markdown(groups: &[Group], args: &BenchArgs) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| problem | N | P | optimizer | threads | seeds | median error | worst error | ≤ {:.0e} | to 1e-3 | to 1e-5 | to 1e-7 | s/iteration |",
+        "| problem | N | P | optimizer | threads | seeds | median error | worst error | ≤ {:.0e} | to 1e-3 | to 1e-5 | to 1e-7 | s/iteration | peak MB |",
         args.threshold
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
     for g in groups {
         let runs = g.seeds.len();
         let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} |",
             g.problem,
             g.n_points,
             g.n_params,
@@ -494,6 +552,7 @@ fn markdown(groups: &[Group], args: &BenchArgs) -> String {
             secs(g.time_to[1], runs),
             secs(g.time_to[2], runs),
             g.s_per_iter.map_or("–".to_string(), |s| format!("{s:.3}")),
+            g.peak_mb.map_or("–".to_string(), |m| format!("{m:.0}")),
         );
     }
     out
@@ -516,6 +575,7 @@ mod tests {
             final_loss: 0.0,
             wall_s: 1.0,
             s_per_iter: seed as f64,
+            peak_mb: Some(100.0 + seed as f64),
             stopped_because: "max_iterations".into(),
             time_to,
         }
@@ -527,6 +587,33 @@ mod tests {
         assert_eq!(parse_seeds("3, 7,1-2").unwrap().0, [3, 7, 1, 2]);
         assert!(parse_seeds("4-0").is_err());
         assert!(parse_seeds("a").is_err());
+    }
+
+    #[test]
+    fn the_cost_series_runs_per_optimizer_and_thread_count_in_increasing_size() {
+        let sized = |problem: &str, optimizer: &str, threads, n: u64, p: u64, s: f64| RunRow {
+            problem: problem.into(),
+            optimizer: optimizer.into(),
+            n_points: n,
+            n_params: p,
+            s_per_iter: s,
+            threads,
+            ..row(0, threads, None, [None; 3])
+        };
+        let rows = [
+            sized("big.pde", "gn", 2, 100, 50, 4.0),
+            sized("small.pde", "gn", 2, 10, 5, 0.5),
+            sized("small.pde", "sngd", 2, 10, 5, 0.25),
+            sized("small.pde", "gn", 1, 10, 5, 0.75),
+            sized("mid.pde", "gn", 2, 20, 10, f64::NAN),
+        ];
+        let series = cost_series(&summarize(&rows, 1e-3));
+        let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["gn, 2 threads", "sngd, 2 threads", "gn, 1 thread"]);
+        // Sorted by N·P; the run without a time is left out.
+        assert_eq!(series[0].x, [50.0, 5000.0]);
+        assert_eq!(series[0].y, [0.5, 4.0]);
+        assert_eq!((series[1].x.len(), series[2].y.clone()), (1, vec![0.75]));
     }
 
     #[test]
@@ -549,6 +636,8 @@ mod tests {
         assert_eq!(one.time_to[1], (Some(9.0), 1));
         assert_eq!(one.time_to[2], (None, 0));
         assert_eq!(one.s_per_iter, Some(1.0));
+        // Peak memory is the largest of the runs (seeds 0–2: 100, 101, 102 MB).
+        assert_eq!(one.peak_mb, Some(102.0));
         // No error and NaN both count as failures, and as the worst.
         let two = &groups[1];
         assert_eq!((two.successes, two.worst_error), (0, Some(f64::INFINITY)));

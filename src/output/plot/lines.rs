@@ -54,6 +54,44 @@ pub fn plot_history(path: &Path, loss: &Series, errors: &[Series]) -> Result<(),
     render(path, PLOT_SIZE, |root| draw_history(root, loss, errors))
 }
 
+/// Cost against size on log–log axes: one curve per series, `y` (seconds per iteration)
+/// against `x` (Jacobian entries N·P), as `pdec bench` draws it for a scaling series.
+///
+/// Points with a non-positive or non-finite coordinate are skipped. The image is
+/// [`PLOT_SIZE`].
+///
+/// # Errors
+/// As [`plot_history`].
+pub fn plot_cost(path: &Path, series: &[Series]) -> Result<(), OutputError> {
+    for s in series {
+        if s.x.len() != s.y.len() {
+            return Err(OutputError::invalid(
+                path,
+                format!(
+                    "series `{}` has {} x values and {} y values",
+                    s.name,
+                    s.x.len(),
+                    s.y.len()
+                ),
+            ));
+        }
+    }
+    let curves: Vec<(&Series, RGBColor, u32)> = series
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s, SERIES_COLOURS[k % SERIES_COLOURS.len()], 2))
+        .collect();
+    let axes = LogAxes {
+        title: "Cost per iteration",
+        x_desc: "Jacobian entries N·P",
+        y_desc: "seconds per iteration",
+        log_x: true,
+    };
+    render(path, PLOT_SIZE, |root| {
+        draw_log_curves(root, &axes, &curves)
+    })
+}
+
 /// A 1-D solution: `u_θ` and the exact solution (if any) against `x` on one panel, the
 /// pointwise `|u_θ − exact|` on a log scale on a second panel below.
 ///
@@ -209,50 +247,89 @@ fn draw_residual_line(
 }
 
 fn draw_history(root: &Area<'_>, loss: &Series, errors: &[Series]) -> DrawResult {
-    const TITLE: &str = "Training history";
+    let mut curves = vec![(loss, LOSS_COLOUR, 3)];
+    for (k, series) in errors.iter().enumerate() {
+        curves.push((series, SERIES_COLOURS[k % SERIES_COLOURS.len()], 2));
+    }
+    let axes = LogAxes {
+        title: "Training history",
+        x_desc: "iteration",
+        y_desc: "loss / relative L2 error",
+        log_x: false,
+    };
+    draw_log_curves(root, &axes, &curves)
+}
+
+/// Titles of a chart with a log10 y axis (and optionally a log10 x axis).
+struct LogAxes<'a> {
+    title: &'a str,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    log_x: bool,
+}
+
+/// Curves on a log10 y axis (and a log10 x axis with `log_x`), each with its colour and
+/// stroke width; points with a non-finite coordinate or a non-positive logged value
+/// are skipped.
+fn draw_log_curves(
+    root: &Area<'_>,
+    axes: &LogAxes<'_>,
+    curves: &[(&Series, RGBColor, u32)],
+) -> DrawResult {
     let log_points = |series: &Series| -> Vec<(f64, f64)> {
         series
             .x
             .iter()
             .zip(&series.y)
-            .filter(|(x, y)| x.is_finite() && y.is_finite() && **y > 0.0)
-            .map(|(&x, &y)| (x, y.log10()))
+            .filter(|(x, y)| {
+                x.is_finite() && y.is_finite() && **y > 0.0 && (!axes.log_x || **x > 0.0)
+            })
+            .map(|(&x, &y)| (if axes.log_x { x.log10() } else { x }, y.log10()))
             .collect()
     };
     // (name, points, colour, stroke width)
     type Curve<'s> = (&'s str, Vec<(f64, f64)>, RGBColor, u32);
-    let mut curves: Vec<Curve<'_>> = vec![(loss.name.as_str(), log_points(loss), LOSS_COLOUR, 3)];
-    for (k, series) in errors.iter().enumerate() {
-        let colour = SERIES_COLOURS[k % SERIES_COLOURS.len()];
-        curves.push((series.name.as_str(), log_points(series), colour, 2));
-    }
+    let curves: Vec<Curve<'_>> = curves
+        .iter()
+        .map(|&(series, colour, width)| (series.name.as_str(), log_points(series), colour, width))
+        .collect();
     let all = || curves.iter().flat_map(|c| c.1.iter().copied());
     let (Some((x_lo, x_hi)), Some(((y_lo, y_hi), n_y_labels))) = (
         min_max(all().map(|p| p.0)),
         decade_range(all().map(|p| p.1)),
     ) else {
-        return draw_note(root, TITLE, "no positive finite values to plot");
+        return draw_note(root, axes.title, "no positive finite values to plot");
     };
-    let (x_lo, x_hi) = if x_hi > x_lo {
-        (x_lo, x_hi)
+    let ((x_lo, x_hi), n_x_labels) = if axes.log_x {
+        decade_range(all().map(|p| p.0)).unwrap_or(((x_lo, x_hi), 10))
+    } else if x_hi > x_lo {
+        ((x_lo, x_hi), 10)
     } else {
-        padded_range(x_lo, x_hi, 0.0)
+        (padded_range(x_lo, x_hi, 0.0), 10)
     };
 
     let mut chart = ChartBuilder::on(root)
-        .caption(TITLE, font(TITLE_SIZE))
+        .caption(axes.title, font(TITLE_SIZE))
         .margin(18)
         .x_label_area_size(55)
         .y_label_area_size(90)
         .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
     let x_span = x_hi - x_lo;
+    let log_x = axes.log_x;
     chart
         .configure_mesh()
-        .x_desc("iteration")
-        .y_desc("loss / relative L2 error")
+        .x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
+        .x_labels(n_x_labels)
         .y_labels(n_y_labels)
         .y_label_formatter(&|v| decade_label(*v))
-        .x_label_formatter(&|v| tick_label(*v, x_span))
+        .x_label_formatter(&|v| {
+            if log_x {
+                decade_label(*v)
+            } else {
+                tick_label(*v, x_span)
+            }
+        })
         .label_style(font(TICK_SIZE))
         .axis_desc_style(font(AXIS_DESC_SIZE))
         .light_line_style(WHITE)
@@ -465,6 +542,33 @@ mod tests {
         assert!(image.count(0..image.height, SERIES_COLOURS[1]) > 300);
         // The title is text in the top band: the embedded font renders.
         assert!(image.dark(0..45) > 150, "{}", image.dark(0..45));
+    }
+
+    #[test]
+    fn cost_png_draws_every_series_on_log_log_axes() {
+        let dir = ScratchDir::new("cost");
+        let path = dir.path().join("cost.png");
+        // Two methods over three decades of N·P, one with a point to skip (x = 0).
+        let sizes = vec![1.3e6, 1.3e7, 1.3e8, 1.3e9];
+        let dense = series("engd", sizes.clone(), vec![0.05, 1.2, 30.0, 900.0]);
+        let free = series(
+            "gn",
+            vec![0.0, 1.3e7, 1.3e8, 1.3e9],
+            vec![1.0, 0.1, 0.9, 8.0],
+        );
+        plot_cost(&path, &[dense, free]).unwrap();
+        let image = decode(&path);
+        assert_eq!((image.width, image.height), PLOT_SIZE);
+        // Each curve spans most of the width: on a linear x axis the three smaller sizes
+        // would crowd into the leftmost tenth and these counts fall below half.
+        assert!(image.count(0..image.height, SERIES_COLOURS[0]) > 600);
+        assert!(image.count(0..image.height, SERIES_COLOURS[1]) > 400);
+        assert!(image.dark(0..45) > 150, "{}", image.dark(0..45));
+        let mismatched = series("gn", vec![1.0, 2.0], vec![1.0]);
+        assert!(matches!(
+            plot_cost(&path, &[mismatched]),
+            Err(OutputError::InvalidData { .. })
+        ));
     }
 
     #[test]

@@ -28,6 +28,6 @@ pub use heatmap::{
     plot_heatmaps, plot_residual_heatmap, viridis, HEATMAP_PANEL_SIZE, OVERLAY_COLOUR,
 };
 pub use lines::{
-    plot_history, plot_line, plot_residual_line, Series, LINE_WITH_ERROR_SIZE, PLOT_SIZE,
+    plot_cost, plot_history, plot_line, plot_residual_line, Series, LINE_WITH_ERROR_SIZE, PLOT_SIZE,
 };
 pub use spectrum::plot_spectrum;
