@@ -157,3 +157,65 @@ fn every_jet_of_every_example_matches_finite_differences() {
         }
     }
 }
+
+/// `examples/hole_poisson.pde`: the rows of the Neumann block on `boundary of hole` are
+/// `sqrt(1/N) (n·∇u − g)` at points on the circle, with `n = −(x, y)/0.3` computed here
+/// from the geometry and `∇u` from finite differences of the field; the Dirichlet rows on
+/// `boundary of outer` lie on the square.
+#[test]
+fn hole_example_rows_use_the_circle_and_its_inward_normal() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let source = std::fs::read_to_string(dir.join("hole_poisson.pde")).unwrap();
+    let (problem, diagnostics) = pdec::check_source(&source, &dir);
+    let mut problem = problem.unwrap_or_else(|| panic!("{diagnostics:?}"));
+    problem.sample.interior = 20;
+    problem.sample.boundary = 100;
+    let program = CompiledProblem::<B>::new(&problem, &Default::default()).unwrap();
+    let points = sample_points(&problem, 2).unwrap();
+    program.check_points(&points).unwrap();
+    let theta = program.init_params(3);
+    let r = program.residual(&theta, &points);
+    let [interior, outer, hole] = &points.blocks[..] else {
+        panic!("three blocks")
+    };
+    // The pieces share the boundary's count by length, 8 against 2π·0.3 (each share
+    // rounded; the circle's estimated from the pilot draw to about 1.5%).
+    assert!(
+        (outer.n + hole.n).abs_diff(100) <= 1,
+        "{} + {}",
+        outer.n,
+        hole.n
+    );
+    let circle_share = 2.0 * std::f64::consts::PI * 0.3 / (8.0 + 2.0 * std::f64::consts::PI * 0.3);
+    assert!(
+        (hole.n as f64 - 100.0 * circle_share).abs() <= 2.0,
+        "{}",
+        hole.n
+    );
+    for x in outer.points.chunks(2) {
+        assert!(x[0].abs() == 1.0 || x[1].abs() == 1.0, "{x:?}");
+    }
+    let value = |pts: &[f64]| program.eval_fields(&theta, pts)[0].clone();
+    let h = 1e-5;
+    let start = interior.n + outer.n;
+    for (i, x) in hole.points.chunks(2).enumerate() {
+        assert!((x[0].hypot(x[1]) - 0.3).abs() < 1e-12, "{x:?}");
+        let (nx, ny) = (-x[0] / 0.3, -x[1] / 0.3);
+        let du = |dx: f64, dy: f64| {
+            let plus = value(&[x[0] + h * dx, x[1] + h * dy])[0];
+            let minus = value(&[x[0] - h * dx, x[1] - h * dy])[0];
+            (plus - minus) / (2.0 * h)
+        };
+        let (ux, uy) = (
+            2.0 * (2.0 * x[0]).cos() * x[1].cos() + x[1] / 2.0,
+            -(2.0 * x[0]).sin() * x[1].sin() + x[0] / 2.0,
+        );
+        let g = -(x[0] * ux + x[1] * uy) / 0.3;
+        let expected = (nx * du(1.0, 0.0) + ny * du(0.0, 1.0) - g) / (hole.n as f64).sqrt();
+        let got = r[start + i];
+        assert!(
+            (got - expected).abs() <= 1e-7 * (1.0 + expected.abs()),
+            "row {i} at {x:?}: {got} vs {expected}"
+        );
+    }
+}

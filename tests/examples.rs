@@ -155,3 +155,23 @@ fn lotka_volterra_is_time_only_and_its_observations_are_reference_rows() {
         }
     }
 }
+
+#[test]
+fn the_hole_example_has_a_dirichlet_and_a_neumann_piece() {
+    let problem = load("hole_poisson.pde");
+    let regions: Vec<String> = problem
+        .blocks
+        .iter()
+        .map(|b| describe::region(&problem, &b.region))
+        .collect();
+    assert_eq!(
+        regions,
+        ["interior", "boundary of outer", "boundary of hole"]
+    );
+    // The Neumann condition is the only block with normals.
+    let uses_normals = |b: &pdec::ir::ResidualBlock| {
+        describe::region(&problem, &b.region) == "boundary of hole" && b.order == 1
+    };
+    assert!(uses_normals(&problem.blocks[2]));
+    assert_eq!(problem.blocks[1].order, 0);
+}

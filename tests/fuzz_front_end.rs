@@ -121,6 +121,8 @@ const EXTRA: &[&str] = &[
     "in",
     "from",
     "every",
+    "shape",
+    "of",
     "weight",
     "periodic",
     "interior",

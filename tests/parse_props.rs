@@ -48,6 +48,7 @@ fn contains_error(file: &File) -> bool {
         | ItemKind::Const { value: e, .. }
         | ItemKind::Param { init: e, .. }
         | ItemKind::Let { value: e, .. }
+        | ItemKind::Shape { value: e, .. }
         | ItemKind::Model { value: e }
         | ItemKind::Exact { source: ExactSource::Expr(e), .. } => contains_error_expr(e),
         ItemKind::Equation { lhs, rhs, region, weight } => {
@@ -126,6 +127,8 @@ fn token() -> impl Strategy<Value = &'static str> {
         "in",
         "weight",
         "every",
+        "shape",
+        "of",
         "u",
         "x",
         "t",

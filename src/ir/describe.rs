@@ -287,6 +287,7 @@ pub fn region(problem: &Problem, region: &Region) -> String {
     match region {
         Region::Interior => "interior".to_string(),
         Region::Boundary => "boundary".to_string(),
+        Region::Piece { name, .. } => format!("boundary of {name}"),
         Region::Initial => match problem.domain.time {
             Some(t) => format!("initial ({} = {})", coord(t), num(problem.coords[t].lo)),
             None => "initial".to_string(),
@@ -348,7 +349,8 @@ fn domain(problem: &Problem) -> String {
     text
 }
 
-fn shape_text(s: &Shape) -> String {
+/// A shape as written: `box([-1, 1], [-1, 1])`, `(box(...) - disk((0, 0), 0.3))`.
+pub fn shape_text(s: &Shape) -> String {
     match s {
         Shape::Box(sides) if sides.len() == 1 => {
             format!("[{}, {}]", num(sides[0].0), num(sides[0].1))
@@ -394,7 +396,7 @@ fn sample(problem: &Problem) -> String {
     if uses(|r| matches!(r, Region::Interior)) {
         parts.push(format!("interior {}", s.interior));
     }
-    if uses(|r| matches!(r, Region::Boundary)) || face_uses_boundary_share {
+    if uses(|r| matches!(r, Region::Boundary | Region::Piece { .. })) || face_uses_boundary_share {
         parts.push(format!("boundary {}", s.boundary));
     }
     if uses(|r| matches!(r, Region::Initial)) {

@@ -1,8 +1,8 @@
-//! Interpreting `space` and `time` declarations: intervals, `disk`, `ball`,
-//! `box` and their `+ - &` combinations, into [`Domain`](super::Domain)
-//! factors and coordinate bounds.
+//! Interpreting `space`, `time` and `shape` declarations: intervals, `disk`,
+//! `ball`, `box`, named shapes and their `+ - &` combinations, into
+//! [`Domain`](super::Domain) factors and coordinate bounds.
 
-use super::lower::{Def, Lowerer};
+use super::lower::{Def, Lowerer, State};
 use super::names::did_you_mean;
 use super::{DomainFactor, Shape};
 use crate::diagnostic::Diagnostic;
@@ -38,9 +38,13 @@ impl Lowerer<'_> {
                 return;
             }
         }
+        self.shape_parts.clear();
         let Some(shape) = self.shape(domain, coords.len()) else {
             return;
         };
+        let mut parts = std::mem::take(&mut self.shape_parts);
+        parts.sort_unstable();
+        parts.dedup();
         let Some(bbox) = bounding_box(&shape) else {
             self.error(
                 Diagnostic::error("E0220", "the domain is empty")
@@ -52,6 +56,9 @@ impl Lowerer<'_> {
             return;
         }
         let indices: Vec<usize> = indices.into_iter().flatten().collect();
+        for part in parts {
+            self.shapes[part].domains.push(indices.clone());
+        }
         for (&i, &(lo, hi)) in indices.iter().zip(&bbox) {
             self.coords[i].lo = lo;
             self.coords[i].hi = hi;
@@ -61,6 +68,144 @@ impl Lowerer<'_> {
             coords: indices,
             shape,
         });
+    }
+
+    /// `shape name = <shape>`: lowered once, in source order (a shape may use
+    /// earlier ones); its dimension is that of its first primitive.
+    pub(super) fn shape_item(&mut self, name: &ast::Ident, value: &ast::Expr) {
+        let Some(binding) = self.names.get(&name.name).copied() else {
+            return;
+        };
+        let Def::Shape(index) = binding.def else {
+            return;
+        };
+        if binding.span != name.span {
+            return;
+        }
+        self.shapes[index].state = State::Active;
+        self.shape_parts.clear();
+        let dim = self.guess_dimension(value).unwrap_or(2);
+        let shape = self.shape(value, dim);
+        let mut parts = std::mem::take(&mut self.shape_parts);
+        parts.push(index);
+        parts.sort_unstable();
+        parts.dedup();
+        self.shapes[index].parts = parts;
+        self.shapes[index].state = State::Done(shape);
+    }
+
+    /// The dimension a shape expression declares by its first primitive whose
+    /// dimension is written (`disk`: 2, `box`: its intervals, `ball`: its
+    /// centre, an interval: 1, a named shape: its own). `None` when nothing
+    /// says; the expression is then malformed, which `shape` reports.
+    fn guess_dimension(&self, expr: &ast::Expr) -> Option<usize> {
+        match &expr.kind {
+            ast::ExprKind::Binary { lhs, rhs, .. } => self
+                .guess_dimension(lhs)
+                .or_else(|| self.guess_dimension(rhs)),
+            ast::ExprKind::List(_) => Some(1),
+            ast::ExprKind::Call { func, args } => match func.name.as_str() {
+                "disk" => Some(2),
+                "box" => Some(args.len()).filter(|&n| n > 0),
+                "ball" => args.first().map(|centre| match &centre.value.kind {
+                    ast::ExprKind::Tuple(items) => items.len(),
+                    _ => 1,
+                }),
+                _ => None,
+            },
+            ast::ExprKind::Name(name) => match self.names.get(name).map(|b| b.def) {
+                Some(Def::Shape(i)) => match &self.shapes[i].state {
+                    State::Done(Some(shape)) => Some(dimension(shape)),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A named shape where a shape of dimension `dim` stands.
+    fn named_shape(&mut self, name: &str, span: crate::span::Span, dim: usize) -> Option<Shape> {
+        let binding = match self.names.get(name).copied() {
+            Some(binding) => binding,
+            None if self.rejected.contains(name) => return None,
+            None => {
+                let mut d = Diagnostic::error("E0218", format!("unknown shape `{name}`"))
+                    .with_label(span, "not a declared shape");
+                let shape_names = self.shape_names();
+                d = match did_you_mean(name, shape_names.iter().map(String::as_str)) {
+                    Some(h) => d.with_help(h),
+                    None => d.with_help(format!(
+                        "declare it first, e.g. `shape {name} = disk((0, 0), 1)`"
+                    )),
+                };
+                self.error(d);
+                return None;
+            }
+        };
+        let Def::Shape(index) = binding.def else {
+            self.error(
+                Diagnostic::error(
+                    "E0218",
+                    format!("`{name}` is a {}, not a shape", binding.def.kind_name()),
+                )
+                .with_label(span, "not a shape")
+                .with_help("e.g. `[0, 1]`, `disk((0, 0), 1)`, or a name declared by `shape`"),
+            );
+            return None;
+        };
+        match &self.shapes[index].state {
+            State::Done(None) => None,
+            State::Done(Some(shape)) => {
+                let shape = shape.clone();
+                let own = dimension(&shape);
+                if own != dim {
+                    self.error(
+                        Diagnostic::error(
+                            "E0219",
+                            format!("`{name}` is {own}-dimensional, but {dim} coordinate(s) are declared"),
+                        )
+                        .with_label(span, "dimension mismatch")
+                        .with_label(binding.span, format!("`{name}` declared here")),
+                    );
+                    return None;
+                }
+                let parts = self.shapes[index].parts.clone();
+                self.shape_parts.extend(parts);
+                Some(shape)
+            }
+            State::Active => {
+                self.error(
+                    Diagnostic::error("E0110", format!("`{name}` refers to itself"))
+                        .with_label(span, "used in its own definition"),
+                );
+                None
+            }
+            State::Pending => {
+                self.error(
+                    Diagnostic::error(
+                        "E0109",
+                        format!("the shape `{name}` is used before its definition"),
+                    )
+                    .with_label(span, "used here")
+                    .with_label(binding.span, "defined later here")
+                    .with_help("move this `shape` above the one that uses it"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The names declared by `shape`, sorted.
+    pub(super) fn shape_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .names
+            .iter()
+            .filter(|(_, b)| matches!(b.def, Def::Shape(_)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort_unstable();
+        names
     }
 
     /// `time t in [t0, t1]`.
@@ -146,7 +291,7 @@ impl Lowerer<'_> {
     }
 
     /// A shape of dimension `dim`.
-    fn shape(&mut self, expr: &ast::Expr, dim: usize) -> Option<Shape> {
+    pub(super) fn shape(&mut self, expr: &ast::Expr, dim: usize) -> Option<Shape> {
         match &expr.kind {
             ast::ExprKind::Binary { op, lhs, rhs } => {
                 let a = self.shape(lhs, dim);
@@ -181,6 +326,7 @@ impl Lowerer<'_> {
                 None
             }
             ast::ExprKind::Call { func, args } => self.shape_call(func, args, expr, dim),
+            ast::ExprKind::Name(name) => self.named_shape(name, expr.span, dim),
             ast::ExprKind::Error => None,
             _ => {
                 self.error(
@@ -313,6 +459,15 @@ impl Lowerer<'_> {
             .map(|e| self.const_value(e, "a shape's centre"))
             .collect();
         values.into_iter().collect()
+    }
+}
+
+/// The number of coordinates of a (well-formed) shape.
+pub(super) fn dimension(shape: &Shape) -> usize {
+    match shape {
+        Shape::Box(bounds) => bounds.len(),
+        Shape::Ball { center, .. } => center.len(),
+        Shape::Union(a, _) | Shape::Difference(a, _) | Shape::Intersection(a, _) => dimension(a),
     }
 }
 

@@ -196,6 +196,16 @@ pub enum Region {
         /// Which end.
         side: Side,
     },
+    /// The part of the spatial boundary that lies on the boundary of a named
+    /// shape (`on boundary of hole`), times the time interval.
+    Piece {
+        /// The shape's name.
+        name: String,
+        /// Index of the domain factor (into [`Domain::factors`]) whose shape uses it.
+        factor: usize,
+        /// The named shape, over the factor's coordinates (in its axis order).
+        shape: Shape,
+    },
     /// The rows of data set `set`.
     Data {
         /// Index of the data set (into `Problem::data`).

@@ -771,3 +771,115 @@ fn summary_lists_sample_counts_of_used_regions() {
         "interior 50, boundary 40, sampler uniform, seed 0, test 10000"
     );
 }
+
+const HOLE: &str = "shape outer = box([-1, 1], [-1, 1])
+shape hole = disk((0, 0), r)
+const r = 0.3
+space z in [0, 2]
+space (x, y) in outer - hole
+field u
+-lap(u) = 1 on interior
+u = 0 on boundary of outer
+dn(u) = 0 on boundary of hole
+u = 0 on boundary
+";
+
+#[test]
+fn named_shapes_build_domains_and_boundary_pieces() {
+    use super::Shape;
+    let p = ok(HOLE);
+    // The interval coordinate's box comes first, so the shape's factor is 1.
+    assert_eq!(p.domain.factors.len(), 2);
+    assert_eq!(p.domain.factors[1].coords, vec![1, 2]);
+    let outer = Shape::Box(vec![(-1.0, 1.0), (-1.0, 1.0)]);
+    let hole = Shape::Ball {
+        center: vec![0.0, 0.0],
+        radius: 0.3,
+    };
+    assert_eq!(
+        p.domain.factors[1].shape,
+        Shape::Difference(Box::new(outer.clone()), Box::new(hole.clone()))
+    );
+    let piece = |name: &str, shape: Shape| Region::Piece {
+        name: name.to_string(),
+        factor: 1,
+        shape,
+    };
+    assert_eq!(p.blocks[1].region, piece("outer", outer));
+    assert_eq!(p.blocks[2].region, piece("hole", hole));
+    assert_eq!(p.blocks[3].region, Region::Boundary);
+    // `dn` is allowed on a piece and uses the spatial normal.
+    assert_eq!(
+        display_expr(&p, p.blocks[2].residual),
+        "n_z*dz(u) + n_x*dx(u) + n_y*dy(u)"
+    );
+    assert_eq!(
+        super::describe::region(&p, &p.blocks[2].region),
+        "boundary of hole"
+    );
+    assert_eq!(
+        super::describe::summary(&p).sample,
+        "interior 1000, boundary 200, sampler uniform, seed 0, test 10000"
+    );
+    // A shape built from named shapes makes each of them part of the domain.
+    let p = ok("shape a = disk((0, 0), 1)
+shape b = a - disk((0, 0), 0.5)
+space (x, y) in b & box([-2, 2], [0, 2])
+field u
+u = 0 on interior
+u = 1 on boundary of a
+u = 2 on boundary of b
+");
+    assert!(matches!(&p.blocks[1].region, Region::Piece { name, factor: 0, .. } if name == "a"));
+    assert!(matches!(&p.blocks[2].region, Region::Piece { name, factor: 0, .. } if name == "b"));
+}
+
+#[test]
+fn misused_shapes_are_located() {
+    let header = "shape hole = disk((0, 0), 0.3)\nspace (x, y) in box([-1, 1], [-1, 1]) - hole\nfield u\n-lap(u) = 1 on interior\n";
+    let at = |extra: &str| check(&format!("{header}{extra}"));
+    // Unknown shape after `boundary of`, with a suggestion.
+    assert_eq!(at("u = 0 on boundary of hol"), ["E0229@5:22"]);
+    // A name that is not a shape.
+    assert_eq!(at("u = 0 on boundary of u"), ["E0229@5:22"]);
+    // Only `boundary of` names a piece.
+    assert_eq!(at("u = 0 on interior of hole"), ["E0105@5:10"]);
+    // A shape that no domain uses.
+    assert_eq!(
+        at("shape other = disk((0, 0), 0.5)\nu = 0 on boundary of other"),
+        ["E0230@6:22"]
+    );
+    // A shape is not a value.
+    assert_eq!(at("u = hole on boundary"), ["E0231@5:5"]);
+    // Duplicate names share the one namespace.
+    assert_eq!(at("shape u = disk((0, 0), 1)"), ["E0106@5:7"]);
+    // A named shape of the wrong dimension, an unknown one, one that is not a shape.
+    assert_eq!(
+        check("shape b = ball((0, 0, 0), 1)\nspace (x, y) in b\nfield u\nu = 0 on interior"),
+        ["E0219@2:17"]
+    );
+    assert_eq!(
+        check("shape hole = disk((0, 0), 1)\nspace (x, y) in box([-1, 1], [-1, 1]) - hol\nfield u\nu = 0 on interior"),
+        ["E0218@2:41"]
+    );
+    assert_eq!(
+        check("field u\nspace (x, y) in box([-1, 1], [-1, 1]) - u\nu = 0 on interior"),
+        ["E0218@2:41"]
+    );
+    // Shapes use earlier shapes only, and not themselves.
+    assert_eq!(
+        check(
+            "shape a = b\nshape b = disk((0, 0), 1)\nspace (x, y) in b\nfield u\nu = 0 on interior"
+        ),
+        ["E0109@1:11"]
+    );
+    assert_eq!(
+        check("shape a = a + disk((0, 0), 1)\nspace (x, y) in box([0, 1], [0, 1])\nfield u\nu = 0 on interior"),
+        ["E0110@1:11"]
+    );
+    // A time-only problem has no boundary to take a piece of.
+    assert_eq!(
+        check("shape a = box([0, 1])\ntime t in [0, 1]\nfield u\ndt(u) = 0 on interior\nu = 0 on boundary of a"),
+        ["E0228@5:10"]
+    );
+}

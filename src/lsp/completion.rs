@@ -215,6 +215,7 @@ fn candidates(doc: &Document, before: &str, items: &mut Items) {
         "space" | "time" => {
             if tokens.contains(&"in") && first == "space" {
                 items.push_table(&docs::SHAPES, Kind::CONSTRUCTOR);
+                declared(doc, items, |kind| kind == DeclKind::Shape);
             } else if !tokens.contains(&"in") && tokens.len() >= 2 {
                 items.push("in", Kind::KEYWORD, "the domain follows");
             }
@@ -222,6 +223,13 @@ fn candidates(doc: &Document, before: &str, items: &mut Items) {
                 declared(doc, items, |kind| kind == DeclKind::Const);
             }
         }
+        "shape" if tokens.contains(&"=") => {
+            items.push_table(&docs::SHAPES, Kind::CONSTRUCTOR);
+            declared(doc, items, |kind| {
+                kind == DeclKind::Shape || kind == DeclKind::Const
+            });
+        }
+        "shape" => {}
         "exact" if tokens.len() == 1 => declared(doc, items, |kind| kind == DeclKind::Field),
         "periodic" => declared(doc, items, |kind| kind == DeclKind::Space),
         "data" if tokens.len() == 2 => items.push("from", Kind::KEYWORD, "the CSV file follows"),
@@ -231,6 +239,13 @@ fn candidates(doc: &Document, before: &str, items: &mut Items) {
             let on = tokens.iter().rposition(|t| *t == "on");
             match on {
                 Some(at) if at + 1 == tokens.len() => region_items(doc, items),
+                // `on boundary of |`: the named shapes.
+                Some(at) if at + 3 == tokens.len() && last == "of" => {
+                    declared(doc, items, |kind| kind == DeclKind::Shape)
+                }
+                Some(at) if at + 2 == tokens.len() && last == "boundary" => {
+                    items.push_table(&docs::OTHER_KEYWORDS[5..6], Kind::KEYWORD)
+                }
                 Some(_) => items.push_table(&docs::OTHER_KEYWORDS[3..4], Kind::KEYWORD),
                 None => {
                     expression_items(doc, items);
@@ -256,6 +271,7 @@ fn declared(doc: &Document, items: &mut Items, keep: impl Fn(DeclKind) -> bool) 
             DeclKind::Const => Kind::CONSTANT,
             DeclKind::Param => Kind::TYPE_PARAMETER,
             DeclKind::Data => Kind::STRUCT,
+            DeclKind::Shape => Kind::CLASS,
         };
         items.push(decl.name.clone(), kind, decl.kind.describe());
     }

@@ -2,7 +2,7 @@
 //! configuration keys (what `docs/language.md` says about each, in one line).
 
 /// Statement keywords with the form of their statement.
-pub const STATEMENT_KEYWORDS: [(&str, &str); 12] = [
+pub const STATEMENT_KEYWORDS: [(&str, &str); 13] = [
     ("space", "`space x in [a, b]` or `space (x, y) in disk((0, 0), 1)`: spatial coordinates and their domain"),
     ("time", "`time t in [t0, t1]`: the time coordinate (at most one)"),
     ("field", "`field u` or `field u, v`: unknown scalar fields, functions of all coordinates"),
@@ -12,13 +12,14 @@ pub const STATEMENT_KEYWORDS: [(&str, &str); 12] = [
     ("data", "`data name from \"file.csv\"`: observations; the header names coordinates and fields"),
     ("periodic", "`periodic x`: opposite faces of `x` are identified (values and first derivatives)"),
     ("exact", "`exact u = expression` or `exact u from \"ref.csv\"`: the known solution, for error reports"),
+    ("shape", "`shape hole = disk((0, 0), 0.3)`: a named shape, for `space` lines and `on boundary of hole`"),
     ("model", "`model mlp(layers = [20, 20], activation = tanh)`: the neural ansatz"),
     ("sample", "`sample interior = 1000, boundary = 200`: training points per region"),
     ("solve", "`solve optimizer = engd, iterations = 1000`: the solver defaults"),
 ];
 
 /// Keywords inside statements.
-pub const OTHER_KEYWORDS: [(&str, &str); 5] = [
+pub const OTHER_KEYWORDS: [(&str, &str); 6] = [
     ("on", "`lhs = rhs on region`: where an equation holds"),
     ("in", "`space x in [a, b]`: the domain of a coordinate"),
     (
@@ -32,6 +33,10 @@ pub const OTHER_KEYWORDS: [(&str, &str); 5] = [
     (
         "every",
         "`resample = every k`: draw fresh points every k iterations; `adaptive = rad every m`: redraw them by their residual",
+    ),
+    (
+        "of",
+        "`on boundary of hole`: the part of the boundary on the boundary of the named shape `hole`",
     ),
 ];
 

@@ -321,6 +321,29 @@ fn describe_declaration(doc: &Document, decl: &Declaration) -> String {
                 );
             }
         }
+        DeclKind::Shape => {
+            let pieces: Vec<(usize, &Shape)> = problem
+                .blocks
+                .iter()
+                .enumerate()
+                .filter_map(|(i, b)| match &b.region {
+                    Region::Piece {
+                        name: piece, shape, ..
+                    } if piece == name => Some((i + 1, shape)),
+                    _ => None,
+                })
+                .collect();
+            if let Some((_, shape)) = pieces.first() {
+                let numbers: Vec<String> = pieces.iter().map(|(i, _)| i.to_string()).collect();
+                let _ = write!(
+                    out,
+                    ": `{}`\n\n`boundary of {name}` holds equation{} {}",
+                    crate::ir::describe::shape_text(shape),
+                    if numbers.len() == 1 { "" } else { "s" },
+                    numbers.join(", ")
+                );
+            }
+        }
         DeclKind::Data => {
             if let Some(set) = problem.data.iter().find(|d| &d.name == name) {
                 let _ = write!(

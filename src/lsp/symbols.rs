@@ -24,6 +24,8 @@ pub enum DeclKind {
     Let,
     /// `data obs from "..."`.
     Data,
+    /// `shape hole = disk(...)`.
+    Shape,
 }
 
 impl DeclKind {
@@ -37,6 +39,7 @@ impl DeclKind {
             DeclKind::Param => "param",
             DeclKind::Let => "let",
             DeclKind::Data => "data set",
+            DeclKind::Shape => "shape",
         }
     }
 }
@@ -222,6 +225,10 @@ impl Collector {
                 self.expr(value, item);
             }
             ItemKind::Data { name, .. } => self.declare(name, DeclKind::Data, item, span),
+            ItemKind::Shape { name, value } => {
+                self.declare(name, DeclKind::Shape, item, span);
+                self.expr(value, item);
+            }
             ItemKind::Periodic { coords } => {
                 for coord in coords {
                     self.occur(coord, Role::Value, item);
@@ -246,6 +253,10 @@ impl Collector {
                     RegionKind::Face { coord, value } => {
                         self.occur(coord, Role::Face { item }, item);
                         self.expr(value, item);
+                    }
+                    RegionKind::BoundaryOf { word, shape } => {
+                        self.occur(word, Role::Region { item }, item);
+                        self.occur(shape, Role::Value, item);
                     }
                 }
                 if let Some(weight) = weight {

@@ -399,3 +399,49 @@ fn hover_on_params_data_sets_and_columns() {
     assert_eq!(d.slice(span), "obs");
     assert!(d.range(span).start.line < at(&d, "obs.u", 0, 0).line);
 }
+
+#[test]
+fn named_shapes_are_symbols_with_hovers_definitions_and_completions() {
+    let text = "shape outer = box([-1, 1], [-1, 1])\n\
+shape hole = disk((0, 0), 0.3)\n\
+space (x, y) in outer - hole\n\
+field u\n\
+-lap(u) = 1 on interior\n\
+u = 0 on boundary of outer\n\
+dn(u) = 0 on boundary of hole\n";
+    let d = doc(text);
+    assert!(d.problem.is_some(), "{:?}", d.diagnostics);
+    let symbols = document_symbols(&d);
+    let shapes: Vec<(&str, lsp::SymbolKind)> = symbols
+        .iter()
+        .filter(|s| s.detail.as_deref() == Some("shape"))
+        .map(|s| (s.name.as_str(), s.kind))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("outer", lsp::SymbolKind::CLASS),
+            ("hole", lsp::SymbolKind::CLASS)
+        ]
+    );
+    // The name after `boundary of` and in the domain lead to the declaration.
+    let span = definition(&d, at(&d, "of hole", 0, 4)).unwrap();
+    assert_eq!(d.range(span).start, Position::new(1, 6));
+    let span = definition(&d, at(&d, "- hole", 0, 3)).unwrap();
+    assert_eq!(d.range(span).start, Position::new(1, 6));
+    let hover = hover_text(&d, "hole =", 0);
+    assert!(hover.contains("**shape** `hole`"), "{hover}");
+    assert!(hover.contains("`disk((0, 0), 0.3)`"), "{hover}");
+    assert!(
+        hover.contains("`boundary of hole` holds equation 3"),
+        "{hover}"
+    );
+    let hover = hover_text(&d, "of", 0);
+    assert!(hover.contains("named shape"), "{hover}");
+    // After `on boundary of`: the shapes, and nothing else.
+    let labels: Vec<String> = completion(&d, at(&d, "hole\n", 1, 0))
+        .into_iter()
+        .map(|i| i.label)
+        .collect();
+    assert_eq!(labels, ["outer", "hole"]);
+}

@@ -105,6 +105,14 @@ pub enum ItemKind {
         /// The solution.
         source: ExactSource,
     },
+    /// `shape hole = disk((0, 0), 0.3)`: a named shape, usable in domains and
+    /// in `on boundary of hole`.
+    Shape {
+        /// Its name.
+        name: Ident,
+        /// The shape expression.
+        value: Expr,
+    },
     /// `lhs = rhs on region [weight w]`.
     Equation {
         /// Left-hand side.
@@ -164,6 +172,14 @@ pub enum RegionKind {
         coord: Ident,
         /// The end of its interval.
         value: Expr,
+    },
+    /// `boundary of hole`: the part of the domain's boundary on the boundary of
+    /// a named shape.
+    BoundaryOf {
+        /// The word before `of` (`boundary`; anything else is reported in `ir`).
+        word: Ident,
+        /// The named shape.
+        shape: Ident,
     },
 }
 

@@ -53,6 +53,9 @@ pub enum Token<'s> {
     #[token("exact")]
     /// Keyword `exact`.
     Exact,
+    #[token("shape")]
+    /// Keyword `shape`.
+    Shape,
     #[token("model")]
     /// Keyword `model`.
     Model,
@@ -74,6 +77,9 @@ pub enum Token<'s> {
     #[token("every")]
     /// Keyword `every`.
     Every,
+    #[token("of")]
+    /// Keyword `of` (`on boundary of hole`).
+    Of,
 
     #[regex("[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice())]
     /// An identifier.
@@ -167,6 +173,7 @@ impl Token<'_> {
                 | Token::Data
                 | Token::Periodic
                 | Token::Exact
+                | Token::Shape
                 | Token::Model
                 | Token::Sample
                 | Token::Solve
@@ -178,7 +185,7 @@ impl Token<'_> {
         self.starts_statement()
             || matches!(
                 self,
-                Token::From | Token::On | Token::In | Token::Weight | Token::Every
+                Token::From | Token::On | Token::In | Token::Weight | Token::Every | Token::Of
             )
     }
 
@@ -232,7 +239,7 @@ impl Token<'_> {
             || self.starts_statement()
             || matches!(
                 self,
-                Token::On | Token::In | Token::From | Token::Weight | Token::Every
+                Token::On | Token::In | Token::From | Token::Weight | Token::Every | Token::Of
             )
     }
 }

@@ -188,6 +188,7 @@ fn help_for(statement: Option<Token<'_>>, expected: &[String]) -> Option<&'stati
         Token::Data => "write `data name from \"file.csv\"`",
         Token::Periodic => "write `periodic x` or `periodic x, y`",
         Token::Exact => "write `exact u = expression` or `exact u from \"ref.csv\"`",
+        Token::Shape => "write `shape name = disk((0, 0), 1)` (any shape expression)",
         Token::Model => "write `model mlp(layers = [32, 32], activation = tanh)`",
         Token::Sample => "write `key = value` pairs separated by `,`: `sample interior = 1000, boundary = 200`",
         Token::Solve => "write `key = value` pairs separated by `,`: `solve optimizer = engd, iterations = 1000`",
@@ -595,6 +596,52 @@ solve  optimizer = engd, iterations = 1000
             parse_expr("ball((0, 0, 0), 1) + box([0, 1], [0, 1], [0, 2]) & disk((1, 1), (2))"),
             "(& (+ ball(<0 0 0> 1) box([0 1] [0 1] [0 2])) disk(<1 1> 2))"
         );
+    }
+
+    #[test]
+    fn named_shapes_and_boundary_pieces_parse() {
+        let source = "shape hole = disk((0, 0), 0.3)\nspace (x, y) in box([-1, 1], [-1, 1]) - hole\ndn(u) = 1 on boundary of hole weight 2\n";
+        let (items, diagnostics) = check(source);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        match &items[0].kind {
+            ItemKind::Shape { name, value } => {
+                assert_eq!(name.name, "hole");
+                assert_eq!(show(value), "disk(<0 0> 0.3)");
+            }
+            other => panic!("{other:?}"),
+        }
+        match &items[1].kind {
+            ItemKind::Space { domain, .. } => {
+                assert_eq!(show(domain), "(- box([(neg 1) 1] [(neg 1) 1]) hole)")
+            }
+            other => panic!("{other:?}"),
+        }
+        match &items[2].kind {
+            ItemKind::Equation {
+                region,
+                weight: Some(weight),
+                ..
+            } => {
+                match &region.kind {
+                    RegionKind::BoundaryOf { word, shape } => {
+                        assert_eq!(
+                            (word.name.as_str(), shape.name.as_str()),
+                            ("boundary", "hole")
+                        );
+                        assert_eq!(&source[shape.span.range()], "hole");
+                    }
+                    other => panic!("{other:?}"),
+                }
+                assert_eq!(&source[region.span.range()], "boundary of hole");
+                assert_eq!(show(weight), "2");
+            }
+            other => panic!("{other:?}"),
+        }
+        // `shape` and `of` are reserved words.
+        let (_, diagnostics) = check("field shape\n");
+        assert_eq!(diagnostics.len(), 1);
+        let (_, diagnostics) = check("u = 0 on boundary of\n");
+        assert_eq!(diagnostics.len(), 1);
     }
 
     #[test]

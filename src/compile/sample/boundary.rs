@@ -6,7 +6,8 @@
 use super::error::SampleError;
 use super::geometry::{Factor, Geometry};
 use super::parts::{inside_all, sample_parts, time_interval, BlockCtx, Part};
-use super::sequence::{mix, TAG_PILOT};
+use super::piece::pilot_seed;
+use super::sequence::mix;
 use super::shape::{
     ball_volume, box_face_measure, box_volume, contains_strictly, is_primitive, leaves,
     primitive_boundary_measure, sphere_area,
@@ -28,27 +29,7 @@ pub(super) fn sample_boundary(
 ) -> Result<BlockPoints, SampleError> {
     let config = &problem.sample;
     let n_coords = geometry.n_coords;
-    // Each piece: (factor, the part on its boundary, measure of that boundary part).
-    let mut pieces: Vec<(usize, Part, Option<f64>)> = Vec::new();
-    for (f, factor) in geometry.factors.iter().enumerate() {
-        match &factor.shape {
-            Shape::Box(bounds) => {
-                for (axis, &coord) in factor.coords.iter().enumerate() {
-                    if geometry.periodic.contains(&coord) {
-                        continue;
-                    }
-                    for side in [Side::Lo, Side::Hi] {
-                        let part = Part::BoxFace { factor, axis, side };
-                        pieces.push((f, part, Some(box_face_measure(bounds, axis))));
-                    }
-                }
-            }
-            shape => {
-                let exact = is_primitive(shape).then(|| surface_measure(factor, 0));
-                pieces.push((f, Part::Surface(factor), exact));
-            }
-        }
-    }
+    let pieces = boundary_pieces(geometry);
     if pieces.is_empty() {
         return Err(SampleError::NoBoundary {
             block: ctx.index,
@@ -58,28 +39,7 @@ pub(super) fn sample_boundary(
     let counts = if pieces.len() == 1 {
         vec![config.boundary]
     } else {
-        let pilot = |f: usize| mix(mix(config.seed, TAG_PILOT), f as u64);
-        let volumes: Vec<f64> = geometry
-            .factors
-            .iter()
-            .enumerate()
-            .map(|(f, factor)| factor_volume(factor, pilot(f)))
-            .collect();
-        let weights: Vec<f64> = pieces
-            .iter()
-            .map(|(f, _, measure)| {
-                let own =
-                    measure.unwrap_or_else(|| surface_measure(&geometry.factors[*f], pilot(*f)));
-                let others: f64 = volumes
-                    .iter()
-                    .enumerate()
-                    .filter(|&(g, _)| g != *f)
-                    .map(|(_, v)| v)
-                    .product();
-                own * others
-            })
-            .collect();
-        allocate(config.boundary, &weights)
+        allocate(config.boundary, &boundary_weights(config.seed, geometry).0)
     };
     let (mut points, mut normals) = (Vec::new(), Vec::new());
     for (index, ((f, part, _), count)) in pieces.into_iter().zip(counts).enumerate() {
@@ -109,6 +69,66 @@ pub(super) fn sample_boundary(
         normals: Some(normals),
         ..BlockPoints::default()
     })
+}
+
+/// The parts of the spatial boundary: each non-periodic face of a box factor
+/// and the surface of each ball or CSG factor, as `(factor, part, exact
+/// measure of the part within its factor)` (`None`: estimated).
+fn boundary_pieces(geometry: &Geometry) -> Vec<(usize, Part<'_>, Option<f64>)> {
+    let mut pieces = Vec::new();
+    for (f, factor) in geometry.factors.iter().enumerate() {
+        match &factor.shape {
+            Shape::Box(bounds) => {
+                for (axis, &coord) in factor.coords.iter().enumerate() {
+                    if geometry.periodic.contains(&coord) {
+                        continue;
+                    }
+                    for side in [Side::Lo, Side::Hi] {
+                        let part = Part::BoxFace { factor, axis, side };
+                        pieces.push((f, part, Some(box_face_measure(bounds, axis))));
+                    }
+                }
+            }
+            shape => {
+                let exact = is_primitive(shape).then(|| surface_measure(factor, 0));
+                pieces.push((f, Part::Surface(factor), exact));
+            }
+        }
+    }
+    pieces
+}
+
+/// The measure of each part of the spatial boundary ([`boundary_pieces`]
+/// order) as a part of the product domain (its own measure times the volumes
+/// of the other factors), and for each factor the product of the other
+/// factors' volumes. CSG volumes and surfaces are estimated from the pilot
+/// stream of `seed`.
+pub(super) fn boundary_weights(seed: u64, geometry: &Geometry) -> (Vec<f64>, Vec<f64>) {
+    let volumes: Vec<f64> = geometry
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(f, factor)| factor_volume(factor, pilot_seed(seed, f)))
+        .collect();
+    let others: Vec<f64> = (0..volumes.len())
+        .map(|f| {
+            volumes
+                .iter()
+                .enumerate()
+                .filter(|&(g, _)| g != f)
+                .map(|(_, v)| v)
+                .product()
+        })
+        .collect();
+    let weights = boundary_pieces(geometry)
+        .iter()
+        .map(|(f, _, measure)| {
+            let own = measure
+                .unwrap_or_else(|| surface_measure(&geometry.factors[*f], pilot_seed(seed, *f)));
+            own * others[*f]
+        })
+        .collect();
+    (weights, others)
 }
 
 /// Splits `n` in proportion to `weights` by largest remainder (ties to the

@@ -73,6 +73,28 @@ pub enum SampleError {
         /// Source text of the block's equation.
         label: String,
     },
+    /// `boundary of NAME` where the named shape's boundary holds no part of the
+    /// domain's boundary (no pilot draw landed on it).
+    #[error(
+        "block {block} (`{label}`) is on `boundary of {name}`, but no part of the domain's \
+         boundary lies on the boundary of `{name}`"
+    )]
+    EmptyPiece {
+        /// Index of the residual block (into `Problem::blocks`).
+        block: usize,
+        /// Source text of the block's equation.
+        label: String,
+        /// Name of the shape.
+        name: String,
+    },
+    /// A `boundary of` region whose factor index or shape does not fit the domain.
+    #[error("block {block}: {reason}")]
+    InvalidPiece {
+        /// Index of the residual block (into `Problem::blocks`).
+        block: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A `data` region naming a set that does not exist.
     #[error("block {block}: data set {set} does not exist ({n_sets} sets)")]
     UnknownDataSet {

@@ -37,7 +37,7 @@
 //! parts, and the rejection loop that draws them), `grid.rs` (tensor grids of
 //! parts), then one file per region kind: `regions.rs` (the dispatch, `interior`
 //! and `initial`), `faces.rs`, `boundary.rs` (with the split of the count over the
-//! boundary pieces), `periodic.rs` and `data.rs`; `heldout.rs` (the held-out
+//! boundary pieces), `piece.rs` (`boundary of NAME`), `periodic.rs` and `data.rs`; `heldout.rs` (the held-out
 //! collocation set and the test set for error reporting); and `adaptive.rs` (the
 //! candidate pools and the residual-weighted draw of `adaptive = rad`).
 //!
@@ -54,6 +54,7 @@ mod grid;
 mod heldout;
 mod parts;
 mod periodic;
+mod piece;
 mod regions;
 mod sequence;
 mod shape;

@@ -25,6 +25,13 @@ pub(super) enum Part<'g> {
     },
     /// On the boundary of a ball or CSG factor.
     Surface(&'g Factor),
+    /// On the part of a factor's boundary that lies on the boundary of `piece`
+    /// (a named shape over the factor's coordinates): drawn like a CSG
+    /// surface, and kept where it is also on `∂piece`.
+    Piece {
+        factor: &'g Factor,
+        piece: &'g Shape,
+    },
     /// A coordinate held at one value.
     Fixed { coord: usize, value: f64 },
     /// A coordinate uniform in an interval (the time).
@@ -46,6 +53,13 @@ impl Part<'_> {
                         .unwrap_or(0)
                 }
             },
+            Part::Piece { factor, .. } => {
+                1 + leaves(&factor.shape)
+                    .into_iter()
+                    .map(primitive_surface_dims)
+                    .max()
+                    .unwrap_or(0)
+            }
             Part::Fixed { .. } => 0,
             Part::Interval { .. } => 1,
         }
@@ -133,6 +147,30 @@ impl Part<'_> {
                 }
                 true
             }
+            Part::Piece { factor, piece } => {
+                let primitives = leaves(&factor.shape);
+                let weights: Vec<f64> = primitives
+                    .iter()
+                    .map(|p| primitive_boundary_measure(p))
+                    .collect();
+                let leaf = pick(u[0], &weights);
+                let Some((local, local_normal)) =
+                    primitive_surface_point(primitives[leaf], &u[1..])
+                else {
+                    return false;
+                };
+                let Some(sign) = combined_boundary_sign(&factor.shape, leaf, &local) else {
+                    return false;
+                };
+                if !on_boundary_of(piece, &factor.bbox, &local) {
+                    return false;
+                }
+                for ((&coord, value), n) in factor.coords.iter().zip(local).zip(local_normal) {
+                    point[coord] = value;
+                    normal[coord] = sign * n;
+                }
+                true
+            }
             Part::Fixed { coord, value } => {
                 point[*coord] = *value;
                 true
@@ -156,7 +194,7 @@ impl Part<'_> {
                 .filter(|&(b, _)| b != *axis)
                 .map(|(_, &interval)| interval)
                 .collect(),
-            Part::Surface(_) | Part::Fixed { .. } => Vec::new(),
+            Part::Surface(_) | Part::Piece { .. } | Part::Fixed { .. } => Vec::new(),
             Part::Interval { lo, hi, .. } => vec![(*lo, *hi)],
         }
     }
@@ -216,9 +254,22 @@ impl Part<'_> {
                 point[*coord] = *value;
                 true
             }
-            Part::Surface(_) => false,
+            Part::Surface(_) | Part::Piece { .. } => false,
         }
     }
+}
+
+/// Relative distance below which a point of a primitive's surface counts as
+/// on the boundary of a named shape: the points are computed in closed form
+/// (`c + r·n` on a ball, exact values on a box face), so their distance to the
+/// surface they were placed on is a few ulps of the factor's size.
+pub(super) const ON_PIECE_TOLERANCE: f64 = 1e-10;
+
+/// Whether `local` (a point of a factor with bounding box `bbox`) lies on the
+/// boundary of `piece`, to [`ON_PIECE_TOLERANCE`] of the factor's size.
+pub(super) fn on_boundary_of(piece: &Shape, bbox: &[(f64, f64)], local: &[f64]) -> bool {
+    let size = bbox.iter().map(|&(lo, hi)| hi - lo).fold(0.0, f64::max);
+    signed_distance(piece, local).abs() <= ON_PIECE_TOLERANCE * size
 }
 
 pub(super) fn unit_dims(parts: &[Part]) -> usize {
@@ -295,7 +346,9 @@ pub(super) fn sample_parts(
     ctx: &BlockCtx,
     region: &str,
 ) -> Result<(Vec<f64>, Vec<f64>), SampleError> {
-    let griddable = parts.iter().all(|p| !matches!(p, Part::Surface(_)));
+    let griddable = parts
+        .iter()
+        .all(|p| !matches!(p, Part::Surface(_) | Part::Piece { .. }));
     if sampler == Sampler::Grid && griddable {
         return grid_points(parts, n, n_coords, ctx, region);
     }

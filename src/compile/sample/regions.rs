@@ -9,6 +9,7 @@ use super::faces::sample_face;
 use super::geometry::Geometry;
 use super::parts::{inside_all, sample_parts, time_interval, BlockCtx, Part};
 use super::periodic::sample_periodic;
+use super::piece::sample_piece;
 use super::sequence::{mix, TAG_BLOCK};
 use crate::compile::points::{BlockPoints, PointSet};
 use crate::ir::{Problem, Region};
@@ -90,6 +91,11 @@ fn sample_region(
         Region::Face { coord, side } => sample_face(problem, geometry, *coord, *side, ctx),
         Region::Periodic { coord } => sample_periodic(problem, geometry, *coord, ctx),
         Region::Boundary => sample_boundary(problem, geometry, ctx),
+        Region::Piece {
+            name,
+            factor,
+            shape,
+        } => sample_piece(problem, geometry, name, *factor, shape, ctx),
         Region::Data { set } => sample_data(problem, geometry, *set, ctx),
     }
 }

@@ -244,7 +244,7 @@ impl Lowerer<'_> {
             self.error(
                 Diagnostic::error("E0203", "`dn` is valid only on `boundary` or a face")
                     .with_label(span, "normal derivative in the interior")
-                    .with_help("write this equation `on boundary` or on a face such as `x = 0`"),
+                    .with_help("write this equation `on boundary`, `on boundary of` a named shape, or on a face such as `x = 0`"),
             );
             return None;
         }

@@ -2,7 +2,7 @@
 //! linearization and parameter derivatives), the region words and faces, and
 //! the blocks of `periodic` coordinates.
 
-use super::lowerer::{Ctx, Def, Lowerer};
+use super::lowerer::{Ctx, Def, Lowerer, State};
 use crate::diagnostic::Diagnostic;
 use crate::ir::expr::{ExprId, JetId, Node};
 use crate::ir::names::did_you_mean;
@@ -24,7 +24,7 @@ impl Lowerer<'_> {
     ) {
         let lowered_region = self.region(region);
         let ctx = match &lowered_region {
-            Some(Region::Boundary | Region::Face { .. }) => Ctx::Equation {
+            Some(Region::Boundary | Region::Piece { .. } | Region::Face { .. }) => Ctx::Equation {
                 normal_ok: true,
                 data: None,
             },
@@ -221,7 +221,98 @@ impl Lowerer<'_> {
                 let (i, side) = self.face(coord, value)?;
                 Some(Region::Face { coord: i, side })
             }
+            ast::RegionKind::BoundaryOf { word, shape } => self.piece(word, shape, region.span),
         }
+    }
+
+    /// `boundary of NAME`: the part of the domain's boundary on the boundary of
+    /// the named shape, which must be part of exactly one `space` domain.
+    fn piece(&mut self, word: &ast::Ident, shape: &ast::Ident, span: Span) -> Option<Region> {
+        if word.name != "boundary" {
+            self.error(
+                Diagnostic::error("E0105", format!("`{} of` is not a region", word.name))
+                    .with_label(word.span, "expected `boundary`")
+                    .with_help(format!(
+                        "a part of the boundary is written `boundary of {}`",
+                        shape.name
+                    )),
+            );
+            return None;
+        }
+        if self.time_only() {
+            self.needs_space("boundary of", span);
+            return None;
+        }
+        let name = shape.name.as_str();
+        let binding = match self.names.get(name).copied() {
+            Some(binding) => binding,
+            None if self.rejected.contains(name) => return None,
+            None => {
+                let mut d = Diagnostic::error("E0229", format!("unknown shape `{name}`"))
+                    .with_label(shape.span, "not a declared shape");
+                let shape_names = self.shape_names();
+                d = match did_you_mean(name, shape_names.iter().map(String::as_str)) {
+                    Some(h) => d.with_help(h),
+                    None => d.with_help(format!(
+                        "name the shape with `shape {name} = ...` and use it in the `space` line"
+                    )),
+                };
+                self.error(d);
+                return None;
+            }
+        };
+        let Def::Shape(index) = binding.def else {
+            self.error(
+                Diagnostic::error(
+                    "E0229",
+                    format!("`{name}` is a {}, not a shape", binding.def.kind_name()),
+                )
+                .with_label(shape.span, "not a shape")
+                .with_help("`boundary of` takes a name declared by `shape`"),
+            );
+            return None;
+        };
+        let State::Done(Some(piece)) = &self.shapes[index].state else {
+            // Its declaration was reported.
+            return None;
+        };
+        let piece = piece.clone();
+        let domains = self.shapes[index].domains.clone();
+        let coords = match domains.as_slice() {
+            [coords] => coords,
+            [] => {
+                self.error(
+                    Diagnostic::error("E0230", format!("`{name}` is not part of the domain"))
+                        .with_label(shape.span, "no `space` line uses this shape")
+                        .with_label(binding.span, "declared here")
+                        .with_help(format!(
+                            "its boundary is part of the domain's only where the domain is built from it, e.g. `space (x, y) in box([-1, 1], [-1, 1]) - {name}`"
+                        )),
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        "E0230",
+                        format!("`{name}` is part of {} domains", domains.len()),
+                    )
+                    .with_label(shape.span, "which domain's boundary is meant")
+                    .with_help("declare a shape of its own for each `space` line"),
+                );
+                return None;
+            }
+        };
+        let factor = self
+            .domain
+            .factors
+            .iter()
+            .position(|f| &f.coords == coords)?;
+        Some(Region::Piece {
+            name: name.to_string(),
+            factor,
+            shape: piece,
+        })
     }
 
     /// A face `x = c`: the coordinate and which end `c` is.

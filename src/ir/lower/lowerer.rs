@@ -30,7 +30,9 @@ pub fn lower(
 /// The names a declaration statement introduces, read from its text: used for
 /// statements that failed to parse, so that their names are known to exist.
 fn names_declared_in(text: &str) -> Vec<String> {
-    const DECLARATIONS: [&str; 7] = ["space", "time", "field", "const", "param", "let", "data"];
+    const DECLARATIONS: [&str; 8] = [
+        "space", "time", "field", "const", "param", "let", "data", "shape",
+    ];
     let mut words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
     let Some(first) = words.find(|w| !w.is_empty()) else {
         return Vec::new();
@@ -65,6 +67,7 @@ pub(in crate::ir) enum Def {
     Param(usize),
     Let(usize),
     Data(usize),
+    Shape(usize),
 }
 
 impl Def {
@@ -76,6 +79,7 @@ impl Def {
             Def::Param(_) => "param",
             Def::Let(_) => "let",
             Def::Data(_) => "data set",
+            Def::Shape(_) => "shape",
         }
     }
 }
@@ -111,6 +115,17 @@ pub(in crate::ir) enum Ctx {
     },
 }
 
+/// A `shape name = ...` declaration while lowering.
+#[derive(Debug, Clone)]
+pub(in crate::ir) struct NamedShape {
+    /// The shape, once lowered (`None` inside: it had an error).
+    pub state: State<crate::ir::Shape>,
+    /// The named shapes it is built from, itself included, transitively.
+    pub parts: Vec<usize>,
+    /// The coordinate groups of the `space` lines whose domain uses it.
+    pub domains: Vec<Vec<usize>>,
+}
+
 /// Per-coordinate facts needed while lowering.
 #[derive(Debug, Clone, Copy, Default)]
 pub(in crate::ir) struct CoordInfo {
@@ -135,6 +150,9 @@ pub(in crate::ir) struct Lowerer<'a> {
     pub params: Vec<Param>,
     pub lets: Vec<State<ExprId>>,
     pub data: Vec<Option<DataSet>>,
+    pub shapes: Vec<NamedShape>,
+    /// The named shapes met while lowering the current shape expression.
+    pub shape_parts: Vec<usize>,
     pub periodic: Vec<usize>,
     pub jets: Vec<Jet>,
     pub jet_index: HashMap<Jet, JetId>,
@@ -174,6 +192,8 @@ impl<'a> Lowerer<'a> {
             params: Vec::new(),
             lets: Vec::new(),
             data: Vec::new(),
+            shapes: Vec::new(),
+            shape_parts: Vec::new(),
             periodic: Vec::new(),
             jets: Vec::new(),
             jet_index: HashMap::new(),
@@ -230,7 +250,13 @@ impl<'a> Lowerer<'a> {
             let folded = self.const_value(value, "the value of a `const`");
             self.consts[index] = State::Done(folded);
         }
-        // Pass 3: everything else.
+        // Pass 3: everything else; named shapes first, so that any `space` line
+        // may use them.
+        for item in &file.items {
+            if let ast::ItemKind::Shape { name, value } = &item.kind {
+                self.shape_item(name, value);
+            }
+        }
         for item in &file.items {
             match &item.kind {
                 ast::ItemKind::Space { coords, domain } => self.space(coords, domain),

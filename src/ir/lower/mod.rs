@@ -32,4 +32,4 @@ mod resolve;
 
 pub use derivative::MAX_DERIVATIVE_ORDER;
 pub use lowerer::lower;
-pub(super) use lowerer::{Def, Lowerer};
+pub(super) use lowerer::{Def, Lowerer, State};

@@ -87,6 +87,16 @@ impl Lowerer<'_> {
                     self.data.push(None);
                 }
             }
+            ast::ItemKind::Shape { name, .. } => {
+                let index = self.shapes.len();
+                if self.bind(name, Def::Shape(index)) {
+                    self.shapes.push(super::lowerer::NamedShape {
+                        state: State::Pending,
+                        parts: Vec::new(),
+                        domains: Vec::new(),
+                    });
+                }
+            }
             _ => {}
         }
     }
@@ -290,6 +300,16 @@ impl Lowerer<'_> {
                     Diagnostic::error("E0211", format!("the data set `{name}` is not a value"))
                         .with_label(span, "a data set")
                         .with_help(format!("use one of its columns, e.g. `{name}.u`")),
+                );
+                None
+            }
+            Def::Shape(_) => {
+                self.error(
+                    Diagnostic::error("E0231", format!("the shape `{name}` is not a value"))
+                        .with_label(span, "a shape")
+                        .with_help(format!(
+                            "a shape stands in a domain (`space (x, y) in ... - {name}`) or a region (`on boundary of {name}`)"
+                        )),
                 );
                 None
             }
