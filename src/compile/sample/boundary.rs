@@ -43,23 +43,9 @@ pub(super) fn sample_boundary(
     };
     let (mut points, mut normals) = (Vec::new(), Vec::new());
     for (index, ((f, part, _), count)) in pieces.into_iter().zip(counts).enumerate() {
-        let mut parts = vec![part];
-        parts.extend(inside_all(geometry, Some(f)));
-        parts.extend(time_interval(geometry));
-        // Under `grid` a piece's points still come from Halton: see the module docs.
-        let sampler = match config.sampler {
-            Sampler::Grid => Sampler::Halton,
-            other => other,
-        };
-        let (p, n) = sample_parts(
-            &parts,
-            count,
-            sampler,
-            n_coords,
-            mix(ctx.seed, index as u64),
-            ctx,
-            "boundary",
-        )?;
+        let seed = mix(ctx.seed, index as u64);
+        let (p, n) =
+            sample_on_boundary_part(problem, geometry, f, part, count, seed, ctx, "boundary")?;
         points.extend(p);
         normals.extend(n);
     }
@@ -69,6 +55,30 @@ pub(super) fn sample_boundary(
         normals: Some(normals),
         ..BlockPoints::default()
     })
+}
+
+/// `count` points of `part` (a part of factor `f`'s boundary) times the other factors
+/// and the time interval, with their outward normals. Under `grid` the points come from
+/// Halton: see the module docs.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sample_on_boundary_part(
+    problem: &Problem,
+    geometry: &Geometry,
+    f: usize,
+    part: Part<'_>,
+    count: usize,
+    seed: u64,
+    ctx: &BlockCtx,
+    label: &str,
+) -> Result<(Vec<f64>, Vec<f64>), SampleError> {
+    let mut parts = vec![part];
+    parts.extend(inside_all(geometry, Some(f)));
+    parts.extend(time_interval(geometry));
+    let sampler = match problem.sample.sampler {
+        Sampler::Grid => Sampler::Halton,
+        other => other,
+    };
+    sample_parts(&parts, count, sampler, geometry.n_coords, seed, ctx, label)
 }
 
 /// The parts of the spatial boundary: each non-periodic face of a box factor

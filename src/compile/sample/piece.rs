@@ -11,14 +11,14 @@
 //! the same pilot stream as the factor's boundary measure, so the pieces that
 //! make up a factor's boundary share its count.
 
-use super::boundary::{boundary_weights, PILOT_DRAWS};
+use super::boundary::{boundary_weights, sample_on_boundary_part, PILOT_DRAWS};
 use super::error::SampleError;
 use super::geometry::Geometry;
-use super::parts::{inside_all, sample_parts, time_interval, BlockCtx, Part};
+use super::parts::{BlockCtx, Part};
 use super::sequence::{mix, TAG_PILOT};
 use super::shape::{leaves, primitive_boundary_measure, shape_dim};
 use crate::compile::points::BlockPoints;
-use crate::ir::{Problem, Sampler, Shape};
+use crate::ir::{Problem, Shape};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -70,22 +70,9 @@ pub(super) fn sample_piece(
     let total: f64 = weights.iter().sum();
     let share = own_measure * others[factor] / total;
     let count = ((config.boundary as f64 * share).round() as usize).max(1);
-    let mut parts = vec![part];
-    parts.extend(inside_all(geometry, Some(factor)));
-    parts.extend(time_interval(geometry));
-    // Under `grid` a piece's points come from Halton, as on `boundary`.
-    let sampler = match config.sampler {
-        Sampler::Grid => Sampler::Halton,
-        other => other,
-    };
-    let (points, normals) = sample_parts(
-        &parts,
-        count,
-        sampler,
-        n_coords,
-        ctx.seed,
-        ctx,
-        &format!("boundary of {name}"),
+    let label = format!("boundary of {name}");
+    let (points, normals) = sample_on_boundary_part(
+        problem, geometry, factor, part, count, ctx.seed, ctx, &label,
     )?;
     Ok(BlockPoints {
         n: points.len() / n_coords.max(1),
@@ -126,7 +113,7 @@ mod tests {
     use super::*;
     use crate::compile::sample::regions::sample_points;
     use crate::compile::sample::test_support::*;
-    use crate::ir::{CoordKind, Region};
+    use crate::ir::{CoordKind, Region, Sampler};
     use std::f64::consts::PI;
 
     const R: f64 = 0.3;
