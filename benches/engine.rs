@@ -65,6 +65,7 @@ fn problem(
         },
         fields: vec![Field {
             name: "u".into(),
+            coords: None,
             span: Span::default(),
         }],
         params: Vec::new(),

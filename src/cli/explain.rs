@@ -56,6 +56,13 @@ pub(super) fn run(args: &InputArgs) -> Status {
                 }
                 out.push('\n');
             }
+            // Fields of some coordinates only are named with them.
+            if problem.fields.iter().any(|f| f.coords.is_some()) {
+                let labels: Vec<String> = (0..problem.fields.len())
+                    .map(|k| problem.field_label(k))
+                    .collect();
+                let _ = writeln!(out, "fields: {}\n", labels.join(", "));
+            }
             for (i, block) in blocks.iter().enumerate() {
                 let _ = writeln!(out, "block {}: {}", i + 1, block.equation);
                 let _ = writeln!(out, "  region    {}", block.region);

@@ -85,6 +85,32 @@ impl Embedding {
         }
     }
 
+    /// The same map for a network of the coordinates `coords` only (ascending
+    /// indices): its plain inputs and the frequency vectors restricted to them,
+    /// dropping features that would be constant. Its points have one column per
+    /// entry of `coords`.
+    pub fn restrict(&self, coords: &[usize]) -> Self {
+        let plain: Vec<usize> = (0..coords.len())
+            .filter(|&j| self.plain.contains(&coords[j]))
+            .collect();
+        let omegas: Vec<Vec<f64>> = self
+            .omegas
+            .iter()
+            .map(|omega| coords.iter().map(|&i| omega[i]).collect::<Vec<f64>>())
+            .filter(|omega| omega.iter().any(|&w| w != 0.0))
+            .collect();
+        let origin = coords.iter().map(|&i| self.origin[i]).collect();
+        if plain.is_empty() && omegas.is_empty() {
+            return Embedding::identity(coords.len());
+        }
+        Embedding {
+            n_coords: coords.len(),
+            plain,
+            omegas,
+            origin,
+        }
+    }
+
     /// Number of features the first layer sees.
     pub fn width(&self) -> usize {
         self.plain.len() + 2 * self.omegas.len()

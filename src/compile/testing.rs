@@ -50,6 +50,7 @@ impl Builder {
                 .iter()
                 .map(|&name| Field {
                     name: name.into(),
+                    coords: None,
                     span: Span::default(),
                 })
                 .collect(),

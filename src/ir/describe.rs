@@ -86,20 +86,27 @@ pub struct Term {
 
 /// Number of network weights and biases of the model, plus the params.
 pub fn n_params(problem: &Problem) -> usize {
-    let n_fields = problem.fields.len();
-    let n_in = problem.n_network_inputs();
-    let net = |n_out: usize| {
+    let net = |n_in: usize, n_out: usize| {
         let mut widths = vec![n_in];
         widths.extend(&problem.model.layers);
         widths.push(n_out);
         widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum::<usize>()
     };
-    let weights = if problem.model.shared {
-        net(n_fields)
+    // Fields of all coordinates (shared or not); each field of some
+    // coordinates only has its own network.
+    let n_full = problem.fields.iter().filter(|f| f.coords.is_none()).count();
+    let full = if n_full == 0 {
+        0
+    } else if problem.model.shared {
+        net(problem.n_network_inputs(), n_full)
     } else {
-        n_fields * net(1)
+        n_full * net(problem.n_network_inputs(), 1)
     };
-    weights + problem.params.len()
+    let partial: usize = (0..problem.fields.len())
+        .filter(|&k| problem.fields[k].coords.is_some())
+        .map(|k| net(problem.field_network_inputs(k), 1))
+        .sum();
+    full + partial + problem.params.len()
 }
 
 /// The summary `pdec check` prints.
@@ -115,7 +122,9 @@ pub fn summary(problem: &Problem) -> Summary {
             format!("{} ∈ [{}, {}]{}", c.name, num(c.lo), num(c.hi), kind)
         })
         .collect();
-    let fields = problem.fields.iter().map(|f| f.name.clone()).collect();
+    let fields = (0..problem.fields.len())
+        .map(|k| problem.field_label(k))
+        .collect();
     let params = problem
         .params
         .iter()
@@ -163,19 +172,44 @@ pub fn summary(problem: &Problem) -> Summary {
         })
         .collect();
     let n_params = n_params(problem);
-    let mut widths = vec![problem.n_network_inputs().to_string()];
-    widths.extend(problem.model.layers.iter().map(usize::to_string));
-    widths.push(if problem.model.shared {
-        problem.fields.len().to_string()
-    } else {
-        "1".to_string()
-    });
+    let n_full = problem.fields.iter().filter(|f| f.coords.is_none()).count();
+    let partial: Vec<usize> = (0..problem.fields.len())
+        .filter(|&k| problem.fields[k].coords.is_some())
+        .collect();
+    let widths_of = |n_in: usize, n_out: usize| {
+        let mut widths = vec![n_in.to_string()];
+        widths.extend(problem.model.layers.iter().map(usize::to_string));
+        widths.push(n_out.to_string());
+        format!("[{}]", widths.join(", "))
+    };
+    let mut nets = Vec::new();
+    if n_full > 0 {
+        nets.push(widths_of(
+            problem.n_network_inputs(),
+            if problem.model.shared { n_full } else { 1 },
+        ));
+    }
+    for &k in &partial {
+        nets.push(format!(
+            "{} {}",
+            problem.field_label(k),
+            widths_of(problem.field_network_inputs(k), 1)
+        ));
+    }
+    let n_networks = partial.len()
+        + if problem.model.shared {
+            usize::from(n_full > 0)
+        } else {
+            n_full
+        };
     let model = format!(
-        "mlp [{}], {}, {}{} trainable scalars",
-        widths.join(", "),
+        "mlp {}, {}, {}{} trainable scalars",
+        nets.join(", "),
         serde_plain(&problem.model.activation),
-        if problem.model.shared || problem.fields.len() == 1 {
+        if n_networks <= 1 {
             String::new()
+        } else if problem.model.shared || !partial.is_empty() {
+            format!("{n_networks} networks, ")
         } else {
             format!("one network per field ({}), ", problem.fields.len())
         },

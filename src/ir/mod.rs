@@ -130,8 +130,26 @@ impl Jet {
 pub struct Field {
     /// Its name.
     pub name: String,
+    /// The coordinates it depends on (indices into `Problem::coords`, ascending)
+    /// when it depends on some only (`field a(x)`); `None` for all coordinates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coords: Option<Vec<usize>>,
     /// Its declaration.
     pub span: Span,
+}
+
+impl Field {
+    /// True when the field depends on coordinate `coord`.
+    pub fn depends_on(&self, coord: usize) -> bool {
+        self.coords.as_ref().is_none_or(|c| c.contains(&coord))
+    }
+
+    /// The coordinates it depends on, of `n_coords` in all.
+    pub fn inputs(&self, n_coords: usize) -> Vec<usize> {
+        self.coords
+            .clone()
+            .unwrap_or_else(|| (0..n_coords).collect())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -581,6 +599,46 @@ impl Problem {
         (0..self.coords.len())
             .filter(|i| !periodic.contains(i))
             .collect()
+    }
+
+    /// Width of the input layer of field `k`'s network: that of
+    /// [`Self::n_network_inputs`] restricted to the field's coordinates (features
+    /// that would be constant dropped; the coordinates as they are if nothing is left).
+    pub fn field_network_inputs(&self, k: usize) -> usize {
+        let Some(coords) = &self.fields[k].coords else {
+            return self.n_network_inputs();
+        };
+        let count = |list: &[usize]| list.iter().filter(|i| coords.contains(i)).count();
+        let fourier = if count(&self.fourier_inputs()) > 0 {
+            self.model.features.map_or(0, |f| f.count)
+        } else {
+            0
+        };
+        let width = count(&self.plain_inputs())
+            + 2 * self.model.harmonics * count(self.embedded_periodic())
+            + 2 * fourier;
+        if width == 0 {
+            coords.len()
+        } else {
+            width
+        }
+    }
+
+    /// Field `k` as declared: `u`, or `a(x)` for a field of some coordinates only.
+    pub fn field_label(&self, k: usize) -> String {
+        let field = &self.fields[k];
+        match &field.coords {
+            None => field.name.clone(),
+            Some(coords) => format!(
+                "{}({})",
+                field.name,
+                coords
+                    .iter()
+                    .map(|&i| self.coords[i].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     }
 
     /// Width of the networks' input layer: the plain coordinates, `2K` per

@@ -883,3 +883,50 @@ fn misused_shapes_are_located() {
         ["E0228@5:10"]
     );
 }
+
+#[test]
+fn field_of_some_coordinates() {
+    let p = ok("space x in [0, 1]\nspace y in [0, 1]\ntime t in [0, 1]\n\
+                field u, a(x), k(y, x), w(t, x, y)\n\
+                dt(u) - lap(u) + dt(a) + dy(a) + lap(a) + lap(k) = 0 on interior\n\
+                dn(a) = 0 on boundary\n");
+    let labels: Vec<String> = (0..p.fields.len()).map(|k| p.field_label(k)).collect();
+    assert_eq!(labels, ["u", "a(x)", "k(x, y)", "w"]);
+    assert_eq!(p.fields[1].coords, Some(vec![0]));
+    // Listed in any order, kept in declaration order; all coordinates is no list.
+    assert_eq!(p.fields[2].coords, Some(vec![0, 1]));
+    assert_eq!(p.fields[3].coords, None);
+    // dt(a) and dy(a) are 0; lap(a) is dxx(a); lap(k) sums over x and y;
+    // dn(a) has only its x component.
+    assert_eq!(
+        display_expr(&p, p.blocks[0].residual),
+        "dt(u) - lap(u) + dxx(a) + dxx(k) + dyy(k)"
+    );
+    assert_eq!(display_expr(&p, p.blocks[1].residual), "n_x*dx(a)");
+    for jet in &p.jets {
+        if let super::Deriv::Partial(alpha) = &jet.deriv {
+            for (i, &order) in alpha.iter().enumerate() {
+                assert!(order == 0 || p.fields[jet.field].depends_on(i), "{jet:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn field_coordinate_errors() {
+    let head = "space x in [0, 1]\ntime t in [0, 1]\n";
+    let tail = "\ndt(u) = 0 on interior\n";
+    for (fields, expected) in [
+        ("field u, a(y)", vec!["E0108@3:12"]),
+        ("field u, a(x, x)", vec!["E0111@3:15"]),
+        ("field u, a()", vec!["E0232@3:11"]),
+        ("field u, a(u)", vec!["E0108@3:12"]),
+        ("field u, a(t, x, t)", vec!["E0111@3:18"]),
+    ] {
+        assert_eq!(
+            check(&format!("{head}{fields}{tail}")),
+            expected,
+            "{fields}"
+        );
+    }
+}

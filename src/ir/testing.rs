@@ -40,6 +40,7 @@ pub(super) fn time(name: &str, lo: f64, hi: f64) -> Item {
 pub(super) fn fields(names: &[&str]) -> Item {
     item(ItemKind::Field {
         names: names.iter().map(|n| ident(n)).collect(),
+        coords: vec![None; names.len()],
     })
 }
 

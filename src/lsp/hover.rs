@@ -268,9 +268,13 @@ fn describe_declaration(doc: &Document, decl: &Declaration) -> String {
             }
         }
         DeclKind::Field => {
-            let inputs: Vec<&str> = problem.coords.iter().map(|c| c.name.as_str()).collect();
+            let index = problem.fields.iter().position(|f| &f.name == name);
+            let inputs: Vec<&str> = (0..problem.coords.len())
+                .filter(|&i| index.is_none_or(|k| problem.fields[k].depends_on(i)))
+                .map(|i| problem.coords[i].name.as_str())
+                .collect();
             let _ = write!(out, ": an unknown function of ({})", inputs.join(", "));
-            if let Some(index) = problem.fields.iter().position(|f| &f.name == name) {
+            if let Some(index) = index {
                 if let Some(exact) = problem.exact.iter().find(|e| e.field == index) {
                     match &exact.source {
                         ExactSource::Expr(id) => {

@@ -207,7 +207,7 @@ impl Collector {
                 self.declare(coord, DeclKind::Time, item, span);
                 self.expr(interval, item);
             }
-            ItemKind::Field { names } => {
+            ItemKind::Field { names, .. } => {
                 for name in names {
                     self.declare(name, DeclKind::Field, item, span);
                 }

@@ -60,10 +60,12 @@ pub enum ItemKind {
         /// Its interval.
         interval: Expr,
     },
-    /// `field u, v`.
+    /// `field u, v` or `field u, a(x)`.
     Field {
         /// The declared names.
         names: Vec<Ident>,
+        /// One entry per name: the coordinates in parentheses after it, if any.
+        coords: Vec<Option<FieldCoords>>,
     },
     /// `const name = expr`.
     Const {
@@ -326,4 +328,13 @@ impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Self {
         Expr { kind, span }
     }
+}
+
+/// The coordinate list of a field of some coordinates only: `(x, y)` in `field a(x, y)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldCoords {
+    /// The names in parentheses, in source order (possibly none).
+    pub coords: Vec<Ident>,
+    /// The parentheses and what is between them.
+    pub span: Span,
 }

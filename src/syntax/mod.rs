@@ -672,7 +672,7 @@ sample interior = 100, x = 0 : 50, resample = every 10, sampler = halton
         assert!(
             matches!(&items[4].kind, ItemKind::Exact { source: ExactSource::File(f), .. } if f.value == "ref.csv")
         );
-        assert!(matches!(&items[5].kind, ItemKind::Field { names } if names.len() == 3));
+        assert!(matches!(&items[5].kind, ItemKind::Field { names, .. } if names.len() == 3));
         match &items[6].kind {
             ItemKind::Equation {
                 region,

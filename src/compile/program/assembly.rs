@@ -49,7 +49,7 @@ impl<B: Backend> CompiledProblem<B> {
                     &self.plans[k],
                     self.problem.model.activation,
                     &layers[k],
-                    &inputs,
+                    &self.network_input(k, &inputs),
                     mode != Mode::Residual,
                 )
             })

@@ -31,13 +31,56 @@ pub struct CompiledProblem<B: Backend> {
     pub(super) device: B::Device,
     pub(super) problem: Problem,
     pub(super) networks: Vec<NetworkLayout>,
-    /// The networks' input map (the same for every network).
+    /// Per network, the coordinates it takes (`None`: all of them).
+    pub(super) network_inputs: Vec<Option<Vec<i64>>>,
+    /// Per field, its network and output column.
+    pub(super) field_slots: Vec<(usize, usize)>,
+    /// The input map of a network of all coordinates.
     pub(super) embedding: Embedding,
+    /// Per network, its input map (over its coordinates).
+    pub(super) embeddings: Vec<Embedding>,
     pub(super) plans: Vec<ChannelPlan>,
     /// Per problem jet: (network, channel, output column).
     pub(super) jet_slots: Vec<(usize, usize, usize)>,
     pub(super) n_network_params: usize,
     pub(super) assembly: JacobianAssembly,
+}
+
+/// The channel of a network over coordinates `coords` (ascending; `spatial`:
+/// the positions of the spatial ones among them) that carries `deriv`, a
+/// derivative over all `n_coords` coordinates.
+///
+/// # Errors
+/// A malformed multi-index, a derivative in a coordinate outside `coords`, a
+/// Laplacian over no spatial coordinate.
+fn network_kind(
+    deriv: &Deriv,
+    n_coords: usize,
+    coords: &[usize],
+    spatial: &[usize],
+) -> Result<ChannelKind, CompileError> {
+    match deriv {
+        Deriv::Partial(alpha) => {
+            if alpha.len() != n_coords {
+                return Err(CompileError::BadMultiIndex {
+                    got: alpha.len(),
+                    expected: n_coords,
+                });
+            }
+            if let Some(coord) = (0..n_coords).find(|i| alpha[*i] > 0 && !coords.contains(i)) {
+                return Err(CompileError::NotAnInput { coord });
+            }
+            Ok(ChannelKind::Partial(
+                coords.iter().map(|&i| alpha[i]).collect(),
+            ))
+        }
+        Deriv::Laplacian => {
+            if spatial.is_empty() {
+                return Err(CompileError::LaplacianWithoutSpace);
+            }
+            Ok(ChannelKind::Laplacian)
+        }
+    }
 }
 
 impl<B: Backend> CompiledProblem<B> {
@@ -51,58 +94,98 @@ impl<B: Backend> CompiledProblem<B> {
         let n_fields = problem.fields.len();
         let spatial = problem.spatial_coords();
         let shared = problem.model.shared;
-        let n_networks = if shared { 1 } else { n_fields };
         let embedding = Embedding::new(problem);
+        // Fields of all coordinates share one network under `shared`; a field of
+        // some coordinates only always has its own.
+        let mut network_inputs: Vec<Option<Vec<usize>>> = Vec::new();
+        let mut n_outputs: Vec<usize> = Vec::new();
+        let mut field_slots = Vec::with_capacity(n_fields);
+        let mut shared_net = None;
+        for field in &problem.fields {
+            match (&field.coords, shared) {
+                (None, true) => {
+                    let net = *shared_net.get_or_insert_with(|| {
+                        network_inputs.push(None);
+                        n_outputs.push(0);
+                        network_inputs.len() - 1
+                    });
+                    field_slots.push((net, n_outputs[net]));
+                    n_outputs[net] += 1;
+                }
+                (coords, _) => {
+                    network_inputs.push(coords.clone());
+                    n_outputs.push(1);
+                    field_slots.push((network_inputs.len() - 1, 0));
+                }
+            }
+        }
+        let n_networks = network_inputs.len();
+        let embeddings: Vec<Embedding> = network_inputs
+            .iter()
+            .map(|inputs| match inputs {
+                None => embedding.clone(),
+                Some(coords) => embedding.restrict(coords),
+            })
+            .collect();
         let mut networks = Vec::with_capacity(n_networks);
         let mut offset = 0;
-        for _ in 0..n_networks {
+        for (net, embedding) in embeddings.iter().enumerate() {
             let mut widths = vec![embedding.width()];
             widths.extend(&problem.model.layers);
-            widths.push(if shared { n_fields } else { 1 });
+            widths.push(n_outputs[net]);
             let net = NetworkLayout { widths, offset };
             offset += net.n_params();
             networks.push(net);
         }
+        // Per network: its coordinates and, among them, the spatial ones.
+        let all: Vec<usize> = (0..n_coords).collect();
+        let net_coords: Vec<&[usize]> = network_inputs
+            .iter()
+            .map(|inputs| inputs.as_deref().unwrap_or(&all))
+            .collect();
+        let net_spatial: Vec<Vec<usize>> = net_coords
+            .iter()
+            .map(|coords| {
+                (0..coords.len())
+                    .filter(|&j| spatial.contains(&coords[j]))
+                    .collect()
+            })
+            .collect();
         let mut wanted: Vec<Vec<ChannelKind>> = vec![Vec::new(); n_networks];
         let mut kinds = Vec::with_capacity(problem.jets.len());
         for jet in &problem.jets {
-            let kind = match &jet.deriv {
-                Deriv::Partial(alpha) => {
-                    if alpha.len() != n_coords {
-                        return Err(CompileError::BadMultiIndex {
-                            got: alpha.len(),
-                            expected: n_coords,
-                        });
-                    }
-                    ChannelKind::Partial(alpha.clone())
-                }
-                Deriv::Laplacian => {
-                    if spatial.is_empty() {
-                        return Err(CompileError::LaplacianWithoutSpace);
-                    }
-                    ChannelKind::Laplacian
-                }
-            };
+            let (net, col) = field_slots[jet.field];
+            let kind = network_kind(&jet.deriv, n_coords, net_coords[net], &net_spatial[net])?;
             if jet.order() > MAX_JET_ORDER {
                 return Err(CompileError::OrderTooHigh { order: jet.order() });
             }
-            let net = if shared { 0 } else { jet.field };
             wanted[net].push(kind.clone());
-            kinds.push((net, kind, if shared { jet.field } else { 0 }));
+            kinds.push((net, kind, col));
         }
         let plans: Vec<ChannelPlan> = wanted
             .iter()
-            .map(|w| ChannelPlan::new(n_coords, &spatial, w).with_embedding(embedding.clone()))
+            .enumerate()
+            .map(|(net, w)| {
+                ChannelPlan::new(net_coords[net].len(), &net_spatial[net], w)
+                    .with_embedding(embeddings[net].clone())
+            })
             .collect();
         let jet_slots = kinds
             .into_iter()
             .map(|(net, kind, col)| (net, plans[net].channel(&kind).expect("planned"), col))
             .collect();
+        let network_inputs = network_inputs
+            .into_iter()
+            .map(|inputs| inputs.map(|c| c.into_iter().map(|i| i as i64).collect()))
+            .collect();
         Ok(CompiledProblem {
             device: device.clone(),
             problem: problem.clone(),
             networks,
+            network_inputs,
+            field_slots,
             embedding,
+            embeddings,
             plans,
             jet_slots,
             n_network_params: offset,
@@ -126,9 +209,31 @@ impl<B: Backend> CompiledProblem<B> {
         &self.networks
     }
 
-    /// The map from the coordinates to the networks' inputs.
+    /// The map from the coordinates to the inputs of a network of all coordinates.
     pub fn embedding(&self) -> &Embedding {
         &self.embedding
+    }
+
+    /// Per field, its network (index into [`Self::networks`]) and output column.
+    pub fn field_slots(&self) -> &[(usize, usize)] {
+        &self.field_slots
+    }
+
+    /// The columns of `points` that network `net` takes.
+    ///
+    /// # Shapes
+    /// - `points`: `[M, d]`; returns `[M, n_inputs]`
+    pub(super) fn network_input(&self, net: usize, points: &Tensor<B, 2>) -> Tensor<B, 2> {
+        match &self.network_inputs[net] {
+            None => points.clone(),
+            Some(coords) => {
+                let index = Tensor::<B, 1, burn::tensor::Int>::from_data(
+                    TensorData::new(coords.clone(), [coords.len()]),
+                    &self.device,
+                );
+                points.clone().select(1, index)
+            }
+        }
     }
 
     /// θ with Glorot-uniform weights from `seed`, zero biases, params at their `init`.
@@ -296,25 +401,34 @@ impl<B: Backend> CompiledProblem<B> {
     ///
     /// # Panics
     /// If the field does not exist, the multi-index does not have one entry
-    /// per coordinate, or the order exceeds [`MAX_JET_ORDER`].
+    /// per coordinate, or the order exceeds [`MAX_JET_ORDER`]. A derivative in
+    /// a coordinate the field does not depend on is 0.
     pub fn eval_jet(&self, theta: &[f64], points: &[f64], jet: &crate::ir::Jet) -> Vec<f64> {
         let d = self.problem.coords.len();
         let n = points.len() / d.max(1);
-        let kind = match &jet.deriv {
-            Deriv::Partial(alpha) => ChannelKind::Partial(alpha.clone()),
-            Deriv::Laplacian => ChannelKind::Laplacian,
+        let (net, col) = self.field_slots[jet.field];
+        let inputs = self.tensor2(points.to_vec(), [n, d]);
+        let inputs = self.network_input(net, &inputs);
+        let n_inputs = inputs.dims()[1];
+        let all: Vec<usize> = (0..d).collect();
+        let coords: Vec<usize> = match &self.network_inputs[net] {
+            Some(c) => c.iter().map(|&i| i as usize).collect(),
+            None => all,
         };
-        let spatial = self.problem.spatial_coords();
-        let plan = ChannelPlan::new(d, &spatial, std::slice::from_ref(&kind))
-            .with_embedding(self.embedding.clone());
-        let (net, col) = if self.problem.model.shared {
-            (0, jet.field)
-        } else {
-            (jet.field, 0)
+        let spatial_all = self.problem.spatial_coords();
+        let spatial: Vec<usize> = (0..n_inputs)
+            .filter(|&j| spatial_all.contains(&coords[j]))
+            .collect();
+        let kind = match network_kind(&jet.deriv, d, &coords, &spatial) {
+            Ok(kind) => kind,
+            // A derivative in a coordinate the field does not depend on.
+            Err(CompileError::NotAnInput { .. }) => return vec![0.0; n],
+            Err(error) => panic!("{error}"),
         };
+        let plan = ChannelPlan::new(n_inputs, &spatial, std::slice::from_ref(&kind))
+            .with_embedding(self.embeddings[net].clone());
         let theta_t = self.theta_tensor(theta);
         let layers = self.networks[net].unpack(&theta_t);
-        let inputs = self.tensor2(points.to_vec(), [n, d]);
         let fwd = jet::forward(
             &plan,
             self.problem.model.activation,
@@ -597,6 +711,88 @@ mod tests {
                     2.5e-4,
                     &format!("{label} {activation:?}"),
                 );
+            }
+        }
+    }
+
+    /// `field a(x)` in a space–time problem: a's network is an MLP of input
+    /// width 1 fed x alone, so a takes the same value at points that differ in
+    /// t only (exactly), dt(a) is 0, and dx(a), dxx(a) match fourth-order
+    /// central differences along x of the jet one order lower.
+    #[test]
+    fn field_of_some_coordinates_sees_only_them() {
+        let source = "space x in [0, 1]\ntime t in [0, 1]\nfield u, a(x)\n\
+                      dt(u) - a*dxx(u) = 0 on interior\n\
+                      model mlp(layers = [7, 6], activation = tanh)\n";
+        for shared in [false, true] {
+            let source =
+                if shared {
+                    format!("{source}model mlp(layers = [7, 6], activation = tanh, shared)\n")
+                        .replacen("model mlp(layers = [7, 6], activation = tanh)\n", "", 1)
+                } else {
+                    source.to_string()
+                };
+            let (problem, diags) = crate::check_source(&source, std::path::Path::new("."));
+            let problem = problem.unwrap_or_else(|| panic!("{diags:?}"));
+            assert_eq!(problem.model.shared, shared);
+            let program = compile(&problem);
+            let (net, col) = program.field_slots()[1];
+            assert_eq!(col, 0);
+            assert_eq!(program.networks().len(), 2);
+            let width_1 = NetworkLayout {
+                widths: vec![1, 7, 6, 1],
+                offset: 0,
+            };
+            let width_2 = NetworkLayout {
+                widths: vec![2, 7, 6, 1],
+                offset: 0,
+            };
+            assert_eq!(program.networks()[net].widths, width_1.widths);
+            assert_eq!(program.networks()[net].n_params(), width_1.n_params());
+            assert_eq!(program.n_params(), width_1.n_params() + width_2.n_params());
+            assert_eq!(crate::ir::describe::n_params(&problem), program.n_params());
+            let theta = program.init_params(3);
+            // (x, t) rows: x = 0.3 at three times, x = 0.8 at two.
+            let pts = [0.3, 0.0, 0.3, 0.45, 0.3, 1.0, 0.8, 0.2, 0.8, 0.9];
+            let values = program.eval_fields(&theta, &pts);
+            assert_eq!(values[1][0], values[1][1]);
+            assert_eq!(values[1][0], values[1][2]);
+            assert_eq!(values[1][3], values[1][4]);
+            assert_ne!(values[1][0], values[1][3]);
+            assert_ne!(values[0][0], values[0][1], "u depends on t");
+            for (i, x) in [(0, 0.3), (3, 0.8)] {
+                let host = host_mlp(&program, &theta, net, &[x], Activation::Tanh)[0];
+                assert!((values[1][i] - host).abs() <= 1e-14, "value at x = {x}");
+            }
+            let jet = |alpha: [u8; 2]| Jet {
+                field: 1,
+                deriv: Deriv::Partial(alpha.to_vec()),
+            };
+            for alpha in [[0, 1], [1, 1], [0, 2]] {
+                let zero = program.eval_jet(&theta, &pts, &jet(alpha));
+                assert!(zero.iter().all(|&v| v == 0.0), "{alpha:?}: {zero:?}");
+            }
+            let h = 1e-3;
+            for (alpha, lower) in [([1, 0], [0, 0]), ([2, 0], [1, 0]), ([3, 0], [2, 0])] {
+                let exact = program.eval_jet(&theta, &pts, &jet(alpha));
+                assert!(exact.iter().any(|v| v.abs() > 1e-3), "{alpha:?}: {exact:?}");
+                assert_eq!(exact[0], exact[1], "{alpha:?} is independent of t");
+                let shifted = |k: f64| {
+                    let mut p = pts.to_vec();
+                    for i in 0..5 {
+                        p[2 * i] += k * h;
+                    }
+                    program.eval_jet(&theta, &p, &jet(lower))
+                };
+                let (m2, m1, p1, p2) = (shifted(-2.0), shifted(-1.0), shifted(1.0), shifted(2.0));
+                for i in 0..5 {
+                    let fd = (m2[i] - 8.0 * m1[i] + 8.0 * p1[i] - p2[i]) / (12.0 * h);
+                    assert!(
+                        (fd - exact[i]).abs() <= 1e-8 * (1.0 + exact[i].abs()),
+                        "{alpha:?}: jet {} vs FD {fd}",
+                        exact[i]
+                    );
+                }
             }
         }
     }

@@ -20,6 +20,13 @@ pub enum CompileError {
         /// The number of coordinates.
         expected: usize,
     },
+    /// A derivative of a field in a coordinate it does not depend on (the IR
+    /// lowers those to 0).
+    #[error("a jet differentiates a field in coordinate {coord}, which it does not depend on")]
+    NotAnInput {
+        /// Index of the coordinate.
+        coord: usize,
+    },
     #[error("the Laplacian needs at least one spatial coordinate")]
     /// `lap` in a problem with only a time coordinate.
     LaplacianWithoutSpace,

@@ -132,6 +132,14 @@ impl Lowerer<'_> {
             );
             return None;
         }
+        // `dt(a)` of `field a(x)` is identically zero.
+        if alpha
+            .iter()
+            .enumerate()
+            .any(|(i, &order)| order > 0 && !self.fields[field].depends_on(i))
+        {
+            return Some(self.arena.constant(0.0));
+        }
         let id = self.jet(field, Deriv::Partial(alpha));
         Some(self.arena.intern(Node::Jet(id)))
     }
@@ -250,7 +258,7 @@ impl Lowerer<'_> {
         }
         let mut sum = self.arena.constant(0.0);
         for i in 0..self.coords.len() {
-            if self.coords[i].kind != CoordKind::Space {
+            if self.coords[i].kind != CoordKind::Space || !self.fields[field].depends_on(i) {
                 continue;
             }
             let mut alpha = vec![0u8; self.coords.len()];

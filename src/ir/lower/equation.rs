@@ -434,6 +434,10 @@ impl Lowerer<'_> {
                 })
                 .unwrap_or_default();
             for k in 0..self.fields.len() {
+                // A field that does not depend on the coordinate is periodic in it.
+                if !self.fields[k].depends_on(coord) {
+                    continue;
+                }
                 let field_name = self.fields[k].name.clone();
                 let mut alpha = vec![0u8; self.coords.len()];
                 for (order, label) in [

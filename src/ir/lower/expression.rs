@@ -7,7 +7,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::expr::{BinaryOp, Compare, ExprId, Func, Node};
 use crate::ir::names::did_you_mean;
 use crate::ir::symbolic::eval_const;
-use crate::ir::Deriv;
+use crate::ir::{CoordKind, Deriv};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -277,7 +277,24 @@ impl Lowerer<'_> {
                     self.needs_space(name, span);
                     return None;
                 }
-                if name == "lap" {
+                if name == "lap" && self.fields[field].coords.is_some() {
+                    // A field of some coordinates only: the sum over its spatial
+                    // coordinates (0 when it has none).
+                    let mut sum = self.arena.constant(0.0);
+                    for i in 0..self.coords.len() {
+                        if self.coords[i].kind != CoordKind::Space
+                            || !self.fields[field].depends_on(i)
+                        {
+                            continue;
+                        }
+                        let mut alpha = vec![0u8; self.coords.len()];
+                        alpha[i] = 2;
+                        let jet = self.jet(field, Deriv::Partial(alpha));
+                        let jet = self.arena.intern(Node::Jet(jet));
+                        sum = self.arena.add(sum, jet);
+                    }
+                    Some(sum)
+                } else if name == "lap" {
                     let id = self.jet(field, Deriv::Laplacian);
                     Some(self.arena.intern(Node::Jet(id)))
                 } else {

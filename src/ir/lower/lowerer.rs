@@ -240,6 +240,15 @@ impl<'a> Lowerer<'a> {
         for item in &file.items {
             self.declare(item, &mut const_items, &mut let_items);
         }
+        for item in &file.items {
+            if let ast::ItemKind::Field { names, coords } = &item.kind {
+                for (name, list) in names.iter().zip(coords) {
+                    if let Some(list) = list {
+                        self.field_coords(name, list);
+                    }
+                }
+            }
+        }
         // The value jet of field k is JetId(k).
         for k in 0..self.fields.len() {
             self.jet(k, Deriv::Partial(vec![0; self.coords.len()]));

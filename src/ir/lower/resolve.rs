@@ -46,12 +46,13 @@ impl Lowerer<'_> {
                     }
                 }
             }
-            ast::ItemKind::Field { names } => {
+            ast::ItemKind::Field { names, .. } => {
                 for n in names {
                     let index = self.fields.len();
                     if self.bind(n, Def::Field(index)) {
                         self.fields.push(Field {
                             name: n.name.clone(),
+                            coords: None,
                             span: n.span,
                         });
                     }
@@ -98,6 +99,67 @@ impl Lowerer<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Resolves the coordinate list of `field a(x, y)`: each name a declared
+    /// coordinate, at most once, the list not empty. A list of all the
+    /// coordinates is the same as none.
+    pub(super) fn field_coords(&mut self, name: &ast::Ident, list: &ast::FieldCoords) {
+        let Some(Binding {
+            def: Def::Field(k), ..
+        }) = self.names.get(&name.name).copied()
+        else {
+            return;
+        };
+        if self.fields[k].span != name.span {
+            return;
+        }
+        if list.coords.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    "E0232",
+                    format!("field `{}` depends on no coordinate", name.name),
+                )
+                .with_label(list.span, "empty coordinate list")
+                .with_help(format!(
+                    "name the coordinates it depends on, e.g. `{}(x)`, or declare an unknown constant with `param {} = 0`",
+                    name.name, name.name
+                )),
+            );
+            return;
+        }
+        let mut seen: Vec<(usize, Span)> = Vec::new();
+        let mut ok = true;
+        for ident in &list.coords {
+            let Some(i) = self.coordinate(ident) else {
+                ok = false;
+                continue;
+            };
+            if let Some(&(_, first)) = seen.iter().find(|(j, _)| *j == i) {
+                self.error(
+                    Diagnostic::error(
+                        "E0111",
+                        format!(
+                            "coordinate `{}` named twice in the coordinates of `{}`",
+                            ident.name, name.name
+                        ),
+                    )
+                    .with_label(ident.span, "second time")
+                    .with_label(first, "first named here"),
+                );
+                ok = false;
+                continue;
+            }
+            seen.push((i, ident.span));
+        }
+        if !ok {
+            return;
+        }
+        let mut coords: Vec<usize> = seen.into_iter().map(|(i, _)| i).collect();
+        coords.sort_unstable();
+        if coords.len() < self.coords.len() {
+            self.fields[k].coords = Some(coords);
         }
     }
 
@@ -575,7 +637,7 @@ mod tests {
     #[test]
     fn duplicates_label_both_declarations() {
         let mut first = fields(&["u"]);
-        if let ast::ItemKind::Field { names } = &mut first.kind {
+        if let ast::ItemKind::Field { names, .. } = &mut first.kind {
             names[0].span = Span::new(6, 7);
         }
         let mut second = konst("u", "1");
