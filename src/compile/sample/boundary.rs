@@ -6,10 +6,10 @@
 use super::error::SampleError;
 use super::geometry::{Factor, Geometry};
 use super::parts::{inside_all, sample_parts, time_interval, BlockCtx, Part};
-use super::piece::pilot_seed;
+use super::piece::{piece_measure, pilot_seed};
 use super::sequence::mix;
 use super::shape::{
-    ball_volume, box_face_measure, box_volume, contains_strictly, is_primitive, leaves,
+    ball_volume, box_face_measure, box_volume, contains_strictly, is_primitive,
     primitive_boundary_measure, sphere_area,
 };
 use crate::compile::points::BlockPoints;
@@ -185,24 +185,7 @@ pub(super) fn surface_measure(factor: &Factor, pilot_seed: u64) -> f64 {
     match &factor.shape {
         Shape::Ball { center, radius } => sphere_area(center.len(), *radius),
         Shape::Box(bounds) => primitive_boundary_measure(&Shape::Box(bounds.clone())),
-        shape => {
-            let part = Part::Surface(factor);
-            let mut rng = ChaCha8Rng::seed_from_u64(pilot_seed);
-            let mut unit = vec![0.0; part.unit_dims()];
-            let n_local = factor.coords.iter().max().map_or(0, |&c| c + 1);
-            let (mut point, mut normal) = (vec![0.0; n_local], vec![0.0; n_local]);
-            let hits = (0..PILOT_DRAWS)
-                .filter(|_| {
-                    unit.iter_mut().for_each(|u| *u = rng.random::<f64>());
-                    part.place_unit(&unit, &mut point, &mut normal)
-                })
-                .count();
-            let proposal: f64 = leaves(shape)
-                .into_iter()
-                .map(primitive_boundary_measure)
-                .sum();
-            proposal * hits as f64 / PILOT_DRAWS as f64
-        }
+        _ => piece_measure(&Part::Surface(factor), factor, pilot_seed),
     }
 }
 #[cfg(test)]
