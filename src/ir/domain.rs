@@ -2,7 +2,7 @@
 //! `ball`, `box`, named shapes and their `+ - &` combinations, into
 //! [`Domain`](super::Domain) factors and coordinate bounds.
 
-use super::lower::{Def, Lowerer, State};
+use super::lower::{self_reference, used_before_definition, Def, Lowerer, State};
 use super::names::did_you_mean;
 use super::{DomainFactor, Shape};
 use crate::diagnostic::Diagnostic;
@@ -175,22 +175,17 @@ impl Lowerer<'_> {
                 Some(shape)
             }
             State::Active => {
-                self.error(
-                    Diagnostic::error("E0110", format!("`{name}` refers to itself"))
-                        .with_label(span, "used in its own definition"),
-                );
+                self.error(self_reference(name, span));
                 None
             }
             State::Pending => {
-                self.error(
-                    Diagnostic::error(
-                        "E0109",
-                        format!("the shape `{name}` is used before its definition"),
-                    )
-                    .with_label(span, "used here")
-                    .with_label(binding.span, "defined later here")
-                    .with_help("move this `shape` above the one that uses it"),
-                );
+                let subject = format!("the shape `{name}`");
+                self.error(used_before_definition(
+                    &subject,
+                    "shape",
+                    span,
+                    binding.span,
+                ));
                 None
             }
         }

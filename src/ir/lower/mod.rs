@@ -33,3 +33,4 @@ mod resolve;
 pub use derivative::MAX_DERIVATIVE_ORDER;
 pub use lowerer::lower;
 pub(super) use lowerer::{Def, Lowerer, State};
+pub(super) use resolve::{self_reference, used_before_definition};

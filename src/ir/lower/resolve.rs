@@ -301,22 +301,17 @@ impl Lowerer<'_> {
             Def::Const(i) => match self.consts[i] {
                 State::Done(value) => value.map(|v| self.arena.constant(v)),
                 State::Active => {
-                    self.error(
-                        Diagnostic::error("E0110", format!("`{name}` refers to itself"))
-                            .with_label(span, "used in its own definition"),
-                    );
+                    self.error(self_reference(name, span));
                     None
                 }
                 State::Pending => {
-                    self.error(
-                        Diagnostic::error(
-                            "E0109",
-                            format!("the constant `{name}` is used before its definition"),
-                        )
-                        .with_label(span, "used here")
-                        .with_label(binding.span, "defined later here")
-                        .with_help("move this `const` above the one that uses it"),
-                    );
+                    let subject = format!("the constant `{name}`");
+                    self.error(used_before_definition(
+                        &subject,
+                        "const",
+                        span,
+                        binding.span,
+                    ));
                     None
                 }
             },
@@ -333,22 +328,13 @@ impl Lowerer<'_> {
                     }
                     State::Active => {
                         self.error(
-                            Diagnostic::error("E0110", format!("`{name}` refers to itself"))
-                                .with_label(span, "used in its own definition")
-                                .with_help("a `let` cannot be recursive"),
+                            self_reference(name, span).with_help("a `let` cannot be recursive"),
                         );
                         None
                     }
                     State::Pending => {
-                        self.error(
-                            Diagnostic::error(
-                                "E0109",
-                                format!("`{name}` is used before its definition"),
-                            )
-                            .with_label(span, "used here")
-                            .with_label(binding.span, "defined later here")
-                            .with_help("move this `let` above the one that uses it"),
-                        );
+                        let subject = format!("`{name}`");
+                        self.error(used_before_definition(&subject, "let", span, binding.span));
                         None
                     }
                 }
@@ -479,6 +465,26 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+/// E0110: a declaration (`const`, `let`, `shape`) used in its own definition.
+pub(crate) fn self_reference(name: &str, used: Span) -> Diagnostic {
+    Diagnostic::error("E0110", format!("`{name}` refers to itself"))
+        .with_label(used, "used in its own definition")
+}
+
+/// E0109: `subject` (e.g. "the constant `c`"), declared by `keyword`, used above its
+/// definition.
+pub(crate) fn used_before_definition(
+    subject: &str,
+    keyword: &str,
+    used: Span,
+    defined: Span,
+) -> Diagnostic {
+    Diagnostic::error("E0109", format!("{subject} is used before its definition"))
+        .with_label(used, "used here")
+        .with_label(defined, "defined later here")
+        .with_help(format!("move this `{keyword}` above the one that uses it"))
 }
 
 #[cfg(test)]
