@@ -38,20 +38,27 @@ pub const LINE_WITH_ERROR_SIZE: (u32, u32) = (900, 800);
 /// [`OutputError::InvalidData`] when a series' `x` and `y` differ in length;
 /// [`OutputError::Draw`] / [`OutputError::Io`] when drawing or writing fails.
 pub fn plot_history(path: &Path, loss: &Series, errors: &[Series]) -> Result<(), OutputError> {
-    for series in std::iter::once(loss).chain(errors) {
-        if series.x.len() != series.y.len() {
-            return Err(OutputError::invalid(
-                path,
-                format!(
-                    "series `{}` has {} x values and {} y values",
-                    series.name,
-                    series.x.len(),
-                    series.y.len()
-                ),
-            ));
-        }
-    }
+    check_lengths(path, std::iter::once(loss).chain(errors))?;
     render(path, PLOT_SIZE, |root| draw_history(root, loss, errors))
+}
+
+/// [`OutputError::InvalidData`] for the first series whose `x` and `y` differ in length.
+fn check_lengths<'s>(
+    path: &Path,
+    series: impl IntoIterator<Item = &'s Series>,
+) -> Result<(), OutputError> {
+    match series.into_iter().find(|s| s.x.len() != s.y.len()) {
+        Some(s) => Err(OutputError::invalid(
+            path,
+            format!(
+                "series `{}` has {} x values and {} y values",
+                s.name,
+                s.x.len(),
+                s.y.len()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Cost against size on log–log axes: one curve per series, `y` (seconds per iteration)
@@ -63,19 +70,7 @@ pub fn plot_history(path: &Path, loss: &Series, errors: &[Series]) -> Result<(),
 /// # Errors
 /// As [`plot_history`].
 pub fn plot_cost(path: &Path, series: &[Series]) -> Result<(), OutputError> {
-    for s in series {
-        if s.x.len() != s.y.len() {
-            return Err(OutputError::invalid(
-                path,
-                format!(
-                    "series `{}` has {} x values and {} y values",
-                    s.name,
-                    s.x.len(),
-                    s.y.len()
-                ),
-            ));
-        }
-    }
+    check_lengths(path, series)?;
     let curves: Vec<(&Series, RGBColor, u32)> = series
         .iter()
         .enumerate()
