@@ -70,6 +70,8 @@ fn problem(
         }],
         params: Vec::new(),
         data: Vec::new(),
+        grids: Vec::new(),
+        grid_terms: Vec::new(),
         periodic: Vec::new(),
         jets,
         exprs,

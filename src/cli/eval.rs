@@ -189,6 +189,7 @@ fn eval_expression(
                 Node::Coord(i) => x[i],
                 Node::Jet(j) => jets.get(&j).map_or(f64::NAN, |v| v[row]),
                 Node::Param(i) => theta[n_network + i],
+                Node::Grid(g) => augmented.eval_grid(g, x),
                 _ => f64::NAN,
             })
         })

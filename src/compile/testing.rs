@@ -56,6 +56,8 @@ impl Builder {
                 .collect(),
             params: Vec::new(),
             data: Vec::new(),
+            grids: Vec::new(),
+            grid_terms: Vec::new(),
             periodic: Vec::new(),
             jets: Vec::new(),
             exprs: ExprArena::new(),
@@ -671,6 +673,7 @@ pub fn host_values(
                 Node::Coord(c) => pts.points[i * d + c],
                 Node::Jet(j) => jets[j.0 as usize][i],
                 Node::Param(p) => theta[n_network + p],
+                Node::Grid(g) => problem.eval_grid(g, &pts.points[i * d..(i + 1) * d]),
                 other => panic!("unexpected leaf {other:?}"),
             };
             crate::ir::symbolic::eval(&problem.exprs, expr, &leaf)

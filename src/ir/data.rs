@@ -146,8 +146,8 @@ pub(super) fn match_columns(
             d = match did_you_mean(column, known) {
                 Some(help) => d.with_help(help),
                 None => d.with_help(format!(
-                    "columns must be coordinates ({}) or fields ({}); for a coefficient given as data, \
-                     declare `field {column}` and fit it with an equation on this data set",
+                    "columns must be coordinates ({}) or fields ({}); for a coefficient known on a \
+                     grid, read the file with `data NAME from \"{shown}\" as grid`",
                     coords.join(", "),
                     fields.join(", ")
                 )),

@@ -16,7 +16,7 @@ pub struct Summary {
     pub fields: Vec<String>,
     /// Trainable params with their initial values.
     pub params: Vec<String>,
-    /// Data sets with their row counts.
+    /// Data sets with their row counts, then grids with their lines.
     pub data: Vec<String>,
     /// One summary per equation.
     pub equations: Vec<EquationSummary>,
@@ -142,6 +142,21 @@ pub fn summary(problem: &Problem) -> Summary {
                 d.columns.join(", ")
             )
         })
+        .chain(problem.grids.iter().map(|g| {
+            let lines: Vec<String> = g
+                .axes
+                .iter()
+                .zip(g.knots())
+                .map(|(&c, k)| format!("{} {}", k.len(), problem.coords[c].name))
+                .collect();
+            format!(
+                "{} from {} (grid of {} lines, cubic spline; columns {})",
+                g.name,
+                g.path.display(),
+                lines.join(" × "),
+                g.columns.join(", ")
+            )
+        }))
         .collect();
     let equations = problem
         .blocks

@@ -5,10 +5,38 @@
 //! print exponentially long: output is cut at [`MAX_CHARS`] with an ellipsis.
 
 use super::expr::{BinaryOp, Compare, ExprId, Func, Node};
-use super::{Deriv, JetId, Problem};
+use super::{Deriv, GridTermId, JetId, Problem};
 
 /// Longest printed expression before it is cut with `…`.
 pub const MAX_CHARS: usize = 4000;
+/// A grid term as written: `k`, `k.a`, or a derivative `dx(k)`, `d(k, x, y)`
+/// (the shorthand when every coordinate name is one letter, as for jets).
+pub fn display_grid_term(problem: &Problem, id: GridTermId) -> String {
+    let Some(term) = problem.grid_terms.get(id.0 as usize) else {
+        return "?".to_string();
+    };
+    let Some(grid) = problem.grids.get(term.grid) else {
+        return "?".to_string();
+    };
+    let mut name = grid.name.clone();
+    if grid.columns.len() > 1 {
+        name.push('.');
+        name.push_str(grid.columns.get(term.column).map_or("?", String::as_str));
+    }
+    let letters: Vec<&str> = term
+        .alpha
+        .iter()
+        .enumerate()
+        .flat_map(|(c, &order)| std::iter::repeat_n(coord_name(problem, c), order as usize))
+        .collect();
+    if letters.is_empty() {
+        name
+    } else if letters.iter().all(|l| l.chars().count() == 1) {
+        format!("d{}({name})", letters.concat())
+    } else {
+        format!("d({name}, {})", letters.join(", "))
+    }
+}
 
 /// Prints a jet: `u`, `dxx(u)`, `dtx(u)` (letters in coordinate order) when
 /// every coordinate involved has a one-letter name, else `d(u, x1, x1)`;
@@ -117,6 +145,7 @@ impl Printer<'_> {
             Node::Param(i) => self
                 .out
                 .push_str(problem.params.get(i).map_or("?", |p| p.name.as_str())),
+            Node::Grid(id) => self.out.push_str(&display_grid_term(problem, id)),
             Node::Data { set, column } => {
                 let data = problem.data.get(set);
                 self.out.push_str(data.map_or("?", |d| d.name.as_str()));

@@ -1,8 +1,8 @@
 //! Expression DAGs of the residual IR: hash-consed nodes in an arena.
 //!
 //! Leaves are constants, coordinates, outward-normal components, jets
-//! `D^α u_k`, params and data columns. The arena deduplicates structurally
-//! equal nodes, so a node id identifies an expression and shared
+//! `D^α u_k`, params, data columns and grid coefficients. The arena
+//! deduplicates structurally equal nodes, so a node id identifies an expression and shared
 //! sub-expressions are computed once by the compiler.
 
 use serde::Serialize;
@@ -15,6 +15,10 @@ pub struct ExprId(pub u32);
 /// Index into [`crate::ir::Problem::jets`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct JetId(pub u32);
+
+/// Index into [`crate::ir::Problem::grid_terms`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GridTermId(pub u32);
 
 /// Elementwise functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -183,6 +187,9 @@ pub enum Node {
         /// Column index within the data set.
         column: usize,
     },
+    /// A grid coefficient or one of its derivatives, `D^α k` (see
+    /// [`crate::ir::GridTerm`]): known at every point, independent of θ.
+    Grid(GridTermId),
     /// A function or negation of a node.
     Unary(Func, ExprId),
     /// A binary operation of two nodes.

@@ -11,6 +11,7 @@ pub mod describe;
 pub mod display;
 mod domain;
 pub mod expr;
+pub mod grid;
 pub mod lower;
 mod names;
 #[cfg(test)]
@@ -20,7 +21,8 @@ pub mod symbolic;
 mod testing;
 
 pub use display::{display_expr, display_jet};
-pub use expr::{BinaryOp, Compare, ExprArena, ExprId, Func, JetId, Node};
+pub use expr::{BinaryOp, Compare, ExprArena, ExprId, Func, GridTermId, JetId, Node};
+pub use grid::{GridData, GridTerm};
 pub use lower::lower;
 pub use symbolic::{derivative, eval_const};
 
@@ -522,6 +524,10 @@ pub struct Problem {
     pub params: Vec<Param>,
     /// The data sets.
     pub data: Vec<DataSet>,
+    /// The grid data sets (`data k from "k.csv" as grid`).
+    pub grids: Vec<GridData>,
+    /// Every use `D^α k` of a grid column in an expression, each once.
+    pub grid_terms: Vec<GridTerm>,
     /// Periodic coordinates.
     pub periodic: Vec<usize>,
     /// Every jet used by any block or needed by the compiler, each once.
@@ -541,6 +547,15 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// `D^α k` of a grid term at the point `x` (one entry per coordinate).
+    pub fn eval_grid(&self, id: GridTermId, x: &[f64]) -> f64 {
+        let term = &self.grid_terms[id.0 as usize];
+        let grid = &self.grids[term.grid];
+        let at: Vec<f64> = grid.axes.iter().map(|&c| x[c]).collect();
+        let alpha: Vec<u8> = grid.axes.iter().map(|&c| term.alpha[c]).collect();
+        grid.splines[term.column].eval(&at, &alpha)
+    }
+
     /// The jet with this id.
     pub fn jet(&self, id: JetId) -> &Jet {
         &self.jets[id.0 as usize]

@@ -330,7 +330,11 @@ pub fn derivative(arena: &mut ExprArena, expr: ExprId, wrt: Node) -> ExprId {
     let one = arena.constant(1.0);
     for id in order {
         let d = match arena.node(id) {
-            Node::Const(_) | Node::Coord(_) | Node::Normal(_) | Node::Data { .. } => zero,
+            Node::Const(_)
+            | Node::Coord(_)
+            | Node::Normal(_)
+            | Node::Data { .. }
+            | Node::Grid(_) => zero,
             leaf @ (Node::Jet(_) | Node::Param(_)) => {
                 if leaf == wrt {
                     one

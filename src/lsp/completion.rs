@@ -271,6 +271,7 @@ fn declared(doc: &Document, items: &mut Items, keep: impl Fn(DeclKind) -> bool) 
             DeclKind::Const => Kind::CONSTANT,
             DeclKind::Param => Kind::TYPE_PARAMETER,
             DeclKind::Data => Kind::STRUCT,
+            DeclKind::Grid => Kind::FUNCTION,
             DeclKind::Shape => Kind::CLASS,
         };
         items.push(decl.name.clone(), kind, decl.kind.describe());

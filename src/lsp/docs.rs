@@ -9,7 +9,7 @@ pub const STATEMENT_KEYWORDS: [(&str, &str); 13] = [
     ("const", "`const name = value`: a named constant, folded at compile time"),
     ("param", "`param name = initial value`: a trainable scalar (inverse problems)"),
     ("let", "`let name = expression`: a named expression, inlined where it is used"),
-    ("data", "`data name from \"file.csv\"`: observations; the header names coordinates and fields"),
+    ("data", "`data name from \"file.csv\"`: observations (the header names coordinates and fields); `... as grid`: coefficients known on a grid, usable as functions"),
     ("periodic", "`periodic x`: opposite faces of `x` are identified (values and first derivatives)"),
     ("exact", "`exact u = expression` or `exact u from \"ref.csv\"`: the known solution, for error reports"),
     ("shape", "`shape hole = disk((0, 0), 0.3)`: a named shape, for `space` lines and `on boundary of hole`"),
@@ -19,7 +19,7 @@ pub const STATEMENT_KEYWORDS: [(&str, &str); 13] = [
 ];
 
 /// Keywords inside statements.
-pub const OTHER_KEYWORDS: [(&str, &str); 6] = [
+pub const OTHER_KEYWORDS: [(&str, &str); 7] = [
     ("on", "`lhs = rhs on region`: where an equation holds"),
     ("in", "`space x in [a, b]`: the domain of a coordinate"),
     (
@@ -37,6 +37,10 @@ pub const OTHER_KEYWORDS: [(&str, &str); 6] = [
     (
         "of",
         "`on boundary of hole`: the part of the boundary on the boundary of the named shape `hole`",
+    ),
+    (
+        "as",
+        "`data k from \"k.csv\" as grid`: a coefficient known on a grid, interpolated by a cubic spline",
     ),
 ];
 

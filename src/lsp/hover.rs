@@ -359,6 +359,23 @@ fn describe_declaration(doc: &Document, decl: &Declaration) -> String {
                 );
             }
         }
+        DeclKind::Grid => {
+            if let Some(grid) = problem.grids.iter().find(|g| &g.name == name) {
+                let lines: Vec<String> = grid
+                    .axes
+                    .iter()
+                    .zip(grid.knots())
+                    .map(|(&c, k)| format!("{} lines in {}", k.len(), problem.coords[c].name))
+                    .collect();
+                let _ = write!(
+                    out,
+                    ": cubic spline on a grid from {} ({}); value columns {}",
+                    grid.path.display(),
+                    lines.join(", "),
+                    grid.columns.join(", ")
+                );
+            }
+        }
     }
     out.push('\n');
     out

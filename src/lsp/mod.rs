@@ -403,6 +403,7 @@ pub fn document_symbols(doc: &Document) -> Vec<lsp::DocumentSymbol> {
                         DeclKind::Param => lsp::SymbolKind::TYPE_PARAMETER,
                         DeclKind::Let => lsp::SymbolKind::VARIABLE,
                         DeclKind::Data => lsp::SymbolKind::STRUCT,
+                        DeclKind::Grid => lsp::SymbolKind::FUNCTION,
                         DeclKind::Shape => lsp::SymbolKind::CLASS,
                     };
                     out.push(symbol(

@@ -24,6 +24,8 @@ pub enum DeclKind {
     Let,
     /// `data obs from "..."`.
     Data,
+    /// `data k from "..." as grid`.
+    Grid,
     /// `shape hole = disk(...)`.
     Shape,
 }
@@ -39,6 +41,7 @@ impl DeclKind {
             DeclKind::Param => "param",
             DeclKind::Let => "let",
             DeclKind::Data => "data set",
+            DeclKind::Grid => "grid",
             DeclKind::Shape => "shape",
         }
     }
@@ -224,7 +227,14 @@ impl Collector {
                 self.declare(name, DeclKind::Let, item, span);
                 self.expr(value, item);
             }
-            ItemKind::Data { name, .. } => self.declare(name, DeclKind::Data, item, span),
+            ItemKind::Data { name, kind, .. } => {
+                let decl = if kind.is_some() {
+                    DeclKind::Grid
+                } else {
+                    DeclKind::Data
+                };
+                self.declare(name, decl, item, span)
+            }
             ItemKind::Shape { name, value } => {
                 self.declare(name, DeclKind::Shape, item, span);
                 self.expr(value, item);

@@ -367,6 +367,28 @@ fn did_you_mean_becomes_a_quick_fix() {
 }
 
 #[test]
+fn grids_hover_with_their_lines_and_complete_in_expressions_not_regions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let text = std::fs::read_to_string(dir.join("heat_gridded.pde")).unwrap();
+    let d = Document::new(text, 1, dir);
+    assert!(d.problem.is_some(), "{:?}", d.diagnostics);
+    let k = hover_text(&d, "k from", 0);
+    assert!(k.contains("**grid** `k`"), "{k}");
+    assert!(k.contains("65 lines in x, 65 lines in y"), "{k}");
+    let labels = |position| -> Vec<String> {
+        completion(&d, position)
+            .into_iter()
+            .map(|item| item.label)
+            .collect()
+    };
+    let in_expression = labels(at(&d, "k*lap", 0, 0));
+    assert!(in_expression.iter().any(|l| l == "k"), "{in_expression:?}");
+    let in_region = labels(at(&d, "interior", 0, 0));
+    assert!(!in_region.iter().any(|l| l == "k"), "{in_region:?}");
+    assert!(in_region.iter().any(|l| l == "interior"), "{in_region:?}");
+}
+
+#[test]
 fn hover_on_params_data_sets_and_columns() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let text = std::fs::read_to_string(dir.join("inverse_poisson1d.pde")).unwrap();

@@ -145,6 +145,7 @@ fn expr_tree(problem: &Problem, id: ExprId) -> Value {
         Node::Jet(j) => serde_json::json!({ "jet": problem.jet(j) }),
         Node::Param(i) => serde_json::json!({ "param": i }),
         Node::Data { set, column } => serde_json::json!({ "data": [set, column] }),
+        Node::Grid(id) => serde_json::json!({ "grid": problem.grid_terms[id.0 as usize] }),
         Node::Unary(f, a) => serde_json::json!([f, tree(a)]),
         Node::Binary(op, a, b) => serde_json::json!([op, tree(a), tree(b)]),
         Node::Select {

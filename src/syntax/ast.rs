@@ -88,12 +88,14 @@ pub enum ItemKind {
         /// Its definition.
         value: Expr,
     },
-    /// `data name from "file.csv"`.
+    /// `data name from "file.csv"`, or `... as grid`.
     Data {
         /// Its name.
         name: Ident,
         /// The CSV file.
         path: StrLit,
+        /// The word after `as` (`grid`), checked in `ir`.
+        kind: Option<Ident>,
     },
     /// `periodic x, y`.
     Periodic {

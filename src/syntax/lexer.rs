@@ -80,6 +80,9 @@ pub enum Token<'s> {
     #[token("of")]
     /// Keyword `of` (`on boundary of hole`).
     Of,
+    #[token("as")]
+    /// Keyword `as` (`data k from "k.csv" as grid`).
+    As,
 
     #[regex("[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice())]
     /// An identifier.
@@ -185,7 +188,13 @@ impl Token<'_> {
         self.starts_statement()
             || matches!(
                 self,
-                Token::From | Token::On | Token::In | Token::Weight | Token::Every | Token::Of
+                Token::From
+                    | Token::On
+                    | Token::In
+                    | Token::Weight
+                    | Token::Every
+                    | Token::Of
+                    | Token::As
             )
     }
 
@@ -239,7 +248,13 @@ impl Token<'_> {
             || self.starts_statement()
             || matches!(
                 self,
-                Token::On | Token::In | Token::From | Token::Weight | Token::Every | Token::Of
+                Token::On
+                    | Token::In
+                    | Token::From
+                    | Token::Weight
+                    | Token::Every
+                    | Token::Of
+                    | Token::As
             )
     }
 }

@@ -661,7 +661,8 @@ sample interior = 100, x = 0 : 50, resample = every 10, sampler = halton
         assert_eq!(items.len(), 9);
         assert!(matches!(&items[1].kind, ItemKind::Param { name, .. } if name.name == "c"));
         match &items[2].kind {
-            ItemKind::Data { name, path } => {
+            ItemKind::Data { name, path, kind } => {
+                assert!(kind.is_none());
                 assert_eq!(name.name, "obs");
                 assert_eq!(path.value, "obs.csv");
                 assert_eq!(&source[path.span.range()], "\"obs.csv\"");

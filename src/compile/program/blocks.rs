@@ -107,6 +107,21 @@ impl<B: Backend> CompiledProblem<B> {
                         Value::Tensor(theta.clone().slice(i..i + 1).reshape([1, 1]))
                     }
                 },
+                Node::Grid(id) => {
+                    // Host coordinates of this segment's rows (the partner
+                    // points for the partner segment of a periodic block).
+                    let host = match (&pts.partner, segment.partner) {
+                        (Some(partner), true) => partner,
+                        _ => &pts.points,
+                    };
+                    let values: Vec<f64> = host
+                        .chunks(d.max(1))
+                        .take(n)
+                        .map(|x| self.problem.eval_grid(id, x))
+                        .collect();
+                    let len = values.len();
+                    Value::Tensor(self.tensor2(values, [len, 1]))
+                }
                 Node::Data { set, column } => {
                     let values = &self.problem.data[set].values[column];
                     let rows = pts.data_rows.as_deref().unwrap_or(&[]);

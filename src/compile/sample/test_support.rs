@@ -50,6 +50,8 @@ pub(super) fn problem(
         fields: Vec::new(),
         params: Vec::new(),
         data: Vec::new(),
+        grids: Vec::new(),
+        grid_terms: Vec::new(),
         periodic: Vec::new(),
         jets: Vec::new(),
         exprs,

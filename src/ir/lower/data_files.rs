@@ -1,24 +1,29 @@
 //! `data` statements: reading the CSV file and matching its columns against
 //! the coordinates and fields.
 
-use super::lowerer::{Binding, Def, Lowerer};
+use super::lowerer::{Def, Lowerer};
 use crate::ir::data::{match_columns, read_table};
 use crate::ir::DataSet;
 use crate::syntax::ast;
 
 impl Lowerer<'_> {
-    pub(super) fn data_item(&mut self, name: &ast::Ident, path: &ast::StrLit) {
-        let Some(Binding {
-            def: Def::Data(i),
-            span,
-        }) = self.names.get(&name.name).copied()
-        else {
+    pub(super) fn data_item(
+        &mut self,
+        name: &ast::Ident,
+        path: &ast::StrLit,
+        kind: Option<&ast::Ident>,
+    ) {
+        let Some(binding) = self.names.get(&name.name).copied() else {
             return;
         };
-        if span != name.span {
+        if binding.span != name.span {
             return;
         }
-        self.data[i] = self.load_data(&name.name, path);
+        match (binding.def, kind) {
+            (Def::Data(i), None) => self.data[i] = self.load_data(&name.name, path),
+            (Def::Grid(i), Some(kind)) => self.grids[i] = self.load_grid(&name.name, path, kind),
+            _ => {}
+        }
     }
 
     /// Reads a CSV and checks its columns against coordinates and fields.
@@ -72,6 +77,7 @@ mod tests {
                     value: file.to_string(),
                     span: Span::default(),
                 },
+                kind: None,
             })
         };
         let items = vec![

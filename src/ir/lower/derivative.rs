@@ -14,6 +14,15 @@ pub const MAX_DERIVATIVE_ORDER: usize = 4;
 /// Letters that name coordinates in the usual notations (`dt`, `dxy`).
 const COMMON_COORDINATE_LETTERS: &str = "txyzrs";
 
+/// What a derivative operator applies to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Target {
+    /// A field (index into the fields).
+    Field(usize),
+    /// A value column of a grid data set.
+    Grid { grid: usize, column: usize },
+}
+
 impl Lowerer<'_> {
     /// The jet of field `field` with derivative `deriv`, added once.
     pub(in crate::ir) fn jet(&mut self, field: usize, deriv: Deriv) -> JetId {
@@ -105,19 +114,19 @@ impl Lowerer<'_> {
         if self.derivative_ctx(&func.name, span, ctx).is_none() {
             return Some(None);
         }
-        let Some(field) = self.field_arg(&func.name, &args[0].value) else {
+        let Some(target) = self.derivative_target(&func.name, &args[0].value, ctx) else {
             return Some(None);
         };
         let mut alpha = vec![0u8; self.coords.len()];
         for i in lookup.into_iter().flatten() {
             alpha[i] = alpha[i].saturating_add(1);
         }
-        Some(self.partial(field, alpha, letters.len(), span))
+        Some(self.partial(target, alpha, letters.len(), span))
     }
 
     pub(super) fn partial(
         &mut self,
-        field: usize,
+        target: Target,
         alpha: Vec<u8>,
         order: usize,
         span: Span,
@@ -132,6 +141,10 @@ impl Lowerer<'_> {
             );
             return None;
         }
+        let field = match target {
+            Target::Field(field) => field,
+            Target::Grid { grid, column } => return Some(self.grid_term(grid, column, alpha)),
+        };
         // `dt(a)` of `field a(x)` is identically zero.
         if alpha
             .iter()
@@ -173,6 +186,43 @@ impl Lowerer<'_> {
                 None
             }
         }
+    }
+
+    /// What a derivative operator applies to: a field (see [`Self::field_arg`]),
+    /// or a grid column (`k`, `k.a`, `k(x, y)`).
+    pub(super) fn derivative_target(
+        &mut self,
+        op: &str,
+        expr: &ast::Expr,
+        ctx: Ctx,
+    ) -> Option<Target> {
+        let grid_of = |name: &str| match self.names.get(name).map(|b| b.def) {
+            Some(Def::Grid(grid)) => Some(grid),
+            _ => None,
+        };
+        let (grid, column) = match &expr.kind {
+            ast::ExprKind::Name(name) => match grid_of(name) {
+                Some(grid) => (grid, self.grid_column(grid, name, None, expr.span, ctx)?),
+                None => return self.field_arg(op, expr).map(Target::Field),
+            },
+            ast::ExprKind::Member { base, member } => match grid_of(&base.name) {
+                Some(grid) => (
+                    grid,
+                    self.grid_column(grid, &base.name, Some(member), expr.span, ctx)?,
+                ),
+                None => return self.field_arg(op, expr).map(Target::Field),
+            },
+            ast::ExprKind::Call { func, args } => match grid_of(&func.name) {
+                Some(grid) => {
+                    // Checks the arguments; the column is the only one.
+                    self.grid_call(grid, func, args, expr.span, ctx)?;
+                    (grid, 0)
+                }
+                None => return self.field_arg(op, expr).map(Target::Field),
+            },
+            _ => return self.field_arg(op, expr).map(Target::Field),
+        };
+        Some(Target::Grid { grid, column })
     }
 
     /// The field a derivative operator applies to: a field name, or a `let`
@@ -241,7 +291,7 @@ impl Lowerer<'_> {
     /// `dn(u) = Σ_i n_i ∂u/∂x_i` over the spatial coordinates.
     pub(super) fn normal_derivative(
         &mut self,
-        field: usize,
+        target: Target,
         span: Span,
         ctx: Ctx,
     ) -> Option<ExprId> {
@@ -258,18 +308,60 @@ impl Lowerer<'_> {
         }
         let mut sum = self.arena.constant(0.0);
         for i in 0..self.coords.len() {
-            if self.coords[i].kind != CoordKind::Space || !self.fields[field].depends_on(i) {
+            if self.coords[i].kind != CoordKind::Space || !self.target_depends_on(target, i) {
                 continue;
             }
             let mut alpha = vec![0u8; self.coords.len()];
             alpha[i] = 1;
-            let jet = self.jet(field, Deriv::Partial(alpha));
-            let jet = self.arena.intern(Node::Jet(jet));
+            let derivative = self.target_partial(target, alpha);
             let normal = self.arena.intern(Node::Normal(i));
-            let term = self.arena.mul(normal, jet);
+            let term = self.arena.mul(normal, derivative);
             sum = self.arena.add(sum, term);
         }
         Some(sum)
+    }
+
+    /// The spatial Laplacian of a target: one summed jet channel for a field of
+    /// all coordinates, else the sum of the second derivatives it has.
+    pub(super) fn laplacian(&mut self, target: Target) -> ExprId {
+        if let Target::Field(field) = target {
+            if self.fields[field].coords.is_none() {
+                let id = self.jet(field, Deriv::Laplacian);
+                return self.arena.intern(Node::Jet(id));
+            }
+        }
+        let mut sum = self.arena.constant(0.0);
+        for i in 0..self.coords.len() {
+            if self.coords[i].kind != CoordKind::Space || !self.target_depends_on(target, i) {
+                continue;
+            }
+            let mut alpha = vec![0u8; self.coords.len()];
+            alpha[i] = 2;
+            let term = self.target_partial(target, alpha);
+            sum = self.arena.add(sum, term);
+        }
+        sum
+    }
+
+    /// Whether a target varies with coordinate `coord`.
+    fn target_depends_on(&self, target: Target, coord: usize) -> bool {
+        match target {
+            Target::Field(field) => self.fields[field].depends_on(coord),
+            Target::Grid { grid, .. } => self.grids[grid]
+                .as_ref()
+                .is_some_and(|g| g.axes.contains(&coord)),
+        }
+    }
+
+    /// `D^α` of a target, without the order check of [`Self::partial`].
+    fn target_partial(&mut self, target: Target, alpha: Vec<u8>) -> ExprId {
+        match target {
+            Target::Field(field) => {
+                let jet = self.jet(field, Deriv::Partial(alpha));
+                self.arena.intern(Node::Jet(jet))
+            }
+            Target::Grid { grid, column } => self.grid_term(grid, column, alpha),
+        }
     }
 }
 

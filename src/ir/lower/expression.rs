@@ -7,7 +7,6 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::expr::{BinaryOp, Compare, ExprId, Func, Node};
 use crate::ir::names::did_you_mean;
 use crate::ir::symbolic::eval_const;
-use crate::ir::{CoordKind, Deriv};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -126,6 +125,10 @@ impl Lowerer<'_> {
     ) -> Option<ExprId> {
         let set = match self.names.get(&base.name).map(|b| b.def) {
             Some(Def::Data(set)) => set,
+            Some(Def::Grid(grid)) => {
+                let span = base.span.to(member.span);
+                return self.grid_value(grid, &base.name, Some(member), span, ctx);
+            }
             Some(def) => {
                 self.error(
                     Diagnostic::error(
@@ -210,6 +213,9 @@ impl Lowerer<'_> {
     ) -> Option<ExprId> {
         let name = func.name.as_str();
         if let Some(binding) = self.names.get(name).copied() {
+            if let Def::Grid(grid) = binding.def {
+                return self.grid_call(grid, func, args, span, ctx);
+            }
             self.error(
                 Diagnostic::error(
                     "E0107",
@@ -272,33 +278,15 @@ impl Lowerer<'_> {
                     return None;
                 }
                 self.derivative_ctx(name, span, ctx)?;
-                let field = self.field_arg(name, &args[0].value)?;
+                let target = self.derivative_target(name, &args[0].value, ctx)?;
                 if self.time_only() {
                     self.needs_space(name, span);
                     return None;
                 }
-                if name == "lap" && self.fields[field].coords.is_some() {
-                    // A field of some coordinates only: the sum over its spatial
-                    // coordinates (0 when it has none).
-                    let mut sum = self.arena.constant(0.0);
-                    for i in 0..self.coords.len() {
-                        if self.coords[i].kind != CoordKind::Space
-                            || !self.fields[field].depends_on(i)
-                        {
-                            continue;
-                        }
-                        let mut alpha = vec![0u8; self.coords.len()];
-                        alpha[i] = 2;
-                        let jet = self.jet(field, Deriv::Partial(alpha));
-                        let jet = self.arena.intern(Node::Jet(jet));
-                        sum = self.arena.add(sum, jet);
-                    }
-                    Some(sum)
-                } else if name == "lap" {
-                    let id = self.jet(field, Deriv::Laplacian);
-                    Some(self.arena.intern(Node::Jet(id)))
+                if name == "lap" {
+                    Some(self.laplacian(target))
                 } else {
-                    self.normal_derivative(field, span, ctx)
+                    self.normal_derivative(target, span, ctx)
                 }
             }
             "d" => {
@@ -319,11 +307,11 @@ impl Lowerer<'_> {
                     }
                 }
                 self.derivative_ctx(name, span, ctx)?;
-                let field = self.field_arg(name, &args[0].value)?;
+                let target = self.derivative_target(name, &args[0].value, ctx)?;
                 if !ok {
                     return None;
                 }
-                self.partial(field, alpha, args.len() - 1, span)
+                self.partial(target, alpha, args.len() - 1, span)
             }
             _ => {
                 if let Some(result) = self.derivative_shorthand(func, args, span, ctx) {

@@ -2,11 +2,11 @@
 //! constants, then everything else, then the checks on the whole file.
 
 use super::super::{
-    Coord, DataSet, Deriv, Domain, ExactSolution, Field, Jet, ModelConfig, Param, Problem,
-    ResidualBlock, SampleConfig, SolveSettings,
+    Coord, DataSet, Deriv, Domain, ExactSolution, Field, GridData, GridTerm, Jet, ModelConfig,
+    Param, Problem, ResidualBlock, SampleConfig, SolveSettings,
 };
 use crate::diagnostic::Diagnostic;
-use crate::ir::expr::{ExprArena, ExprId, JetId};
+use crate::ir::expr::{ExprArena, ExprId, GridTermId, JetId};
 use crate::span::Span;
 use crate::syntax::ast;
 use std::collections::HashMap;
@@ -67,6 +67,7 @@ pub(in crate::ir) enum Def {
     Param(usize),
     Let(usize),
     Data(usize),
+    Grid(usize),
     Shape(usize),
 }
 
@@ -79,6 +80,7 @@ impl Def {
             Def::Param(_) => "param",
             Def::Let(_) => "let",
             Def::Data(_) => "data set",
+            Def::Grid(_) => "grid",
             Def::Shape(_) => "shape",
         }
     }
@@ -150,6 +152,10 @@ pub(in crate::ir) struct Lowerer<'a> {
     pub params: Vec<Param>,
     pub lets: Vec<State<ExprId>>,
     pub data: Vec<Option<DataSet>>,
+    /// The grid data sets (`None` until loaded, or when loading failed).
+    pub grids: Vec<Option<GridData>>,
+    pub grid_terms: Vec<GridTerm>,
+    pub grid_term_index: HashMap<GridTerm, GridTermId>,
     pub shapes: Vec<NamedShape>,
     /// The named shapes met while lowering the current shape expression.
     pub shape_parts: Vec<usize>,
@@ -192,6 +198,9 @@ impl<'a> Lowerer<'a> {
             params: Vec::new(),
             lets: Vec::new(),
             data: Vec::new(),
+            grids: Vec::new(),
+            grid_terms: Vec::new(),
+            grid_term_index: HashMap::new(),
             shapes: Vec::new(),
             shape_parts: Vec::new(),
             periodic: Vec::new(),
@@ -282,11 +291,14 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 }
-                ast::ItemKind::Data { name, path } => self.data_item(name, path),
+                ast::ItemKind::Data { name, path, kind } => {
+                    self.data_item(name, path, kind.as_ref())
+                }
                 _ => {}
             }
         }
         self.finish_domain();
+        self.grid_coverage();
         for (index, value) in let_items {
             self.lets[index] = State::Active;
             let lowered = self.lower_expr(value, Ctx::Let);
@@ -411,12 +423,15 @@ impl<'a> Lowerer<'a> {
             return (None, self.diags);
         }
         let data: Vec<DataSet> = self.data.into_iter().flatten().collect();
+        let grids: Vec<GridData> = self.grids.into_iter().flatten().collect();
         let problem = Problem {
             coords: self.coords,
             domain: self.domain,
             fields: self.fields,
             params: self.params,
             data,
+            grids,
+            grid_terms: self.grid_terms,
             periodic: self.periodic,
             jets: self.jets,
             exprs: self.arena,

@@ -15,8 +15,8 @@
 //! (`lowerer.rs`); its methods are grouped by what they lower: declarations and
 //! name resolution (`resolve.rs`), expressions (`expression.rs`), derivative
 //! operators → jets and `dn` (`derivative.rs`), equations, regions and the
-//! periodic blocks (`equation.rs`), data files (`data_files.rs`) and exact
-//! solutions (`exact.rs`). Domains and configuration are read in
+//! periodic blocks (`equation.rs`), data files (`data_files.rs`), grid data and
+//! its uses (`grids.rs`) and exact solutions (`exact.rs`). Domains and configuration are read in
 //! `ir/domain.rs` and `ir/config.rs`.
 //!
 //! [`ast::File`]: crate::syntax::ast::File
@@ -27,6 +27,7 @@ mod derivative;
 mod equation;
 mod exact;
 mod expression;
+mod grids;
 mod lowerer;
 mod resolve;
 

@@ -82,10 +82,22 @@ impl Lowerer<'_> {
                     let_items.push((index, value));
                 }
             }
-            ast::ItemKind::Data { name, .. } => {
+            ast::ItemKind::Data {
+                name, kind: None, ..
+            } => {
                 let index = self.data.len();
                 if self.bind(name, Def::Data(index)) {
                     self.data.push(None);
+                }
+            }
+            ast::ItemKind::Data {
+                name,
+                kind: Some(_),
+                ..
+            } => {
+                let index = self.grids.len();
+                if self.bind(name, Def::Grid(index)) {
+                    self.grids.push(None);
                 }
             }
             ast::ItemKind::Shape { name, .. } => {
@@ -339,6 +351,7 @@ impl Lowerer<'_> {
                     }
                 }
             }
+            Def::Grid(grid) => self.grid_value(grid, name, None, span, ctx),
             Def::Data(_) => {
                 if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
                     self.not_allowed(ctx, format!("the data set `{name}`"), span);
@@ -380,7 +393,12 @@ impl Lowerer<'_> {
                     .iter()
                     .any(|n| !matches!(n, Node::Coord(_) | Node::Const(_)))
                 {
-                    self.not_allowed(ctx, format!("`{name}`, which depends on fields"), span);
+                    let what = if used.iter().any(|n| matches!(n, Node::Grid(_))) {
+                        "grid data"
+                    } else {
+                        "fields"
+                    };
+                    self.not_allowed(ctx, format!("`{name}`, which depends on {what}"), span);
                     return None;
                 }
             }
