@@ -178,9 +178,9 @@ fn the_hole_example_has_a_dirichlet_and_a_neumann_piece() {
 
 #[test]
 fn the_gridded_conductivity_is_its_formula_to_the_splines_accuracy() {
-    // The shipped grid holds k = 2 + sin(2πx) cos(πy) at x, y = i/64; between the grid
-    // lines the spline must match the formula to O(h⁴) in value, O(h³) in first
-    // derivatives (h = 1/64), at points off the grid lines.
+    // The shipped grid holds k = 1 + sin(2πx) exp(−t)/2 at x, t = i/64; between the
+    // grid lines the spline must match the formula to O(h⁴) in value and O(h³) in
+    // first derivatives (h = 1/64), at points off the grid lines.
     use pdec::ir::{display::display_grid_term, GridTermId};
     use std::f64::consts::PI;
     let problem = load("heat_gridded.pde");
@@ -191,25 +191,22 @@ fn the_gridded_conductivity_is_its_formula_to_the_splines_accuracy() {
             .unwrap_or_else(|| panic!("the example uses {name}"));
         GridTermId(i as u32)
     };
-    let (k, kx, ky) = (term("k"), term("dx(k)"), term("dy(k)"));
+    let (k, kx) = (term("k"), term("dx(k)"));
     let (mut value, mut slope) = (0.0f64, 0.0f64);
     for i in 0..=50 {
         for j in 0..=50 {
-            let (x, y) = (i as f64 / 50.0, j as f64 / 50.0);
-            let p = [x, y, 0.5];
-            let exact = 2.0 + (2.0 * PI * x).sin() * (PI * y).cos();
-            let exact_x = 2.0 * PI * (2.0 * PI * x).cos() * (PI * y).cos();
-            let exact_y = -PI * (2.0 * PI * x).sin() * (PI * y).sin();
-            value = value.max((problem.eval_grid(k, &p) - exact).abs());
-            slope = slope
-                .max((problem.eval_grid(kx, &p) - exact_x).abs())
-                .max((problem.eval_grid(ky, &p) - exact_y).abs());
+            // Coordinates are ordered as declared: x, then t.
+            let (x, t) = (i as f64 / 50.0, j as f64 / 50.0);
+            let exact = 1.0 + (2.0 * PI * x).sin() * (-t).exp() / 2.0;
+            let exact_x = PI * (2.0 * PI * x).cos() * (-t).exp();
+            value = value.max((problem.eval_grid(k, &[x, t]) - exact).abs());
+            slope = slope.max((problem.eval_grid(kx, &[x, t]) - exact_x).abs());
         }
     }
     // The cubic spline's error bounds, 5/384·h⁴·‖∂⁴k‖ and h³/24·‖∂⁴k‖ with
-    // ‖∂x⁴k‖ = (2π)⁴ (≈ 1.3e-6 and 2.5e-4); linear interpolation would be off by
-    // h²/8·‖∂x²k‖ ≈ 1.2e-3. The value is not exactly the formula (it is interpolated).
+    // ‖∂x⁴k‖ = (2π)⁴/2 (≈ 6.2e-7 and 1.2e-4); linear interpolation would be off by
+    // h²/8·‖∂x²k‖ ≈ 6e-4. The value is not exactly the formula (it is interpolated).
     eprintln!("grid k: value error {value:e}, derivative error {slope:e}");
-    assert!(value < 1.3e-6 && value > 0.0, "value error {value:e}");
-    assert!(slope < 2.5e-4, "derivative error {slope:e}");
+    assert!(value < 6.2e-7 && value > 0.0, "value error {value:e}");
+    assert!(slope < 1.2e-4, "derivative error {slope:e}");
 }

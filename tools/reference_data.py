@@ -19,8 +19,8 @@
   values is about 5e-14 / 15: rounding level, far below the 1e-4 the example is solved to.
 - lotka_volterra_obs.csv: 51 noise-free observations of that solution, t = 0, 0.1, ..., 5,
   for the inverse example.
-- heat_conductivity.csv: the conductivity k(x, y) = 2 + sin(2 pi x) cos(pi y) of
-  heat_gridded.pde on the 65 x 65 grid x, y = i/64 (header x,y,k), to full precision.
+- heat_conductivity.csv: the conductivity k(x, t) = 1 + sin(2 pi x) exp(-t) / 2 of
+  heat_gridded.pde on the 65 x 65 grid x, t = i/64 (header x,t,k), to full precision.
 
     python3 tools/reference_data.py lotka_volterra   # only the files named (by prefix)
 """
@@ -51,9 +51,9 @@ def inverse_poisson_obs():
 
 def heat_conductivity():
     lines = [i / 64 for i in range(65)]
-    rows = [(x, y, 2 + math.sin(2 * math.pi * x) * math.cos(math.pi * y))
-            for x in lines for y in lines]
-    write_csv("heat_conductivity.csv", ["x", "y", "k"], rows)
+    rows = [(x, t, 1 + math.sin(2 * math.pi * x) * math.exp(-t) / 2)
+            for x in lines for t in lines]
+    write_csv("heat_conductivity.csv", ["x", "t", "k"], rows)
 
 
 def burgers_value(t, x, nu):

@@ -324,24 +324,31 @@ impl ExprArena {
 /// Every node reachable from `expr` is differentiated once (the expression is
 /// a DAG), in topological order, without recursion.
 pub fn derivative(arena: &mut ExprArena, expr: ExprId, wrt: Node) -> ExprId {
+    let zero = arena.constant(0.0);
+    let one = arena.constant(1.0);
+    derivative_by(arena, expr, &|leaf| match leaf {
+        Node::Jet(_) | Node::Param(_) if leaf == wrt => one,
+        _ => zero,
+    })
+}
+
+/// The derivative of `expr` by the chain rule, with `leaf` giving the
+/// derivative of each leaf (constants have derivative 0 and are not asked
+/// about). With `leaf` mapping each coordinate, jet and grid term to its
+/// derivative in one coordinate, this is that coordinate derivative.
+pub fn derivative_by(arena: &mut ExprArena, expr: ExprId, leaf: &dyn Fn(Node) -> ExprId) -> ExprId {
     let order = arena.topo_order(&[expr]);
     let mut memo: HashMap<ExprId, ExprId> = HashMap::with_capacity(order.len());
     let zero = arena.constant(0.0);
-    let one = arena.constant(1.0);
     for id in order {
         let d = match arena.node(id) {
-            Node::Const(_)
-            | Node::Coord(_)
+            Node::Const(_) => zero,
+            node @ (Node::Coord(_)
             | Node::Normal(_)
             | Node::Data { .. }
-            | Node::Grid(_) => zero,
-            leaf @ (Node::Jet(_) | Node::Param(_)) => {
-                if leaf == wrt {
-                    one
-                } else {
-                    zero
-                }
-            }
+            | Node::Grid(_)
+            | Node::Jet(_)
+            | Node::Param(_)) => leaf(node),
             Node::Unary(func, a) => {
                 let da = memo[&a];
                 if da == zero {

@@ -374,14 +374,14 @@ fn grids_hover_with_their_lines_and_complete_in_expressions_not_regions() {
     assert!(d.problem.is_some(), "{:?}", d.diagnostics);
     let k = hover_text(&d, "k from", 0);
     assert!(k.contains("**grid** `k`"), "{k}");
-    assert!(k.contains("65 lines in x, 65 lines in y"), "{k}");
+    assert!(k.contains("65 lines in x, 65 lines in t"), "{k}");
     let labels = |position| -> Vec<String> {
         completion(&d, position)
             .into_iter()
             .map(|item| item.label)
             .collect()
     };
-    let in_expression = labels(at(&d, "k*lap", 0, 0));
+    let in_expression = labels(at(&d, "k*dx(u)) = f", 0, 0));
     assert!(in_expression.iter().any(|l| l == "k"), "{in_expression:?}");
     let in_region = labels(at(&d, "interior", 0, 0));
     assert!(!in_region.iter().any(|l| l == "k"), "{in_region:?}");

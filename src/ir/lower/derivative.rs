@@ -5,9 +5,11 @@ use super::lowerer::{Ctx, Def, Lowerer, State};
 use crate::diagnostic::Diagnostic;
 use crate::ir::expr::{ExprId, JetId, Node};
 use crate::ir::names::did_you_mean;
+use crate::ir::symbolic::{derivative_by, leaves};
 use crate::ir::{CoordKind, Deriv, Jet};
 use crate::span::Span;
 use crate::syntax::ast;
+use std::collections::HashMap;
 
 /// Highest derivative order in one coordinate set (`dxxxx`).
 pub const MAX_DERIVATIVE_ORDER: usize = 4;
@@ -21,6 +23,9 @@ pub(super) enum Target {
     Field(usize),
     /// A value column of a grid data set.
     Grid { grid: usize, column: usize },
+    /// Any other lowered expression, differentiated by the chain rule
+    /// ([`Lowerer::coordinate_derivative`]).
+    Expr(ExprId),
 }
 
 impl Lowerer<'_> {
@@ -144,6 +149,15 @@ impl Lowerer<'_> {
         let field = match target {
             Target::Field(field) => field,
             Target::Grid { grid, column } => return Some(self.grid_term(grid, column, alpha)),
+            Target::Expr(expr) => {
+                let mut result = expr;
+                for (coord, &count) in alpha.iter().enumerate() {
+                    for _ in 0..count {
+                        result = self.coordinate_derivative(result, coord, span)?;
+                    }
+                }
+                return Some(result);
+            }
         };
         // `dt(a)` of `field a(x)` is identically zero.
         if alpha
@@ -203,14 +217,14 @@ impl Lowerer<'_> {
         let (grid, column) = match &expr.kind {
             ast::ExprKind::Name(name) => match grid_of(name) {
                 Some(grid) => (grid, self.grid_column(grid, name, None, expr.span, ctx)?),
-                None => return self.field_arg(op, expr).map(Target::Field),
+                None => return self.name_target(op, name, expr, ctx),
             },
             ast::ExprKind::Member { base, member } => match grid_of(&base.name) {
                 Some(grid) => (
                     grid,
                     self.grid_column(grid, &base.name, Some(member), expr.span, ctx)?,
                 ),
-                None => return self.field_arg(op, expr).map(Target::Field),
+                None => return self.expression_target(op, expr, ctx),
             },
             ast::ExprKind::Call { func, args } => match grid_of(&func.name) {
                 Some(grid) => {
@@ -218,11 +232,123 @@ impl Lowerer<'_> {
                     self.grid_call(grid, func, args, expr.span, ctx)?;
                     (grid, 0)
                 }
-                None => return self.field_arg(op, expr).map(Target::Field),
+                None => return self.expression_target(op, expr, ctx),
             },
-            _ => return self.field_arg(op, expr).map(Target::Field),
+            ast::ExprKind::Error => return None,
+            _ => return self.expression_target(op, expr, ctx),
         };
         Some(Target::Grid { grid, column })
+    }
+
+    /// A name under a derivative: a field (or a `let` that is exactly one) is
+    /// differentiated as a jet; another `let`, a coordinate, a constant or a
+    /// param as the expression it stands for; an unknown name is reported as
+    /// an unknown field.
+    fn name_target(&mut self, op: &str, name: &str, expr: &ast::Expr, ctx: Ctx) -> Option<Target> {
+        match self.names.get(name).map(|b| b.def) {
+            Some(Def::Field(_)) | None => self.field_arg(op, expr).map(Target::Field),
+            Some(Def::Let(i)) => {
+                if let State::Done(Some(id)) = self.lets[i] {
+                    if let Node::Jet(jet) = self.arena.node(id) {
+                        let jet = &self.jets[jet.0 as usize];
+                        if jet.deriv == Deriv::Partial(vec![0; self.coords.len()]) {
+                            return Some(Target::Field(jet.field));
+                        }
+                    }
+                }
+                self.expression_target(op, expr, ctx)
+            }
+            Some(Def::Data(_) | Def::Shape(_)) => self.field_arg(op, expr).map(Target::Field),
+            Some(_) => self.expression_target(op, expr, ctx),
+        }
+    }
+
+    /// An expression under a derivative, lowered where the operator stands.
+    fn expression_target(&mut self, op: &str, expr: &ast::Expr, ctx: Ctx) -> Option<Target> {
+        let lowered = self.lower_expr(expr, ctx)?;
+        let leaves = leaves(&self.arena, &[lowered]);
+        let what = if leaves.iter().any(|n| matches!(n, Node::Normal(_))) {
+            Some("the outward normal (`dn`)")
+        } else if leaves.iter().any(|n| matches!(n, Node::Data { .. })) {
+            Some("a data column")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            self.error(
+                Diagnostic::error(
+                    "E0209",
+                    format!("`{op}` of an expression that uses {what}, which has no derivative"),
+                )
+                .with_label(expr.span, "not differentiable in the coordinates")
+                .with_help(
+                    "a derivative applies to fields, grid data, coordinates and expressions of them",
+                ),
+            );
+            return None;
+        }
+        Some(Target::Expr(lowered))
+    }
+
+    /// `∂expr/∂x_coord` by the chain rule: a jet `D^α u` becomes `D^(α+e) u`
+    /// (the Laplacian the sum of its third derivatives), a grid term its next
+    /// derivative, a coordinate 1 or 0. Orders above the highest are reported.
+    pub(super) fn coordinate_derivative(
+        &mut self,
+        expr: ExprId,
+        coord: usize,
+        span: Span,
+    ) -> Option<ExprId> {
+        let unit = |i: usize, n: usize| {
+            let mut alpha = vec![0u8; n];
+            alpha[i] = 1;
+            alpha
+        };
+        let n = self.coords.len();
+        let mut derivatives = HashMap::new();
+        for leaf in leaves(&self.arena, &[expr]) {
+            let d = match leaf {
+                Node::Coord(i) => self.arena.constant(if i == coord { 1.0 } else { 0.0 }),
+                Node::Jet(id) => {
+                    let jet = self.jets[id.0 as usize].clone();
+                    match jet.deriv {
+                        Deriv::Partial(mut alpha) => {
+                            alpha[coord] = alpha[coord].saturating_add(1);
+                            let order = alpha.iter().map(|&a| a as usize).sum();
+                            self.partial(Target::Field(jet.field), alpha, order, span)?
+                        }
+                        Deriv::Laplacian => {
+                            let mut sum = self.arena.constant(0.0);
+                            for i in 0..n {
+                                if self.coords[i].kind != CoordKind::Space {
+                                    continue;
+                                }
+                                let mut alpha = unit(coord, n);
+                                alpha[i] += 2;
+                                let term =
+                                    self.partial(Target::Field(jet.field), alpha, 3, span)?;
+                                sum = self.arena.add(sum, term);
+                            }
+                            sum
+                        }
+                    }
+                }
+                Node::Grid(id) => {
+                    let term = self.grid_terms[id.0 as usize].clone();
+                    let mut alpha = term.alpha;
+                    alpha[coord] = alpha[coord].saturating_add(1);
+                    self.grid_term(term.grid, term.column, alpha)
+                }
+                // Params are constants in space and time; normals and data
+                // columns were rejected in `expression_target`.
+                _ => self.arena.constant(0.0),
+            };
+            derivatives.insert(leaf, d);
+        }
+        let zero = self.arena.constant(0.0);
+        Some(derivative_by(&mut self.arena, expr, &|leaf| {
+            derivatives.get(&leaf).copied().unwrap_or(zero)
+        }))
     }
 
     /// The field a derivative operator applies to: a field name, or a `let`
@@ -313,7 +439,7 @@ impl Lowerer<'_> {
             }
             let mut alpha = vec![0u8; self.coords.len()];
             alpha[i] = 1;
-            let derivative = self.target_partial(target, alpha);
+            let derivative = self.target_partial(target, alpha, span)?;
             let normal = self.arena.intern(Node::Normal(i));
             let term = self.arena.mul(normal, derivative);
             sum = self.arena.add(sum, term);
@@ -323,11 +449,11 @@ impl Lowerer<'_> {
 
     /// The spatial Laplacian of a target: one summed jet channel for a field of
     /// all coordinates, else the sum of the second derivatives it has.
-    pub(super) fn laplacian(&mut self, target: Target) -> ExprId {
+    pub(super) fn laplacian(&mut self, target: Target, span: Span) -> Option<ExprId> {
         if let Target::Field(field) = target {
             if self.fields[field].coords.is_none() {
                 let id = self.jet(field, Deriv::Laplacian);
-                return self.arena.intern(Node::Jet(id));
+                return Some(self.arena.intern(Node::Jet(id)));
             }
         }
         let mut sum = self.arena.constant(0.0);
@@ -337,10 +463,10 @@ impl Lowerer<'_> {
             }
             let mut alpha = vec![0u8; self.coords.len()];
             alpha[i] = 2;
-            let term = self.target_partial(target, alpha);
+            let term = self.target_partial(target, alpha, span)?;
             sum = self.arena.add(sum, term);
         }
-        sum
+        Some(sum)
     }
 
     /// Whether a target varies with coordinate `coord`.
@@ -350,17 +476,22 @@ impl Lowerer<'_> {
             Target::Grid { grid, .. } => self.grids[grid]
                 .as_ref()
                 .is_some_and(|g| g.axes.contains(&coord)),
+            Target::Expr(_) => true,
         }
     }
 
-    /// `D^α` of a target, without the order check of [`Self::partial`].
-    fn target_partial(&mut self, target: Target, alpha: Vec<u8>) -> ExprId {
+    /// `D^α` of a target (orders up to 2 here: no order check for fields).
+    fn target_partial(&mut self, target: Target, alpha: Vec<u8>, span: Span) -> Option<ExprId> {
         match target {
             Target::Field(field) => {
                 let jet = self.jet(field, Deriv::Partial(alpha));
-                self.arena.intern(Node::Jet(jet))
+                Some(self.arena.intern(Node::Jet(jet)))
             }
-            Target::Grid { grid, column } => self.grid_term(grid, column, alpha),
+            Target::Grid { grid, column } => Some(self.grid_term(grid, column, alpha)),
+            Target::Expr(_) => {
+                let order = alpha.iter().map(|&a| a as usize).sum();
+                self.partial(target, alpha, order, span)
+            }
         }
     }
 }
@@ -370,6 +501,7 @@ mod tests {
     use crate::ir::display::{display_expr, display_jet};
     use crate::ir::testing::*;
     use crate::ir::Shape;
+    use crate::syntax::ast;
 
     #[test]
     fn dn_expands_on_the_boundary_and_is_rejected_inside() {
@@ -403,6 +535,51 @@ mod tests {
             ]),
             vec!["E0203"]
         );
+    }
+
+    #[test]
+    fn derivatives_of_expressions_follow_the_chain_rule() {
+        let p = ok(vec![
+            space("x", 0.0, 1.0),
+            space("y", 0.0, 1.0),
+            fields(&["u", "v"]),
+            konst("c", "3"),
+            item(ast::ItemKind::Let {
+                name: ident("flux"),
+                value: expr("c*x*dx(u)"),
+            }),
+            equation("dx(flux) + dy(u*v)", "0", "interior"),
+            equation("lap(u^2) + dxy(sin(u)) + dx(x*y + c)", "0", "interior"),
+            equation("dn(u*v)", "0", "boundary"),
+        ]);
+        let residual = |b: usize| display_expr(&p, p.blocks[b].residual);
+        assert_eq!(residual(0), "3*(dx(u) + x*dxx(u)) + dy(u)*v + u*dy(v)");
+        assert_eq!(
+            residual(1),
+            "2*(dx(u)^2 + u*dxx(u)) + 2*(dy(u)^2 + u*dyy(u)) + cos(u)*dxy(u) - \
+             sin(u)*dy(u)*dx(u) + y"
+        );
+        assert_eq!(
+            residual(2),
+            "n_x*(dx(u)*v + u*dx(v)) + n_y*(dy(u)*v + u*dy(v))"
+        );
+        // The order limit holds after the chain rule: dxx(dxx(dx(u))) is order 5.
+        assert_eq!(
+            codes(vec![
+                space("x", 0.0, 1.0),
+                fields(&["u"]),
+                equation("dxx(dxx(dx(u)*u))", "0", "interior"),
+            ]),
+            vec!["E0208"]
+        );
+        // The Laplacian jet differentiates into third derivatives.
+        let p = ok(vec![
+            space("x", 0.0, 1.0),
+            space("y", 0.0, 1.0),
+            fields(&["u"]),
+            equation("dx(lap(u))", "0", "interior"),
+        ]);
+        assert_eq!(display_expr(&p, p.blocks[0].residual), "dxxx(u) + dxyy(u)");
     }
 
     #[test]

@@ -196,8 +196,8 @@ impl Lowerer<'_> {
         match self.names.get(column).map(|b| b.def) {
             Some(Def::Field(_)) => format!(
                 "a column has values only at its rows; write the field `{column}` here and fit it \
-                 to the data with `{column} = {set}.{column} on {set}` (a coefficient known as data \
-                 is a field fitted this way)"
+                 to the data with `{column} = {set}.{column} on {set}` (a coefficient known on a \
+                 grid is read with `data NAME from \"FILE\" as grid` and usable anywhere)"
             ),
             Some(Def::Coord(_)) => format!("write the coordinate `{column}` itself"),
             _ => format!("write this equation `on {set}`"),
@@ -284,7 +284,7 @@ impl Lowerer<'_> {
                     return None;
                 }
                 if name == "lap" {
-                    Some(self.laplacian(target))
+                    self.laplacian(target, span)
                 } else {
                     self.normal_derivative(target, span, ctx)
                 }

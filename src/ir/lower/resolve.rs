@@ -568,7 +568,7 @@ mod tests {
         assert_eq!(with(vec![equation("dxx", "0", "interior")]), vec!["E0107"]);
         assert_eq!(with(vec![equation("u", "0", "initial")]), vec!["E0214"]);
         assert_eq!(
-            with(vec![equation("dx(u*u)", "0", "interior")]),
+            with(vec![equation("dx(dn(u))", "0", "boundary")]),
             vec!["E0209"]
         );
         assert_eq!(
