@@ -198,4 +198,29 @@ fn bench_refuses_a_bad_seed_range_and_reports_a_failing_solve() {
     assert_ne!(code, 0);
     assert!(stderr.contains("pdec solve` failed"), "{stderr}");
     let _ = std::fs::remove_dir_all(&out);
+    // A failing run does not stop the series: the run after it is made and tabulated,
+    // and the failed one is a row without an error.
+    let out = scratch("bench_cli", "one_fails");
+    let (code, _, stderr) = code_and_text(&output_of(&mut pdec_command([
+        "bench",
+        "no/such/file.pde",
+        "examples/heat1d.pde",
+        "--seeds",
+        "0",
+        "--threads",
+        "1",
+        "--iterations",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ])));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("1 of 2 runs failed"), "{stderr}");
+    let (header, runs) = read_csv(&out.join("runs.csv"));
+    assert_eq!(runs.len(), 2);
+    assert!(cell(&header, &runs[0], "stopped_because").starts_with("failed"));
+    assert_eq!(cell(&header, &runs[0], "error"), "");
+    assert_eq!(cell(&header, &runs[1], "iterations"), "3");
+    assert!(cell(&header, &runs[1], "error").parse::<f64>().is_ok());
+    let _ = std::fs::remove_dir_all(&out);
 }

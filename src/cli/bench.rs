@@ -8,6 +8,10 @@
 //! The error of a run is its largest relative L2 error over the fields with an exact
 //! solution; the time to an accuracy is the wall clock of the first evaluated iteration
 //! (`--eval-every`) whose error is at or below it.
+//!
+//! A run that fails (its process exits with an error or is killed, or leaves no
+//! readable summary) is a row with `stopped_because = failed (...)` and no error, which
+//! counts as a failure and as the worst case; the series goes on, and the exit code is 1.
 
 use super::Status;
 use pdec::output::plot::{plot_cost, Series};
@@ -108,6 +112,29 @@ struct RunRow {
     time_to: [Option<f64>; 3],
 }
 
+impl RunRow {
+    /// The row of a run that did not finish (it exited with `status`, or left no
+    /// readable summary): no error, no times.
+    fn failed(file: &Path, optimizer: &str, seed: u64, threads: usize, status: &str) -> Self {
+        RunRow {
+            problem: file.display().to_string(),
+            optimizer: optimizer.to_string(),
+            seed,
+            threads,
+            n_points: 0,
+            n_params: 0,
+            iterations: 0,
+            error: None,
+            final_loss: f64::NAN,
+            wall_s: f64::NAN,
+            s_per_iter: f64::NAN,
+            peak_mb: None,
+            stopped_because: format!("failed ({status})"),
+            time_to: [None; 3],
+        }
+    }
+}
+
 pub(super) fn run(args: &BenchArgs) -> Status {
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -130,6 +157,7 @@ pub(super) fn run(args: &BenchArgs) -> Status {
         args.optimizer.iter().map(|o| Some(o.as_str())).collect()
     };
     let mut rows = Vec::new();
+    let mut failed = 0;
     let total = args.files.len() * optimizers.len() * args.seeds.0.len() * args.threads.len();
     for file in &args.files {
         for &seed in &args.seeds.0 {
@@ -186,22 +214,36 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                             return Status::Failure;
                         }
                     };
-                    if !status.success() {
-                        eprintln!("error: `pdec solve` failed on {name} ({status})");
-                        return Status::Failure;
-                    }
-                    match read_run(&dir, threads) {
+                    // A failed run is a row of its own (no error: it counts as a
+                    // failure and as the worst case) and the series goes on.
+                    let row = if status.success() {
+                        read_run(&dir, threads).map_err(|e| format!("{name}: {e}"))
+                    } else {
+                        Err(format!("`pdec solve` failed on {name} ({status})"))
+                    };
+                    let succeeded = row.is_ok();
+                    match row {
                         Ok(row) => rows.push(row),
                         Err(e) => {
-                            eprintln!("error: {name}: {e}");
-                            return Status::Failure;
+                            eprintln!("error: {e}");
+                            failed += 1;
+                            rows.push(RunRow::failed(
+                                file,
+                                optimizer.unwrap_or("default"),
+                                seed,
+                                threads,
+                                &status.to_string(),
+                            ));
                         }
                     }
                     // Tables after every run: an interrupted benchmark leaves what it has.
-                    if let Err(e) = std::fs::write(&args_file, &recorded)
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| write_tables(&rows, args, false))
-                    {
+                    // Only a finished run is marked for `--reuse`.
+                    let marked = if succeeded {
+                        std::fs::write(&args_file, &recorded).map_err(|e| e.to_string())
+                    } else {
+                        Ok(())
+                    };
+                    if let Err(e) = marked.and_then(|()| write_tables(&rows, args, false)) {
                         eprintln!("error: {e}");
                         return Status::Failure;
                     }
@@ -210,6 +252,13 @@ pub(super) fn run(args: &BenchArgs) -> Status {
         }
     }
     match write_tables(&rows, args, true) {
+        Ok(()) if failed > 0 => {
+            eprintln!(
+                "wrote {}; {failed} of {total} runs failed (stopped_because = failed)",
+                args.out.display()
+            );
+            Status::UserError
+        }
         Ok(()) => {
             eprintln!("wrote {}", args.out.display());
             Status::Ok
