@@ -470,6 +470,53 @@ impl Lowerer<'_> {
     /// The model's input settings against the coordinates: Fourier features
     /// need a coordinate that is not embedded as periodic, and `harmonics`
     /// needs a periodic coordinate under hard constraints.
+    /// W0505: a `sample` count that draws no points (no equation on its region, the
+    /// one initial point of a time-only problem, no periodic pairs).
+    pub(super) fn sample_usage_checks(&mut self) {
+        let used = |pred: &dyn Fn(&Region) -> bool| self.blocks.iter().any(|b| pred(&b.region));
+        let mut unused = Vec::new();
+        for (key, &span) in &self.sample_keys {
+            let why = match key.as_str() {
+                "interior" if !used(&|r| matches!(r, Region::Interior)) => {
+                    "no equation holds `on interior`"
+                }
+                "boundary"
+                    if !used(&|r| {
+                        matches!(
+                            r,
+                            Region::Boundary | Region::Piece { .. } | Region::Face { .. }
+                        )
+                    }) =>
+                {
+                    "no equation holds on the boundary, a piece of it or a face"
+                }
+                "initial" if self.time_only() => {
+                    "a time-only problem has one initial point, t = t0"
+                }
+                "initial" if !used(&|r| matches!(r, Region::Initial)) => {
+                    "no equation holds `on initial`"
+                }
+                "periodic" if !used(&|r| matches!(r, Region::Periodic { .. })) => {
+                    if self.periodic.is_empty() {
+                        "no coordinate is periodic"
+                    } else {
+                        "periodicity is built into the networks' inputs (`constraints = hard`), so no point pairs are drawn"
+                    }
+                }
+                _ => continue,
+            };
+            unused.push((span, key.clone(), why));
+        }
+        unused.sort_by_key(|(span, ..)| span.start);
+        for (span, key, why) in unused {
+            self.error(
+                Diagnostic::warning("W0505", format!("`sample {key}` has no effect"))
+                    .with_label(span, why)
+                    .with_help("remove it, or add the equation that needs these points"),
+            );
+        }
+    }
+
     pub(super) fn embedding_checks(&mut self) {
         let hard = self.model.constraints == Constraints::Hard;
         let n_periodic = if hard { self.periodic.len() } else { 0 };
@@ -508,6 +555,43 @@ mod tests {
     use crate::ir::testing::*;
     use crate::ir::{CoordKind, Deriv, Jet, Region, ResidualBlock, Shape, Side};
     use crate::syntax::ast;
+
+    #[test]
+    fn sample_counts_that_draw_nothing_warn() {
+        let warnings = |source: &str| -> Vec<String> {
+            let (problem, diags) = crate::check_source(source, std::path::Path::new("."));
+            assert!(problem.is_some(), "{diags:?}");
+            diags
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.message))
+                .collect()
+        };
+        let heat = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                    dt(u) = dxx(u) on interior\nu = 0 on x = 0\n";
+        // `boundary` feeds faces, so it is used here; `initial` is not.
+        assert_eq!(
+            warnings(&format!("{heat}sample boundary = 10, initial = 20\n")),
+            vec!["W0505 `sample initial` has no effect"]
+        );
+        assert!(warnings(&format!("{heat}u = 0 on initial\nsample initial = 20\n")).is_empty());
+        let ode = "time t in [0, 1]\nfield u\ndt(u) = -u on interior\nu = 1 on initial\n";
+        assert_eq!(
+            warnings(&format!("{ode}sample initial = 5\n")),
+            vec!["W0505 `sample initial` has no effect"]
+        );
+        // Hard periodicity draws no pairs; soft does.
+        let periodic = "space x in [0, 1]\nperiodic x\nfield u\n-dxx(u) + u = 1 on interior\n\
+                        sample periodic = 30\n";
+        assert_eq!(
+            warnings(periodic),
+            vec!["W0505 `sample periodic` has no effect"]
+        );
+        assert!(warnings(&format!("{periodic}model mlp(constraints = soft)\n")).is_empty());
+        assert_eq!(
+            warnings("space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\nu = 0 on boundary\nsample interior = 50, boundary = 4, periodic = 3\n"),
+            vec!["W0505 `sample periodic` has no effect"]
+        );
+    }
 
     #[test]
     fn burgers_linearizes_the_product_into_two_terms() {

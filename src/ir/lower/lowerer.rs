@@ -327,6 +327,7 @@ impl<'a> Lowerer<'a> {
         let n_equations = self.blocks.len();
         self.periodic_blocks(file);
         self.embedding_checks();
+        self.sample_usage_checks();
         self.whole_file_checks(file, n_equations);
     }
 
