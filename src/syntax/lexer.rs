@@ -80,6 +80,12 @@ pub enum Token<'s> {
     #[token("of")]
     /// Keyword `of` (`on boundary of hole`).
     Of,
+    #[token("where")]
+    /// Keyword `where` (`on boundary where x = 1`).
+    Where,
+    #[token("and")]
+    /// Keyword `and` (`on boundary where x = 1 and y > 0`).
+    And,
 
     #[regex("[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice())]
     /// An identifier.
@@ -185,7 +191,14 @@ impl Token<'_> {
         self.starts_statement()
             || matches!(
                 self,
-                Token::From | Token::On | Token::In | Token::Weight | Token::Every | Token::Of
+                Token::From
+                    | Token::On
+                    | Token::In
+                    | Token::Weight
+                    | Token::Every
+                    | Token::Of
+                    | Token::Where
+                    | Token::And
             )
     }
 
@@ -212,6 +225,8 @@ impl Token<'_> {
                 | Token::Colon
                 | Token::LParen
                 | Token::LBracket
+                | Token::Where
+                | Token::And
         ) || self.is_comparison()
     }
 
@@ -239,7 +254,14 @@ impl Token<'_> {
             || self.starts_statement()
             || matches!(
                 self,
-                Token::On | Token::In | Token::From | Token::Weight | Token::Every | Token::Of
+                Token::On
+                    | Token::In
+                    | Token::From
+                    | Token::Weight
+                    | Token::Every
+                    | Token::Of
+                    | Token::Where
+                    | Token::And
             )
     }
 }

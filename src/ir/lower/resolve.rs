@@ -247,6 +247,19 @@ impl Lowerer<'_> {
                 )
                 .with_label(span, "not allowed here"),
             ),
+            Ctx::Condition => self.error(
+                Diagnostic::error(
+                    "E0240",
+                    format!(
+                        "a `where` condition may use only coordinates and constants, not {what}"
+                    ),
+                )
+                .with_label(span, "not allowed here")
+                .with_help(
+                    "the condition picks points of the boundary before training; a value that \
+                     depends on the solution belongs in the equation, e.g. `if(u > 0, ...)`",
+                ),
+            ),
             Ctx::Let | Ctx::Equation { .. } => {}
         }
     }
@@ -285,14 +298,14 @@ impl Lowerer<'_> {
                 Some(self.arena.intern(Node::Coord(i)))
             }
             Def::Field(k) => {
-                if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+                if matches!(ctx, Ctx::Const(_) | Ctx::Exact | Ctx::Condition) {
                     self.not_allowed(ctx, format!("the field `{name}`"), span);
                     return None;
                 }
                 Some(self.arena.intern(Node::Jet(JetId(k as u32))))
             }
             Def::Param(i) => {
-                if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+                if matches!(ctx, Ctx::Const(_) | Ctx::Exact | Ctx::Condition) {
                     self.not_allowed(ctx, format!("the param `{name}`"), span);
                     return None;
                 }
@@ -340,7 +353,7 @@ impl Lowerer<'_> {
                 }
             }
             Def::Data(_) => {
-                if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+                if matches!(ctx, Ctx::Const(_) | Ctx::Exact | Ctx::Condition) {
                     self.not_allowed(ctx, format!("the data set `{name}`"), span);
                     return None;
                 }
@@ -375,7 +388,7 @@ impl Lowerer<'_> {
     ) -> Option<()> {
         let used = leaves(&self.arena, &[id]);
         match ctx {
-            Ctx::Exact => {
+            Ctx::Exact | Ctx::Condition => {
                 if used
                     .iter()
                     .any(|n| !matches!(n, Node::Coord(_) | Node::Const(_)))
