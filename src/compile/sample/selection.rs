@@ -27,7 +27,7 @@ use super::error::SampleError;
 use super::geometry::Geometry;
 use super::parts::{unit_dims, BlockCtx, ConditionProgram, Part};
 use super::piece::{piece_measure, piece_part, pilot_seed};
-use super::sequence::mix;
+use super::sequence::{mix, TAG_WHERE};
 use crate::compile::points::BlockPoints;
 use crate::ir::{Condition, Problem, Region};
 use rand::{Rng, SeedableRng};
@@ -36,9 +36,6 @@ use rand_chacha::ChaCha8Rng;
 /// `a = b` in a `where` condition holds where `|a − b|` is at most this times
 /// the largest extent of a coordinate's range.
 pub const EQUAL_TOLERANCE: f64 = 1e-9;
-
-/// Tags the pilot streams of `where` (apart from the measure pilots).
-const TAG_WHERE: u64 = 0x7768_6572_6500_0007;
 
 /// The parts of a `where` region's base with their selected measures.
 struct Selection<'g> {
