@@ -193,6 +193,9 @@ fn help_for(statement: Option<Token<'_>>, expected: &[String]) -> Option<&'stati
         Token::Sample => "write `key = value` pairs separated by `,`: `sample interior = 1000, boundary = 200`",
         Token::Solve => "write `key = value` pairs separated by `,`: `solve optimizer = engd, iterations = 1000`",
         _ if expects("`on`") => "every equation needs a region: `... on interior`",
+        _ if expects("`where`") => {
+            "after the region only `where` conditions (on `boundary`) and `weight w` may follow"
+        }
         _ if expects("`weight`") => "after the region only `weight w` may follow",
         _ if expects("`=`") => "an equation is written `lhs = rhs on region`",
         _ => return None,
