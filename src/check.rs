@@ -1,4 +1,6 @@
-//! [`check_source`]: the front end in one call, parse then lower.
+//! [`check_source`]: the front end in one call, parse then lower, then the
+//! measure of each `where` region (a condition that holds on no part of the
+//! boundary is an error before any point is drawn for training).
 
 use crate::diagnostic::Diagnostic;
 use crate::{ir, syntax};
@@ -13,7 +15,44 @@ pub fn check_source(source: &str, base_dir: &Path) -> (Option<ir::Problem>, Vec<
     let (file, mut diagnostics) = syntax::parse(source);
     let (problem, more) = ir::lower(&file, source, base_dir);
     diagnostics.extend(more);
+    if let Some(problem) = &problem {
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            diagnostics.extend(empty_selections(problem));
+        }
+    }
     diagnostics.sort_by_key(|d| d.span().map(|s| (s.start, s.end)));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     (if has_errors { None } else { problem }, diagnostics)
+}
+
+/// `E0242` for every `where` region whose conditions hold on no part of its base
+/// (measured by the sampler's pilot draw). A domain the sampler cannot handle is
+/// reported when points are drawn, not here.
+fn empty_selections(problem: &ir::Problem) -> Vec<Diagnostic> {
+    let Ok(shares) = crate::compile::where_shares(problem) else {
+        return Vec::new();
+    };
+    shares
+        .into_iter()
+        .filter(|&(_, share)| share <= 0.0)
+        .filter_map(|(index, _)| match &problem.blocks[index].region {
+            ir::Region::Where {
+                base, text, span, ..
+            } => {
+                let base = ir::describe::region(problem, base);
+                Some(
+                    Diagnostic::error(
+                        "E0242",
+                        format!("`{text}` holds on no part of the {base}"),
+                    )
+                    .with_label(*span, "selects no points")
+                    .with_help(
+                        "the condition must hold on a part of positive length or area; `x = c` \
+                         picks a side of a box only where `c` is the end of the box's interval",
+                    ),
+                )
+            }
+            _ => None,
+        })
+        .collect()
 }

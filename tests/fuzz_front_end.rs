@@ -123,6 +123,8 @@ const EXTRA: &[&str] = &[
     "every",
     "shape",
     "of",
+    "where",
+    "and",
     "weight",
     "periodic",
     "interior",

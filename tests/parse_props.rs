@@ -3,7 +3,9 @@
 //! diagnostics whose spans lie inside the source.
 
 use pdec::diagnostic::Diagnostic;
-use pdec::syntax::ast::{ConfigValue, ExactSource, Expr, ExprKind, File, ItemKind, RegionKind};
+use pdec::syntax::ast::{
+    ConfigValue, ExactSource, Expr, ExprKind, File, ItemKind, Region, RegionKind,
+};
 use pdec::syntax::parse;
 use proptest::prelude::*;
 
@@ -39,6 +41,19 @@ fn contains_error_expr(expr: &Expr) -> bool {
     }
 }
 
+fn region_contains_error(region: &Region) -> bool {
+    match &region.kind {
+        RegionKind::Face { value, .. } => contains_error_expr(value),
+        RegionKind::Where { base, conditions } => {
+            region_contains_error(base)
+                || conditions
+                    .iter()
+                    .any(|c| contains_error_expr(&c.lhs) || contains_error_expr(&c.rhs))
+        }
+        RegionKind::Named(_) | RegionKind::BoundaryOf { .. } => false,
+    }
+}
+
 /// Whether the file holds any node that stands for a failure.
 fn contains_error(file: &File) -> bool {
     file.items.iter().any(|item| match &item.kind {
@@ -50,12 +65,20 @@ fn contains_error(file: &File) -> bool {
         | ItemKind::Let { value: e, .. }
         | ItemKind::Shape { value: e, .. }
         | ItemKind::Model { value: e }
-        | ItemKind::Exact { source: ExactSource::Expr(e), .. } => contains_error_expr(e),
-        ItemKind::Equation { lhs, rhs, region, weight } => {
+        | ItemKind::Exact {
+            source: ExactSource::Expr(e),
+            ..
+        } => contains_error_expr(e),
+        ItemKind::Equation {
+            lhs,
+            rhs,
+            region,
+            weight,
+        } => {
             contains_error_expr(lhs)
                 || contains_error_expr(rhs)
                 || weight.as_ref().is_some_and(contains_error_expr)
-                || matches!(&region.kind, RegionKind::Face { value, .. } if contains_error_expr(value))
+                || region_contains_error(region)
         }
         ItemKind::Sample { entries } | ItemKind::Solve { entries } => entries.iter().any(|entry| {
             let (value, every) = match &entry.value {
@@ -129,6 +152,8 @@ fn token() -> impl Strategy<Value = &'static str> {
         "every",
         "shape",
         "of",
+        "where",
+        "and",
         "u",
         "x",
         "t",

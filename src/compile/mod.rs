@@ -19,4 +19,4 @@ mod testing;
 
 pub use points::{BlockPoints, PointSet};
 pub use program::{CompileError, CompiledProblem, FieldError, JacobianAssembly, PdeLeastSquares};
-pub use sample::{heldout_points, sample_points, test_points, SampleError};
+pub use sample::{heldout_points, sample_points, test_points, where_shares, SampleError};

@@ -337,6 +337,7 @@ pub fn region(problem: &Problem, region: &Region) -> String {
         Region::Interior => "interior".to_string(),
         Region::Boundary => "boundary".to_string(),
         Region::Piece { name, .. } => format!("boundary of {name}"),
+        Region::Where { base, text, .. } => format!("{} where {text}", self::region(problem, base)),
         Region::Initial => match problem.domain.time {
             Some(t) => format!("initial ({} = {})", coord(t), num(problem.coords[t].lo)),
             None => "initial".to_string(),
@@ -445,7 +446,13 @@ fn sample(problem: &Problem) -> String {
     if uses(|r| matches!(r, Region::Interior)) {
         parts.push(format!("interior {}", s.interior));
     }
-    if uses(|r| matches!(r, Region::Boundary | Region::Piece { .. })) || face_uses_boundary_share {
+    if uses(|r| {
+        matches!(
+            r,
+            Region::Boundary | Region::Piece { .. } | Region::Where { .. }
+        )
+    }) || face_uses_boundary_share
+    {
         parts.push(format!("boundary {}", s.boundary));
     }
     if uses(|r| matches!(r, Region::Initial)) {

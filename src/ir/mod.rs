@@ -226,6 +226,18 @@ pub enum Region {
         /// The named shape, over the factor's coordinates (in its axis order).
         shape: Shape,
     },
+    /// `boundary where …`, `boundary of NAME where …`: the points of `base` at
+    /// which every condition holds, times the time interval.
+    Where {
+        /// The region narrowed: [`Region::Boundary`] or [`Region::Piece`].
+        base: Box<Region>,
+        /// The comparisons, all of which hold at the region's points.
+        conditions: Vec<Condition>,
+        /// The conditions as written (`x = 1 and y > 0`), for messages.
+        text: String,
+        /// Where the conditions are written.
+        span: Span,
+    },
     /// The rows of data set `set`.
     Data {
         /// Index of the data set (into `Problem::data`).
@@ -237,6 +249,47 @@ pub enum Region {
         /// Index of the periodic coordinate.
         coord: usize,
     },
+}
+
+/// One comparison of a [`Region::Where`]: `left ⋈ right`, both expressions of
+/// coordinates and constants.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Condition {
+    /// Left side.
+    pub left: ExprId,
+    /// The comparison.
+    pub relation: Relation,
+    /// Right side.
+    pub right: ExprId,
+}
+
+/// The comparison of a [`Condition`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    /// `a < b`.
+    Less,
+    /// `a <= b`.
+    LessEq,
+    /// `a > b`.
+    Greater,
+    /// `a >= b`.
+    GreaterEq,
+    /// `a = b`: `|a − b| <= tolerance` (see [`Relation::holds`]).
+    Equal,
+}
+
+impl Relation {
+    /// Whether `a ⋈ b` holds; `=` holds within `tolerance` (false when either is NaN).
+    pub fn holds(self, a: f64, b: f64, tolerance: f64) -> bool {
+        match self {
+            Relation::Less => a < b,
+            Relation::LessEq => a <= b,
+            Relation::Greater => a > b,
+            Relation::GreaterEq => a >= b,
+            Relation::Equal => (a - b).abs() <= tolerance,
+        }
+    }
 }
 
 /// One equation, lowered: `residual = lhs - rhs` on `region`.

@@ -884,6 +884,106 @@ fn misused_shapes_are_located() {
     );
 }
 
+const CHANNEL: &str = "shape hole = disk((0.25, 0.5), 0.15)
+space (x, y) in box([-0.5, 1], [-0.5, 1.5]) - hole
+field u
+const x1 = 1
+-lap(u) = 1 on interior
+u = 1 on boundary where x < -0.49
+dn(u) = 0 on boundary where x = x1 and 2*y >= -1
+u = 0 on boundary of hole where y > 0.5
+";
+
+#[test]
+fn where_narrows_boundary_and_pieces() {
+    use super::{Condition, Relation};
+    let p = ok(CHANNEL);
+    let Region::Where {
+        base,
+        conditions,
+        text,
+        ..
+    } = &p.blocks[1].region
+    else {
+        panic!("{:?}", p.blocks[1].region)
+    };
+    assert_eq!(**base, Region::Boundary);
+    assert_eq!(text, "x < -0.49");
+    let [Condition {
+        left,
+        relation: Relation::Less,
+        right,
+    }] = conditions.as_slice()
+    else {
+        panic!("{conditions:?}")
+    };
+    assert_eq!(display_expr(&p, *left), "x");
+    assert_eq!(display_expr(&p, *right), "-0.49");
+    // Constants and expressions of coordinates; `and` joins conditions.
+    let Region::Where { conditions, .. } = &p.blocks[2].region else {
+        panic!()
+    };
+    let shown: Vec<String> = conditions
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {:?} {}",
+                display_expr(&p, c.left),
+                c.relation,
+                display_expr(&p, c.right)
+            )
+        })
+        .collect();
+    assert_eq!(shown, ["x Equal 1", "2*y GreaterEq -1"]);
+    // `dn` is allowed on a narrowed boundary.
+    assert_eq!(
+        display_expr(&p, p.blocks[2].residual),
+        "n_x*dx(u) + n_y*dy(u)"
+    );
+    let Region::Where { base, .. } = &p.blocks[3].region else {
+        panic!()
+    };
+    assert!(matches!(&**base, Region::Piece { name, factor: 0, .. } if name == "hole"));
+    assert_eq!(
+        super::describe::region(&p, &p.blocks[3].region),
+        "boundary of hole where y > 0.5"
+    );
+    assert_eq!(
+        super::describe::summary(&p).sample,
+        "interior 1000, boundary 200, sampler uniform, seed 0, test 10000"
+    );
+}
+
+#[test]
+fn misused_where_is_located() {
+    let header = "shape hole = disk((0.25, 0.5), 0.15)
+space (x, y) in box([-0.5, 1], [-0.5, 1.5]) - hole
+field u
+param c = 1
+-lap(u) = 1 on interior
+";
+    let at = |extra: &str| check(&format!("{header}{extra}"));
+    // Only coordinates and constants: not a field, a param or a derivative.
+    assert_eq!(at("u = 0 on boundary where u > 0"), ["E0240@6:25"]);
+    assert_eq!(at("u = 0 on boundary where x < c"), ["E0240@6:29"]);
+    assert_eq!(at("u = 0 on boundary where dx(u) > 0"), ["E0240@6:25"]);
+    assert_eq!(
+        at("u = 0 on boundary where x > 0 and dn(u) = 0"),
+        ["E0240@6:35"]
+    );
+    // Unknown names are reported as anywhere.
+    assert_eq!(at("u = 0 on boundary where z = 0"), ["E0101@6:25"]);
+    // Only `boundary` and `boundary of NAME` take a condition.
+    assert_eq!(at("u = 0 on interior where x < 0"), ["E0241@6:10"]);
+    assert_eq!(at("u = 0 on initial where x < 0"), ["E0214@6:10"]);
+    // The base's own errors come first, and stop there.
+    assert_eq!(at("u = 0 on boundary of hol where x < 0"), ["E0229@6:22"]);
+    // A comparison chain and a missing condition are syntax errors.
+    assert_eq!(at("u = 0 on boundary where x < 0 < y")[0], "E0001@6:31");
+    // `where` goes on to the next line, here the end of the file.
+    assert_eq!(at("u = 0 on boundary where")[0], "E0002@6:23");
+}
+
 #[test]
 fn field_of_some_coordinates() {
     let p = ok("space x in [0, 1]\nspace y in [0, 1]\ntime t in [0, 1]\n\

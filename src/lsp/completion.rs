@@ -69,9 +69,13 @@ fn statement_before(text: &str, offset: usize) -> String {
     while start > 0 {
         let previous_start = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
         let previous = strip_comment(&text[previous_start..start - 1]);
-        let continues = previous
-            .trim_end()
-            .ends_with([',', '=', '+', '-', '*', '/', '^', '&', ':', '(', '[']);
+        let previous = previous.trim_end();
+        // As in the lexer: after these a statement goes on on the next line.
+        let continues = previous.ends_with([
+            ',', '=', '+', '-', '*', '/', '^', '&', ':', '(', '[', '<', '>',
+        ]) || [" where", " and"]
+            .iter()
+            .any(|word| previous.ends_with(word));
         if !continues {
             break;
         }
@@ -237,14 +241,48 @@ fn candidates(doc: &Document, before: &str, items: &mut Items) {
         "const" | "param" | "let" if !tokens.contains(&"=") => {}
         _ => {
             let on = tokens.iter().rposition(|t| *t == "on");
+            let condition = on.and_then(|at| tokens[at..].iter().position(|t| *t == "where"));
             match on {
                 Some(at) if at + 1 == tokens.len() => region_items(doc, items),
+                // `on boundary where |`, `... and |`, `x < |`: coordinates and constants;
+                // after an operand, `and` or `weight`.
+                Some(_) if condition.is_some() => {
+                    if matches!(
+                        last,
+                        "where"
+                            | "and"
+                            | "="
+                            | "<"
+                            | "<="
+                            | ">"
+                            | ">="
+                            | "("
+                            | "+"
+                            | "-"
+                            | "*"
+                            | "/"
+                            | "^"
+                    ) {
+                        declared(doc, items, |kind| {
+                            matches!(kind, DeclKind::Space | DeclKind::Time | DeclKind::Const)
+                        });
+                        items.push_table(&docs::BUILTIN_CONSTANTS, Kind::CONSTANT);
+                    } else {
+                        items.push_table(&docs::OTHER_KEYWORDS[7..8], Kind::KEYWORD);
+                        items.push_table(&docs::OTHER_KEYWORDS[3..4], Kind::KEYWORD);
+                    }
+                }
+                // `on boundary of hole |`: a condition or a weight.
+                Some(at) if at + 4 == tokens.len() && tokens[at + 2] == "of" => {
+                    items.push_table(&docs::OTHER_KEYWORDS[6..7], Kind::KEYWORD);
+                    items.push_table(&docs::OTHER_KEYWORDS[3..4], Kind::KEYWORD);
+                }
                 // `on boundary of |`: the named shapes.
                 Some(at) if at + 3 == tokens.len() && last == "of" => {
                     declared(doc, items, |kind| kind == DeclKind::Shape)
                 }
                 Some(at) if at + 2 == tokens.len() && last == "boundary" => {
-                    items.push_table(&docs::OTHER_KEYWORDS[5..6], Kind::KEYWORD)
+                    items.push_table(&docs::OTHER_KEYWORDS[5..7], Kind::KEYWORD)
                 }
                 Some(_) => items.push_table(&docs::OTHER_KEYWORDS[3..4], Kind::KEYWORD),
                 None => {

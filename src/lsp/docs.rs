@@ -19,7 +19,7 @@ pub const STATEMENT_KEYWORDS: [(&str, &str); 13] = [
 ];
 
 /// Keywords inside statements.
-pub const OTHER_KEYWORDS: [(&str, &str); 7] = [
+pub const OTHER_KEYWORDS: [(&str, &str); 9] = [
     ("on", "`lhs = rhs on region`: where an equation holds"),
     ("in", "`space x in [a, b]`: the domain of a coordinate"),
     (
@@ -37,6 +37,14 @@ pub const OTHER_KEYWORDS: [(&str, &str); 7] = [
     (
         "of",
         "`on boundary of hole`: the part of the boundary on the boundary of the named shape `hole`",
+    ),
+    (
+        "where",
+        "`on boundary where x = 1`: the part of the boundary where comparisons of coordinates and constants hold (`=` within 1e-9 of the domain's size)",
+    ),
+    (
+        "and",
+        "`on boundary where x > 0 and y < 1`: both conditions hold",
     ),
     (
         "as",

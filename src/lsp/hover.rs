@@ -330,11 +330,18 @@ fn describe_declaration(doc: &Document, decl: &Declaration) -> String {
                 .blocks
                 .iter()
                 .enumerate()
-                .filter_map(|(i, b)| match &b.region {
-                    Region::Piece {
-                        name: piece, shape, ..
-                    } if piece == name => Some((i + 1, shape)),
-                    _ => None,
+                .filter_map(|(i, b)| {
+                    // `boundary of NAME where ...` holds on part of the piece.
+                    let region = match &b.region {
+                        Region::Where { base, .. } => base,
+                        region => region,
+                    };
+                    match region {
+                        Region::Piece {
+                            name: piece, shape, ..
+                        } if piece == name => Some((i + 1, shape)),
+                        _ => None,
+                    }
                 })
                 .collect();
             if let Some((_, shape)) = pieces.first() {
@@ -558,6 +565,14 @@ fn block_text(doc: &Document, item: usize, out: &mut String) {
             display_number(block.weight),
             jets.join(", ")
         );
+        if let Region::Where { .. } = block.region {
+            // The points are the condition's part of the boundary, not all of it.
+            let _ = writeln!(
+                out,
+                "\non `{}`: its share of `sample boundary` by measure",
+                crate::ir::describe::region(problem, &block.region)
+            );
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 
 use crate::span::Span;
 use crate::syntax::ast::{
-    ConfigEntry, ConfigValue, ExactSource, Expr, ExprKind, File, Ident, ItemKind, RegionKind,
+    ConfigEntry, ConfigValue, ExactSource, Expr, ExprKind, File, Ident, ItemKind, Region,
+    RegionKind,
 };
 
 /// What a declaration declares.
@@ -258,17 +259,7 @@ impl Collector {
             } => {
                 self.expr(lhs, item);
                 self.expr(rhs, item);
-                match &region.kind {
-                    RegionKind::Named(name) => self.occur(name, Role::Region { item }, item),
-                    RegionKind::Face { coord, value } => {
-                        self.occur(coord, Role::Face { item }, item);
-                        self.expr(value, item);
-                    }
-                    RegionKind::BoundaryOf { word, shape } => {
-                        self.occur(word, Role::Region { item }, item);
-                        self.occur(shape, Role::Value, item);
-                    }
-                }
+                self.region(region, item);
                 if let Some(weight) = weight {
                     self.expr(weight, item);
                 }
@@ -277,6 +268,28 @@ impl Collector {
             ItemKind::Sample { entries } => self.entries(entries, Section::Sample, item),
             ItemKind::Solve { entries } => self.entries(entries, Section::Solve, item),
             ItemKind::Error => {}
+        }
+    }
+
+    /// The names of an equation's region (and of its `where` conditions).
+    fn region(&mut self, region: &Region, item: usize) {
+        match &region.kind {
+            RegionKind::Named(name) => self.occur(name, Role::Region { item }, item),
+            RegionKind::Face { coord, value } => {
+                self.occur(coord, Role::Face { item }, item);
+                self.expr(value, item);
+            }
+            RegionKind::BoundaryOf { word, shape } => {
+                self.occur(word, Role::Region { item }, item);
+                self.occur(shape, Role::Value, item);
+            }
+            RegionKind::Where { base, conditions } => {
+                self.region(base, item);
+                for condition in conditions {
+                    self.expr(&condition.lhs, item);
+                    self.expr(&condition.rhs, item);
+                }
+            }
         }
     }
 

@@ -467,3 +467,50 @@ dn(u) = 0 on boundary of hole\n";
         .collect();
     assert_eq!(labels, ["outer", "hole"]);
 }
+
+#[test]
+fn where_conditions_hover_and_complete() {
+    let text = "shape hole = disk((0.25, 0.5), 0.15)\n\
+space (x, y) in box([-0.5, 1], [-0.5, 1.5]) - hole\n\
+const x1 = 1\n\
+field u\n\
+-lap(u) = 1 on interior\n\
+u = 0 on boundary where x = x1\n\
+dn(u) = 0 on boundary of hole where y > 0.5\n";
+    let d = doc(text);
+    assert!(d.problem.is_some(), "{:?}", d.diagnostics);
+    let hover = hover_text(&d, "where x", 0);
+    assert!(hover.contains("comparisons of coordinates"), "{hover}");
+    let hover = hover_text(&d, "boundary where", 0);
+    assert!(hover.contains("on `boundary where x = x1`"), "{hover}");
+    // The shape's hover counts the equation on its narrowed piece.
+    let hover = hover_text(&d, "hole =", 0);
+    assert!(
+        hover.contains("`boundary of hole` holds equation 3"),
+        "{hover}"
+    );
+    let labels = |position| -> Vec<String> {
+        completion(&d, position)
+            .into_iter()
+            .map(|i| i.label)
+            .collect()
+    };
+    let typing = doc(&format!("{text}u = 1 on boundary where y < 1 "));
+    let after_comparison: Vec<String> = completion(&typing, at(&typing, "y < 1 ", 0, 6))
+        .into_iter()
+        .map(|i| i.label)
+        .collect();
+    // After `where`: coordinates and constants, no field or shape.
+    let after_where = labels(at(&d, "x = x1", 0, 0));
+    for wanted in ["x", "y", "x1", "pi"] {
+        assert!(after_where.iter().any(|l| l == wanted), "{after_where:?}");
+    }
+    assert!(
+        !after_where.iter().any(|l| l == "u" || l == "hole"),
+        "{after_where:?}"
+    );
+    // After a comparison: `and` or `weight`; after `boundary of hole`: `where` or `weight`.
+    assert_eq!(after_comparison, ["and", "weight"]);
+    assert_eq!(labels(at(&d, " where y", 0, 1)), ["where", "weight"]);
+    assert_eq!(labels(at(&d, " where x", 0, 1)), ["of", "where"]);
+}

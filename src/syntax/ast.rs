@@ -185,6 +185,56 @@ pub enum RegionKind {
         /// The named shape.
         shape: Ident,
     },
+    /// `boundary where x = 1`, `boundary of hole where y > 0 and x < 1`: the
+    /// points of `base` where every condition holds (which bases allow one is
+    /// checked in `ir`).
+    Where {
+        /// The region narrowed.
+        base: Box<Region>,
+        /// The conditions, joined by `and`.
+        conditions: Vec<Condition>,
+    },
+}
+
+/// One comparison after `where`: `x < -0.49`, `y = 1.5`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    /// Left side.
+    pub lhs: Expr,
+    /// The comparison.
+    pub relation: Relation,
+    /// Right side.
+    pub rhs: Expr,
+    /// The whole comparison.
+    pub span: Span,
+}
+
+/// The comparison of a [`Condition`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Relation {
+    /// `<`.
+    Less,
+    /// `<=`.
+    LessEq,
+    /// `>`.
+    Greater,
+    /// `>=`.
+    GreaterEq,
+    /// `=`: equal up to a tolerance (see `docs/language.md`).
+    Equal,
+}
+
+impl Relation {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Relation::Less => "<",
+            Relation::LessEq => "<=",
+            Relation::Greater => ">",
+            Relation::GreaterEq => ">=",
+            Relation::Equal => "=",
+        }
+    }
 }
 
 /// `key = value` or `key = value : count` (a face's sample count: `x = 0 : 50`).

@@ -83,6 +83,12 @@ pub enum Token<'s> {
     #[token("as")]
     /// Keyword `as` (`data k from "k.csv" as grid`).
     As,
+    #[token("where")]
+    /// Keyword `where` (`on boundary where x = 1`).
+    Where,
+    #[token("and")]
+    /// Keyword `and` (`on boundary where x = 1 and y > 0`).
+    And,
 
     #[regex("[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice())]
     /// An identifier.
@@ -195,6 +201,8 @@ impl Token<'_> {
                     | Token::Every
                     | Token::Of
                     | Token::As
+                    | Token::Where
+                    | Token::And
             )
     }
 
@@ -221,6 +229,8 @@ impl Token<'_> {
                 | Token::Colon
                 | Token::LParen
                 | Token::LBracket
+                | Token::Where
+                | Token::And
         ) || self.is_comparison()
     }
 
@@ -255,6 +265,8 @@ impl Token<'_> {
                     | Token::Every
                     | Token::Of
                     | Token::As
+                    | Token::Where
+                    | Token::And
             )
     }
 }

@@ -193,6 +193,9 @@ fn help_for(statement: Option<Token<'_>>, expected: &[String]) -> Option<&'stati
         Token::Sample => "write `key = value` pairs separated by `,`: `sample interior = 1000, boundary = 200`",
         Token::Solve => "write `key = value` pairs separated by `,`: `solve optimizer = engd, iterations = 1000`",
         _ if expects("`on`") => "every equation needs a region: `... on interior`",
+        _ if expects("`where`") => {
+            "after the region only `where` conditions (on `boundary`) and `weight w` may follow"
+        }
         _ if expects("`weight`") => "after the region only `weight w` may follow",
         _ if expects("`=`") => "an equation is written `lhs = rhs on region`",
         _ => return None,
@@ -642,6 +645,59 @@ solve  optimizer = engd, iterations = 1000
         assert_eq!(diagnostics.len(), 1);
         let (_, diagnostics) = check("u = 0 on boundary of\n");
         assert_eq!(diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn where_conditions_parse() {
+        let source = "u = 0 on boundary of hole where x = 1 and 2*y < -0.5 weight 2\nv = 1 on boundary where\n    y >= 1.5\n";
+        let (items, diagnostics) = check(source);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let ItemKind::Equation {
+            region,
+            weight: Some(weight),
+            ..
+        } = &items[0].kind
+        else {
+            panic!("{:?}", items[0].kind)
+        };
+        assert_eq!(
+            &source[region.span.range()],
+            "boundary of hole where x = 1 and 2*y < -0.5"
+        );
+        assert_eq!(show(weight), "2");
+        let RegionKind::Where { base, conditions } = &region.kind else {
+            panic!("{region:?}")
+        };
+        assert!(matches!(base.kind, RegionKind::BoundaryOf { .. }));
+        let shown: Vec<String> = conditions
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} {} @{}",
+                    show(&c.lhs),
+                    c.relation.symbol(),
+                    show(&c.rhs),
+                    &source[c.span.range()]
+                )
+            })
+            .collect();
+        assert_eq!(shown, ["x = 1 @x = 1", "(* 2 y) < (neg 0.5) @2*y < -0.5"]);
+        // The line goes on after `where` (and after `and`).
+        let ItemKind::Equation { region, .. } = &items[1].kind else {
+            panic!()
+        };
+        assert!(
+            matches!(&region.kind, RegionKind::Where { conditions, .. } if conditions.len() == 1)
+        );
+        // `where` and `and` are reserved words; a condition needs a comparison.
+        for bad in [
+            "field where\n",
+            "const and = 1\n",
+            "u = 0 on boundary where x\n",
+        ] {
+            let (_, diagnostics) = check(bad);
+            assert_eq!(diagnostics.len(), 1, "{bad}: {diagnostics:?}");
+        }
     }
 
     #[test]

@@ -44,8 +44,9 @@ pub(super) fn sample_boundary(
     let (mut points, mut normals) = (Vec::new(), Vec::new());
     for (index, ((f, part, _), count)) in pieces.into_iter().zip(counts).enumerate() {
         let seed = mix(ctx.seed, index as u64);
-        let (p, n) =
-            sample_on_boundary_part(problem, geometry, f, part, count, seed, ctx, "boundary")?;
+        let (p, n) = sample_on_boundary_part(
+            problem, geometry, f, part, None, count, seed, ctx, "boundary",
+        )?;
         points.extend(p);
         normals.extend(n);
     }
@@ -58,22 +59,23 @@ pub(super) fn sample_boundary(
 }
 
 /// `count` points of `part` (a part of factor `f`'s boundary) times the other factors
-/// and the time interval, with their outward normals. Under `grid` the points come from
-/// Halton: see the module docs.
+/// and the time interval, with their outward normals, kept where `condition` (a
+/// [`Part::Condition`]) holds. Under `grid` the points come from Halton: see the
+/// module docs.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn sample_on_boundary_part(
+pub(super) fn sample_on_boundary_part<'g>(
     problem: &Problem,
-    geometry: &Geometry,
+    geometry: &'g Geometry,
     f: usize,
-    part: Part<'_>,
+    part: Part<'g>,
+    condition: Option<Part<'g>>,
     count: usize,
     seed: u64,
     ctx: &BlockCtx,
     label: &str,
 ) -> Result<(Vec<f64>, Vec<f64>), SampleError> {
-    let mut parts = vec![part];
-    parts.extend(inside_all(geometry, Some(f)));
-    parts.extend(time_interval(geometry));
+    let mut parts = boundary_part_times_rest(geometry, f, part);
+    parts.extend(condition);
     let sampler = match problem.sample.sampler {
         Sampler::Grid => Sampler::Halton,
         other => other,
@@ -81,10 +83,23 @@ pub(super) fn sample_on_boundary_part(
     sample_parts(&parts, count, sampler, geometry.n_coords, seed, ctx, label)
 }
 
+/// `part` (a part of factor `f`'s boundary), the inside of the other factors
+/// and the time interval.
+pub(super) fn boundary_part_times_rest<'g>(
+    geometry: &'g Geometry,
+    f: usize,
+    part: Part<'g>,
+) -> Vec<Part<'g>> {
+    let mut parts = vec![part];
+    parts.extend(inside_all(geometry, Some(f)));
+    parts.extend(time_interval(geometry));
+    parts
+}
+
 /// The parts of the spatial boundary: each non-periodic face of a box factor
 /// and the surface of each ball or CSG factor, as `(factor, part, exact
 /// measure of the part within its factor)` (`None`: estimated).
-fn boundary_pieces(geometry: &Geometry) -> Vec<(usize, Part<'_>, Option<f64>)> {
+pub(super) fn boundary_pieces(geometry: &Geometry) -> Vec<(usize, Part<'_>, Option<f64>)> {
     let mut pieces = Vec::new();
     for (f, factor) in geometry.factors.iter().enumerate() {
         match &factor.shape {

@@ -87,6 +87,19 @@ pub enum SampleError {
         /// Name of the shape.
         name: String,
     },
+    /// `where` conditions that hold on no part of their base region (no pilot
+    /// draw kept).
+    #[error(
+        "block {block} (`{label}`): the condition `{condition}` holds on no part of the boundary"
+    )]
+    EmptySelection {
+        /// Index of the residual block (into `Problem::blocks`).
+        block: usize,
+        /// Source text of the block's equation.
+        label: String,
+        /// The conditions as written.
+        condition: String,
+    },
     /// A `boundary of` region whose factor index or shape does not fit the domain.
     #[error("block {block}: {reason}")]
     InvalidPiece {

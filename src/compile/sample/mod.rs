@@ -37,7 +37,7 @@
 //! parts, and the rejection loop that draws them), `grid.rs` (tensor grids of
 //! parts), then one file per region kind: `regions.rs` (the dispatch, `interior`
 //! and `initial`), `faces.rs`, `boundary.rs` (with the split of the count over the
-//! boundary pieces), `piece.rs` (`boundary of NAME`), `periodic.rs` and `data.rs`; `heldout.rs` (the held-out
+//! boundary pieces), `piece.rs` (`boundary of NAME`), `selection.rs` (`where`), `periodic.rs` and `data.rs`; `heldout.rs` (the held-out
 //! collocation set and the test set for error reporting); and `adaptive.rs` (the
 //! candidate pools and the residual-weighted draw of `adaptive = rad`).
 //!
@@ -56,6 +56,7 @@ mod parts;
 mod periodic;
 mod piece;
 mod regions;
+mod selection;
 mod sequence;
 mod shape;
 #[cfg(test)]
@@ -66,5 +67,6 @@ pub use error::SampleError;
 pub use geometry::in_domain;
 pub use heldout::{heldout_points, test_points, HELDOUT_FACTOR};
 pub use regions::sample_points;
+pub use selection::{where_shares, EQUAL_TOLERANCE};
 pub use sequence::radical_inverse;
 pub use shape::{contains, contains_strictly, signed_distance};

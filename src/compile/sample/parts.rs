@@ -11,9 +11,13 @@ use super::shape::{
     primitive_boundary_measure, primitive_surface_dims, primitive_surface_point, signed_distance,
     sphere_direction,
 };
-use crate::ir::{Sampler, Shape, Side};
+use crate::ir::{
+    BinaryOp, Compare, Condition, ExprArena, ExprId, Func, Node, Relation, Sampler, Shape, Side,
+};
+use std::collections::HashMap;
 
 /// One factor of a sampled region.
+#[derive(Clone, Copy)]
 pub(super) enum Part<'g> {
     /// Strictly inside a domain factor.
     Inside(&'g Factor),
@@ -34,6 +38,9 @@ pub(super) enum Part<'g> {
     },
     /// A coordinate held at one value.
     Fixed { coord: usize, value: f64 },
+    /// Keeps the points at which every condition of a `where` holds; it draws
+    /// nothing and reads the whole point, so it comes after the other parts.
+    Condition(&'g ConditionProgram),
     /// A coordinate uniform in an interval (the time).
     Interval { coord: usize, lo: f64, hi: f64 },
 }
@@ -60,7 +67,7 @@ impl Part<'_> {
                     .max()
                     .unwrap_or(0)
             }
-            Part::Fixed { .. } => 0,
+            Part::Fixed { .. } | Part::Condition { .. } => 0,
             Part::Interval { .. } => 1,
         }
     }
@@ -179,6 +186,7 @@ impl Part<'_> {
                 point[*coord] = lo + u[0] * (hi - lo);
                 true
             }
+            Part::Condition(program) => program.holds(point),
         }
     }
 
@@ -194,7 +202,9 @@ impl Part<'_> {
                 .filter(|&(b, _)| b != *axis)
                 .map(|(_, &interval)| interval)
                 .collect(),
-            Part::Surface(_) | Part::Piece { .. } | Part::Fixed { .. } => Vec::new(),
+            Part::Surface(_) | Part::Piece { .. } | Part::Fixed { .. } | Part::Condition { .. } => {
+                Vec::new()
+            }
             Part::Interval { lo, hi, .. } => vec![(*lo, *hi)],
         }
     }
@@ -254,8 +264,121 @@ impl Part<'_> {
                 point[*coord] = *value;
                 true
             }
+            Part::Condition(program) => program.holds(point),
             Part::Surface(_) | Part::Piece { .. } => false,
         }
+    }
+}
+
+/// The conditions of a `where`, compiled once: the nodes their sides need, in
+/// evaluation order, each reading its operands from earlier slots.
+pub(super) struct ConditionProgram {
+    slots: Vec<Slot>,
+    /// `(left slot, relation, right slot)` of each condition.
+    tests: Vec<(usize, Relation, usize)>,
+    /// How far apart the two sides of `=` may be.
+    tolerance: f64,
+}
+
+enum Slot {
+    Value(f64),
+    Coord(usize),
+    Unary(Func, usize),
+    Binary(BinaryOp, usize, usize),
+    Select {
+        compare: Compare,
+        left: usize,
+        right: usize,
+        then: usize,
+        otherwise: usize,
+    },
+}
+
+impl ConditionProgram {
+    /// Compiles `conditions` (expressions of coordinates and constants in `exprs`).
+    pub(super) fn new(exprs: &ExprArena, conditions: &[Condition], tolerance: f64) -> Self {
+        let roots: Vec<ExprId> = conditions.iter().flat_map(|c| [c.left, c.right]).collect();
+        let order = exprs.topo_order(&roots);
+        let slot_of: HashMap<ExprId, usize> =
+            order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+        // `topo_order` puts every operand before its user, so each lookup succeeds.
+        let slot = |id: ExprId| slot_of[&id];
+        let slots = order
+            .iter()
+            .map(|&id| match exprs.node(id) {
+                Node::Const(bits) => Slot::Value(f64::from_bits(bits)),
+                Node::Coord(i) => Slot::Coord(i),
+                Node::Unary(func, a) => Slot::Unary(func, slot(a)),
+                Node::Binary(op, a, b) => Slot::Binary(op, slot(a), slot(b)),
+                Node::Select {
+                    compare,
+                    left,
+                    right,
+                    then,
+                    otherwise,
+                } => Slot::Select {
+                    compare,
+                    left: slot(left),
+                    right: slot(right),
+                    then: slot(then),
+                    otherwise: slot(otherwise),
+                },
+                // Lowering admits only coordinates and constants.
+                Node::Normal(_)
+                | Node::Jet(_)
+                | Node::Param(_)
+                | Node::Data { .. }
+                | Node::Grid(_) => Slot::Value(f64::NAN),
+            })
+            .collect();
+        let tests = conditions
+            .iter()
+            .map(|c| (slot(c.left), c.relation, slot(c.right)))
+            .collect();
+        ConditionProgram {
+            slots,
+            tests,
+            tolerance,
+        }
+    }
+
+    /// Whether every condition holds at `point` (all coordinates of the problem).
+    pub(super) fn holds(&self, point: &[f64]) -> bool {
+        let mut values: Vec<f64> = Vec::with_capacity(self.slots.len());
+        for slot in &self.slots {
+            let value = match *slot {
+                Slot::Value(v) => v,
+                Slot::Coord(i) => point.get(i).copied().unwrap_or(f64::NAN),
+                Slot::Unary(func, a) => func.apply(values[a]),
+                Slot::Binary(op, a, b) => {
+                    let (x, y) = (values[a], values[b]);
+                    match op {
+                        BinaryOp::Add => x + y,
+                        BinaryOp::Sub => x - y,
+                        BinaryOp::Mul => x * y,
+                        BinaryOp::Div => x / y,
+                        BinaryOp::Pow => x.powf(y),
+                    }
+                }
+                Slot::Select {
+                    compare,
+                    left,
+                    right,
+                    then,
+                    otherwise,
+                } => {
+                    if compare.holds(values[left], values[right]) {
+                        values[then]
+                    } else {
+                        values[otherwise]
+                    }
+                }
+            };
+            values.push(value);
+        }
+        self.tests.iter().all(|&(left, relation, right)| {
+            relation.holds(values[left], values[right], self.tolerance)
+        })
     }
 }
 
@@ -346,9 +469,12 @@ pub(super) fn sample_parts(
     ctx: &BlockCtx,
     region: &str,
 ) -> Result<(Vec<f64>, Vec<f64>), SampleError> {
-    let griddable = parts
-        .iter()
-        .all(|p| !matches!(p, Part::Surface(_) | Part::Piece { .. }));
+    let griddable = parts.iter().all(|p| {
+        !matches!(
+            p,
+            Part::Surface(_) | Part::Piece { .. } | Part::Condition { .. }
+        )
+    });
     if sampler == Sampler::Grid && griddable {
         return grid_points(parts, n, n_coords, ctx, region);
     }

@@ -13,7 +13,7 @@
 
 use super::boundary::{boundary_weights, sample_on_boundary_part, PILOT_DRAWS};
 use super::error::SampleError;
-use super::geometry::Geometry;
+use super::geometry::{Factor, Geometry};
 use super::parts::{BlockCtx, Part};
 use super::sequence::{mix, TAG_PILOT};
 use super::shape::{leaves, primitive_boundary_measure, shape_dim};
@@ -39,6 +39,44 @@ pub(super) fn sample_piece(
 ) -> Result<BlockPoints, SampleError> {
     let config = &problem.sample;
     let n_coords = geometry.n_coords;
+    let (owner, part) = piece_part(geometry, name, factor, piece, ctx)?;
+    let own_measure = piece_measure(&part, owner, pilot_seed(config.seed, factor));
+    if own_measure <= 0.0 {
+        return Err(SampleError::EmptyPiece {
+            block: ctx.index,
+            label: ctx.label.to_string(),
+            name: name.to_string(),
+        });
+    }
+    let (weights, others) = boundary_weights(config.seed, geometry);
+    let total: f64 = weights.iter().sum();
+    let share = own_measure * others[factor] / total;
+    let count = ((config.boundary as f64 * share).round() as usize).max(1);
+    let label = format!("boundary of {name}");
+    let (points, normals) = sample_on_boundary_part(
+        problem, geometry, factor, part, None, count, ctx.seed, ctx, &label,
+    )?;
+    Ok(BlockPoints {
+        n: points.len() / n_coords.max(1),
+        points,
+        normals: Some(normals),
+        ..BlockPoints::default()
+    })
+}
+
+/// The part of `boundary of NAME` (`piece` over the coordinates of factor
+/// `factor`) and that factor.
+///
+/// # Errors
+/// [`SampleError::InvalidPiece`] when the factor does not exist or the shape's
+/// dimension is not the factor's.
+pub(super) fn piece_part<'g>(
+    geometry: &'g Geometry,
+    name: &str,
+    factor: usize,
+    piece: &'g Shape,
+    ctx: &BlockCtx,
+) -> Result<(&'g Factor, Part<'g>), SampleError> {
     let invalid = |reason: String| SampleError::InvalidPiece {
         block: ctx.index,
         reason,
@@ -54,32 +92,13 @@ pub(super) fn sample_piece(
             owner.coords.len()
         )));
     }
-    let part = Part::Piece {
-        factor: owner,
-        piece,
-    };
-    let own_measure = piece_measure(&part, owner, pilot_seed(config.seed, factor));
-    if own_measure <= 0.0 {
-        return Err(SampleError::EmptyPiece {
-            block: ctx.index,
-            label: ctx.label.to_string(),
-            name: name.to_string(),
-        });
-    }
-    let (weights, others) = boundary_weights(config.seed, geometry);
-    let total: f64 = weights.iter().sum();
-    let share = own_measure * others[factor] / total;
-    let count = ((config.boundary as f64 * share).round() as usize).max(1);
-    let label = format!("boundary of {name}");
-    let (points, normals) = sample_on_boundary_part(
-        problem, geometry, factor, part, count, ctx.seed, ctx, &label,
-    )?;
-    Ok(BlockPoints {
-        n: points.len() / n_coords.max(1),
-        points,
-        normals: Some(normals),
-        ..BlockPoints::default()
-    })
+    Ok((
+        owner,
+        Part::Piece {
+            factor: owner,
+            piece,
+        },
+    ))
 }
 
 /// The pilot stream of factor `factor` (shared with `boundary.rs`).
@@ -90,7 +109,7 @@ pub(super) fn pilot_seed(seed: u64, factor: usize) -> u64 {
 /// Measure of a piece of a factor's boundary: the boundary measure of the
 /// factor's primitives times the share of [`PILOT_DRAWS`] draws on them that
 /// `part` keeps.
-pub(super) fn piece_measure(part: &Part, factor: &super::geometry::Factor, seed: u64) -> f64 {
+pub(super) fn piece_measure(part: &Part, factor: &Factor, seed: u64) -> f64 {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut unit = vec![0.0; part.unit_dims()];
     let n_local = factor.coords.iter().max().map_or(0, |&c| c + 1);

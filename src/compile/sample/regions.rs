@@ -10,6 +10,7 @@ use super::geometry::Geometry;
 use super::parts::{inside_all, sample_parts, time_interval, BlockCtx, Part};
 use super::periodic::sample_periodic;
 use super::piece::sample_piece;
+use super::selection::sample_where;
 use super::sequence::{mix, TAG_BLOCK};
 use crate::compile::points::{BlockPoints, PointSet};
 use crate::ir::{Problem, Region};
@@ -96,6 +97,12 @@ fn sample_region(
             factor,
             shape,
         } => sample_piece(problem, geometry, name, *factor, shape, ctx),
+        Region::Where {
+            base,
+            conditions,
+            text,
+            ..
+        } => sample_where(problem, geometry, base, conditions, text, ctx),
         Region::Data { set } => sample_data(problem, geometry, *set, ctx),
     }
 }

@@ -14,6 +14,8 @@ pub(super) const TAG_PILOT: u64 = 0x7069_6c6f_7400_0003;
 pub(super) const TAG_HELDOUT: u64 = 0x6865_6c64_0000_0004;
 pub(super) const TAG_ADAPTIVE: u64 = 0x6164_6170_7400_0005;
 pub(super) const TAG_ADAPTIVE_PICK: u64 = 0x7069_636b_0000_0006;
+/// The pilot draws that measure what a `where` condition keeps of each boundary part.
+pub(super) const TAG_WHERE: u64 = 0x7768_6572_6500_0007;
 
 /// The `i`-th element of the van der Corput sequence in `base` (`i` read
 /// backwards in that base after the radix point), in `[0, 1)`.

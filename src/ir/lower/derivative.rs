@@ -43,7 +43,7 @@ impl Lowerer<'_> {
 
     /// Derivatives are not constants and not exact-solution material.
     pub(super) fn derivative_ctx(&mut self, name: &str, span: Span, ctx: Ctx) -> Option<()> {
-        if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+        if matches!(ctx, Ctx::Const(_) | Ctx::Exact | Ctx::Condition) {
             self.not_allowed(ctx, format!("the derivative operator `{name}`"), span);
             return None;
         }

@@ -7,7 +7,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::expr::{ExprId, JetId, Node};
 use crate::ir::names::did_you_mean;
 use crate::ir::symbolic::{depends_on_jets, derivative, leaves};
-use crate::ir::{Constraints, CoordKind, Deriv, Region, ResidualBlock, Side};
+use crate::ir::{Condition, Constraints, CoordKind, Deriv, Region, Relation, ResidualBlock, Side};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -24,7 +24,12 @@ impl Lowerer<'_> {
     ) {
         let lowered_region = self.region(region);
         let ctx = match &lowered_region {
-            Some(Region::Boundary | Region::Piece { .. } | Region::Face { .. }) => Ctx::Equation {
+            Some(
+                Region::Boundary
+                | Region::Piece { .. }
+                | Region::Where { .. }
+                | Region::Face { .. },
+            ) => Ctx::Equation {
                 normal_ok: true,
                 data: None,
             },
@@ -222,7 +227,79 @@ impl Lowerer<'_> {
                 Some(Region::Face { coord: i, side })
             }
             ast::RegionKind::BoundaryOf { word, shape } => self.piece(word, shape, region.span),
+            ast::RegionKind::Where { base, conditions } => self.where_region(base, conditions),
         }
+    }
+
+    /// `boundary where …` and `boundary of NAME where …`: the base region and the
+    /// conditions, each side an expression of coordinates and constants (`E0240`);
+    /// other regions take no condition (`E0241`).
+    fn where_region(
+        &mut self,
+        base: &ast::Region,
+        conditions: &[ast::Condition],
+    ) -> Option<Region> {
+        let lowered_base = self.region(base);
+        let mut lowered = Vec::with_capacity(conditions.len());
+        for condition in conditions {
+            let left = self.lower_expr(&condition.lhs, Ctx::Condition);
+            let right = self.lower_expr(&condition.rhs, Ctx::Condition);
+            let relation = match condition.relation {
+                ast::Relation::Less => Relation::Less,
+                ast::Relation::LessEq => Relation::LessEq,
+                ast::Relation::Greater => Relation::Greater,
+                ast::Relation::GreaterEq => Relation::GreaterEq,
+                ast::Relation::Equal => Relation::Equal,
+            };
+            if let (Some(left), Some(right)) = (left, right) {
+                lowered.push(Condition {
+                    left,
+                    relation,
+                    right,
+                });
+            }
+        }
+        let base_region = lowered_base?;
+        if !matches!(base_region, Region::Boundary | Region::Piece { .. }) {
+            let what = match &base.kind {
+                ast::RegionKind::Named(ident) => format!("`{}`", ident.name),
+                ast::RegionKind::Face { .. } => "a face".to_string(),
+                _ => "this region".to_string(),
+            };
+            let help = match base_region {
+                Region::Face { .. } => {
+                    "a face is one side already; to narrow it, write `on boundary where x = c and ...`"
+                }
+                Region::Data { .. } => "a data set's points are its rows; keep the rows you want in its file",
+                _ => {
+                    "`where` narrows `boundary` and `boundary of NAME`; inside the domain, make the \
+                     equation piecewise with `if(x < c, ..., ...)`"
+                }
+            };
+            self.error(
+                Diagnostic::error("E0241", format!("{what} cannot be narrowed by `where`"))
+                    .with_label(base.span, "takes no condition")
+                    .with_help(help),
+            );
+            return None;
+        }
+        if lowered.len() != conditions.len() {
+            // A side was reported.
+            return None;
+        }
+        let span = conditions.first()?.span.to(conditions.last()?.span);
+        let text = self
+            .source
+            .get(span.range())
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        Some(Region::Where {
+            base: Box::new(base_region),
+            conditions: lowered,
+            text,
+            span,
+        })
     }
 
     /// `boundary of NAME`: the part of the domain's boundary on the boundary of
@@ -334,7 +411,10 @@ impl Lowerer<'_> {
                     ),
                 )
                 .with_label(coord.span, "not an interval coordinate")
-                .with_help("use `on boundary` for the boundary of a shape"),
+                .with_help(format!(
+                    "for the part of the boundary where `{}` has a value, write `on boundary where {} = ...`",
+                    coord.name, coord.name
+                )),
             );
             return None;
         }

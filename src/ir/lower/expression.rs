@@ -146,7 +146,7 @@ impl Lowerer<'_> {
         };
         let span = base.span.to(member.span);
         match ctx {
-            Ctx::Const(_) | Ctx::Exact => {
+            Ctx::Const(_) | Ctx::Exact | Ctx::Condition => {
                 self.not_allowed(
                     ctx,
                     format!("the data column `{}.{}`", base.name, member.name),

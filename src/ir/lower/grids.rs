@@ -257,7 +257,7 @@ impl Lowerer<'_> {
         span: Span,
         ctx: Ctx,
     ) -> Option<usize> {
-        if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+        if matches!(ctx, Ctx::Const(_) | Ctx::Exact | Ctx::Condition) {
             let what = match column {
                 Some(c) => format!("the grid column `{name}.{}`", c.name),
                 None => format!("the grid `{name}`"),
@@ -465,6 +465,11 @@ mod tests {
         assert_eq!(case("dt(u) = g.z on interior"), vec!["E0211"]);
         assert_eq!(case("dt(u) = 0 on interior\nexact u = g.k"), vec!["E0213"]);
         assert_eq!(case("const c = g.k\ndt(u) = c on interior"), vec!["E0204"]);
+        // A `where` condition picks points before training: coordinates only.
+        assert_eq!(
+            case("dt(u) = 0 on interior\nu = 1 on boundary where g.k > 2"),
+            vec!["E0240"]
+        );
         // A grid is not a region.
         assert_eq!(case("dt(u) = 0 on interior\nu = 1 on g"), vec!["E0105"]);
         // The grid must cover the domain.

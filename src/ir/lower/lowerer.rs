@@ -108,6 +108,8 @@ pub(in crate::ir) enum Ctx {
     Const(&'static str),
     /// An exact solution: coordinates and constants.
     Exact,
+    /// A condition after `where`: coordinates and constants.
+    Condition,
     /// A `let` body: anything; restrictions are checked where it is used.
     Let,
     /// An equation on a region.

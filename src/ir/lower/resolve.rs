@@ -259,6 +259,19 @@ impl Lowerer<'_> {
                 )
                 .with_label(span, "not allowed here"),
             ),
+            Ctx::Condition => self.error(
+                Diagnostic::error(
+                    "E0240",
+                    format!(
+                        "a `where` condition may use only coordinates and constants, not {what}"
+                    ),
+                )
+                .with_label(span, "not allowed here")
+                .with_help(
+                    "the condition picks points of the boundary before training; a value that \
+                     depends on the solution belongs in the equation, e.g. `if(u > 0, ...)`",
+                ),
+            ),
             Ctx::Let | Ctx::Equation { .. } => {}
         }
     }
@@ -297,14 +310,14 @@ impl Lowerer<'_> {
                 Some(self.arena.intern(Node::Coord(i)))
             }
             Def::Field(k) => {
-                if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+                if matches!(ctx, Ctx::Const(_) | Ctx::Exact | Ctx::Condition) {
                     self.not_allowed(ctx, format!("the field `{name}`"), span);
                     return None;
                 }
                 Some(self.arena.intern(Node::Jet(JetId(k as u32))))
             }
             Def::Param(i) => {
-                if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+                if matches!(ctx, Ctx::Const(_) | Ctx::Exact | Ctx::Condition) {
                     self.not_allowed(ctx, format!("the param `{name}`"), span);
                     return None;
                 }
@@ -353,7 +366,7 @@ impl Lowerer<'_> {
             }
             Def::Grid(grid) => self.grid_value(grid, name, None, span, ctx),
             Def::Data(_) => {
-                if matches!(ctx, Ctx::Const(_) | Ctx::Exact) {
+                if matches!(ctx, Ctx::Const(_) | Ctx::Exact | Ctx::Condition) {
                     self.not_allowed(ctx, format!("the data set `{name}`"), span);
                     return None;
                 }
@@ -388,7 +401,7 @@ impl Lowerer<'_> {
     ) -> Option<()> {
         let used = leaves(&self.arena, &[id]);
         match ctx {
-            Ctx::Exact => {
+            Ctx::Exact | Ctx::Condition => {
                 if used
                     .iter()
                     .any(|n| !matches!(n, Node::Coord(_) | Node::Const(_)))
