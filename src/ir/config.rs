@@ -329,9 +329,13 @@ impl Lowerer<'_> {
         let mut seen = std::mem::take(&mut self.sample_keys);
         for entry in entries {
             let key = entry.key.name.as_str();
-            let is_coord = matches!(self.names.get(key).map(|b| b.def), Some(Def::Coord(_)));
-            if is_coord {
+            let def = self.names.get(key).map(|b| b.def);
+            if let Some(Def::Coord(_)) = def {
                 self.sample_face(entry, &mut seen);
+                continue;
+            }
+            if let Some(Def::Shape(shape)) = def {
+                self.sample_piece(entry, shape, &mut seen);
                 continue;
             }
             if !self.first_key(&mut seen, key, entry.key.span) {
@@ -601,6 +605,45 @@ impl Lowerer<'_> {
             return;
         }
         self.sample.faces.push((coord, side, count));
+    }
+
+    /// `hole = n` in `sample`: the point count of `boundary of hole`.
+    fn sample_piece(
+        &mut self,
+        entry: &ast::ConfigEntry,
+        shape: usize,
+        seen: &mut HashMap<String, Span>,
+    ) {
+        let name = entry.key.name.as_str();
+        if !self.first_key(seen, name, entry.key.span) {
+            return;
+        }
+        self.no_count(entry);
+        let ast::ConfigValue::Expr(value) = &entry.value else {
+            self.error(
+                Diagnostic::error("E0405", EVERY_ONLY).with_label(entry.span, "unexpected `every`"),
+            );
+            return;
+        };
+        let Some(count) = self.count(value, "a piece's point count") else {
+            return;
+        };
+        if self.shapes[shape].domains.len() != 1 {
+            self.error(
+                Diagnostic::error(
+                    "E0230",
+                    format!(
+                        "`sample {name}`: the shape `{name}` is not part of the domain of one `space` line"
+                    ),
+                )
+                .with_label(entry.key.span, "no boundary piece to count")
+                .with_help(format!(
+                    "a count names a shape whose boundary holds equations `on boundary of {name}`"
+                )),
+            );
+            return;
+        }
+        self.sample.pieces.push((name.to_string(), count));
     }
 
     /// `solve optimizer = .., iterations = .., tol = .., patience = ..,

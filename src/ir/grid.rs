@@ -36,7 +36,11 @@ pub struct GridData {
     pub axes: Vec<usize>,
     /// The names of the value columns (every column that is not a coordinate).
     pub columns: Vec<String>,
-    /// One spline per value column.
+    /// The grid lines of each axis, increasing.
+    pub knots: Vec<Vec<f64>>,
+    /// Per value column, its values in row-major grid order (axis 0 slowest).
+    pub values: Vec<Vec<f64>>,
+    /// One spline per value column (built from `knots` and `values`).
     #[serde(skip)]
     pub splines: Vec<TensorSpline>,
     /// The file's string literal in the source.
@@ -46,7 +50,7 @@ pub struct GridData {
 impl GridData {
     /// The grid lines of each axis (shared by the value columns' splines).
     pub fn knots(&self) -> &[Vec<f64>] {
-        &self.splines[0].knots
+        &self.knots
     }
 }
 

@@ -453,6 +453,11 @@ pub struct SampleConfig {
     pub initial: usize,
     /// Per-face counts `x = 0 : n`; faces without one get `boundary / n_faces` (at least 1).
     pub faces: Vec<(usize, Side, usize)>,
+    /// Per-piece counts `hole = n`: the points of each equation `on boundary of hole`
+    /// (pieces without one get their share of `boundary` by measure). Left out of the
+    /// serialized form when empty (digest stability, as `adaptive`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pieces: Vec<(String, usize)>,
     /// Paired points per periodic coordinate. Default 100.
     pub periodic: usize,
     /// Default uniform.
@@ -518,6 +523,7 @@ impl Default for SampleConfig {
             boundary: 200,
             initial: 200,
             faces: Vec::new(),
+            pieces: Vec::new(),
             periodic: 100,
             sampler: Sampler::Uniform,
             seed: 0,
@@ -577,9 +583,14 @@ pub struct Problem {
     pub params: Vec<Param>,
     /// The data sets.
     pub data: Vec<DataSet>,
-    /// The grid data sets (`data k from "k.csv" as grid`).
+    /// The grid data sets (`data k from "k.csv" as grid`). Left out of the
+    /// serialized form when empty (as `grid_terms`), so that the digest of a
+    /// problem without grids (`output::checkpoint::problem_digest`) is what it
+    /// was before grids existed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grids: Vec<GridData>,
     /// Every use `D^α k` of a grid column in an expression, each once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grid_terms: Vec<GridTerm>,
     /// Periodic coordinates.
     pub periodic: Vec<usize>,

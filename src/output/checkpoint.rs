@@ -98,6 +98,9 @@ pub fn problem_digest(problem: &Problem) -> String {
     for data in &mut canonical.data {
         data.path = PathBuf::new();
     }
+    for grid in &mut canonical.grids {
+        grid.path = PathBuf::new();
+    }
     for exact in &mut canonical.exact {
         if let ExactSource::Data { set, .. } = &mut exact.source {
             set.path = PathBuf::new();

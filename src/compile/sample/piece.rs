@@ -7,7 +7,7 @@
 //! the named shape's boundary, so they are uniform in the piece's measure (arc
 //! length, surface area). The count is the piece's share of `boundary`: the
 //! measure of `piece × other factors` over that of the whole boundary
-//! (`boundary.rs`), at least one point. The piece's measure is estimated from
+//! (`boundary.rs`), at least one point, unless `sample NAME = n` gives it. The piece's measure is estimated from
 //! the same pilot stream as the factor's boundary measure, so the pieces that
 //! make up a factor's boundary share its count.
 
@@ -48,10 +48,15 @@ pub(super) fn sample_piece(
             name: name.to_string(),
         });
     }
-    let (weights, others) = boundary_weights(config.seed, geometry);
-    let total: f64 = weights.iter().sum();
-    let share = own_measure * others[factor] / total;
-    let count = ((config.boundary as f64 * share).round() as usize).max(1);
+    let count = match piece_count(problem, name) {
+        Some(count) => count,
+        None => {
+            let (weights, others) = boundary_weights(config.seed, geometry);
+            let total: f64 = weights.iter().sum();
+            let share = own_measure * others[factor] / total;
+            ((config.boundary as f64 * share).round() as usize).max(1)
+        }
+    };
     let label = format!("boundary of {name}");
     let (points, normals) = sample_on_boundary_part(
         problem, geometry, factor, part, None, count, ctx.seed, ctx, &label,
@@ -102,6 +107,16 @@ pub(super) fn piece_part<'g>(
 }
 
 /// The pilot stream of factor `factor` (shared with `boundary.rs`).
+/// The count `sample NAME = n` gives `boundary of NAME`, if any.
+pub(super) fn piece_count(problem: &Problem, name: &str) -> Option<usize> {
+    problem
+        .sample
+        .pieces
+        .iter()
+        .find(|(piece, _)| piece == name)
+        .map(|&(_, count)| count)
+}
+
 pub(super) fn pilot_seed(seed: u64, factor: usize) -> u64 {
     mix(mix(seed, TAG_PILOT), factor as u64)
 }
@@ -259,6 +274,34 @@ mod tests {
             .filter(|x| x[0] == 1.0 && x[1].abs() < 0.5)
             .count();
         assert_binomial(middle, right, 0.5, "middle half of x = 1");
+    }
+
+    #[test]
+    fn a_pieces_own_count_replaces_its_share() {
+        let coords = [
+            ("x", CoordKind::Space, -1.0, 1.0),
+            ("y", CoordKind::Space, -1.0, 1.0),
+        ];
+        let n = 4000;
+        let mut p = problem(
+            &coords,
+            vec![factor(&[0, 1], square_minus_hole())],
+            vec![piece("hole", 0, hole()), piece("outer", 0, square())],
+            config(0, n),
+        );
+        let shares = sample_points(&p, 2).unwrap();
+        p.sample.pieces = vec![("hole".to_string(), 37)];
+        let set = sample_points(&p, 2).unwrap();
+        // The circle gets exactly its count; the square keeps its share of `boundary`.
+        assert_eq!(set.blocks[0].n, 37);
+        assert_ne!(shares.blocks[0].n, 37);
+        assert_eq!(set.blocks[1].n, shares.blocks[1].n);
+        for x in rows(&set.blocks[0].points, 2) {
+            assert!(
+                (x[0].hypot(x[1]) - R).abs() < 1e-12,
+                "{x:?} is off the circle"
+            );
+        }
     }
 
     #[test]

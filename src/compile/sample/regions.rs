@@ -75,6 +75,9 @@ pub(super) fn scaled_uniform_points(
     for (_, _, count) in &mut sample.faces {
         *count = count.saturating_mul(factor);
     }
+    for (_, count) in &mut sample.pieces {
+        *count = count.saturating_mul(factor);
+    }
     sample.sampler = crate::ir::Sampler::Uniform;
     sample_points(&scaled, seed)
 }

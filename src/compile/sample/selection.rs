@@ -7,7 +7,8 @@
 //! fraction of it that the conditions keep; the part's measure (as in
 //! `boundary`) times that fraction is its selected measure. The count is the
 //! selection's share of `sample boundary` (its selected measure over the
-//! measure of the whole boundary, at least one point), split over the parts by
+//! measure of the whole boundary, at least one point; on `boundary of NAME`
+//! with `sample NAME = n`, that fraction of n), split over the parts by
 //! largest remainder in proportion to their selected measures, and each part's
 //! points are drawn by rejection (a candidate of the part is kept where the
 //! conditions hold), so the points are uniform in the selection's measure.
@@ -26,7 +27,7 @@ use super::boundary::{
 use super::error::SampleError;
 use super::geometry::Geometry;
 use super::parts::{unit_dims, BlockCtx, ConditionProgram, Part};
-use super::piece::{piece_measure, piece_part, pilot_seed};
+use super::piece::{piece_count, piece_measure, piece_part, pilot_seed};
 use super::sequence::{mix, TAG_WHERE};
 use crate::compile::points::BlockPoints;
 use crate::ir::{Condition, Problem, Region};
@@ -44,6 +45,8 @@ struct Selection<'g> {
     parts: Vec<(usize, Part<'g>, f64)>,
     /// The measure of the whole boundary.
     total: f64,
+    /// The measure of the base (before the conditions).
+    base: f64,
 }
 
 impl Selection<'_> {
@@ -87,7 +90,15 @@ pub(super) fn sample_where(
             condition: text.to_string(),
         });
     }
-    let count = ((problem.sample.boundary as f64 * selection.share()).round() as usize).max(1);
+    // `sample NAME = n` counts the whole piece; a narrowed piece gets its fraction.
+    let count = match base {
+        Region::Piece { name, .. } if selection.base > 0.0 => piece_count(problem, name)
+            .map(|n| ((n as f64 * selected / selection.base).round() as usize).max(1)),
+        _ => None,
+    }
+    .unwrap_or_else(|| {
+        ((problem.sample.boundary as f64 * selection.share()).round() as usize).max(1)
+    });
     let weights: Vec<f64> = selection.parts.iter().map(|(_, _, m)| *m).collect();
     let counts = allocate(count, &weights);
     let label = format!("{} where {text}", base_label(base));
@@ -203,6 +214,7 @@ fn select<'g>(
         }
     };
     let condition = Part::Condition(program);
+    let base_measure = candidates.iter().map(|(_, _, weight)| weight).sum();
     let parts = candidates
         .into_iter()
         .enumerate()
@@ -213,7 +225,11 @@ fn select<'g>(
             (f, part, weight * fraction)
         })
         .collect();
-    Ok(Selection { parts, total })
+    Ok(Selection {
+        parts,
+        total,
+        base: base_measure,
+    })
 }
 
 /// The fraction of [`PILOT_DRAWS`] uniform candidates of `parts` (those the
@@ -474,6 +490,12 @@ mod tests {
         let right = points.iter().filter(|x| x[0] > 0.25).count();
         assert_binomial(right, block.n, 0.5, "right quarter of the circle");
         assert_on_boundary_with_outward_normals(&channel(), block, 2);
+        // With `sample hole = 1000` the narrowed piece gets the kept fraction (one
+        // half, from PILOT_DRAWS draws) of 1000 instead of its share of `boundary`.
+        p.sample.pieces = vec![("hole".to_string(), 1000)];
+        let block = &sample_points(&p, 0).unwrap().blocks[0];
+        assert_binomial(block.n, 1000, 0.5, "half of the piece's own count");
+        assert!((block.n as f64 - expected).abs() > 100.0, "{}", block.n);
     }
 
     #[test]

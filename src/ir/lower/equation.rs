@@ -576,6 +576,20 @@ impl Lowerer<'_> {
                 "initial" if !used(&|r| matches!(r, Region::Initial)) => {
                     "no equation holds `on initial`"
                 }
+                // (A shape outside the domain is E0230 already.)
+                shape
+                    if matches!(self.names.get(shape).map(|b| b.def),
+                        Some(Def::Shape(i)) if self.shapes[i].domains.len() == 1)
+                        && !used(&|r| {
+                            let r = match r {
+                                Region::Where { base, .. } => base,
+                                r => r,
+                            };
+                            matches!(r, Region::Piece { name, .. } if name == shape)
+                        }) =>
+                {
+                    "no equation holds on `boundary of` this shape"
+                }
                 "periodic" if !used(&|r| matches!(r, Region::Periodic { .. })) => {
                     if self.periodic.is_empty() {
                         "no coordinate is periodic"
@@ -671,6 +685,30 @@ mod tests {
             warnings("space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\nu = 0 on boundary\nsample interior = 50, boundary = 4, periodic = 3\n"),
             vec!["W0505 `sample periodic` has no effect"]
         );
+        // A shape's own count: kept in the config, warned about when no equation
+        // holds on its piece, an error for a shape outside the domain.
+        let holes = "shape hole = disk((0, 0), 0.3)\nshape far = disk((5, 5), 1)\n\
+                     space (x, y) in box([-1, 1], [-1, 1]) - hole\nfield u\n\
+                     -lap(u) = 1 on interior\nu = 0 on boundary\n";
+        let (problem, diags) = crate::check_source(
+            &format!("{holes}dn(u) = 0 on boundary of hole where x > 0\nsample hole = 40\n"),
+            std::path::Path::new("."),
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            problem.unwrap().sample.pieces,
+            vec![("hole".to_string(), 40)]
+        );
+        assert_eq!(
+            warnings(&format!("{holes}sample hole = 40\n")),
+            vec!["W0505 `sample hole` has no effect"]
+        );
+        let (_, diags) = crate::check_source(
+            &format!("{holes}sample far = 40\n"),
+            std::path::Path::new("."),
+        );
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["E0230"]);
     }
 
     #[test]

@@ -175,6 +175,8 @@ impl Lowerer<'_> {
                 .iter()
                 .map(|&c| table.columns[c].clone())
                 .collect(),
+            knots,
+            values,
             splines,
             span: path.span,
         })
