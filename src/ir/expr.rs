@@ -114,6 +114,19 @@ impl Func {
     }
 }
 
+impl BinaryOp {
+    /// Applies the operator to two numbers (`a ^ b` by `powf`).
+    pub fn apply(self, x: f64, y: f64) -> f64 {
+        match self {
+            BinaryOp::Add => x + y,
+            BinaryOp::Sub => x - y,
+            BinaryOp::Mul => x * y,
+            BinaryOp::Div => x / y,
+            BinaryOp::Pow => x.powf(y),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 /// A binary operator.

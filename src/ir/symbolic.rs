@@ -483,16 +483,7 @@ pub fn eval_with(
         let v = match arena.node(node_id) {
             Node::Const(bits) => f64::from_bits(bits),
             Node::Unary(func, a) => func.apply(values[&a]),
-            Node::Binary(op, a, b) => {
-                let (x, y) = (values[&a], values[&b]);
-                match op {
-                    BinaryOp::Add => x + y,
-                    BinaryOp::Sub => x - y,
-                    BinaryOp::Mul => x * y,
-                    BinaryOp::Div => x / y,
-                    BinaryOp::Pow => x.powf(y),
-                }
-            }
+            Node::Binary(op, a, b) => op.apply(values[&a], values[&b]),
             Node::Select {
                 compare,
                 left,

@@ -76,15 +76,7 @@ fn int_power<B: Backend>(t: Tensor<B, 2>, k: i64) -> Tensor<B, 2> {
 fn binary<B: Backend>(op: BinaryOp, a: Value<B>, b: Value<B>) -> Value<B> {
     use Value::{Scalar as S, Tensor as T};
     Value::Tensor(match (a, b) {
-        (S(x), S(y)) => {
-            return S(match op {
-                BinaryOp::Add => x + y,
-                BinaryOp::Sub => x - y,
-                BinaryOp::Mul => x * y,
-                BinaryOp::Div => x / y,
-                BinaryOp::Pow => x.powf(y),
-            })
-        }
+        (S(x), S(y)) => return S(op.apply(x, y)),
         (T(t), S(y)) => match op {
             BinaryOp::Add => t.add_scalar(y),
             BinaryOp::Sub => t.sub_scalar(y),

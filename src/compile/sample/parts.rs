@@ -350,16 +350,7 @@ impl ConditionProgram {
                 Slot::Value(v) => v,
                 Slot::Coord(i) => point.get(i).copied().unwrap_or(f64::NAN),
                 Slot::Unary(func, a) => func.apply(values[a]),
-                Slot::Binary(op, a, b) => {
-                    let (x, y) = (values[a], values[b]);
-                    match op {
-                        BinaryOp::Add => x + y,
-                        BinaryOp::Sub => x - y,
-                        BinaryOp::Mul => x * y,
-                        BinaryOp::Div => x / y,
-                        BinaryOp::Pow => x.powf(y),
-                    }
-                }
+                Slot::Binary(op, a, b) => op.apply(values[a], values[b]),
                 Slot::Select {
                     compare,
                     left,

@@ -11,6 +11,10 @@ use crate::ir::names::did_you_mean;
 use crate::span::Span;
 use crate::syntax::ast;
 
+/// The help of a table that is not a full grid.
+const FULL_GRID: &str =
+    "every combination of the coordinates' values must appear in exactly one row";
+
 /// Most spline coefficients one grid column may need (`Π 4·(lines − 1)`, 128 MiB).
 const MAX_GRID_COEFFICIENTS: usize = 1 << 24;
 
@@ -114,9 +118,7 @@ impl Lowerer<'_> {
                                 counts.join(" and "),
                                 lines.iter().product::<usize>()
                             ),
-                            "every combination of the coordinates' values must appear in exactly one row \
-                             (write each grid line's coordinate the same way in every row)"
-                                .to_string(),
+                            format!("{FULL_GRID} (write each grid line's coordinate the same way in every row)"),
                         )
                     }
                     GridShapeError::Repeated { point, rows } => {
@@ -132,8 +134,7 @@ impl Lowerer<'_> {
                                 rows.0 + 1,
                                 rows.1 + 1
                             ),
-                            "every combination of the coordinates' values must appear in exactly one row"
-                                .to_string(),
+                            FULL_GRID.to_string(),
                         )
                     }
                 };
