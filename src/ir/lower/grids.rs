@@ -81,7 +81,7 @@ impl Lowerer<'_> {
                     .iter()
                     .find_map(|c| did_you_mean(c, coords.iter().copied()));
                 if let Some(help) = close {
-                    d = d.with_help(help);
+                    d = d.with_help(format!("{help} (the header is `{header}`)"));
                 }
             }
             self.error(d);
