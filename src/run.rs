@@ -394,6 +394,8 @@ struct Resampling<B: Backend> {
     /// Set by the callback: draw new points before the next evaluation.
     pending: Rc<RefCell<Option<Redraw>>>,
     failure: Option<SampleError>,
+    /// Point sets swapped in so far ([`LeastSquares::points_generation`]).
+    generation: u64,
 }
 
 impl<B: Backend> Resampling<B> {
@@ -410,7 +412,10 @@ impl<B: Backend> Resampling<B> {
             }
         };
         match points {
-            Ok(points) => self.inner.points = points,
+            Ok(points) => {
+                self.inner.points = points;
+                self.generation += 1;
+            }
             Err(e) => self.failure = Some(e),
         }
     }
@@ -447,6 +452,11 @@ impl<B: Backend> LeastSquares for Resampling<B> {
 
     fn locate_row(&self, row: usize) -> Option<usize> {
         self.inner.locate_row(row)
+    }
+
+    fn points_generation(&mut self) -> u64 {
+        self.refresh();
+        self.generation
     }
 }
 
@@ -540,6 +550,7 @@ pub fn run_from<B: Backend>(
         problem: problem.clone(),
         pending: Rc::clone(&pending),
         failure: None,
+        generation: 0,
     };
     let resample = problem.sample.resample;
     let adaptive = problem.sample.adaptive;

@@ -242,6 +242,10 @@ pub struct LbfgsState {
     pub current: Option<(f64, Vec<f64>)>,
     /// The last accepted line point with `φ(0)`, `φ'(0)` (checked by tests).
     pub last_search: Option<(LinePoint, f64, f64)>,
+    /// The point-set generation `current` belongs to (not saved: a resumed run
+    /// counts its point sets from 0 again, the cache belonging to the first).
+    #[serde(skip)]
+    pub generation: u64,
 }
 
 /// L-BFGS as an optimizer: two-loop direction, strong-Wolfe line search, and a restart
@@ -275,6 +279,12 @@ impl Optimizer for Lbfgs {
             &mut state.current,
             &mut state.last_search,
         );
+        // New points (a redraw) make the cached loss and gradient stale.
+        let generation = problem.points_generation();
+        if generation != state.generation {
+            *current = None;
+            state.generation = generation;
+        }
         let (value0, gradient0) = match current.take() {
             Some(cached) => cached,
             None => checked_loss_and_gradient(problem, theta)?,
@@ -395,6 +405,7 @@ impl Method for LbfgsConfig {
                 memory: LbfgsMemory::new(),
                 current: None,
                 last_search: None,
+                generation: 0,
             },
         };
         Ok(Box::new(Lbfgs {
@@ -423,6 +434,58 @@ mod tests {
     use super::*;
     use crate::solve::test_problems::Rosenbrock;
     use crate::solve::LeastSquares;
+
+    /// `r(θ) = θ − target`, whose target moves when the points are "redrawn".
+    struct MovingTarget {
+        target: Vec<f64>,
+        generation: u64,
+    }
+
+    impl LeastSquares for MovingTarget {
+        fn n_params(&self) -> usize {
+            self.target.len()
+        }
+        fn n_residuals(&self) -> usize {
+            self.target.len()
+        }
+        fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+            let n = theta.len();
+            let mut j = vec![0.0; n * n];
+            for i in 0..n {
+                j[i * n + i] = 1.0;
+            }
+            (self.residual(theta), j)
+        }
+        fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
+            theta.iter().zip(&self.target).map(|(t, c)| t - c).collect()
+        }
+        fn points_generation(&mut self) -> u64 {
+            self.generation
+        }
+    }
+
+    #[test]
+    fn a_redraw_drops_the_cached_loss_and_gradient() {
+        let mut problem = MovingTarget {
+            target: vec![1.0, -2.0],
+            generation: 0,
+        };
+        let mut solver = LbfgsConfig::default()
+            .build(&SolveConfig::default(), None)
+            .unwrap();
+        let mut theta = vec![0.0, 0.0];
+        solver.step(&mut problem, &mut theta).unwrap();
+        // New points: the loss at the current θ is now that of the new target, and
+        // the next step must start from it, not from the cached value.
+        problem.target = vec![3.0, 5.0];
+        problem.generation = 1;
+        let loss_now = 0.5 * problem.residual(&theta).iter().map(|r| r * r).sum::<f64>();
+        solver.step(&mut problem, &mut theta).unwrap();
+        let lbfgs = solver.as_any().downcast_ref::<Lbfgs>().unwrap();
+        let (_, value0, slope0) = lbfgs.last_search().unwrap();
+        assert_eq!(*value0, loss_now);
+        assert!(*slope0 < 0.0);
+    }
 
     #[test]
     fn accepted_steps_satisfy_strong_wolfe_on_rosenbrock() {

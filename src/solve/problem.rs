@@ -36,6 +36,13 @@ pub trait LeastSquares {
         None
     }
 
+    /// How many times the point set has been swapped (resampling, adaptive redraws):
+    /// a loss or gradient cached under another generation is stale. The default, for
+    /// fixed points, is always 0.
+    fn points_generation(&mut self) -> u64 {
+        0
+    }
+
     /// Loss and gradient `Jᵀr` without forming J (Adam, L-BFGS). The default forms J.
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
         let (r, j) = self.residual_and_jacobian(theta);
