@@ -19,6 +19,11 @@
   values is about 5e-14 / 15: rounding level, far below the 1e-4 the example is solved to.
 - lotka_volterra_obs.csv: 51 noise-free observations of that solution, t = 0, 0.1, ..., 5,
   for the inverse example.
+- heat_source_obs.csv: 200 noise-free observations of u = exp(-pi^2 t) sin(pi x) + s(x),
+  s(x) = sin(2 pi x)/(4 pi^2) + x (1 - x)/2, at the Halton points (bases 2 and 3, from
+  index 1) in [0, 1]^2 as (x, t) (header x,t,u), for heat_source_inverse.pde
+  (u_t - u_xx = a(x) with a = 1 + sin(2 pi x)). Scattered, not on a grid: on a grid a
+  wiggle of u that vanishes on every grid line of x would go unseen.
 - heat_conductivity.csv: the conductivity k(x, t) = 1 + sin(2 pi x) exp(-t) / 2 of
   heat_gridded.pde on the 65 x 65 grid x, t = i/64 (header x,t,k), to full precision.
 
@@ -47,6 +52,22 @@ def write_csv(name, header, rows):
 def inverse_poisson_obs():
     rows = [(i / 26, math.sin(math.pi * i / 26)) for i in range(1, 26)]
     write_csv("inverse_poisson1d_obs.csv", ["x", "u"], rows)
+
+
+def heat_source_obs():
+    def u(x, t):
+        steady = math.sin(2 * math.pi * x) / (4 * math.pi ** 2) + x * (1 - x) / 2
+        return math.exp(-math.pi ** 2 * t) * math.sin(math.pi * x) + steady
+    def van_der_corput(n, base):
+        value, scale = 0.0, 1.0
+        while n:
+            scale /= base
+            n, digit = divmod(n, base)
+            value += digit * scale
+        return value
+    points = [(van_der_corput(k, 2), van_der_corput(k, 3)) for k in range(1, 201)]
+    rows = [(x, t, u(x, t)) for x, t in points]
+    write_csv("heat_source_obs.csv", ["x", "t", "u"], rows)
 
 
 def heat_conductivity():
@@ -173,6 +194,7 @@ GENERATORS = [
     ("allen_cahn", lambda: allen_cahn_ref()),
     ("lotka_volterra", lotka_volterra),
     ("heat_conductivity", heat_conductivity),
+    ("heat_source", heat_source_obs),
 ]
 
 
