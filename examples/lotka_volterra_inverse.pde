@@ -4,6 +4,8 @@
 # sampled from the RK4 reference of lotka_volterra.pde, which holds for a = 2, b = 4,
 # c = 2, d = 1.06). The initial values are not given: the observations fix them.
 # Source: the parameter-identification setting of DeepXDE's inverse ODE examples.
+# With defaults, seeds 0-2 at one thread recover a, b, c, d to relative errors of at most
+# 1.5e-7, 4.1e-7, 1.9e-7 (docs/language.md, Time-only problems).
 time t in [0, 5]
 field x, y
 param a = 1
