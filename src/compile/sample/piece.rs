@@ -172,18 +172,6 @@ mod tests {
         }
     }
 
-    /// Binomial bound: `count` of `n` draws with probability `p` lies within
-    /// four standard deviations of `n p`.
-    fn assert_binomial(count: usize, n: usize, p: f64, what: &str) {
-        let mean = n as f64 * p;
-        let sd = (n as f64 * p * (1.0 - p)).sqrt();
-        assert!(
-            (count as f64 - mean).abs() <= 4.0 * sd,
-            "{what}: {count} of {n}, expected {mean:.1} ± {:.1}",
-            4.0 * sd
-        );
-    }
-
     #[test]
     fn hole_points_lie_on_the_circle_with_normals_into_the_hole() {
         let coords = [

@@ -305,18 +305,6 @@ mod tests {
         }
     }
 
-    /// `count` of `n` binomial draws with probability `p` lies within four
-    /// standard deviations of `n p`.
-    fn assert_binomial(count: usize, n: usize, p: f64, what: &str) {
-        let mean = n as f64 * p;
-        let sd = (n as f64 * p * (1.0 - p)).sqrt();
-        assert!(
-            (count as f64 - mean).abs() <= 4.0 * sd,
-            "{what}: {count} of {n}, expected {mean:.1} ± {:.1}",
-            4.0 * sd
-        );
-    }
-
     /// `count` of `n` points is the share `p` of the boundary, estimated from
     /// [`PILOT_DRAWS`] draws that all lie on the boundary (binomial in them).
     fn assert_share(count: usize, n: usize, p: f64, what: &str) {
