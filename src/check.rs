@@ -1,6 +1,7 @@
 //! [`check_source`]: the front end in one call, parse then lower, then the
-//! measure of each `where` region (a condition that holds on no part of the
-//! boundary is an error before any point is drawn for training).
+//! measure of each `where` region and `boundary of NAME` piece (a condition that
+//! holds on no part of the boundary, or a shape whose boundary misses the domain's,
+//! is an error before any point is drawn for training).
 
 use crate::diagnostic::Diagnostic;
 use crate::{ir, syntax};
@@ -18,11 +19,38 @@ pub fn check_source(source: &str, base_dir: &Path) -> (Option<ir::Problem>, Vec<
     if let Some(problem) = &problem {
         if !diagnostics.iter().any(Diagnostic::is_error) {
             diagnostics.extend(empty_selections(problem));
+            diagnostics.extend(empty_pieces(problem));
         }
     }
     diagnostics.sort_by_key(|d| d.span().map(|s| (s.start, s.end)));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     (if has_errors { None } else { problem }, diagnostics)
+}
+
+/// `E0243` for every `boundary of NAME` whose shape has no part of its boundary on
+/// the domain's boundary (measured by the sampler's pilot draw).
+fn empty_pieces(problem: &ir::Problem) -> Vec<Diagnostic> {
+    let Ok(measures) = crate::compile::piece_measures(problem) else {
+        return Vec::new();
+    };
+    measures
+        .into_iter()
+        .filter(|&(_, measure)| measure <= 0.0)
+        .filter_map(|(index, _)| match &problem.blocks[index].region {
+            ir::Region::Piece { name, .. } => Some(
+                Diagnostic::error(
+                    "E0243",
+                    format!("no part of the boundary of `{name}` lies on the domain's boundary"),
+                )
+                .with_label(problem.blocks[index].span, "no points to draw")
+                .with_help(format!(
+                    "`boundary of {name}` is where the shape bounds the domain: a hole cut out \
+                     of it, or a shape that is part of it"
+                )),
+            ),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `E0242` for every `where` region whose conditions hold on no part of its base

@@ -19,4 +19,6 @@ mod testing;
 
 pub use points::{BlockPoints, PointSet};
 pub use program::{CompileError, CompiledProblem, FieldError, JacobianAssembly, PdeLeastSquares};
-pub use sample::{heldout_points, sample_points, test_points, where_shares, SampleError};
+pub use sample::{
+    heldout_points, piece_measures, sample_points, test_points, where_shares, SampleError,
+};

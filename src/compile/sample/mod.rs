@@ -66,6 +66,7 @@ pub use adaptive::{candidate_points, rad_points, rad_select, POOL_FACTOR};
 pub use error::SampleError;
 pub use geometry::in_domain;
 pub use heldout::{heldout_points, test_points, HELDOUT_FACTOR};
+pub use piece::piece_measures;
 pub use regions::sample_points;
 pub use selection::{where_shares, EQUAL_TOLERANCE};
 pub use sequence::radical_inverse;

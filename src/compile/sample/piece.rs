@@ -18,7 +18,7 @@ use super::parts::{BlockCtx, Part};
 use super::sequence::{mix, TAG_PILOT};
 use super::shape::{leaves, primitive_boundary_measure, shape_dim};
 use crate::compile::points::BlockPoints;
-use crate::ir::{Problem, Shape};
+use crate::ir::{Problem, Region, Shape};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -106,7 +106,36 @@ pub(super) fn piece_part<'g>(
     ))
 }
 
-/// The pilot stream of factor `factor` (shared with `boundary.rs`).
+/// The measure of the piece of every `boundary of NAME` region, as `(block,
+/// measure)` from the pilot draw: 0 when no part of the shape's boundary lies on
+/// the domain's boundary.
+///
+/// # Errors
+/// [`SampleError`] when the domain cannot be sampled or a piece is invalid.
+pub fn piece_measures(problem: &Problem) -> Result<Vec<(usize, f64)>, SampleError> {
+    let geometry = Geometry::new(problem)?;
+    let mut measures = Vec::new();
+    for (index, block) in problem.blocks.iter().enumerate() {
+        let Region::Piece {
+            name,
+            factor,
+            shape,
+        } = &block.region
+        else {
+            continue;
+        };
+        let ctx = BlockCtx {
+            index,
+            label: &block.label,
+            seed: 0,
+        };
+        let (owner, part) = piece_part(&geometry, name, *factor, shape, &ctx)?;
+        let seed = pilot_seed(problem.sample.seed, *factor);
+        measures.push((index, piece_measure(&part, owner, seed)));
+    }
+    Ok(measures)
+}
+
 /// The count `sample NAME = n` gives `boundary of NAME`, if any.
 pub(super) fn piece_count(problem: &Problem, name: &str) -> Option<usize> {
     problem
@@ -117,6 +146,7 @@ pub(super) fn piece_count(problem: &Problem, name: &str) -> Option<usize> {
         .map(|&(_, count)| count)
 }
 
+/// The pilot stream of factor `factor` (shared with `boundary.rs`).
 pub(super) fn pilot_seed(seed: u64, factor: usize) -> u64 {
     mix(mix(seed, TAG_PILOT), factor as u64)
 }
