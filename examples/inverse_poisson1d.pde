@@ -15,4 +15,4 @@ exact u = sin(pi*x)
 
 model  mlp(layers = [20, 20], activation = tanh)
 sample interior = 200
-solve  optimizer = engd, iterations = 500
+solve  iterations = 500
