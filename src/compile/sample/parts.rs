@@ -12,7 +12,8 @@ use super::shape::{
     sphere_direction,
 };
 use crate::ir::{
-    BinaryOp, Compare, Condition, ExprArena, ExprId, Func, Node, Relation, Sampler, Shape, Side,
+    BinaryOp, Compare, Condition, ExprArena, ExprId, Func, Node, Problem, Region, Relation,
+    Sampler, Shape, Side,
 };
 use std::collections::HashMap;
 
@@ -394,6 +395,31 @@ pub(super) struct BlockCtx<'a> {
     pub(super) index: usize,
     pub(super) label: &'a str,
     pub(super) seed: u64,
+}
+
+/// `(block, value)` for every block of `problem` that `measure` answers for (`Some`),
+/// each measured with a pilot context (seed 0) on the problem's geometry: the loop that
+/// the check-time measures of `where` regions and `boundary of NAME` pieces share.
+pub(super) fn measure_blocks<F>(
+    problem: &Problem,
+    mut measure: F,
+) -> Result<Vec<(usize, f64)>, SampleError>
+where
+    F: FnMut(&Geometry, &Region, &BlockCtx) -> Option<Result<f64, SampleError>>,
+{
+    let geometry = Geometry::new(problem)?;
+    let mut values = Vec::new();
+    for (index, block) in problem.blocks.iter().enumerate() {
+        let ctx = BlockCtx {
+            index,
+            label: &block.label,
+            seed: 0,
+        };
+        if let Some(value) = measure(&geometry, &block.region, &ctx) {
+            values.push((index, value?));
+        }
+    }
+    Ok(values)
 }
 
 /// Draws `n` points of the product of `parts`, retrying rejected draws.

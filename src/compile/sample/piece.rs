@@ -14,7 +14,7 @@
 use super::boundary::{boundary_weights, sample_on_boundary_part, PILOT_DRAWS};
 use super::error::SampleError;
 use super::geometry::{Factor, Geometry};
-use super::parts::{BlockCtx, Part};
+use super::parts::{measure_blocks, BlockCtx, Part};
 use super::sequence::{mix, TAG_PILOT};
 use super::shape::{leaves, primitive_boundary_measure, shape_dim};
 use crate::compile::points::BlockPoints;
@@ -113,27 +113,21 @@ pub(super) fn piece_part<'g>(
 /// # Errors
 /// [`SampleError`] when the domain cannot be sampled or a piece is invalid.
 pub fn piece_measures(problem: &Problem) -> Result<Vec<(usize, f64)>, SampleError> {
-    let geometry = Geometry::new(problem)?;
-    let mut measures = Vec::new();
-    for (index, block) in problem.blocks.iter().enumerate() {
+    measure_blocks(problem, |geometry, region, ctx| {
         let Region::Piece {
             name,
             factor,
             shape,
-        } = &block.region
+        } = region
         else {
-            continue;
+            return None;
         };
-        let ctx = BlockCtx {
-            index,
-            label: &block.label,
-            seed: 0,
-        };
-        let (owner, part) = piece_part(&geometry, name, *factor, shape, &ctx)?;
-        let seed = pilot_seed(problem.sample.seed, *factor);
-        measures.push((index, piece_measure(&part, owner, seed)));
-    }
-    Ok(measures)
+        Some(
+            piece_part(geometry, name, *factor, shape, ctx).map(|(owner, part)| {
+                piece_measure(&part, owner, pilot_seed(problem.sample.seed, *factor))
+            }),
+        )
+    })
 }
 
 /// The count `sample NAME = n` gives `boundary of NAME`, if any.

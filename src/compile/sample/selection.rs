@@ -26,7 +26,7 @@ use super::boundary::{
 };
 use super::error::SampleError;
 use super::geometry::Geometry;
-use super::parts::{unit_dims, BlockCtx, ConditionProgram, Part};
+use super::parts::{measure_blocks, unit_dims, BlockCtx, ConditionProgram, Part};
 use super::piece::{piece_count, piece_measure, piece_part, pilot_seed};
 use super::sequence::{mix, TAG_WHERE};
 use crate::compile::points::BlockPoints;
@@ -136,25 +136,16 @@ pub(super) fn sample_where(
 /// # Errors
 /// [`SampleError`] when the domain cannot be sampled or a base is invalid.
 pub fn where_shares(problem: &Problem) -> Result<Vec<(usize, f64)>, SampleError> {
-    let geometry = Geometry::new(problem)?;
-    let mut shares = Vec::new();
-    for (index, block) in problem.blocks.iter().enumerate() {
+    measure_blocks(problem, |geometry, region, ctx| {
         let Region::Where {
             base, conditions, ..
-        } = &block.region
+        } = region
         else {
-            continue;
-        };
-        let ctx = BlockCtx {
-            index,
-            label: &block.label,
-            seed: 0,
+            return None;
         };
         let program = condition_program(problem, conditions);
-        let selection = select(problem, &geometry, base, &program, &ctx)?;
-        shares.push((index, selection.share()));
-    }
-    Ok(shares)
+        Some(select(problem, geometry, base, &program, ctx).map(|selection| selection.share()))
+    })
 }
 
 fn base_label(base: &Region) -> String {
