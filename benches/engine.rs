@@ -85,6 +85,8 @@ fn problem(
         },
         sample: SampleConfig::default(),
         solve: SolveSettings::default(),
+        ansatz: Vec::new(),
+        soft_conditions: Vec::new(),
     }
 }
 

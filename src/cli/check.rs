@@ -77,6 +77,12 @@ fn human_summary(name: &str, problem: &Problem) -> String {
         let _ = writeln!(out, "  exact        {}", s.exact.join("; "));
     }
     let _ = writeln!(out, "  model        {}", s.model);
+    for line in &s.ansatz {
+        let _ = writeln!(out, "  ansatz       {line}");
+    }
+    for line in &s.soft {
+        let _ = writeln!(out, "  penalty      {line}");
+    }
     if describe::has_embedding(problem) {
         let _ = writeln!(out, "  inputs       {}", s.inputs.join("; "));
     }

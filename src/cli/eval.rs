@@ -172,7 +172,9 @@ fn eval_expression(
     for leaf in symbolic::leaves(&augmented.exprs, &[id]) {
         match leaf {
             Node::Jet(j) => {
-                jets.insert(j, program.eval_jet(theta, points, augmented.jet(j)));
+                // The appended equation is in the network's jets (hard constraints
+                // rewrite it like every block), so the network's jets are its leaves.
+                jets.insert(j, program.network_jet(theta, points, augmented.jet(j)));
             }
             Node::Normal(_) | Node::Data { .. } => {
                 return Err(format!(

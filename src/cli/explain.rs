@@ -38,6 +38,8 @@ pub(super) fn run(args: &InputArgs) -> Status {
             "ok": true,
             "diagnostics": diagnostics_json(&checked),
             "inputs": inputs,
+            "ansatz": describe::ansatz(problem),
+            "penalties": problem.soft_conditions,
             "blocks": blocks,
         })),
         Format::Human => {
@@ -54,6 +56,18 @@ pub(super) fn run(args: &InputArgs) -> Status {
                         problem.coords[c].name
                     );
                 }
+                out.push('\n');
+            }
+            // Fields built with hard constraints: the ansatz, and the
+            // conditions of that form left as penalties.
+            let ansatz = describe::ansatz(problem);
+            for line in &ansatz {
+                let _ = writeln!(out, "ansatz: {line}");
+            }
+            for c in &problem.soft_conditions {
+                let _ = writeln!(out, "penalty: {}: {}", c.label, c.reason);
+            }
+            if !ansatz.is_empty() || !problem.soft_conditions.is_empty() {
                 out.push('\n');
             }
             // Fields of some coordinates only are named with them.

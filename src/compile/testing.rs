@@ -71,6 +71,8 @@ impl Builder {
             },
             sample: SampleConfig::default(),
             solve: SolveSettings::default(),
+            ansatz: Vec::new(),
+            soft_conditions: Vec::new(),
         };
         Builder { problem }
     }
@@ -642,7 +644,7 @@ param k = 0.7
 v - if(u >= x - 0.5, u^2, k*exp(v)) = 0 on interior
 u = 0 on boundary
 v = 0 on boundary
-model mlp(layers = [4, 3], activation = tanh)
+model mlp(layers = [4, 3], activation = tanh, constraints = soft)
 ";
     let (problem, diagnostics) = crate::check_source(SOURCE, std::path::Path::new("."));
     problem.unwrap_or_else(|| panic!("the piecewise problem lowers: {diagnostics:?}"))
@@ -665,7 +667,7 @@ pub fn host_values(
     let jets: Vec<Vec<f64>> = problem
         .jets
         .iter()
-        .map(|jet| program.eval_jet(theta, &pts.points, jet))
+        .map(|jet| program.network_jet(theta, &pts.points, jet))
         .collect();
     (0..pts.n)
         .map(|i| {
@@ -741,7 +743,31 @@ pub fn all_problems() -> Vec<(&'static str, Problem)> {
         ("random3", random_problem(3)),
         ("random4", random_problem(4)),
         ("piecewise", piecewise()),
+        ("hard", hard()),
     ]
+}
+
+/// A problem with hard constraints, lowered from source: Dirichlet data on the
+/// faces `x = 0` and `x = 1` (different, blended), a compatible initial
+/// condition, a Robin-type face that stays a block, and an interior equation
+/// with a product, a param, the Laplacian and a mixed derivative.
+pub fn hard() -> Problem {
+    let source = "time t in [0, 1]\n\
+                  space x in [0, 1]\n\
+                  space y in [-1, 1]\n\
+                  field u\n\
+                  param a = 0.7\n\
+                  dt(u) + u*dx(u) - a*lap(u) + dxy(u) = sin(x)*y   on interior\n\
+                  u = cos(y)*exp(-t)         on x = 0\n\
+                  u = cos(y)*exp(-t) + t     on x = 1\n\
+                  u = cos(y) + sin(pi*x)*y   on initial\n\
+                  dy(u) + u = x              on y = 1\n\
+                  model mlp(layers = [6, 5])\n";
+    let (problem, diagnostics) = crate::check::check_source(source, std::path::Path::new("."));
+    let problem = problem.unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(problem.ansatz.len(), 1, "u is built with hard constraints");
+    assert_eq!(problem.blocks.len(), 2, "interior and y = 1 remain");
+    problem
 }
 
 /// `problem` compiled on the CPU backend.

@@ -1,7 +1,7 @@
 //! Human- and machine-readable descriptions of a lowered [`Problem`], for
 //! `pdec check` and `pdec explain` (plain data: serializable, no printing).
 
-use super::display::{display_expr, display_jet};
+use super::display::{display_block_expr, display_block_jet, display_expr};
 use super::{CoordKind, ExactSource, Problem, Region, Sampler, Shape, Side};
 use serde::Serialize;
 
@@ -24,6 +24,12 @@ pub struct Summary {
     pub exact: Vec<String>,
     /// The ansatz, as text.
     pub model: String,
+    /// Per field built with hard constraints: `u = A + φ·N_u` and the
+    /// conditions it satisfies exactly ([`ansatz`]).
+    pub ansatz: Vec<String>,
+    /// Conditions `u = g` kept as penalty blocks under hard constraints, with
+    /// the reason.
+    pub soft: Vec<String>,
     /// What the networks see, as text: coordinates, the harmonics of periodic
     /// coordinates, Fourier features ([`inputs`]).
     pub inputs: Vec<String>,
@@ -167,7 +173,11 @@ pub fn summary(problem: &Problem) -> Summary {
             order: b.order,
             linear: b.linear,
             weight: b.weight,
-            jets: b.jets.iter().map(|&j| display_jet(problem, j)).collect(),
+            jets: b
+                .jets
+                .iter()
+                .map(|&j| display_block_jet(problem, j))
+                .collect(),
         })
         .collect();
     let exact = problem
@@ -239,11 +249,37 @@ pub fn summary(problem: &Problem) -> Summary {
         equations,
         exact,
         model,
+        ansatz: ansatz(problem),
+        soft: problem
+            .soft_conditions
+            .iter()
+            .map(|c| format!("{}: {}", c.label, c.reason))
+            .collect(),
         inputs: inputs(problem),
         n_params,
         sample: sample(problem),
         solve: solve(problem),
     }
+}
+
+/// The fields built with hard constraints, one line each:
+/// `u = A + φ·N_u (exact: u = 0 on boundary; u = sin(pi*x) on initial)`.
+pub fn ansatz(problem: &Problem) -> Vec<String> {
+    problem
+        .ansatz
+        .iter()
+        .map(|a| {
+            let name = &problem.fields[a.field].name;
+            let offset = display_expr(problem, a.offset);
+            let factor = display_expr(problem, a.factor);
+            let sum = if offset == "0" {
+                format!("{factor}·N_{name}")
+            } else {
+                format!("{offset} + {factor}·N_{name}")
+            };
+            format!("{name} = {sum} (exact: {})", a.conditions.join("; "))
+        })
+        .collect()
 }
 
 /// What the networks see, one entry per coordinate or group of features:
@@ -306,16 +342,20 @@ pub fn blocks(problem: &Problem) -> Vec<BlockDescription> {
             equation: b.label.clone(),
             region: region(problem, &b.region),
             weight: b.weight,
-            residual: display_expr(problem, b.residual),
+            residual: display_block_expr(problem, b.residual),
             linear: b.linear,
             order: b.order,
-            jets: b.jets.iter().map(|&j| display_jet(problem, j)).collect(),
+            jets: b
+                .jets
+                .iter()
+                .map(|&j| display_block_jet(problem, j))
+                .collect(),
             linearization: b
                 .linearization
                 .iter()
                 .map(|&(jet, coefficient)| Term {
-                    jet: display_jet(problem, jet),
-                    coefficient: display_expr(problem, coefficient),
+                    jet: display_block_jet(problem, jet),
+                    coefficient: display_block_expr(problem, coefficient),
                 })
                 .collect(),
             param_derivatives: b
@@ -323,7 +363,7 @@ pub fn blocks(problem: &Problem) -> Vec<BlockDescription> {
                 .iter()
                 .map(|&(param, coefficient)| Term {
                     jet: problem.params[param].name.clone(),
-                    coefficient: display_expr(problem, coefficient),
+                    coefficient: display_block_expr(problem, coefficient),
                 })
                 .collect(),
         })

@@ -42,11 +42,28 @@ pub fn display_grid_term(problem: &Problem, id: GridTermId) -> String {
 /// every coordinate involved has a one-letter name, else `d(u, x1, x1)`;
 /// the Laplacian as `lap(u)`.
 pub fn display_jet(problem: &Problem, jet: JetId) -> String {
+    jet_text(problem, jet, false)
+}
+
+/// [`display_jet`] for a jet in a residual block: under hard constraints the
+/// blocks' jets of a constrained field are its network's, printed `N_u`.
+pub fn display_block_jet(problem: &Problem, jet: JetId) -> String {
+    jet_text(problem, jet, true)
+}
+
+fn jet_text(problem: &Problem, jet: JetId, in_block: bool) -> String {
     let jet = problem.jet(jet);
-    let field = problem
+    let name = problem
         .fields
         .get(jet.field)
         .map_or("?", |f| f.name.as_str());
+    let network;
+    let field = if in_block && problem.field_ansatz(jet.field).is_some() {
+        network = format!("N_{name}");
+        network.as_str()
+    } else {
+        name
+    };
     match &jet.deriv {
         Deriv::Laplacian => format!("lap({field})"),
         Deriv::Partial(alpha) => {
@@ -71,10 +88,21 @@ pub fn display_jet(problem: &Problem, jet: JetId) -> String {
 
 /// Prints an expression with the fewest parentheses that keep its meaning.
 pub fn display_expr(problem: &Problem, id: ExprId) -> String {
+    print_expr(problem, id, false)
+}
+
+/// [`display_expr`] for a residual block's expressions, with its jets as
+/// [`display_block_jet`] prints them.
+pub fn display_block_expr(problem: &Problem, id: ExprId) -> String {
+    print_expr(problem, id, true)
+}
+
+fn print_expr(problem: &Problem, id: ExprId, in_block: bool) -> String {
     let mut printer = Printer {
         problem,
         out: String::new(),
         truncated: false,
+        in_block,
     };
     printer.expr(id, 0);
     if printer.truncated {
@@ -96,6 +124,7 @@ struct Printer<'a> {
     problem: &'a Problem,
     out: String,
     truncated: bool,
+    in_block: bool,
 }
 
 const PREC_ADD: u8 = 1;
@@ -141,7 +170,7 @@ impl Printer<'_> {
                 self.out.push_str("n_");
                 self.out.push_str(coord_name(problem, i));
             }
-            Node::Jet(j) => self.out.push_str(&display_jet(problem, j)),
+            Node::Jet(j) => self.out.push_str(&jet_text(problem, j, self.in_block)),
             Node::Param(i) => self
                 .out
                 .push_str(problem.params.get(i).map_or("?", |p| p.name.as_str())),

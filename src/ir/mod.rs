@@ -5,6 +5,7 @@
 //! turned into jets `D^α u_k`, and each equation into a [`ResidualBlock`] with
 //! its symbolic linearization. Nothing here knows about tensors.
 
+pub mod ansatz;
 mod config;
 mod data;
 pub mod describe;
@@ -317,6 +318,34 @@ pub struct ResidualBlock {
     pub order: usize,
 }
 
+/// A field built so that some of its conditions hold exactly (hard
+/// constraints): `u = offset + factor · N_θ`, with `factor = 0` where the
+/// conditions hold and `offset` equal to their data there. The conditions'
+/// blocks are not in [`Problem::blocks`]; every other block sees the jets of
+/// `u` through this formula, and the field's jets in [`Problem::jets`] are those
+/// of the network `N_θ`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldAnsatz {
+    /// Index of the field (into `Problem::fields`).
+    pub field: usize,
+    /// The data extended into the domain (coordinates and constants).
+    pub offset: ExprId,
+    /// The distance factor: 0 on the constrained boundary, positive inside.
+    pub factor: ExprId,
+    /// The conditions built in, as written (`u = 0`) with their regions.
+    pub conditions: Vec<String>,
+}
+
+/// A condition of the form `u = g` that stays a penalty block under hard
+/// constraints, and why (for `pdec check` and `pdec explain`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SoftCondition {
+    /// The condition as written, with its region.
+    pub label: String,
+    /// Why it is not built into the ansatz.
+    pub reason: String,
+}
+
 /// A known solution of one field, for error reporting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExactSolution {
@@ -608,6 +637,13 @@ pub struct Problem {
     pub sample: SampleConfig,
     /// The `solve` block.
     pub solve: SolveSettings,
+    /// Fields whose conditions are built into the ansatz (hard constraints).
+    /// Left out of the serialized form when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ansatz: Vec<FieldAnsatz>,
+    /// Conditions `u = g` kept as penalty blocks under hard constraints.
+    #[serde(skip)]
+    pub soft_conditions: Vec<SoftCondition>,
 }
 
 impl Problem {
@@ -618,6 +654,11 @@ impl Problem {
         let at: Vec<f64> = grid.axes.iter().map(|&c| x[c]).collect();
         let alpha: Vec<u8> = grid.axes.iter().map(|&c| term.alpha[c]).collect();
         grid.splines[term.column].eval(&at, &alpha)
+    }
+
+    /// The hard-constraint ansatz of field `k`, if it has one.
+    pub fn field_ansatz(&self, k: usize) -> Option<&FieldAnsatz> {
+        self.ansatz.iter().find(|a| a.field == k)
     }
 
     /// The jet with this id.

@@ -47,7 +47,7 @@ u = 0                         on x = 1
 
 exact u = exp(-pi^2*kappa*t)*sin(pi*x)
 
-model  mlp(layers = [64], activation = tanh)
+model  mlp(layers = [64], activation = tanh, constraints = soft)
 sample interior = 900, boundary = 120, initial = 60
 solve  optimizer = engd, iterations = 1000
 ";
@@ -149,6 +149,7 @@ field u
 dt(u) + u*dx(u) - 0.01/pi*dxx(u) = 0 on interior
 u = -sin(pi*x) on initial
 u = 0 on boundary
+model mlp(constraints = soft)
 ");
     let b = &p.blocks[0];
     assert!(!b.linear);
@@ -212,6 +213,7 @@ data obs from \"obs.csv\"
 -k*dxx(u) = pi^2*sin(pi*x) on interior
 u = 0 on boundary
 u = obs.u on obs weight 10
+model mlp(constraints = soft)
 ";
     let (file, _) = crate::syntax::parse(source);
     let (p, diags) = lower(&file, source, &dir);
@@ -265,8 +267,10 @@ periodic x
 dt(u) + 30*dx(u) = 0 on interior
 u = sin(x) on initial
 ");
-    // Hard constraints (the default): the inputs make u periodic, no pair blocks.
-    assert_eq!(p.blocks.len(), 2);
+    // Hard constraints (the default): the inputs make u periodic, no pair
+    // blocks, and the initial condition is built into the ansatz.
+    assert_eq!(p.blocks.len(), 1);
+    assert_eq!(p.ansatz[0].conditions, ["u = sin(x) on initial"]);
     assert_eq!(p.periodic, vec![1]);
     assert_eq!(p.embedded_periodic(), &[1]);
     assert_eq!(p.n_network_inputs(), 3);
@@ -570,8 +574,11 @@ const SNIPPETS: &[&str] = &[
 #[test]
 fn full_example_lowers() {
     let p = ok(FULL);
-    // 2 PDE blocks + dn + initial + face; x is periodic through the inputs.
-    assert_eq!(p.blocks.len(), 5);
+    // 2 PDE blocks + dn + face; x is periodic through the inputs, and the
+    // initial condition of u is built into its ansatz.
+    assert_eq!(p.blocks.len(), 4);
+    assert_eq!(p.ansatz.len(), 1);
+    assert_eq!(p.ansatz[0].conditions, ["u = sin(pi*x) on initial"]);
     assert_eq!(p.domain.factors.len(), 2);
     assert!(!p.blocks[0].linear && !p.blocks[1].linear);
 }
@@ -703,6 +710,7 @@ const c = max(1, 2) + min(3, -1) + if(1 < 2, 10, 20)
 v - max(u, 0) = 0 on interior
 u = if(x <= 0.5, u, 2*u) on boundary
 v = 0 on boundary
+model mlp(constraints = soft)
 ");
     let residual = |b: usize| display_expr(&p, p.blocks[b].residual);
     assert_eq!(residual(0), "min(u, v) - dxx(u) - if(x > 0.5, 11, 0)");
@@ -753,7 +761,8 @@ fn summary_lists_sample_counts_of_used_regions() {
     let sample = |equations: &str| {
         let p = ok(&format!(
             "time t in [0, 1]\nspace x in [0, 1]\nfield u\n{equations}\n\
-             sample interior = 50, boundary = 40, initial = 30, x = 1 : 7\n"
+             sample interior = 50, boundary = 40, initial = 30, x = 1 : 7\n\
+             model mlp(constraints = soft)\n"
         ));
         super::describe::summary(&p).sample
     };

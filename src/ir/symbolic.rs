@@ -117,7 +117,7 @@ impl ExprArena {
     }
 
     /// `c * x` for a number `c`.
-    fn mul_const(&mut self, c: f64, x: ExprId) -> ExprId {
+    pub fn mul_const(&mut self, c: f64, x: ExprId) -> ExprId {
         let c = self.constant(c);
         self.mul(c, x)
     }
@@ -467,6 +467,58 @@ fn binary_derivative(
             }
         }
     }
+}
+
+/// `expr` with some leaves replaced: `replace(leaf)` gives the expression that
+/// takes the leaf's place (`None` keeps the leaf). The replacements are not
+/// searched again, so a leaf may be replaced by an expression that uses it.
+pub fn substitute(
+    arena: &mut ExprArena,
+    expr: ExprId,
+    replace: &dyn Fn(Node) -> Option<ExprId>,
+) -> ExprId {
+    let order = arena.topo_order(&[expr]);
+    let mut memo: HashMap<ExprId, ExprId> = HashMap::with_capacity(order.len());
+    for id in order {
+        let new = match arena.node(id) {
+            Node::Const(_) => id,
+            Node::Unary(func, a) => arena.unary(func, memo[&a]),
+            Node::Binary(op, a, b) => arena.binary(op, memo[&a], memo[&b]),
+            Node::Select {
+                compare,
+                left,
+                right,
+                then,
+                otherwise,
+            } => arena.select(
+                compare,
+                memo[&left],
+                memo[&right],
+                memo[&then],
+                memo[&otherwise],
+            ),
+            leaf => replace(leaf).unwrap_or(id),
+        };
+        memo.insert(id, new);
+    }
+    memo[&expr]
+}
+
+/// `D^α expr` for an expression of coordinates and constants (any other leaf
+/// is taken as constant in the coordinates).
+pub fn coordinate_partial(arena: &mut ExprArena, expr: ExprId, alpha: &[u8]) -> ExprId {
+    let mut result = expr;
+    for (coord, &times) in alpha.iter().enumerate() {
+        for _ in 0..times {
+            let zero = arena.constant(0.0);
+            let one = arena.constant(1.0);
+            result = derivative_by(arena, result, &|leaf| match leaf {
+                Node::Coord(i) if i == coord => one,
+                _ => zero,
+            });
+        }
+    }
+    result
 }
 
 /// Evaluates `id` with `leaf` giving the value of every non-constant leaf

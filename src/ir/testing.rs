@@ -335,7 +335,15 @@ pub(super) fn burgers() -> Vec<ast::Item> {
         equation("u", "-sin(pi*x)", "initial"),
         equation("u", "0", "x = -1"),
         equation("u", "0", "x = 1"),
+        soft(),
     ]
+}
+
+/// `model mlp(constraints = soft)`: the conditions stay blocks, as written.
+pub(super) fn soft() -> Item {
+    item(ItemKind::Model {
+        value: expr("mlp(constraints = soft)"),
+    })
 }
 
 pub(super) fn base() -> Vec<ast::Item> {

@@ -5,7 +5,7 @@
 use super::docs::{self, lookup};
 use super::symbols::{DeclKind, Declaration, Occurrence, Role, Section};
 use super::{one_line, Document};
-use crate::ir::display::{display_expr, display_jet, display_number};
+use crate::ir::display::{display_block_expr, display_block_jet, display_expr, display_number};
 use crate::ir::{CoordKind, ExactSource, Problem, Region, ResidualBlock, Shape};
 use crate::span::Span;
 use crate::syntax::ast::ItemKind;
@@ -274,6 +274,12 @@ fn describe_declaration(doc: &Document, decl: &Declaration) -> String {
                 .map(|i| problem.coords[i].name.as_str())
                 .collect();
             let _ = write!(out, ": an unknown function of ({})", inputs.join(", "));
+            if let Some(line) = index
+                .and_then(|k| problem.ansatz.iter().position(|a| a.field == k))
+                .map(|i| crate::ir::describe::ansatz(problem).swap_remove(i))
+            {
+                let _ = write!(out, "\n\nhard constraints: `{line}`");
+            }
             if let Some(index) = index {
                 if let Some(exact) = problem.exact.iter().find(|e| e.field == index) {
                     match &exact.source {
@@ -399,7 +405,9 @@ fn lowered_value(doc: &Document, problem: &Problem, name: &str) -> Option<String
         .chain(problem.data.iter().map(|d| d.name.clone()));
     for region in regions {
         let source = format!("{}\n{name} = 0 on {region}\n", doc.text);
-        let (lowered, _) = crate::check_source(&source, &doc.base_dir);
+        // As written: a hard-constraint ansatz would rewrite the appended equation.
+        let (file, _) = crate::syntax::parse(&source);
+        let (lowered, _) = crate::ir::lower::lower_as_written(&file, &source, &doc.base_dir);
         let Some(lowered) = lowered else { continue };
         let appended = doc.text.len() as u32;
         if let Some(block) = lowered
@@ -553,13 +561,13 @@ fn block_text(doc: &Document, item: usize, out: &mut String) {
         let jets: Vec<String> = block
             .jets
             .iter()
-            .map(|&j| display_jet(problem, j))
+            .map(|&j| display_block_jet(problem, j))
             .collect();
         let _ = write!(
             out,
             "\n---\nequation {}: residual `{}`\n\norder {}, {}, weight {}; jets: {}\n",
             index + 1,
-            display_expr(problem, block.residual),
+            display_block_expr(problem, block.residual),
             block.order,
             if block.linear { "linear" } else { "nonlinear" },
             display_number(block.weight),

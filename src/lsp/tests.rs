@@ -14,7 +14,7 @@ dt(u) - kappa*dxx(u) = 0   on interior\n\
 u = sin(pi*x)              on initial\n\
 u = 0                      on boundary\n\
 exact u = exp(-pi^2*kappa*t)*sin(pi*x)\n\
-model  mlp(layers = [16], activation = tanh)\n\
+model  mlp(layers = [16], activation = tanh, constraints = soft)\n\
 sample interior = 300, boundary = 40, initial = 30\n\
 solve  optimizer = engd, iterations = 100\n";
 
@@ -160,6 +160,19 @@ fn hover_says_what_each_name_is() {
         "{interior}"
     );
     assert!(interior.contains("jets: dt(u), dxx(u)"), "{interior}");
+    // Under hard constraints (the default) the field's hover shows its ansatz
+    // and the interior's residual is in the network's jets.
+    let hard = doc(&HEAT.replace(", constraints = soft", ""));
+    let u = hover_text(&hard, "u\n", 0);
+    assert!(
+        u.contains("hard constraints: `u = sin(3.141592653589793*x) + 4*x*(1 - x)*t·N_u"),
+        "{u}"
+    );
+    let interior = hover_text(&hard, "interior", 0);
+    assert!(
+        interior.contains("dt(N_u)") && !interior.contains("dt(u)"),
+        "{interior}"
+    );
     let iterations = hover_text(&d, "iterations", 0);
     assert!(iterations.contains("default: `1000`"), "{iterations}");
     assert!(iterations.contains("in this file: `100`"), "{iterations}");

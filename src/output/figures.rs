@@ -501,7 +501,7 @@ field u
 -dxx(u) = pi^2*sin(pi*x) on interior
 u = 0 on boundary
 exact u = sin(pi*x)
-model mlp(layers = [6], activation = tanh)
+model mlp(layers = [6], activation = tanh, constraints = soft)
 sample interior = 12, boundary = 2
 ";
 

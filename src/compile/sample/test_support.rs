@@ -60,6 +60,8 @@ pub(super) fn problem(
         model: ModelConfig::default(),
         sample,
         solve: SolveSettings::default(),
+        ansatz: Vec::new(),
+        soft_conditions: Vec::new(),
     }
 }
 

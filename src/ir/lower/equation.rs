@@ -780,6 +780,7 @@ mod tests {
             konst("kappa", "0.25"),
             equation("dt(u) - kappa*dxx(u)", "0", "interior"),
             equation("u", "sin(pi*x)", "initial"),
+            soft(),
         ]);
         let b = &p.blocks[0];
         assert!(b.linear);

@@ -409,7 +409,7 @@ mod tests {
     fn grid_columns_and_their_derivatives_lower_to_grid_leaves() {
         let source = format!(
             "{HEAD}dt(u) - g.k*lap(u) - dx(g.k)*dx(u) - d(g.a, x, x) = lap(g.k) + dt(g.k)  on interior\n\
-             u = 0 on boundary\nu = 0 on initial\n"
+             u = 0 on boundary\nu = 0 on initial\nmodel mlp(constraints = soft)\n"
         );
         let (problem, codes) = lower(&source, &grid_text());
         assert!(codes.is_empty(), "{codes:?}");

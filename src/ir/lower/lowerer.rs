@@ -27,6 +27,20 @@ pub fn lower(
     lowerer.finish()
 }
 
+/// [`lower`] with every equation kept as written: no condition is built into
+/// the ansatz, whatever the model's `constraints` (for showing what an
+/// expression lowers to).
+pub fn lower_as_written(
+    file: &ast::File,
+    source: &str,
+    base_dir: &Path,
+) -> (Option<Problem>, Vec<Diagnostic>) {
+    let mut lowerer = Lowerer::new(source, base_dir);
+    lowerer.as_written = true;
+    lowerer.run(file);
+    lowerer.finish()
+}
+
 /// The names a declaration statement introduces, read from its text: used for
 /// statements that failed to parse, so that their names are known to exist.
 fn names_declared_in(text: &str) -> Vec<String> {
@@ -182,6 +196,11 @@ pub(in crate::ir) struct Lowerer<'a> {
     pub features_span: Option<Span>,
     pub sample_keys: HashMap<String, Span>,
     pub solve_keys: HashMap<String, Span>,
+    /// Fields built with hard constraints ([`Lowerer::hard_constraints`]).
+    pub ansatz: Vec<crate::ir::FieldAnsatz>,
+    pub soft_conditions: Vec<crate::ir::SoftCondition>,
+    /// Skip [`Lowerer::hard_constraints`] ([`lower_as_written`]).
+    pub as_written: bool,
 }
 
 impl<'a> Lowerer<'a> {
@@ -221,6 +240,9 @@ impl<'a> Lowerer<'a> {
             features_span: None,
             sample_keys: HashMap::new(),
             solve_keys: HashMap::new(),
+            ansatz: Vec::new(),
+            soft_conditions: Vec::new(),
+            as_written: false,
         }
     }
 
@@ -331,6 +353,9 @@ impl<'a> Lowerer<'a> {
         self.embedding_checks();
         self.sample_usage_checks();
         self.whole_file_checks(file, n_equations);
+        if !self.as_written && !self.diags.iter().any(Diagnostic::is_error) {
+            self.hard_constraints();
+        }
     }
 
     pub(super) fn whole_file_checks(&mut self, file: &ast::File, n_equations: usize) {
@@ -443,6 +468,8 @@ impl<'a> Lowerer<'a> {
             model: self.model,
             sample: self.sample,
             solve: self.solve,
+            ansatz: self.ansatz,
+            soft_conditions: self.soft_conditions,
         };
         (Some(problem), self.diags)
     }

@@ -28,10 +28,11 @@ mod equation;
 mod exact;
 mod expression;
 mod grids;
+mod hard;
 mod lowerer;
 mod resolve;
 
 pub use derivative::MAX_DERIVATIVE_ORDER;
-pub use lowerer::lower;
+pub use lowerer::{lower, lower_as_written};
 pub(super) use lowerer::{Def, Lowerer, State};
 pub(super) use resolve::{self_reference, used_before_definition};

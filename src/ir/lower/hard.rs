@@ -1,0 +1,864 @@
+//! Hard constraints (ALGORITHMS.md §4.3): the conditions `u = g` on the whole
+//! boundary, on faces and at the initial time built into the ansatz
+//! `u = A + φ·N_θ`, under `constraints = hard` (the default).
+//!
+//! - The boundary of a domain whose spatial factors are boxes and balls has
+//!   the distance factor `φ_b = Π` of normalised `4(x − a)(b − x)/(b − a)²`
+//!   per non-periodic box coordinate (`(x − a)/(b − a)` or `(b − x)/(b − a)`
+//!   for one face) and `(R² − |x − c|²)/R²` per ball; `A = g`. The two faces of
+//!   one coordinate may carry different data, blended linearly in that
+//!   coordinate; otherwise all faces must carry the same data.
+//! - The initial time has `φ_t = (t − t₀)/(T − t₀)` and `A = g₀`; with boundary
+//!   conditions as well, `A = g_b + g₀|_{t₀} − g_b|_{t₀}` and `φ = φ_b φ_t`,
+//!   which needs the data to agree where both hold (checked on probe points).
+//!
+//! The conditions' blocks leave the loss; every other block sees `D^α u`
+//! through [`crate::ir::ansatz::ansatz_jet`]. A condition of this form that
+//! cannot be built in stays a penalty block and is listed with the reason
+//! ([`crate::ir::SoftCondition`]).
+
+use super::lowerer::Lowerer;
+use crate::ir::ansatz::ansatz_jet;
+use crate::ir::expr::{ExprId, Func, JetId, Node};
+use crate::ir::symbolic::{eval, leaves, substitute};
+use crate::ir::{Constraints, CoordKind, Deriv, FieldAnsatz, Region, Shape, Side, SoftCondition};
+use std::collections::HashMap;
+
+/// Points per coordinate of the probe grids (interior and boundary).
+const PROBES: usize = 5;
+
+/// Largest disagreement, relative to `1 + max |g₀|`, between initial and
+/// boundary data on the boundary at `t₀` that still counts as agreement.
+const COMPATIBLE: f64 = 1e-9;
+
+/// Where a condition `u = g` holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Place {
+    Boundary,
+    Face(usize, Side),
+    Initial,
+}
+
+/// A condition `u = data` on `place`, from block `block`.
+#[derive(Debug, Clone, Copy)]
+struct Dirichlet {
+    block: usize,
+    place: Place,
+    data: ExprId,
+}
+
+impl Lowerer<'_> {
+    /// Builds the conditions it can into the fields' ansatz and rewrites the
+    /// remaining blocks (see the module documentation).
+    pub(super) fn hard_constraints(&mut self) {
+        if self.model.constraints != Constraints::Hard {
+            return;
+        }
+        let mut removed = Vec::new();
+        for k in 0..self.fields.len() {
+            let mut found = Vec::new();
+            for b in 0..self.blocks.len() {
+                match self.dirichlet(b, k) {
+                    None => {}
+                    Some(Ok(condition)) => found.push(condition),
+                    Some(Err(reason)) => self.keep_soft(b, reason),
+                }
+            }
+            if found.is_empty() {
+                continue;
+            }
+            if self.fields[k].coords.is_some() {
+                for c in &found {
+                    self.keep_soft(
+                        c.block,
+                        "a field of some of the coordinates keeps its conditions as penalties"
+                            .into(),
+                    );
+                }
+                continue;
+            }
+            if let Some((offset, factor, imposed)) = self.field_ansatz(&found) {
+                let conditions = imposed.iter().map(|&b| self.condition_text(b)).collect();
+                removed.extend(imposed);
+                self.ansatz.push(FieldAnsatz {
+                    field: k,
+                    offset,
+                    factor,
+                    conditions,
+                });
+            }
+        }
+        if self.ansatz.is_empty() {
+            return;
+        }
+        self.give_points_to_the_interior(&removed);
+        self.rewrite_blocks(&removed);
+    }
+
+    /// When the file leaves `sample interior` at its default, the points the
+    /// built-in conditions' regions would have had (`boundary`, `initial`, a
+    /// face's own count) go to the interior, where no other block still uses
+    /// that region: the problem keeps the rows it had, and N stays above P
+    /// where it was (fewer rows let the network interpolate the interior points).
+    fn give_points_to_the_interior(&mut self, removed: &[usize]) {
+        if self.sample_keys.contains_key("interior") {
+            return;
+        }
+        let kept = |region: &Region| {
+            self.blocks
+                .iter()
+                .enumerate()
+                .any(|(b, block)| !removed.contains(&b) && &block.region == region)
+        };
+        let on_boundary = |region: &Region| {
+            matches!(
+                region,
+                Region::Boundary
+                    | Region::Face { .. }
+                    | Region::Piece { .. }
+                    | Region::Where { .. }
+            )
+        };
+        let boundary_kept = self
+            .blocks
+            .iter()
+            .enumerate()
+            .any(|(b, block)| !removed.contains(&b) && on_boundary(&block.region));
+        let mut freed = 0;
+        let mut boundary_freed = false;
+        let mut initial_freed = false;
+        for &b in removed {
+            let region = self.blocks[b].region.clone();
+            match region {
+                Region::Initial if !initial_freed && !kept(&Region::Initial) => {
+                    initial_freed = true;
+                    freed += self.sample.initial;
+                }
+                Region::Face { coord, side } => {
+                    match self
+                        .sample
+                        .faces
+                        .iter()
+                        .find(|f| f.0 == coord && f.1 == side)
+                    {
+                        Some(&(_, _, n)) => freed += n,
+                        None if !boundary_freed && !boundary_kept => {
+                            boundary_freed = true;
+                            freed += self.sample.boundary;
+                        }
+                        None => {}
+                    }
+                }
+                Region::Boundary if !boundary_freed && !boundary_kept => {
+                    boundary_freed = true;
+                    freed += self.sample.boundary;
+                }
+                _ => {}
+            }
+        }
+        self.sample.interior += freed;
+    }
+
+    /// Block `b` as a condition `u_k = g`: `None` when it is not of that form
+    /// (it uses derivatives, other fields, or holds inside or on data), an
+    /// error with the reason when it is but cannot be built in.
+    fn dirichlet(&mut self, b: usize, k: usize) -> Option<Result<Dirichlet, String>> {
+        let value = JetId(k as u32);
+        let block = &self.blocks[b];
+        if block.jets != [value] || block.linearization.len() != 1 {
+            return None;
+        }
+        let coefficient = self.arena.as_const(block.linearization[0].1)?;
+        let place = match &block.region {
+            Region::Boundary => Place::Boundary,
+            Region::Initial => Place::Initial,
+            Region::Face { coord, side } if Some(*coord) == self.domain.time => match side {
+                Side::Lo => Place::Initial,
+                Side::Hi => {
+                    return Some(Err(
+                        "a condition at the final time is not built into the ansatz".into(),
+                    ))
+                }
+            },
+            Region::Face { coord, side } => Place::Face(*coord, *side),
+            Region::Piece { .. } | Region::Where { .. } => {
+                return Some(Err(
+                    "it holds on part of the boundary (`boundary of NAME`, \
+                     `where`): distance functions for parts are not built"
+                        .into(),
+                ))
+            }
+            _ => return None,
+        };
+        let residual = block.residual;
+        let zero = self.arena.constant(0.0);
+        let rest = substitute(&mut self.arena, residual, &|leaf| {
+            (leaf == Node::Jet(value)).then_some(zero)
+        });
+        let data = self.arena.mul_const(-1.0 / coefficient, rest);
+        for leaf in leaves(&self.arena, &[data]) {
+            let reason = match leaf {
+                Node::Coord(_) => continue,
+                Node::Param(_) => "its data depend on a trainable param",
+                Node::Data { .. } => {
+                    "its data come from a data set, which does not extend into the domain"
+                }
+                Node::Grid(_) => "its data come from a grid data set",
+                Node::Normal(_) => "its data use the normal",
+                _ => return None,
+            };
+            return Some(Err(reason.into()));
+        }
+        let rough =
+            self.arena
+                .topo_order(&[data])
+                .into_iter()
+                .any(|id| match self.arena.node(id) {
+                    Node::Select { .. } => true,
+                    Node::Unary(func, _) => matches!(func, Func::Abs | Func::Sign),
+                    _ => false,
+                });
+        if rough {
+            return Some(Err(
+                "its data are not smooth (`if`, `min`, `max`, `abs`, `sign`): \
+                 extended into the domain they would put a kink or a jump into the field"
+                    .into(),
+            ));
+        }
+        Some(Ok(Dirichlet {
+            block: b,
+            place,
+            data,
+        }))
+    }
+
+    /// The condition as written, with its region.
+    fn condition_text(&self, b: usize) -> String {
+        let block = &self.blocks[b];
+        let coord = |i: usize| self.coords[i].name.as_str();
+        let number = crate::ir::display::display_number;
+        let region = match &block.region {
+            Region::Boundary => "boundary".to_string(),
+            Region::Initial => "initial".to_string(),
+            Region::Face { coord: c, side } => {
+                let value = match side {
+                    Side::Lo => self.coords[*c].lo,
+                    Side::Hi => self.coords[*c].hi,
+                };
+                format!("{} = {}", coord(*c), number(value))
+            }
+            Region::Piece { name, .. } => format!("boundary of {name}"),
+            Region::Where { text, .. } => format!("boundary where {text}"),
+            _ => "its region".to_string(),
+        };
+        format!("{} on {region}", block.label)
+    }
+
+    fn keep_soft(&mut self, b: usize, reason: String) {
+        let label = self.condition_text(b);
+        self.soft_conditions.push(SoftCondition { label, reason });
+    }
+
+    /// `A`, `φ` and the blocks built in for one field's conditions, or `None`
+    /// when none can be (the reasons are recorded).
+    fn field_ansatz(&mut self, found: &[Dirichlet]) -> Option<(ExprId, ExprId, Vec<usize>)> {
+        let (initial, sides): (Vec<Dirichlet>, Vec<Dirichlet>) =
+            found.iter().partition(|c| c.place == Place::Initial);
+        let mut initial = initial.first().copied();
+        if found.iter().filter(|c| c.place == Place::Initial).count() > 1 {
+            for c in found.iter().filter(|c| c.place == Place::Initial) {
+                self.keep_soft(c.block, "the field has several initial conditions".into());
+            }
+            initial = None;
+        }
+        let boundary = if sides.is_empty() {
+            None
+        } else {
+            match self.boundary_part(&sides) {
+                Ok(part) => Some(part),
+                Err(reason) => {
+                    for c in &sides {
+                        self.keep_soft(c.block, reason.clone());
+                    }
+                    None
+                }
+            }
+        };
+        let one = self.arena.constant(1.0);
+        let (offset, factor, mut imposed) = match (boundary, initial) {
+            (None, None) => return None,
+            (Some((g, phi)), None) => (g, phi, sides.iter().map(|c| c.block).collect()),
+            (None, Some(init)) => {
+                let phi = self.time_factor();
+                (init.data, phi, vec![init.block])
+            }
+            (Some((g, phi_b)), Some(init)) => {
+                let blocks: Vec<usize> = sides.iter().map(|c| c.block).collect();
+                match self.initial_blend(g, init.data, &sides) {
+                    Ok(offset) => {
+                        let phi_t = self.time_factor();
+                        let phi = self.arena.mul(phi_b, phi_t);
+                        let mut all = blocks;
+                        all.push(init.block);
+                        (offset, phi, all)
+                    }
+                    Err(reason) => {
+                        self.keep_soft(init.block, reason);
+                        (g, phi_b, blocks)
+                    }
+                }
+            }
+        };
+        if factor == one {
+            return None;
+        }
+        if let Err(reason) = self.finite_inside(offset, factor) {
+            for &b in &imposed {
+                self.keep_soft(b, reason.clone());
+            }
+            return None;
+        }
+        imposed.sort_unstable();
+        Some((offset, factor, imposed))
+    }
+
+    /// `(g_b, φ_b)` for the conditions on the boundary or on faces.
+    fn boundary_part(&mut self, sides: &[Dirichlet]) -> Result<(ExprId, ExprId), String> {
+        if sides.iter().any(|c| c.place == Place::Boundary) {
+            if sides.len() > 1 {
+                return Err("the field has several conditions on the boundary".into());
+            }
+            return Ok((sides[0].data, self.boundary_factor()?));
+        }
+        let mut faces: Vec<(usize, Side)> = Vec::new();
+        for c in sides {
+            if let Place::Face(coord, side) = c.place {
+                if faces.contains(&(coord, side)) {
+                    return Err("the field has several conditions on one face".into());
+                }
+                faces.push((coord, side));
+            }
+        }
+        let mut phi = self.arena.constant(1.0);
+        let mut coords: Vec<usize> = faces.iter().map(|f| f.0).collect();
+        coords.sort_unstable();
+        coords.dedup();
+        for &c in &coords {
+            let lo = faces.contains(&(c, Side::Lo));
+            let hi = faces.contains(&(c, Side::Hi));
+            let f = self.interval_factor(c, lo, hi);
+            phi = self.arena.mul(phi, f);
+        }
+        let first = sides[0].data;
+        if sides.iter().all(|c| c.data == first) {
+            return Ok((first, phi));
+        }
+        if sides.len() == 2 && coords.len() == 1 {
+            // u = g_lo (b − x)/(b − a) + g_hi (x − a)/(b − a).
+            let c = coords[0];
+            let data_at = |side: Side| {
+                sides
+                    .iter()
+                    .find(|s| s.place == Place::Face(c, side))
+                    .map(|s| s.data)
+                    .expect("both faces")
+            };
+            let (g_lo, g_hi) = (data_at(Side::Lo), data_at(Side::Hi));
+            let to_hi = self.interval_factor(c, true, false);
+            let to_lo = self.interval_factor(c, false, true);
+            let a = self.arena.mul(g_lo, to_lo);
+            let b = self.arena.mul(g_hi, to_hi);
+            return Ok((self.arena.add(a, b), phi));
+        }
+        Err("faces of different coordinates carry different data: \
+             the blend that matches them all is not built"
+            .into())
+    }
+
+    /// `(x − a)/(b − a)` (lo face), `(b − x)/(b − a)` (hi face), or
+    /// `4(x − a)(b − x)/(b − a)²` (both).
+    fn interval_factor(&mut self, coord: usize, lo: bool, hi: bool) -> ExprId {
+        let (a, b) = (self.coords[coord].lo, self.coords[coord].hi);
+        let x = self.arena.intern(Node::Coord(coord));
+        let ca = self.arena.constant(a);
+        let cb = self.arena.constant(b);
+        let from_lo = self.arena.sub(x, ca);
+        let from_hi = self.arena.sub(cb, x);
+        match (lo, hi) {
+            (true, true) => {
+                let p = self.arena.mul(from_lo, from_hi);
+                self.arena.mul_const(4.0 / ((b - a) * (b - a)), p)
+            }
+            (true, false) => self.arena.mul_const(1.0 / (b - a), from_lo),
+            (false, true) => self.arena.mul_const(1.0 / (b - a), from_hi),
+            (false, false) => self.arena.constant(1.0),
+        }
+    }
+
+    /// The distance factor of the whole spatial boundary.
+    fn boundary_factor(&mut self) -> Result<ExprId, String> {
+        let mut phi = self.arena.constant(1.0);
+        for factor in self.domain.factors.clone() {
+            match &factor.shape {
+                Shape::Box(_) => {
+                    for &c in &factor.coords {
+                        if !self.periodic.contains(&c) {
+                            let f = self.interval_factor(c, true, true);
+                            phi = self.arena.mul(phi, f);
+                        }
+                    }
+                }
+                Shape::Ball { center, radius } => {
+                    let mut r2 = self.arena.constant(radius * radius);
+                    for (&c, &x0) in factor.coords.iter().zip(center) {
+                        let x = self.arena.intern(Node::Coord(c));
+                        let cx = self.arena.constant(x0);
+                        let d = self.arena.sub(x, cx);
+                        let two = self.arena.constant(2.0);
+                        let d2 = self.arena.pow(d, two);
+                        r2 = self.arena.sub(r2, d2);
+                    }
+                    let f = self.arena.mul_const(1.0 / (radius * radius), r2);
+                    phi = self.arena.mul(phi, f);
+                }
+                _ => {
+                    return Err("the domain is built from shapes (union, difference, \
+                         intersection): their distance functions are not built"
+                        .into())
+                }
+            }
+        }
+        Ok(phi)
+    }
+
+    /// `(t − t₀)/(T − t₀)`.
+    fn time_factor(&mut self) -> ExprId {
+        let t = self.domain.time.expect("an initial condition has a time");
+        self.interval_factor(t, true, false)
+    }
+
+    /// `A = g_b + g₀|_{t₀} − g_b|_{t₀}` when `g₀` and `g_b` agree on the
+    /// constrained boundary at `t₀`; else the reason.
+    fn initial_blend(
+        &mut self,
+        boundary: ExprId,
+        initial: ExprId,
+        sides: &[Dirichlet],
+    ) -> Result<ExprId, String> {
+        let t = self.domain.time.expect("an initial condition has a time");
+        let t0 = self.arena.constant(self.coords[t].lo);
+        let at_t0 = |arena: &mut crate::ir::ExprArena, e: ExprId| {
+            substitute(arena, e, &|leaf| (leaf == Node::Coord(t)).then_some(t0))
+        };
+        let g0 = at_t0(&mut self.arena, initial);
+        let gb0 = at_t0(&mut self.arena, boundary);
+        let gap = self.arena.sub(g0, gb0);
+        let mut worst = (0.0f64, Vec::new());
+        let mut scale = 0.0f64;
+        for point in self.boundary_probes(sides) {
+            let leaf = |n: Node| match n {
+                Node::Coord(i) => point[i],
+                _ => f64::NAN,
+            };
+            let d = eval(&self.arena, gap, &leaf).abs();
+            scale = scale.max(eval(&self.arena, g0, &leaf).abs());
+            if d.is_nan() || d > worst.0 {
+                worst = (if d.is_nan() { f64::INFINITY } else { d }, point);
+            }
+        }
+        if worst.0 > COMPATIBLE * (1.0 + scale) {
+            let at: Vec<String> = worst
+                .1
+                .iter()
+                .zip(&self.coords)
+                .filter(|(_, c)| c.kind == CoordKind::Space)
+                .map(|(v, c)| format!("{} = {}", c.name, crate::ir::display::display_number(*v)))
+                .collect();
+            return Err(format!(
+                "its data differ from the boundary data at {} = {} (by {:.1e} at {}): \
+                 both cannot hold exactly there",
+                self.coords[t].name,
+                crate::ir::display::display_number(self.coords[t].lo),
+                worst.0,
+                at.join(", ")
+            ));
+        }
+        Ok(self.arena.add(boundary, gap))
+    }
+
+    /// Points at `t₀` on the constrained boundary (all coordinates).
+    fn boundary_probes(&self, sides: &[Dirichlet]) -> Vec<Vec<f64>> {
+        let n = self.coords.len();
+        let grid = |c: usize, k: usize| {
+            let (a, b) = (self.coords[c].lo, self.coords[c].hi);
+            a + (b - a) * k as f64 / (PROBES - 1) as f64
+        };
+        // The coordinates left free on a face: a grid over each box factor's
+        // coordinates, the centre of a ball's.
+        let mut base = vec![vec![0.0; n]];
+        if let Some(t) = self.domain.time {
+            base[0][t] = self.coords[t].lo;
+        }
+        let spread = |points: Vec<Vec<f64>>, c: usize| -> Vec<Vec<f64>> {
+            points
+                .into_iter()
+                .flat_map(|p| {
+                    (0..PROBES).map(move |k| {
+                        let mut q = p.clone();
+                        q[c] = grid(c, k);
+                        q
+                    })
+                })
+                .collect()
+        };
+        let mut free = base;
+        for factor in &self.domain.factors {
+            match &factor.shape {
+                Shape::Ball { center, .. } => {
+                    for p in &mut free {
+                        for (&c, &x0) in factor.coords.iter().zip(center) {
+                            p[c] = x0;
+                        }
+                    }
+                }
+                _ => {
+                    for &c in &factor.coords {
+                        free = spread(free, c);
+                    }
+                }
+            }
+        }
+        let mut faces: Vec<(usize, Side)> = Vec::new();
+        let mut balls = Vec::new();
+        for c in sides {
+            match c.place {
+                Place::Face(coord, side) => faces.push((coord, side)),
+                Place::Boundary => {
+                    for factor in &self.domain.factors {
+                        match &factor.shape {
+                            Shape::Ball { center, radius } => {
+                                balls.push((factor.coords.clone(), center.clone(), *radius))
+                            }
+                            _ => {
+                                for &coord in &factor.coords {
+                                    if !self.periodic.contains(&coord) {
+                                        faces.push((coord, Side::Lo));
+                                        faces.push((coord, Side::Hi));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Place::Initial => {}
+            }
+        }
+        let mut out = Vec::new();
+        for (coord, side) in faces {
+            let value = match side {
+                Side::Lo => self.coords[coord].lo,
+                Side::Hi => self.coords[coord].hi,
+            };
+            for p in &free {
+                let mut q = p.clone();
+                q[coord] = value;
+                out.push(q);
+            }
+        }
+        for (coords, center, radius) in balls {
+            let d = coords.len();
+            // Directions ±e_j and the diagonals (±1, …, ±1)/√d.
+            let mut directions = Vec::new();
+            for j in 0..d {
+                for s in [-1.0, 1.0] {
+                    let mut e = vec![0.0; d];
+                    e[j] = s;
+                    directions.push(e);
+                }
+            }
+            for signs in 0..(1usize << d) {
+                let e: Vec<f64> = (0..d)
+                    .map(|j| if signs >> j & 1 == 1 { -1.0 } else { 1.0 } / (d as f64).sqrt())
+                    .collect();
+                directions.push(e);
+            }
+            for p in &free {
+                for e in &directions {
+                    let mut q = p.clone();
+                    for j in 0..d {
+                        q[coords[j]] = center[j] + radius * e[j];
+                    }
+                    out.push(q);
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks that `A`, `φ` and their derivatives up to order 2 are finite at
+    /// interior probe points.
+    fn finite_inside(&mut self, offset: ExprId, factor: ExprId) -> Result<(), String> {
+        let n = self.coords.len();
+        let mut exprs = vec![offset, factor];
+        for i in 0..n {
+            for j in i..n {
+                let mut first = vec![0u8; n];
+                first[i] = 1;
+                let mut second = first.clone();
+                second[j] += 1;
+                for alpha in [first, second] {
+                    for e in [offset, factor] {
+                        exprs.push(crate::ir::symbolic::coordinate_partial(
+                            &mut self.arena,
+                            e,
+                            &alpha,
+                        ));
+                    }
+                }
+            }
+        }
+        let mut points = vec![vec![0.0; n]];
+        for c in 0..n {
+            let (a, b) = (self.coords[c].lo, self.coords[c].hi);
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    (0..PROBES).map(move |k| {
+                        let mut q = p.clone();
+                        q[c] = a + (b - a) * (k as f64 + 0.5) / PROBES as f64;
+                        q
+                    })
+                })
+                .collect();
+        }
+        for point in &points {
+            let leaf = |node: Node| match node {
+                Node::Coord(i) => point[i],
+                _ => f64::NAN,
+            };
+            for &e in &exprs {
+                if !eval(&self.arena, e, &leaf).is_finite() {
+                    let at: Vec<String> = point
+                        .iter()
+                        .zip(&self.coords)
+                        .map(|(v, c)| {
+                            format!("{} = {}", c.name, crate::ir::display::display_number(*v))
+                        })
+                        .collect();
+                    return Err(format!(
+                        "its data, extended into the domain, are not finite at {}",
+                        at.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the built-in conditions' blocks and rewrites every other block
+    /// with the ansatz's jets.
+    fn rewrite_blocks(&mut self, removed: &[usize]) {
+        let n = self.coords.len();
+        let spatial: Vec<usize> = (0..n)
+            .filter(|&i| self.coords[i].kind == CoordKind::Space)
+            .collect();
+        let mut arena = std::mem::take(&mut self.arena);
+        let mut replace: HashMap<Node, ExprId> = HashMap::new();
+        for ansatz in self.ansatz.clone() {
+            let k = ansatz.field;
+            let jets: Vec<(JetId, Deriv)> = self
+                .jets
+                .iter()
+                .enumerate()
+                .filter(|(_, j)| j.field == k)
+                .map(|(i, j)| (JetId(i as u32), j.deriv.clone()))
+                .collect();
+            for (id, deriv) in jets {
+                let expr = ansatz_jet(&mut arena, &ansatz, n, &spatial, &deriv, &mut |a, d| {
+                    let jet = self.jet(k, d);
+                    a.intern(Node::Jet(jet))
+                });
+                replace.insert(Node::Jet(id), expr);
+            }
+        }
+        self.arena = arena;
+        let blocks = std::mem::take(&mut self.blocks);
+        for (b, block) in blocks.into_iter().enumerate() {
+            if removed.contains(&b) {
+                continue;
+            }
+            let residual = substitute(&mut self.arena, block.residual, &|leaf| {
+                replace.get(&leaf).copied()
+            });
+            let rebuilt = self.block(
+                block.label,
+                block.span,
+                block.region,
+                block.weight,
+                residual,
+            );
+            self.blocks.push(rebuilt);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::check_source;
+    use crate::ir::symbolic::eval;
+    use crate::ir::{Node, Problem, Region};
+    use std::f64::consts::PI;
+    use std::path::Path;
+
+    fn ok(source: &str) -> Problem {
+        let (problem, diagnostics) = check_source(source, Path::new("."));
+        problem.unwrap_or_else(|| panic!("{diagnostics:?}"))
+    }
+
+    /// An expression of the coordinates at `point`.
+    fn at(problem: &Problem, id: crate::ir::ExprId, point: &[f64]) -> f64 {
+        eval(&problem.exprs, id, &|n| match n {
+            Node::Coord(i) => point[i],
+            _ => f64::NAN,
+        })
+    }
+
+    const HEAT: &str = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                        dt(u) - dxx(u) = 0 on interior\n\
+                        u = sin(pi*x) on initial\nu = 0 on boundary\n";
+
+    #[test]
+    fn heat_conditions_are_built_into_the_ansatz() {
+        let p = ok(HEAT);
+        assert_eq!(p.blocks.len(), 1);
+        assert_eq!(p.blocks[0].region, Region::Interior);
+        assert!(p.soft_conditions.is_empty());
+        let a = &p.ansatz[0];
+        assert_eq!(
+            a.conditions,
+            ["u = sin(pi*x) on initial", "u = 0 on boundary"]
+        );
+        for x in [0.0, 0.13, 0.5, 0.77, 1.0] {
+            assert!((at(&p, a.offset, &[0.0, x]) - (PI * x).sin()).abs() < 1e-15);
+            assert_eq!(at(&p, a.factor, &[0.0, x]), 0.0);
+        }
+        for t in [0.0, 0.4, 1.0] {
+            for x in [0.0, 1.0] {
+                assert!(at(&p, a.offset, &[t, x]).abs() < 1e-15, "A({t}, {x})");
+                assert_eq!(at(&p, a.factor, &[t, x]), 0.0);
+            }
+            for x in [0.01, 0.5, 0.99] {
+                if t > 0.0 {
+                    assert!(at(&p, a.factor, &[t, x]) > 0.0);
+                }
+            }
+        }
+    }
+
+    /// Left at its default, `interior` takes the built-in regions' counts
+    /// (1,000 + 200 boundary + 200 initial); a count the file gives stays; a
+    /// region another block still uses keeps its points.
+    #[test]
+    fn the_interior_takes_the_points_of_built_in_conditions() {
+        assert_eq!(ok(HEAT).sample.interior, 1400);
+        assert_eq!(
+            ok(&format!("{HEAT}sample interior = 900\n"))
+                .sample
+                .interior,
+            900
+        );
+        let neumann = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                       dt(u) - dxx(u) = 0 on interior\nu = sin(pi*x) on initial\n\
+                       u = 0 on x = 0\ndx(u) = 0 on x = 1\n";
+        let p = ok(neumann);
+        assert_eq!(
+            p.ansatz[0].conditions,
+            ["u = sin(pi*x) on initial", "u = 0 on x = 0"]
+        );
+        assert_eq!(p.sample.interior, 1200);
+    }
+
+    #[test]
+    fn soft_constraints_keep_the_blocks() {
+        let p = ok(&format!("{HEAT}model mlp(constraints = soft)\n"));
+        assert!(p.ansatz.is_empty());
+        assert_eq!(p.blocks.len(), 3);
+    }
+
+    #[test]
+    fn incompatible_initial_data_stay_a_penalty() {
+        let p = ok("time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                    dt(u) - dxx(u) = 0 on interior\n\
+                    u = 1 on initial\nu = 0 on boundary\n");
+        assert_eq!(p.ansatz[0].conditions, ["u = 0 on boundary"]);
+        assert_eq!(p.blocks.len(), 2);
+        assert_eq!(p.blocks[1].region, Region::Initial);
+        let soft = &p.soft_conditions[0];
+        assert_eq!(soft.label, "u = 1 on initial");
+        assert!(
+            soft.reason.contains("differ from the boundary data"),
+            "{}",
+            soft.reason
+        );
+    }
+
+    #[test]
+    fn rough_or_param_data_and_parts_stay_penalties() {
+        let cases = [
+            ("u = if(x < 0.5, 0, 1) on boundary", "not smooth"),
+            ("u = a on boundary", "param"),
+            ("u = 0 on boundary where x = 0", "part of the boundary"),
+        ];
+        for (condition, why) in cases {
+            let p = ok(&format!(
+                "space x in [0, 1]\nfield u\nparam a = 1\n-dxx(u) = 1 on interior\n{condition}\n"
+            ));
+            assert!(p.ansatz.is_empty(), "{condition}");
+            assert_eq!(p.blocks.len(), 2, "{condition}");
+            assert!(
+                p.soft_conditions[0].reason.contains(why),
+                "{condition}: {:?}",
+                p.soft_conditions
+            );
+        }
+    }
+
+    #[test]
+    fn two_faces_blend_their_data() {
+        let p = ok("space x in [0, 2]\nfield u\n-dxx(u) = 0 on interior\n\
+                    u = 1 on x = 0\nu = 3 on x = 2\n");
+        let a = &p.ansatz[0];
+        assert_eq!(p.blocks.len(), 1);
+        assert!((at(&p, a.offset, &[0.0]) - 1.0).abs() < 1e-15);
+        assert!((at(&p, a.offset, &[2.0]) - 3.0).abs() < 1e-15);
+        assert_eq!(at(&p, a.factor, &[0.0]), 0.0);
+        assert_eq!(at(&p, a.factor, &[2.0]), 0.0);
+        assert!((at(&p, a.factor, &[1.0]) - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn faces_of_two_coordinates_with_different_data_stay_penalties() {
+        let p = ok(
+            "space x in [0, 1]\nspace y in [0, 1]\nfield u\n-lap(u) = 0 on interior\n\
+                    u = 1 on x = 0\nu = 2 on y = 0\n",
+        );
+        assert!(p.ansatz.is_empty());
+        assert_eq!(p.soft_conditions.len(), 2);
+        assert!(p.soft_conditions[0].reason.contains("different data"));
+    }
+
+    #[test]
+    fn a_disk_has_its_distance_factor() {
+        let p = ok(
+            "space (x, y) in disk((1, 0), 2)\nfield u\n-lap(u) = 1 on interior\n\
+                    u = x on boundary\n",
+        );
+        let a = &p.ansatz[0];
+        for angle in [0.0, 1.0, 2.5, 4.0] {
+            let point = [1.0 + 2.0 * f64::cos(angle), 2.0 * f64::sin(angle)];
+            assert!(at(&p, a.factor, &point).abs() < 1e-15);
+            assert!((at(&p, a.offset, &point) - point[0]).abs() < 1e-15);
+        }
+        assert!((at(&p, a.factor, &[1.0, 0.0]) - 1.0).abs() < 1e-15);
+    }
+}
