@@ -148,7 +148,7 @@ pub const MODEL_KEYS: [ConfigKey; 6] = [
     key(
         "constraints",
         "hard",
-        "`hard`: periodic coordinates enter through their harmonics; `soft`: penalty blocks",
+        "`hard`: periodic coordinates enter through their harmonics, and Dirichlet and initial conditions `u = g` are built into the ansatz u = A + φ·N where they can be; `soft`: every condition a penalty block",
         &["hard", "soft"],
     ),
     key(

@@ -24,8 +24,17 @@ use crate::ir::symbolic::{eval, leaves, substitute};
 use crate::ir::{Constraints, CoordKind, Deriv, FieldAnsatz, Region, Shape, Side, SoftCondition};
 use std::collections::HashMap;
 
-/// Points per coordinate of the probe grids (interior and boundary).
-const PROBES: usize = 5;
+/// Probe points inside the domain's bounding box and per constrained face.
+const PROBES: usize = 64;
+
+/// The k-th point of an additive recurrence in [0, 1) for coordinate `c`
+/// (fractional parts of multiples of √p for the c-th prime p): well spread in
+/// every dimension, and the same on every run.
+fn low_discrepancy(k: usize, c: usize) -> f64 {
+    const PRIMES: [f64; 12] = [2., 3., 5., 7., 11., 13., 17., 19., 23., 29., 31., 37.];
+    let alpha = PRIMES[c % PRIMES.len()].sqrt() + (c / PRIMES.len()) as f64;
+    ((k + 1) as f64 * alpha).fract()
+}
 
 /// Largest disagreement, relative to `1 + max |g₀|`, between initial and
 /// boundary data on the boundary at `t₀` that still counts as agreement.
@@ -486,48 +495,35 @@ impl Lowerer<'_> {
         Ok(self.arena.add(boundary, gap))
     }
 
-    /// Points at `t₀` on the constrained boundary (all coordinates).
+    /// Points at `t₀` on the constrained boundary (all coordinates): on every
+    /// constrained box face its two extreme corners and [`PROBES`] points spread
+    /// over the free coordinates; on a ball's sphere the axis directions and
+    /// [`PROBES`] spread ones. A ball factor's coordinates sit at its centre
+    /// while another factor's face is probed.
     fn boundary_probes(&self, sides: &[Dirichlet]) -> Vec<Vec<f64>> {
         let n = self.coords.len();
-        let grid = |c: usize, k: usize| {
+        let spread = |k: usize, c: usize| {
             let (a, b) = (self.coords[c].lo, self.coords[c].hi);
-            a + (b - a) * k as f64 / (PROBES - 1) as f64
+            match k {
+                0 => a,
+                1 => b,
+                _ => a + (b - a) * low_discrepancy(k, c),
+            }
         };
-        // The coordinates left free on a face: a grid over each box factor's
-        // coordinates, the centre of a ball's.
-        let mut base = vec![vec![0.0; n]];
-        if let Some(t) = self.domain.time {
-            base[0][t] = self.coords[t].lo;
-        }
-        let spread = |points: Vec<Vec<f64>>, c: usize| -> Vec<Vec<f64>> {
-            points
-                .into_iter()
-                .flat_map(|p| {
-                    (0..PROBES).map(move |k| {
-                        let mut q = p.clone();
-                        q[c] = grid(c, k);
-                        q
-                    })
-                })
-                .collect()
-        };
-        let mut free = base;
-        for factor in &self.domain.factors {
-            match &factor.shape {
-                Shape::Ball { center, .. } => {
-                    for p in &mut free {
-                        for (&c, &x0) in factor.coords.iter().zip(center) {
-                            p[c] = x0;
-                        }
-                    }
-                }
-                _ => {
-                    for &c in &factor.coords {
-                        free = spread(free, c);
+        let free_point = |k: usize| -> Vec<f64> {
+            let mut p: Vec<f64> = (0..n).map(|c| spread(k, c)).collect();
+            for factor in &self.domain.factors {
+                if let Shape::Ball { center, .. } = &factor.shape {
+                    for (&c, &x0) in factor.coords.iter().zip(center) {
+                        p[c] = x0;
                     }
                 }
             }
-        }
+            if let Some(t) = self.domain.time {
+                p[t] = self.coords[t].lo;
+            }
+            p
+        };
         let mut faces: Vec<(usize, Side)> = Vec::new();
         let mut balls = Vec::new();
         for c in sides {
@@ -559,15 +555,14 @@ impl Lowerer<'_> {
                 Side::Lo => self.coords[coord].lo,
                 Side::Hi => self.coords[coord].hi,
             };
-            for p in &free {
-                let mut q = p.clone();
+            for k in 0..PROBES + 2 {
+                let mut q = free_point(k);
                 q[coord] = value;
                 out.push(q);
             }
         }
         for (coords, center, radius) in balls {
             let d = coords.len();
-            // Directions ±e_j and the diagonals (±1, …, ±1)/√d.
             let mut directions = Vec::new();
             for j in 0..d {
                 for s in [-1.0, 1.0] {
@@ -576,20 +571,19 @@ impl Lowerer<'_> {
                     directions.push(e);
                 }
             }
-            for signs in 0..(1usize << d) {
-                let e: Vec<f64> = (0..d)
-                    .map(|j| if signs >> j & 1 == 1 { -1.0 } else { 1.0 } / (d as f64).sqrt())
-                    .collect();
-                directions.push(e);
-            }
-            for p in &free {
-                for e in &directions {
-                    let mut q = p.clone();
-                    for j in 0..d {
-                        q[coords[j]] = center[j] + radius * e[j];
-                    }
-                    out.push(q);
+            for k in 0..PROBES {
+                let e: Vec<f64> = (0..d).map(|j| 2.0 * low_discrepancy(k, j) - 1.0).collect();
+                let norm = e.iter().map(|v| v * v).sum::<f64>().sqrt();
+                if norm > 1e-3 {
+                    directions.push(e.iter().map(|v| v / norm).collect());
                 }
+            }
+            for (k, e) in directions.iter().enumerate() {
+                let mut q = free_point(k + 2);
+                for j in 0..d {
+                    q[coords[j]] = center[j] + radius * e[j];
+                }
+                out.push(q);
             }
         }
         out
@@ -617,20 +611,16 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let mut points = vec![vec![0.0; n]];
-        for c in 0..n {
-            let (a, b) = (self.coords[c].lo, self.coords[c].hi);
-            points = points
-                .into_iter()
-                .flat_map(|p| {
-                    (0..PROBES).map(move |k| {
-                        let mut q = p.clone();
-                        q[c] = a + (b - a) * (k as f64 + 0.5) / PROBES as f64;
-                        q
+        let points: Vec<Vec<f64>> = (0..PROBES)
+            .map(|k| {
+                (0..n)
+                    .map(|c| {
+                        let (a, b) = (self.coords[c].lo, self.coords[c].hi);
+                        a + (b - a) * (0.02 + 0.96 * low_discrepancy(k, c))
                     })
-                })
-                .collect();
-        }
+                    .collect()
+            })
+            .collect();
         for point in &points {
             let leaf = |node: Node| match node {
                 Node::Coord(i) => point[i],
