@@ -313,7 +313,8 @@ pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
 }
 
 /// The optimizer a problem's `solve` block gives: the one it names; else, when it
-/// names no option either, the one for the size of its Jacobian
+/// names no option either: GN when it samples with `adaptive` (residual-adaptive
+/// points), else the one for the size of its Jacobian
 /// ([`crate::solve::default_optimizer_for`], N counted on the points of seed 0, which
 /// every seed shares); else [`crate::solve::DEFAULT_OPTIMIZER`], whose keys the
 /// options are.
@@ -323,6 +324,12 @@ pub fn file_optimizer(problem: &Problem) -> crate::solve::OptimizerKind {
     }
     if !problem.solve.options.is_empty() {
         return crate::solve::DEFAULT_OPTIMIZER;
+    }
+    // Residual-adaptive points are redrawn every few iterations, and J with them:
+    // GN's trust region carried Burgers and transport there, SNGD's line search and
+    // sketch did not (docs/optimizers.md, "Default by size and sampling").
+    if problem.sample.adaptive.is_some() {
+        return crate::solve::OptimizerKind::Gn;
     }
     match sample_points(problem, 0) {
         Ok(points) => crate::solve::default_optimizer_for(

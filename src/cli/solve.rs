@@ -31,8 +31,8 @@ pub(super) struct SolveArgs {
     /// Write checkpoint.json every k iterations (0: only at the end of the run).
     #[arg(long, default_value_t = 100)]
     checkpoint_every: usize,
-    /// Optimizer (default: the file's `solve optimizer`, else by size: gn from 2e7 Jacobian
-    /// entries N·P, sngd below).
+    /// Optimizer (default: the file's `solve optimizer`, else gn with `sample adaptive`,
+    /// else by size: gn from 2e7 Jacobian entries N·P, sngd below).
     #[arg(long, value_parser = optimizer_parser())]
     optimizer: Option<OptimizerKind>,
     /// Maximum number of iterations (default: the file's, else 1000).

@@ -556,9 +556,12 @@ pub fn solve_line(problem: &Problem, chosen: Option<crate::solve::OptimizerKind>
     let optimizer = match (s.optimizer, chosen) {
         (Some(kind), _) => serde_plain(&kind),
         (None, _) if !s.options.is_empty() => crate::solve::DEFAULT_OPTIMIZER.name().to_string(),
+        (None, Some(kind)) if problem.sample.adaptive.is_some() => {
+            format!("{} (for adaptive sampling)", kind.name())
+        }
         (None, Some(kind)) => format!("{} (by size)", kind.name()),
         (None, None) => format!(
-            "{} or {} by size",
+            "{} or {} by sampling and size",
             crate::solve::DEFAULT_OPTIMIZER.name(),
             crate::solve::OptimizerKind::Gn.name()
         ),

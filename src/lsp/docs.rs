@@ -236,7 +236,7 @@ pub fn solve_keys() -> &'static [ConfigKey] {
             .collect();
         let mut keys = SOLVE_RUN_KEYS.to_vec();
         keys[0].default = leak(format!(
-            "{} or {} by size",
+            "{} or {} by sampling and size",
             crate::solve::DEFAULT_OPTIMIZER.name(),
             crate::solve::OptimizerKind::Gn.name()
         ));

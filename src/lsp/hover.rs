@@ -653,7 +653,9 @@ fn value_in_force(problem: &Problem, section: Section, name: &str) -> Option<Str
         (Section::Solve, "optimizer") => problem
             .solve
             .optimizer
-            .map_or("chosen by size".to_string(), |kind| kind.name().to_string()),
+            .map_or("chosen by sampling and size".to_string(), |kind| {
+                kind.name().to_string()
+            }),
         (Section::Solve, "iterations") => problem.solve.iterations.to_string(),
         (Section::Solve, "tol") => show(&problem.solve.tol),
         (Section::Solve, "patience") => show(&problem.solve.patience),
