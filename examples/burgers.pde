@@ -9,7 +9,10 @@
 # seeds 0–2 (one thread; 0.33, 0.023 and 0.14 on another machine), and `pdec solve` flags
 # all three as sample-limited through the held-out loss. Redrawing the points by the
 # residual every 25 iterations (RAD, the `adaptive` default) puts them on the shock:
-# 2.0e-3, 2.4e-4 and 5.3e-4 after 300 iterations (docs/PERFORMANCE.md).
+# 2.0e-3, 2.4e-4 and 5.3e-4 after 300 iterations (SNGD, penalty blocks). With the initial
+# and boundary conditions built into the ansatz and GN (the default with adaptive points),
+# seeds 0–4 on one thread stop by the stall rule at 3.7e-5, 6.6e-5, 4.7e-5, 2.7e-5 and
+# 1.2e-4 after 3–6 minutes (docs/PERFORMANCE.md, "Hard constraints").
 time  t in [0, 1]
 space x in [-1, 1]
 field u

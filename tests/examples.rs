@@ -31,6 +31,26 @@ fn every_example_checks() {
     assert!(n >= 9, "expected the nine benchmark examples, found {n}");
 }
 
+/// The examples run with the defaults: no `solve` block names an optimizer, an
+/// optimizer option or a stopping rule, only `iterations`.
+#[test]
+fn no_example_names_an_optimizer_or_its_options() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pde") {
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let solve = load(&name).solve;
+            assert_eq!(solve.optimizer, None, "{name}");
+            assert!(solve.options.is_empty(), "{name}: {:?}", solve.options);
+            assert!(
+                solve.tol.is_none() && solve.patience.is_none() && solve.min_improvement.is_none(),
+                "{name}"
+            );
+        }
+    }
+}
+
 #[test]
 fn burgers_linearization_has_both_terms_of_u_dx_u() {
     let problem = load("burgers.pde");
@@ -58,7 +78,7 @@ fn burgers_linearization_has_both_terms_of_u_dx_u() {
 fn the_default_optimizer_follows_the_sampling_and_the_jacobians_size() {
     // Kovasznay's J (7,803 × 7,953 with u, v built in) is past the matrix-free
     // threshold; files with residual-adaptive points get GN whatever their size; the
-    // other examples that name no optimizer stay with SNGD; a named one is kept.
+    // other examples stay with SNGD.
     let kind = |file: &str| pdec::run::file_optimizer(&load(file));
     assert_eq!(kind("kovasznay.pde"), OptimizerKind::Gn);
     for file in ["burgers.pde", "transport.pde", "lotka_volterra.pde"] {
@@ -77,7 +97,10 @@ fn the_default_optimizer_follows_the_sampling_and_the_jacobians_size() {
     ] {
         assert_eq!(kind(file), OptimizerKind::Sngd, "{file}");
     }
-    assert_eq!(kind("laplace5d.pde"), OptimizerKind::Anagram);
+    assert_eq!(kind("laplace5d.pde"), OptimizerKind::Sngd);
+    let mut named = load("heat1d.pde");
+    named.solve.optimizer = Some(OptimizerKind::Engd);
+    assert_eq!(pdec::run::file_optimizer(&named), OptimizerKind::Engd);
     let kovasznay = load("kovasznay.pde");
     assert_eq!(kovasznay.solve.optimizer, None);
     let entries = 7_803 * describe::n_params(&kovasznay);
