@@ -22,9 +22,7 @@ pub fn lower(
     source: &str,
     base_dir: &Path,
 ) -> (Option<Problem>, Vec<Diagnostic>) {
-    let mut lowerer = Lowerer::new(source, base_dir);
-    lowerer.run(file);
-    lowerer.finish()
+    lower_with(file, source, base_dir, false)
 }
 
 /// [`lower`] with every equation kept as written: no condition is built into
@@ -35,8 +33,17 @@ pub fn lower_as_written(
     source: &str,
     base_dir: &Path,
 ) -> (Option<Problem>, Vec<Diagnostic>) {
+    lower_with(file, source, base_dir, true)
+}
+
+fn lower_with(
+    file: &ast::File,
+    source: &str,
+    base_dir: &Path,
+    as_written: bool,
+) -> (Option<Problem>, Vec<Diagnostic>) {
     let mut lowerer = Lowerer::new(source, base_dir);
-    lowerer.as_written = true;
+    lowerer.as_written = as_written;
     lowerer.run(file);
     lowerer.finish()
 }
