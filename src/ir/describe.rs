@@ -382,13 +382,7 @@ pub fn region(problem: &Problem, region: &Region) -> String {
             Some(t) => format!("initial ({} = {})", coord(t), num(problem.coords[t].lo)),
             None => "initial".to_string(),
         },
-        Region::Face { coord: c, side } => {
-            let value = match side {
-                Side::Lo => problem.coords[*c].lo,
-                Side::Hi => problem.coords[*c].hi,
-            };
-            format!("{} = {}", coord(*c), num(value))
-        }
+        Region::Face { coord: c, side } => face(&problem.coords, *c, *side),
         Region::Data { set } => format!(
             "data `{}` ({} rows)",
             problem.data[*set].name,
@@ -402,6 +396,15 @@ pub fn region(problem: &Problem, region: &Region) -> String {
             num(problem.coords[*c].hi)
         ),
     }
+}
+
+/// A face in words: `x = 0`.
+pub fn face(coords: &[super::Coord], coord: usize, side: Side) -> String {
+    let value = match side {
+        Side::Lo => coords[coord].lo,
+        Side::Hi => coords[coord].hi,
+    };
+    format!("{} = {}", coords[coord].name, num(value))
 }
 
 fn domain(problem: &Problem) -> String {

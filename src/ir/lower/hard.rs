@@ -244,18 +244,10 @@ impl Lowerer<'_> {
     /// The condition as written, with its region.
     fn condition_text(&self, b: usize) -> String {
         let block = &self.blocks[b];
-        let coord = |i: usize| self.coords[i].name.as_str();
-        let number = crate::ir::display::display_number;
         let region = match &block.region {
             Region::Boundary => "boundary".to_string(),
             Region::Initial => "initial".to_string(),
-            Region::Face { coord: c, side } => {
-                let value = match side {
-                    Side::Lo => self.coords[*c].lo,
-                    Side::Hi => self.coords[*c].hi,
-                };
-                format!("{} = {}", coord(*c), number(value))
-            }
+            Region::Face { coord, side } => crate::ir::describe::face(&self.coords, *coord, *side),
             Region::Piece { name, .. } => format!("boundary of {name}"),
             Region::Where { text, .. } => format!("boundary where {text}"),
             _ => "its region".to_string(),
@@ -273,13 +265,15 @@ impl Lowerer<'_> {
     fn field_ansatz(&mut self, found: &[Dirichlet]) -> Option<(ExprId, ExprId, Vec<usize>)> {
         let (initial, sides): (Vec<Dirichlet>, Vec<Dirichlet>) =
             found.iter().partition(|c| c.place == Place::Initial);
-        let mut initial = initial.first().copied();
-        if found.iter().filter(|c| c.place == Place::Initial).count() > 1 {
-            for c in found.iter().filter(|c| c.place == Place::Initial) {
-                self.keep_soft(c.block, "the field has several initial conditions".into());
+        let initial = match initial.as_slice() {
+            [single] => Some(*single),
+            several => {
+                for c in several {
+                    self.keep_soft(c.block, "the field has several initial conditions".into());
+                }
+                None
             }
-            initial = None;
-        }
+        };
         let boundary = if sides.is_empty() {
             None
         } else {
