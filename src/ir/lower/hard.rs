@@ -11,6 +11,10 @@
 //! - The initial time has `φ_t = (t − t₀)/(T − t₀)` and `A = g₀`; with boundary
 //!   conditions as well, `A = g_b + g₀|_{t₀} − g_b|_{t₀}` and `φ = φ_b φ_t`,
 //!   which needs the data to agree where both hold (checked on probe points).
+//! - With `dt(u) = h on initial` as well (second order in time), `φ_t` is
+//!   squared and `A` gains `(t − t₀)·(h − ∂_t g_b|_{t₀})` (no boundary
+//!   conditions: `g_b = 0`), with `g₀` and `h` taken at `t₀`; `h` must agree
+//!   with `∂_t g_b` on the constrained boundary at `t₀`.
 //!
 //! The conditions' blocks leave the loss; every other block sees `D^α u`
 //! through [`crate::ir::ansatz::ansatz_jet`]. A condition of this form that
@@ -40,12 +44,13 @@ fn low_discrepancy(k: usize, c: usize) -> f64 {
 /// boundary data on the boundary at `t₀` that still counts as agreement.
 const COMPATIBLE: f64 = 1e-9;
 
-/// Where a condition `u = g` holds.
+/// Where a condition `u = g` holds (`Velocity`: `dt(u) = g` on `initial`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Place {
     Boundary,
     Face(usize, Side),
     Initial,
+    Velocity,
 }
 
 /// A condition `u = data` on `place`, from block `block`.
@@ -172,13 +177,32 @@ impl Lowerer<'_> {
     /// (it uses derivatives, other fields, or holds inside or on data), an
     /// error with the reason when it is but cannot be built in.
     fn dirichlet(&mut self, b: usize, k: usize) -> Option<Result<Dirichlet, String>> {
-        let value = JetId(k as u32);
         let block = &self.blocks[b];
-        if block.jets != [value] || block.linearization.len() != 1 {
+        if block.jets.len() != 1 || block.linearization.len() != 1 {
             return None;
         }
+        let value = block.jets[0];
+        let velocity = match &self.jets[value.0 as usize] {
+            jet if jet.field != k => return None,
+            jet => match (&jet.deriv, self.domain.time) {
+                (Deriv::Partial(alpha), _) if alpha.iter().all(|&a| a == 0) => false,
+                (Deriv::Partial(alpha), Some(t))
+                    if alpha[t] == 1 && alpha.iter().sum::<u8>() == 1 =>
+                {
+                    true
+                }
+                _ => return None,
+            },
+        };
         let coefficient = self.arena.as_const(block.linearization[0].1)?;
+        let at_t0 = matches!(&block.region, Region::Initial)
+            || matches!(&block.region, Region::Face { coord, side: Side::Lo }
+                if Some(*coord) == self.domain.time);
+        if velocity && !at_t0 {
+            return None;
+        }
         let place = match &block.region {
+            _ if velocity => Place::Velocity,
             Region::Boundary => Place::Boundary,
             Region::Initial => Place::Initial,
             Region::Face { coord, side } if Some(*coord) == self.domain.time => match side {
@@ -263,6 +287,8 @@ impl Lowerer<'_> {
     /// `A`, `φ` and the blocks built in for one field's conditions, or `None`
     /// when none can be (the reasons are recorded).
     fn field_ansatz(&mut self, found: &[Dirichlet]) -> Option<(ExprId, ExprId, Vec<usize>)> {
+        let (velocity, found): (Vec<Dirichlet>, Vec<Dirichlet>) =
+            found.iter().partition(|c| c.place == Place::Velocity);
         let (initial, sides): (Vec<Dirichlet>, Vec<Dirichlet>) =
             found.iter().partition(|c| c.place == Place::Initial);
         let initial = match initial.as_slice() {
@@ -270,6 +296,28 @@ impl Lowerer<'_> {
             several => {
                 for c in several {
                     self.keep_soft(c.block, "the field has several initial conditions".into());
+                }
+                None
+            }
+        };
+        let velocity = match (velocity.as_slice(), initial) {
+            ([], _) => None,
+            ([single], Some(_)) => Some(*single),
+            ([_], None) => {
+                self.keep_soft(
+                    velocity[0].block,
+                    "a condition on dt(u) at the initial time is built in only with \
+                     one `u = g on initial`"
+                        .into(),
+                );
+                None
+            }
+            (several, _) => {
+                for c in several {
+                    self.keep_soft(
+                        c.block,
+                        "the field has several conditions on dt(u) at the initial time".into(),
+                    );
                 }
                 None
             }
@@ -291,22 +339,55 @@ impl Lowerer<'_> {
         let (offset, factor, mut imposed) = match (boundary, initial) {
             (None, None) => return None,
             (Some((g, phi)), None) => (g, phi, sides.iter().map(|c| c.block).collect()),
-            (None, Some(init)) => {
-                let phi = self.time_factor();
-                (init.data, phi, vec![init.block])
-            }
+            (None, Some(init)) => match velocity {
+                None => {
+                    let phi = self.time_factor();
+                    (init.data, phi, vec![init.block])
+                }
+                Some(v) => {
+                    // A = g₀|t₀ + (t − t₀)·h|t₀, φ = φ_t².
+                    let zero = self.arena.constant(0.0);
+                    let g0 = self.at_initial_time(init.data);
+                    let (gap, _) = self.velocity_gap(zero, v.data);
+                    let offset = self.with_velocity(g0, gap);
+                    let phi_t = self.time_factor();
+                    let phi = self.arena.mul(phi_t, phi_t);
+                    (offset, phi, vec![init.block, v.block])
+                }
+            },
             (Some((g, phi_b)), Some(init)) => {
                 let blocks: Vec<usize> = sides.iter().map(|c| c.block).collect();
                 match self.initial_blend(g, init.data, &sides) {
-                    Ok(offset) => {
+                    Ok(blend) => {
                         let phi_t = self.time_factor();
-                        let phi = self.arena.mul(phi_b, phi_t);
                         let mut all = blocks;
                         all.push(init.block);
-                        (offset, phi, all)
+                        let velocity = velocity.and_then(|v| {
+                            match self.velocity_blend(blend, g, v.data, &sides) {
+                                Ok(offset) => Some((offset, v.block)),
+                                Err(reason) => {
+                                    self.keep_soft(v.block, reason);
+                                    None
+                                }
+                            }
+                        });
+                        match velocity {
+                            None => (blend, self.arena.mul(phi_b, phi_t), all),
+                            Some((offset, block)) => {
+                                all.push(block);
+                                let phi_t2 = self.arena.mul(phi_t, phi_t);
+                                (offset, self.arena.mul(phi_b, phi_t2), all)
+                            }
+                        }
                     }
                     Err(reason) => {
                         self.keep_soft(init.block, reason);
+                        if let Some(v) = velocity {
+                            self.keep_soft(
+                                v.block,
+                                "the initial value it goes with stays a penalty".into(),
+                            );
+                        }
                         (g, phi_b, blocks)
                     }
                 }
@@ -440,6 +521,95 @@ impl Lowerer<'_> {
         self.interval_factor(t, true, false)
     }
 
+    /// `e` at `t = t₀`.
+    fn at_initial_time(&mut self, e: ExprId) -> ExprId {
+        let t = self.domain.time.expect("an initial condition has a time");
+        let t0 = self.arena.constant(self.coords[t].lo);
+        substitute(&mut self.arena, e, &|leaf| {
+            (leaf == Node::Coord(t)).then_some(t0)
+        })
+    }
+
+    /// `(h|_{t₀} − ∂_t g_b|_{t₀}, h|_{t₀})`.
+    fn velocity_gap(&mut self, boundary: ExprId, h: ExprId) -> (ExprId, ExprId) {
+        let t = self.domain.time.expect("an initial condition has a time");
+        let mut alpha = vec![0u8; self.coords.len()];
+        alpha[t] = 1;
+        let dg = crate::ir::symbolic::coordinate_partial(&mut self.arena, boundary, &alpha);
+        let dg0 = self.at_initial_time(dg);
+        let h0 = self.at_initial_time(h);
+        (self.arena.sub(h0, dg0), h0)
+    }
+
+    /// `base + (t − t₀)·gap`: with `gap` from [`Self::velocity_gap`], the offset
+    /// whose time derivative at `t₀` is `h` where `∂_t base|_{t₀} = ∂_t g_b|_{t₀}`.
+    fn with_velocity(&mut self, base: ExprId, gap: ExprId) -> ExprId {
+        let t = self.domain.time.expect("an initial condition has a time");
+        let x = self.arena.intern(Node::Coord(t));
+        let t0 = self.arena.constant(self.coords[t].lo);
+        let since = self.arena.sub(x, t0);
+        let ramp = self.arena.mul(since, gap);
+        self.arena.add(base, ramp)
+    }
+
+    /// The offset for `u = g₀` and `dt(u) = h` at `t₀` with the boundary data
+    /// `g_b`, from the blend `A₀ = g_b + g₀|_{t₀} − g_b|_{t₀}`: `A₀ + (t − t₀)·(h|_{t₀}
+    /// − ∂_t g_b|_{t₀})`, when `h` and `∂_t g_b` agree on the constrained boundary
+    /// at `t₀`; else the reason.
+    fn velocity_blend(
+        &mut self,
+        blend: ExprId,
+        boundary: ExprId,
+        h: ExprId,
+        sides: &[Dirichlet],
+    ) -> Result<ExprId, String> {
+        let (gap, h0) = self.velocity_gap(boundary, h);
+        if let Some((worst, at)) = self.disagreement(gap, h0, sides) {
+            let t = self.domain.time.expect("an initial condition has a time");
+            return Err(format!(
+                "its data differ from the time derivative of the boundary data at {} = {} \
+                 (by {worst:.1e} at {at}): both cannot hold exactly there",
+                self.coords[t].name,
+                crate::ir::display::display_number(self.coords[t].lo),
+            ));
+        }
+        Ok(self.with_velocity(blend, gap))
+    }
+
+    /// The largest `|gap|` on the constrained boundary at `t₀` and where, when it
+    /// exceeds [`COMPATIBLE`] relative to `1 + max |reference|` there.
+    fn disagreement(
+        &self,
+        gap: ExprId,
+        reference: ExprId,
+        sides: &[Dirichlet],
+    ) -> Option<(f64, String)> {
+        let mut worst = (0.0f64, Vec::new());
+        let mut scale = 0.0f64;
+        for point in self.boundary_probes(sides) {
+            let leaf = |n: Node| match n {
+                Node::Coord(i) => point[i],
+                _ => f64::NAN,
+            };
+            let d = eval(&self.arena, gap, &leaf).abs();
+            scale = scale.max(eval(&self.arena, reference, &leaf).abs());
+            if d.is_nan() || d > worst.0 {
+                worst = (if d.is_nan() { f64::INFINITY } else { d }, point);
+            }
+        }
+        if worst.0 <= COMPATIBLE * (1.0 + scale) {
+            return None;
+        }
+        let at: Vec<String> = worst
+            .1
+            .iter()
+            .zip(&self.coords)
+            .filter(|(_, c)| c.kind == CoordKind::Space)
+            .map(|(v, c)| format!("{} = {}", c.name, crate::ir::display::display_number(*v)))
+            .collect();
+        Some((worst.0, at.join(", ")))
+    }
+
     /// `A = g_b + g₀|_{t₀} − g_b|_{t₀}` when `g₀` and `g_b` agree on the
     /// constrained boundary at `t₀`; else the reason.
     fn initial_blend(
@@ -456,34 +626,12 @@ impl Lowerer<'_> {
         let g0 = at_t0(&mut self.arena, initial);
         let gb0 = at_t0(&mut self.arena, boundary);
         let gap = self.arena.sub(g0, gb0);
-        let mut worst = (0.0f64, Vec::new());
-        let mut scale = 0.0f64;
-        for point in self.boundary_probes(sides) {
-            let leaf = |n: Node| match n {
-                Node::Coord(i) => point[i],
-                _ => f64::NAN,
-            };
-            let d = eval(&self.arena, gap, &leaf).abs();
-            scale = scale.max(eval(&self.arena, g0, &leaf).abs());
-            if d.is_nan() || d > worst.0 {
-                worst = (if d.is_nan() { f64::INFINITY } else { d }, point);
-            }
-        }
-        if worst.0 > COMPATIBLE * (1.0 + scale) {
-            let at: Vec<String> = worst
-                .1
-                .iter()
-                .zip(&self.coords)
-                .filter(|(_, c)| c.kind == CoordKind::Space)
-                .map(|(v, c)| format!("{} = {}", c.name, crate::ir::display::display_number(*v)))
-                .collect();
+        if let Some((worst, at)) = self.disagreement(gap, g0, sides) {
             return Err(format!(
-                "its data differ from the boundary data at {} = {} (by {:.1e} at {}): \
+                "its data differ from the boundary data at {} = {} (by {worst:.1e} at {at}): \
                  both cannot hold exactly there",
                 self.coords[t].name,
                 crate::ir::display::display_number(self.coords[t].lo),
-                worst.0,
-                at.join(", ")
             ));
         }
         Ok(self.arena.add(boundary, gap))
@@ -540,7 +688,7 @@ impl Lowerer<'_> {
                         }
                     }
                 }
-                Place::Initial => {}
+                Place::Initial | Place::Velocity => {}
             }
         }
         let mut out = Vec::new();
@@ -784,6 +932,97 @@ mod tests {
             "{}",
             soft.reason
         );
+    }
+
+    /// `∂_t e` at `point` by a central difference (h = 1e-5).
+    fn dt_at(problem: &Problem, id: crate::ir::ExprId, point: &[f64], t: usize) -> f64 {
+        let (mut up, mut down) = (point.to_vec(), point.to_vec());
+        up[t] += 1e-5;
+        down[t] -= 1e-5;
+        (at(problem, id, &up) - at(problem, id, &down)) / 2e-5
+    }
+
+    #[test]
+    fn an_initial_velocity_is_built_in_with_the_initial_value() {
+        // The wave equation with u = sin(πx)(cos πt + sin πt).
+        let p = ok("time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                    dtt(u) - pi^2*dxx(u) = 0 on interior\n\
+                    u = sin(pi*x) on initial\ndt(u) = pi*sin(pi*x) on initial\n\
+                    u = 0 on boundary\n");
+        assert!(p.soft_conditions.is_empty(), "{:?}", p.soft_conditions);
+        assert_eq!(p.blocks.len(), 1);
+        let a = &p.ansatz[0];
+        assert_eq!(a.conditions.len(), 3);
+        for k in 0..9 {
+            let x = 0.05 + 0.1 * k as f64;
+            let (u0, v0) = ((PI * x).sin(), PI * (PI * x).sin());
+            // (t, x): t is declared first.
+            let start = [0.0, x];
+            assert!((at(&p, a.offset, &start) - u0).abs() < 1e-14);
+            assert!((dt_at(&p, a.offset, &start, 0) - v0).abs() < 1e-8);
+            assert_eq!(at(&p, a.factor, &start), 0.0);
+            assert!(dt_at(&p, a.factor, &start, 0).abs() < 1e-9, "φ ∝ t²");
+            assert!(at(&p, a.factor, &[0.5, x]) > 0.0);
+        }
+        for t in [0.2, 0.7] {
+            for x in [0.0, 1.0] {
+                assert!(at(&p, a.offset, &[t, x]).abs() < 1e-14);
+                assert_eq!(at(&p, a.factor, &[t, x]), 0.0);
+            }
+        }
+        // With moving boundary data: u = t·x on boundary, the initial velocity x
+        // agrees with ∂_t(t·x) there.
+        let p = ok("time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                    dtt(u) - dxx(u) = 0 on interior\n\
+                    u = 0 on initial\ndt(u) = x + x*(1 - x) on initial\n\
+                    u = t*x on boundary\n");
+        assert!(p.soft_conditions.is_empty(), "{:?}", p.soft_conditions);
+        let a = &p.ansatz[0];
+        for x in [0.0, 0.3, 1.0] {
+            assert!(at(&p, a.offset, &[0.0, x]).abs() < 1e-14);
+            let v = dt_at(&p, a.offset, &[0.0, x], 0);
+            assert!((v - (x + x * (1.0 - x))).abs() < 1e-8, "{v} at {x}");
+        }
+        for t in [0.3, 0.9] {
+            for x in [0.0, 1.0] {
+                assert!((at(&p, a.offset, &[t, x]) - t * x).abs() < 1e-14);
+            }
+        }
+    }
+
+    #[test]
+    fn an_initial_velocity_that_cannot_be_built_in_stays_a_penalty() {
+        let base = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                    dtt(u) - dxx(u) = 0 on interior\n";
+        // Alone, without the initial value.
+        let p = ok(&format!("{base}dt(u) = 0 on initial\nu = 0 on boundary\n"));
+        assert_eq!(p.ansatz[0].conditions, ["u = 0 on boundary"]);
+        assert!(p.soft_conditions[0]
+            .reason
+            .contains("only with one `u = g on initial`"));
+        // Against the boundary data: ∂_t(t) = 1 at x = 0 and 1, the velocity says 0.
+        let p = ok(&format!(
+            "{base}u = 0 on initial\ndt(u) = 0 on initial\nu = t on boundary\n"
+        ));
+        assert_eq!(
+            p.ansatz[0].conditions,
+            ["u = 0 on initial", "u = t on boundary"]
+        );
+        assert_eq!(p.soft_conditions.len(), 1);
+        assert_eq!(p.soft_conditions[0].label, "dt(u) = 0 on initial");
+        assert!(
+            p.soft_conditions[0]
+                .reason
+                .contains("time derivative of the boundary data"),
+            "{}",
+            p.soft_conditions[0].reason
+        );
+        // Its initial value stays a penalty, so the velocity does too.
+        let p = ok(&format!(
+            "{base}u = 1 on initial\ndt(u) = 0 on initial\nu = 0 on boundary\n"
+        ));
+        assert_eq!(p.soft_conditions.len(), 2);
+        assert_eq!(p.blocks.len(), 3);
     }
 
     #[test]
