@@ -182,6 +182,9 @@ pub struct SolveOptions {
     /// The relative decrease that counts as progress for `patience`, in `[0, 1)`
     /// (default: the file's `min_improvement`, else 1e-3).
     pub min_improvement: Option<f64>,
+    /// Causal weighting by time slab with this ε ([`crate::compile::causal`]; 0: off;
+    /// default: the file's `causal`, else off).
+    pub causal: Option<f64>,
     /// Evaluate the errors against the exact solutions every k iterations and show them
     /// to the callback (0: only at the end; default [`DEFAULT_EVAL_EVERY`]).
     pub eval_every: Option<usize>,
@@ -262,6 +265,9 @@ impl SolveOptions {
         }
         if let Some(min_improvement) = self.min_improvement {
             config.min_improvement = min_improvement;
+        }
+        if let Some(epsilon) = self.causal {
+            config.causal = (epsilon > 0.0).then_some(epsilon);
         }
         config.threads = self.threads;
         config.seed = self.seed.unwrap_or(problem.sample.seed);

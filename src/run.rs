@@ -2,6 +2,7 @@
 //! optimization with optional resampling, and error evaluation against the
 //! exact solutions. Returns data; the CLI reports progress and writes files.
 
+use crate::compile::causal::CausalSlabs;
 use crate::compile::points::PointSet;
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
 use crate::compile::sample::{
@@ -306,6 +307,7 @@ pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
     if let Some(min_improvement) = settings.min_improvement {
         config.min_improvement = min_improvement;
     }
+    config.causal = settings.causal;
     for (key, value) in &settings.options {
         apply_option(&mut config, key, value)?;
     }
@@ -403,6 +405,12 @@ struct Resampling<B: Backend> {
     failure: Option<SampleError>,
     /// Point sets swapped in so far ([`LeastSquares::points_generation`]).
     generation: u64,
+    /// `causal = ε`: the slabs of the current points ([`CausalSlabs`]).
+    causal: Option<CausalSlabs>,
+    /// The row scales of the current step: set from the residual at each
+    /// `residual_and_jacobian` (and Adam's `loss_and_gradient`), held for the step's
+    /// trials so that its gain ratio compares one loss.
+    scales: Option<Vec<f64>>,
 }
 
 impl<B: Backend> Resampling<B> {
@@ -422,9 +430,21 @@ impl<B: Backend> Resampling<B> {
             Ok(points) => {
                 self.inner.points = points;
                 self.generation += 1;
+                if let Some(slabs) = self.causal.as_mut() {
+                    *slabs = CausalSlabs::new(&self.problem, &self.inner.points, slabs.epsilon());
+                    self.scales = None;
+                }
             }
             Err(e) => self.failure = Some(e),
         }
+    }
+}
+
+impl<B: Backend> Resampling<B> {
+    /// The current step's row scales, set from `r` (unweighted) when none are held.
+    fn held_scales(&mut self, r: &[f64]) -> Option<&[f64]> {
+        let slabs = self.causal.as_ref()?;
+        Some(self.scales.get_or_insert_with(|| slabs.row_scales(r)))
     }
 }
 
@@ -437,24 +457,69 @@ impl<B: Backend> LeastSquares for Resampling<B> {
         self.inner.n_residuals()
     }
 
+    /// With causal weighting, every call starts a step: the weights are set from this
+    /// residual.
     fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
         self.refresh();
-        self.inner.residual_and_jacobian(theta)
+        let (mut r, mut j) = self.inner.residual_and_jacobian(theta);
+        self.scales = None;
+        let p = self.inner.n_params();
+        if let Some(scales) = self.held_scales(&r) {
+            crate::compile::causal::scale_rows(scales, &mut r, Some(&mut j), p);
+        }
+        (r, j)
     }
 
     fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
         self.refresh();
-        self.inner.residual(theta)
+        let mut r = self.inner.residual(theta);
+        if let Some(scales) = self.held_scales(&r) {
+            crate::compile::causal::scale_rows(scales, &mut r, None, 0);
+        }
+        r
     }
 
     fn losses(&mut self, thetas: &[Vec<f64>]) -> Vec<f64> {
         self.refresh();
-        self.inner.losses(thetas)
+        if self.causal.is_none() {
+            return self.inner.losses(thetas);
+        }
+        // As the inner batch: independent residual-only forwards in parallel.
+        let residuals: Vec<Vec<f64>> = {
+            use rayon::prelude::*;
+            let (program, points) = (&self.inner.program, &self.inner.points);
+            thetas
+                .par_iter()
+                .map(|t| program.residual(t, points))
+                .collect()
+        };
+        residuals
+            .into_iter()
+            .map(|mut r| {
+                if let Some(scales) = self.held_scales(&r) {
+                    crate::compile::causal::scale_rows(scales, &mut r, None, 0);
+                }
+                0.5 * r.iter().map(|v| v * v).sum::<f64>()
+            })
+            .collect()
     }
 
+    /// With causal weighting, every call starts a step (Adam and GD call it once per
+    /// step, then `losses`) and forms J, whose rows the weights scale.
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
-        self.refresh();
-        self.inner.loss_and_gradient(theta)
+        if self.causal.is_none() {
+            self.refresh();
+            return self.inner.loss_and_gradient(theta);
+        }
+        let (r, j) = self.residual_and_jacobian(theta);
+        let p = self.inner.n_params();
+        let mut g = vec![0.0; p];
+        for (ri, row) in r.iter().zip(j.chunks(p.max(1))) {
+            for (gk, jk) in g.iter_mut().zip(row) {
+                *gk += jk * ri;
+            }
+        }
+        (0.5 * r.iter().map(|v| v * v).sum::<f64>(), g)
     }
 
     fn locate_row(&self, row: usize) -> Option<usize> {
@@ -552,12 +617,35 @@ pub fn run_from<B: Backend>(
     let pending = Rc::new(RefCell::new(None));
     let next_points_seed = Cell::new(points_seed);
     let next_adapted_at = RefCell::new(points_adapted_at);
+    if config.solve.causal.is_some() && problem.time_coord().is_none() {
+        return Err(RunError::Option {
+            key: "causal".to_string(),
+            message: "causal weighting needs a time coordinate".to_string(),
+        });
+    }
+    if config.solve.causal.is_some()
+        && config.solve.optimizer.kind() == crate::solve::OptimizerKind::Lbfgs
+    {
+        return Err(RunError::Option {
+            key: "causal".to_string(),
+            message: "causal weighting changes the loss at every step, and L-BFGS's \
+                      curvature pairs need one loss: use another optimizer, or no \
+                      causal weighting"
+                .to_string(),
+        });
+    }
+    let causal = config
+        .solve
+        .causal
+        .map(|epsilon| CausalSlabs::new(problem, &points, epsilon));
     let mut least_squares = Resampling {
         inner: PdeLeastSquares::new(program, points)?,
         problem: problem.clone(),
         pending: Rc::clone(&pending),
         failure: None,
         generation: 0,
+        causal,
+        scales: None,
     };
     let resample = problem.sample.resample;
     let adaptive = problem.sample.adaptive;
@@ -812,6 +900,81 @@ mod tests {
         SolveConfig {
             optimizer: crate::solve::OptimizerKind::Anagram.default_config(),
             ..SolveConfig::default()
+        }
+    }
+
+    /// The optimizers see each step's rows scaled by the causal weights of the residual
+    /// at the step's θ; the step's trials are weighed with the same weights.
+    #[test]
+    fn causal_weights_are_set_at_each_step_and_held_for_its_trials() {
+        let source = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                      dt(u) - dxx(u) = 0 on interior\nu = sin(pi*x) on initial\n\
+                      u = 0 on boundary\n\
+                      model mlp(layers = [6], activation = tanh, constraints = soft)\n\
+                      sample interior = 300, initial = 20, boundary = 20\nsolve causal = 3\n";
+        let problem = crate::Problem::from_str(source).unwrap().ir().clone();
+        assert_eq!(solve_config(&problem).unwrap().causal, Some(3.0));
+        let program =
+            CompiledProblem::<burn_ndarray::NdArray<f64>>::new(&problem, &Default::default())
+                .unwrap();
+        let points = sample_points(&problem, 0).unwrap();
+        let slabs = CausalSlabs::new(&problem, &points, 3.0);
+        let mut plain = PdeLeastSquares::new(program.clone(), points).unwrap();
+        let mut weighted = Resampling {
+            inner: plain.clone(),
+            problem: problem.clone(),
+            pending: Rc::new(RefCell::new(None)),
+            failure: None,
+            generation: 0,
+            causal: Some(slabs.clone()),
+            scales: None,
+        };
+        let p = program.n_params();
+        let theta = program.init_params(1);
+        let other: Vec<f64> = theta.iter().map(|v| 1.5 * v + 0.1).collect();
+        let (r, j) = plain.residual_and_jacobian(&theta);
+        let (rw, jw) = weighted.residual_and_jacobian(&theta);
+        let scales = slabs.row_scales(&r);
+        assert!(
+            scales.iter().any(|s| *s < 0.5),
+            "late slabs are weighted down"
+        );
+        assert!(
+            scales.iter().filter(|s| **s == 1.0).count() >= 40,
+            "initial, boundary"
+        );
+        for (i, s) in scales.iter().enumerate() {
+            assert_eq!(rw[i], s * r[i]);
+            for k in 0..p {
+                assert_eq!(jw[i * p + k], s * j[i * p + k]);
+            }
+        }
+        // A trial at another θ is weighed with this step's weights, not its own.
+        let r_other = plain.residual(&other);
+        let loss_with = |scales: &[f64]| {
+            0.5 * r_other
+                .iter()
+                .zip(scales)
+                .map(|(v, s)| (v * s).powi(2))
+                .sum::<f64>()
+        };
+        let (held, own) = (loss_with(&scales), loss_with(&slabs.row_scales(&r_other)));
+        assert!((held - own).abs() > 1e-3 * held, "{held} vs {own}");
+        let losses = weighted.losses(&[other.clone(), theta.clone()]);
+        assert!((losses[0] - held).abs() <= 1e-12 * held);
+        let here = 0.5 * rw.iter().map(|v| v * v).sum::<f64>();
+        assert!((losses[1] - here).abs() <= 1e-12 * here);
+        let residual = weighted.residual(&other);
+        assert!((0.5 * residual.iter().map(|v| v * v).sum::<f64>() - held).abs() <= 1e-12 * held);
+        // The next step's weights come from its own residual.
+        let (next, _) = weighted.residual_and_jacobian(&other);
+        assert!((0.5 * next.iter().map(|v| v * v).sum::<f64>() - own).abs() <= 1e-12 * own);
+        // Adam's gradient is Jᵀr of the weighted rows.
+        let (loss, g) = weighted.loss_and_gradient(&theta);
+        assert!((loss - here).abs() <= 1e-12 * here);
+        for (k, gk) in g.iter().enumerate() {
+            let expected: f64 = (0..rw.len()).map(|i| jw[i * p + k] * rw[i]).sum();
+            assert!((gk - expected).abs() <= 1e-10 * (1.0 + expected.abs()));
         }
     }
 

@@ -104,3 +104,23 @@ fn flags_and_library_options_override_the_file_alike() {
         );
     assert!(refused.is_err());
 }
+
+#[test]
+fn causal_weighting_is_set_alike_from_the_command_line_and_the_library() {
+    let file = "examples/heat1d.pde";
+    let cli = cli_config(file, &["--causal", "0.5"]);
+    let library = library_config(
+        file,
+        SolveOptions {
+            causal: Some(0.5),
+            ..SolveOptions::default()
+        },
+    );
+    assert_eq!(cli, library);
+    assert_eq!(cli.solve.causal, Some(0.5));
+    assert_eq!(cli_config(file, &["--causal", "off"]).solve.causal, None);
+    assert_eq!(
+        library_config(file, SolveOptions::default()).solve.causal,
+        None
+    );
+}

@@ -64,6 +64,10 @@ pub(super) struct SolveArgs {
     /// in [0, 1) (default: the file's `min_improvement`, else 0.001).
     #[arg(long, value_parser = parse_min_improvement)]
     min_improvement: Option<f64>,
+    /// Causal weighting of the interior rows by time slab with this ε, or `off`
+    /// (default: the file's `causal`, else off).
+    #[arg(long, value_name = "NUMBER|off", value_parser = parse_causal)]
+    causal: Option<f64>,
     /// Evaluate the error against the exact solution every k iterations (0: only at the
     /// end; default 10).
     #[arg(long)]
@@ -232,6 +236,7 @@ fn fresh_setup(args: &SolveArgs) -> Result<Setup, Status> {
         time_budget_s: args.time_budget,
         patience: args.patience,
         min_improvement: args.min_improvement,
+        causal: args.causal,
         eval_every: args.eval_every,
         threads: 0,
     };
@@ -273,6 +278,7 @@ fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
         .chain(args.optimizer.map(|_| "--optimizer".to_string()))
         .chain(args.seed.map(|_| "--seed".to_string()))
         .chain(args.eval_every.map(|_| "--eval-every".to_string()))
+        .chain(args.causal.map(|_| "--causal".to_string()))
         .collect::<Vec<_>>();
     if !fixed.is_empty() {
         eprintln!(
@@ -324,6 +330,19 @@ fn apply_progress_flags(config: &mut SolveConfig, args: &SolveArgs) {
     }
     if let Some(min_improvement) = args.min_improvement {
         config.min_improvement = min_improvement;
+    }
+}
+
+/// `--causal`: a positive ε, or `off` (0).
+fn parse_causal(text: &str) -> Result<f64, String> {
+    match text {
+        "off" => Ok(0.0),
+        _ => match text.parse::<f64>() {
+            Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+            _ => Err(format!(
+                "expected a positive number or `off`, found `{text}`"
+            )),
+        },
     }
 }
 

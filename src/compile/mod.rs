@@ -4,9 +4,11 @@
 //! the flat parameter layout θ, [`embedding`] maps the coordinates to the
 //! networks' inputs (periodic harmonics, Fourier features), [`jet`] pushes Taylor-mode jets through them and
 //! back, and [`program`] evaluates each block's residual and linearization on
-//! the jets to give r, J and Jᵀr.
+//! the jets to give r, J and Jᵀr; [`causal`] weights the rows of a time-dependent
+//! problem by time slab.
 
 pub mod ansatz;
+pub mod causal;
 #[doc(hidden)]
 pub mod checks;
 pub mod embedding;

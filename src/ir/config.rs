@@ -5,8 +5,8 @@
 use super::lower::{Def, Lowerer};
 use super::names::did_you_mean;
 use super::{
-    Activation, AdaptiveSampling, ConfigScalar, Constraints, FourierFeatures, OptimizerKind,
-    Sampler,
+    Activation, AdaptiveSampling, ConfigScalar, Constraints, CoordKind, FourierFeatures,
+    OptimizerKind, Sampler,
 };
 use crate::diagnostic::Diagnostic;
 use crate::solve::registry::option_keys;
@@ -694,6 +694,7 @@ impl Lowerer<'_> {
                         self.solve.patience = Some(n);
                     }
                 }
+                "causal" => self.causal_entry(value),
                 "min_improvement" => {
                     if let Some(v) = self.const_value(value, "`min_improvement`") {
                         if (0.0..1.0).contains(&v) {
@@ -728,6 +729,7 @@ impl Lowerer<'_> {
                         "tol",
                         "patience",
                         "min_improvement",
+                        "causal",
                     ];
                     known.extend(option_keys());
                     self.unknown_key(key, entry.key.span, &known, "solve");
@@ -735,5 +737,45 @@ impl Lowerer<'_> {
             }
         }
         self.solve_keys = seen;
+    }
+
+    /// `causal = ε | off`: causal weighting by time slab; a problem without a time
+    /// coordinate has no slabs to weight.
+    fn causal_entry(&mut self, value: &ast::Expr) {
+        let epsilon = match &value.kind {
+            ast::ExprKind::Name(word) if word == "off" => None,
+            ast::ExprKind::Name(word) if !self.names.contains_key(word) => {
+                self.error(
+                    Diagnostic::error("E0402", format!("unknown `causal` setting `{word}`"))
+                        .with_label(value.span, "not a number or `off`")
+                        .with_help(
+                            "`causal = 1` weights the time slabs with ε = 1; `off` turns it off",
+                        ),
+                );
+                return;
+            }
+            _ => {
+                let Some(v) = self.const_value(value, "`causal`") else {
+                    return;
+                };
+                if !(v > 0.0 && v.is_finite()) {
+                    self.error(
+                        Diagnostic::error("E0405", "`causal` must be a positive number or `off`")
+                            .with_label(value.span, format!("found {v}")),
+                    );
+                    return;
+                }
+                Some(v)
+            }
+        };
+        if epsilon.is_some() && !self.coords.iter().any(|c| c.kind == CoordKind::Time) {
+            self.error(
+                Diagnostic::error("E0405", "`causal` weighting needs a time coordinate")
+                    .with_label(value.span, "the problem has no `time` declaration")
+                    .with_help("causal weighting orders the residuals by time slab; remove it for a steady problem"),
+            );
+            return;
+        }
+        self.solve.causal = epsilon;
     }
 }

@@ -579,6 +579,9 @@ pub fn solve_line(problem: &Problem, chosen: Option<crate::solve::OptimizerKind>
     if let Some(min_improvement) = s.min_improvement {
         parts.push(format!("min_improvement {}", num(min_improvement)));
     }
+    if let Some(epsilon) = s.causal {
+        parts.push(format!("causal weighting ε = {}", num(epsilon)));
+    }
     for (key, value) in &s.options {
         let value = match value {
             super::ConfigScalar::Number(v) => num(*v),

@@ -584,6 +584,11 @@ pub struct SolveSettings {
     pub min_improvement: Option<f64>,
     /// Optimizer-specific keys (`damping`, `sketch`, `lr`, ...), validated at lowering.
     pub options: Vec<(String, ConfigScalar)>,
+    /// `causal = ε`: causal weighting of the rows by time slab with this ε
+    /// ([`crate::compile::causal`]); `None` (default): off. Left out of the serialized
+    /// form when off, so that the digest of a problem without it is what it was before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub causal: Option<f64>,
 }
 
 impl Default for SolveSettings {
@@ -595,6 +600,7 @@ impl Default for SolveSettings {
             patience: None,
             min_improvement: None,
             options: Vec::new(),
+            causal: None,
         }
     }
 }

@@ -457,6 +457,32 @@ fn bad_adaptive_sampling_settings() {
 }
 
 #[test]
+fn causal_weighting_settings() {
+    let base = "time t in [0, 1]\nspace x in [0, 1]\nfield u\ndt(u) - dxx(u) = 0 on interior\n";
+    let causal = |line: &str| ok(&format!("{base}{line}\n")).solve.causal;
+    assert_eq!(causal("solve iterations = 5"), None);
+    assert_eq!(causal("solve causal = 1"), Some(1.0));
+    assert_eq!(causal("solve causal = off"), None);
+    assert_eq!(causal("const eps = 0.25\nsolve causal = 2*eps"), Some(0.5));
+    let cases: &[(&str, &[&str])] = &[
+        ("solve causal = 0", &["E0405@5:16"]),
+        ("solve causal = -1", &["E0405@5:16"]),
+        ("solve causal = maybe", &["E0402@5:16"]),
+        ("solve causal = 1, causal = 2", &["E0408@5:19"]),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(&check(&format!("{base}{body}\n")), expected, "for {body:?}");
+    }
+    // A steady problem has no time slabs.
+    let steady = "space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\nsolve causal = 1\n";
+    assert_eq!(check(steady), ["E0405@4:16"]);
+    assert!(
+        check("space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\nsolve causal = off\n")
+            .is_empty()
+    );
+}
+
+#[test]
 fn pathological_inputs_do_not_panic() {
     let deep = format!(
         "{HEADER}dt(u) = {}u{} on interior\n",

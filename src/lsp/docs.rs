@@ -205,21 +205,27 @@ pub const SAMPLE_KEYS: [ConfigKey; 9] = [
 
 /// Keys of `solve` that every optimizer shares; the optimizer options follow from the
 /// option catalogue ([`solve_keys`]).
-const SOLVE_RUN_KEYS: [ConfigKey; 5] = [
+const SOLVE_RUN_KEYS: [ConfigKey; 6] = [
     key("optimizer", "by size", "the optimizer", &[]),
     key("iterations", "1000", "maximal number of iterations", &[]),
     key("tol", "none", "stop when the loss falls below this", &[]),
     key(
         "patience",
-        "none",
-        "stop when the best loss has not improved for this many iterations",
+        "100",
+        "stop when the best loss has not improved for this many iterations (0: never)",
         &[],
     ),
     key(
         "min_improvement",
-        "1e-2",
+        "1e-3",
         "relative decrease that counts as progress for `patience`",
         &[],
+    ),
+    key(
+        "causal",
+        "off",
+        "ε: weight the interior rows of time slab i by exp(−ε · the loss of the slabs before it)",
+        &["off"],
     ),
 ];
 

@@ -660,6 +660,10 @@ fn value_in_force(problem: &Problem, section: Section, name: &str) -> Option<Str
         (Section::Solve, "tol") => show(&problem.solve.tol),
         (Section::Solve, "patience") => show(&problem.solve.patience),
         (Section::Solve, "min_improvement") => show(&problem.solve.min_improvement),
+        (Section::Solve, "causal") => problem
+            .solve
+            .causal
+            .map_or("off".to_string(), |epsilon| format!("ε = {epsilon}")),
         (Section::Solve, key) => {
             let (_, value) = problem.solve.options.iter().find(|(k, _)| k == key)?;
             show(value)

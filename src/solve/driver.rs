@@ -59,6 +59,11 @@ pub struct SolveConfig {
     pub line_search: LineSearchConfig,
     /// Stop after this many consecutive rejected steps; default 5.
     pub max_consecutive_rejections: usize,
+    /// Causal weighting of a `.pde` run's rows by time slab with this ε
+    /// ([`crate::compile::causal`]; applied by [`crate::run::run`], not by the
+    /// driver); default `None` (off). Left out of the serialized form when off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub causal: Option<f64>,
 }
 
 impl Default for SolveConfig {
@@ -75,6 +80,7 @@ impl Default for SolveConfig {
             trust_region: None,
             line_search: LineSearchConfig::default(),
             max_consecutive_rejections: 5,
+            causal: None,
         }
     }
 }
