@@ -534,7 +534,7 @@ periodic x
 dt(u) - kappa*dxx(u) + flux - k*lap(v) = 0 on interior
 dt(v) + v^3 - sin(u)/(1 + u^2) = d(u, y, z) + min(u, v) on interior
 dn(v) = 0 on boundary
-u = sin(pi*x) on initial
+u = sin(2*pi*x) on initial
 u = if(x > 0.5, 0, max(v, 0)) on x = 0 weight 10
 exact u = exp(-pi^2*kappa*t)*sin(pi*x)
 model  mlp(layers = [64], activation = tanh)
@@ -601,10 +601,11 @@ const SNIPPETS: &[&str] = &[
 fn full_example_lowers() {
     let p = ok(FULL);
     // 2 PDE blocks + dn + face; x is periodic through the inputs, and the
-    // initial condition of u is built into its ansatz.
+    // initial condition of u (periodic in x with its derivatives) is built into its
+    // ansatz.
     assert_eq!(p.blocks.len(), 4);
     assert_eq!(p.ansatz.len(), 1);
-    assert_eq!(p.ansatz[0].conditions, ["u = sin(pi*x) on initial"]);
+    assert_eq!(p.ansatz[0].conditions, ["u = sin(2*pi*x) on initial"]);
     assert_eq!(p.domain.factors.len(), 2);
     assert!(!p.blocks[0].linear && !p.blocks[1].linear);
 }

@@ -15,6 +15,9 @@
 //!   squared and `A` gains `(t − t₀)·(h − ∂_t g_b|_{t₀})` (no boundary
 //!   conditions: `g_b = 0`), with `g₀` and `h` taken at `t₀`; `h` must agree
 //!   with `∂_t g_b` on the constrained boundary at `t₀`.
+//! - Under `periodic`, `A` must agree with itself at the two ends of every
+//!   periodic coordinate up to the equations' order, or the conditions stay
+//!   penalties: the network's inputs are periodic and cannot undo a kink in `A`.
 //!
 //! The conditions' blocks leave the loss; every other block sees `D^α u`
 //! through [`crate::ir::ansatz::ansatz_jet`]. A condition of this form that
@@ -396,6 +399,12 @@ impl Lowerer<'_> {
         if factor == one {
             return None;
         }
+        if let Err(reason) = self.periodic_offset(offset) {
+            for &b in &imposed {
+                self.keep_soft(b, reason.clone());
+            }
+            return None;
+        }
         if let Err(reason) = self.finite_inside(offset, factor) {
             for &b in &imposed {
                 self.keep_soft(b, reason.clone());
@@ -731,6 +740,72 @@ impl Lowerer<'_> {
         out
     }
 
+    /// Checks that `A` and its derivatives in every periodic coordinate, up to
+    /// the equations' order, agree on the two ends of that coordinate (at probe
+    /// points): the network's inputs are periodic, so a mismatch in `A` would stay
+    /// in `u` at every time. (`x² cos πx` on `[−1, 1]` agrees in value, not in
+    /// slope: built in, its kink at `x = ±1` would never diffuse away.)
+    fn periodic_offset(&mut self, offset: ExprId) -> Result<(), String> {
+        let n = self.coords.len();
+        let order = self
+            .blocks
+            .iter()
+            .map(|b| b.order)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        for p in self.periodic.clone() {
+            let (lo, hi) = (self.coords[p].lo, self.coords[p].hi);
+            for k in 0..=order {
+                let mut alpha = vec![0u8; n];
+                alpha[p] = k as u8;
+                let e = crate::ir::symbolic::coordinate_partial(&mut self.arena, offset, &alpha);
+                let mut worst = (0.0f64, 0.0f64);
+                for probe in 0..PROBES {
+                    let mut point: Vec<f64> = (0..n)
+                        .map(|c| {
+                            let (a, b) = (self.coords[c].lo, self.coords[c].hi);
+                            a + (b - a) * (0.02 + 0.96 * low_discrepancy(probe, c))
+                        })
+                        .collect();
+                    point[p] = lo;
+                    let leaf = |pt: &[f64]| {
+                        let pt = pt.to_vec();
+                        move |node: Node| match node {
+                            Node::Coord(i) => pt[i],
+                            _ => f64::NAN,
+                        }
+                    };
+                    let at_lo = eval(&self.arena, e, &leaf(&point));
+                    point[p] = hi;
+                    let at_hi = eval(&self.arena, e, &leaf(&point));
+                    let gap = (at_hi - at_lo).abs();
+                    worst.1 = worst.1.max(at_lo.abs()).max(at_hi.abs());
+                    if gap.is_nan() || gap > worst.0 {
+                        worst.0 = if gap.is_nan() { f64::INFINITY } else { gap };
+                    }
+                }
+                if worst.0 > COMPATIBLE * (1.0 + worst.1) {
+                    let name = &self.coords[p].name;
+                    let what = match k {
+                        0 => "values".to_string(),
+                        1 => format!("slopes d{name}"),
+                        _ => format!("derivatives of order {k} in {name}"),
+                    };
+                    return Err(format!(
+                        "its data are not periodic in {name}: their {what} differ between \
+                         {name} = {} and {name} = {} (by {:.1e}); built in, the mismatch would \
+                         stay in the field at every time",
+                        crate::ir::display::display_number(lo),
+                        crate::ir::display::display_number(hi),
+                        worst.0
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that `A`, `φ` and their derivatives up to order 2 are finite at
     /// interior probe points.
     fn finite_inside(&mut self, offset: ExprId, factor: ExprId) -> Result<(), String> {
@@ -1023,6 +1098,30 @@ mod tests {
         ));
         assert_eq!(p.soft_conditions.len(), 2);
         assert_eq!(p.blocks.len(), 3);
+    }
+
+    #[test]
+    fn initial_data_must_be_periodic_to_the_equations_order_to_be_built_in() {
+        let base = "time t in [0, 1]\nspace x in [-1, 1]\nfield u\nperiodic x\n\
+                    dt(u) - 0.0001*dxx(u) + 5*u^3 - 5*u = 0 on interior\n";
+        // Periodic with every derivative: built in.
+        let p = ok(&format!("{base}u = sin(pi*x) + cos(2*pi*x) on initial\n"));
+        assert!(p.soft_conditions.is_empty(), "{:?}", p.soft_conditions);
+        assert_eq!(p.blocks.len(), 1);
+        // Equal values at x = ±1, slopes −2 and 2: a penalty, with the reason.
+        let p = ok(&format!("{base}u = x^2*cos(pi*x) on initial\n"));
+        assert!(p.ansatz.is_empty());
+        assert_eq!(p.blocks.len(), 2);
+        let reason = &p.soft_conditions[0].reason;
+        assert!(
+            reason.contains("slopes dx differ") && reason.contains("4.0e0"),
+            "{reason}"
+        );
+        // Equal values and slopes, second derivatives 16 and 32 at x = −1 and 1: the
+        // equation's order counts.
+        let p = ok(&format!("{base}u = (x^2 - 1)^2*(x + 3) on initial\n"));
+        let reason = &p.soft_conditions[0].reason;
+        assert!(reason.contains("order 2"), "{reason}");
     }
 
     #[test]
