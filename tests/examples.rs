@@ -246,3 +246,38 @@ fn the_gridded_conductivity_is_its_formula_to_the_splines_accuracy() {
     assert!(value < 6.2e-7 && value > 0.0, "value error {value:e}");
     assert!(slope < 1.2e-4, "derivative error {slope:e}");
 }
+
+#[test]
+fn the_periodic_allen_cahn_example_keeps_its_initial_penalty_and_reads_its_reference() {
+    let problem = load("allen_cahn_periodic.pde");
+    // x enters through cos and sin; x² cos(πx) has slopes −2 and 2 at x = ±1, so built
+    // in it would keep that kink: the initial condition stays a penalty block.
+    assert_eq!(problem.blocks.len(), 2);
+    assert!(problem.ansatz.is_empty());
+    assert!(problem.soft_conditions[0]
+        .reason
+        .contains("not periodic in x"));
+    assert_eq!(describe::inputs(&problem)[1].matches("cos").count(), 1);
+    let pdec::ir::ExactSource::Data { set, column } = &problem.exact[0].source else {
+        panic!("a reference file");
+    };
+    assert_eq!(set.n_rows(), 101 * 257);
+    let value = |name: &str| {
+        let c = set.columns.iter().position(|n| n == name).unwrap();
+        &set.values[c]
+    };
+    let (t, x, u) = (value("t"), value("x"), &set.values[*column]);
+    for row in 0..set.n_rows() {
+        if t[row] == 0.0 {
+            // The first time is the initial data.
+            let g = x[row] * x[row] * (std::f64::consts::PI * x[row]).cos();
+            assert!((u[row] - g).abs() < 1e-15, "x = {}", x[row]);
+        }
+        if row % 257 == 256 {
+            // Periodic: the two ends of every time agree.
+            assert_eq!((x[row - 256], x[row]), (-1.0, 1.0));
+            assert!((u[row - 256] - u[row]).abs() < 1e-12);
+        }
+        assert!(u[row].abs() <= 1.0 + 1e-9, "|u| ≤ 1 (a maximum principle)");
+    }
+}
