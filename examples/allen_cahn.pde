@@ -5,8 +5,9 @@
 # Source: Schwencke & Furtlehner, ANaGRAM (ICLR 2025); Raissi et al. (2019).
 # The initial and boundary data agree at the corners (x² cos(πx) = -1 at x = ±1), so both
 # are built into the ansatz u = A + φ·N. With these defaults (SNGD by size) one thread
-# reaches 1.9e-5, 1.7e-5 and 3.2e-5 on seeds 0–2 within 10 minutes (docs/PERFORMANCE.md,
-# "Hard constraints"); with penalty blocks it was 2.55e-4 after 47 minutes.
+# reaches 1.9e-5, 1.7e-5, 3.2e-5, 1.2e-5 and 1.8e-5 on seeds 0–4 within 10 minutes
+# (docs/PERFORMANCE.md, "Hard constraints"); with penalty blocks it was 2.55e-4 after
+# 47 minutes.
 time  t in [0, 1]
 space x in [-1, 1]
 field u
