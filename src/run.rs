@@ -438,9 +438,7 @@ impl<B: Backend> Resampling<B> {
             Err(e) => self.failure = Some(e),
         }
     }
-}
 
-impl<B: Backend> Resampling<B> {
     /// The current step's row scales, set from `r` (unweighted) when none are held.
     fn held_scales(&mut self, r: &[f64]) -> Option<&[f64]> {
         let slabs = self.causal.as_ref()?;
@@ -484,16 +482,8 @@ impl<B: Backend> LeastSquares for Resampling<B> {
         if self.causal.is_none() {
             return self.inner.losses(thetas);
         }
-        // As the inner batch: independent residual-only forwards in parallel.
-        let residuals: Vec<Vec<f64>> = {
-            use rayon::prelude::*;
-            let (program, points) = (&self.inner.program, &self.inner.points);
-            thetas
-                .par_iter()
-                .map(|t| program.residual(t, points))
-                .collect()
-        };
-        residuals
+        self.inner
+            .residuals(thetas)
             .into_iter()
             .map(|mut r| {
                 if let Some(scales) = self.held_scales(&r) {
@@ -512,14 +502,7 @@ impl<B: Backend> LeastSquares for Resampling<B> {
             return self.inner.loss_and_gradient(theta);
         }
         let (r, j) = self.residual_and_jacobian(theta);
-        let p = self.inner.n_params();
-        let mut g = vec![0.0; p];
-        for (ri, row) in r.iter().zip(j.chunks(p.max(1))) {
-            for (gk, jk) in g.iter_mut().zip(row) {
-                *gk += jk * ri;
-            }
-        }
-        (0.5 * r.iter().map(|v| v * v).sum::<f64>(), g)
+        crate::solve::loss_and_gradient_of(&r, &j, self.inner.n_params())
     }
 
     fn locate_row(&self, row: usize) -> Option<usize> {

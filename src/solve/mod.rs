@@ -61,7 +61,7 @@ pub use lbfgs::LbfgsConfig;
 pub use line_search::{grid_line_search, LineSearchConfig, LineSearchResult};
 pub use optimizer::{Method, Optimizer, StepOutcome};
 pub use options::ConfigScalar;
-pub use problem::LeastSquares;
+pub use problem::{loss_and_gradient_of, LeastSquares};
 pub use registry::{
     apply_option, default_optimizer_for, option_catalogue, OptimizerConfig, OptimizerKind,
     DEFAULT_OPTIMIZER, MATRIX_FREE_MIN_ENTRIES,

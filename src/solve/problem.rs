@@ -46,13 +46,18 @@ pub trait LeastSquares {
     /// Loss and gradient `Jᵀr` without forming J (Adam, L-BFGS). The default forms J.
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
         let (r, j) = self.residual_and_jacobian(theta);
-        let p = self.n_params();
-        let mut g = vec![0.0; p];
-        for (i, ri) in r.iter().enumerate() {
-            for (gk, jk) in g.iter_mut().zip(&j[i * p..(i + 1) * p]) {
-                *gk += jk * ri;
-            }
-        }
-        (0.5 * r.iter().map(|v| v * v).sum::<f64>(), g)
+        loss_and_gradient_of(&r, &j, self.n_params())
     }
+}
+
+/// `½‖r‖²` and `Jᵀr` for `r` and the row-major `J` (`n_params` wide).
+pub fn loss_and_gradient_of(r: &[f64], j: &[f64], n_params: usize) -> (f64, Vec<f64>) {
+    let p = n_params;
+    let mut g = vec![0.0; p];
+    for (i, ri) in r.iter().enumerate() {
+        for (gk, jk) in g.iter_mut().zip(&j[i * p..(i + 1) * p]) {
+            *gk += jk * ri;
+        }
+    }
+    (0.5 * r.iter().map(|v| v * v).sum::<f64>(), g)
 }

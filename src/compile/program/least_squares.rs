@@ -26,6 +26,16 @@ impl<B: Backend> PdeLeastSquares<B> {
         program.check_points(&points)?;
         Ok(PdeLeastSquares { program, points })
     }
+
+    /// Residual-only forwards (no reverse pass, no linearization), one per θ, run in
+    /// parallel: the tensors of one small forward pass leave most of the cores idle,
+    /// so independent θ fill them.
+    pub fn residuals(&self, thetas: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        thetas
+            .par_iter()
+            .map(|t| self.program.residual(t, &self.points))
+            .collect()
+    }
 }
 
 impl<B: Backend> LeastSquares for PdeLeastSquares<B> {
@@ -45,16 +55,11 @@ impl<B: Backend> LeastSquares for PdeLeastSquares<B> {
         self.program.residual(theta, &self.points)
     }
 
-    /// Residual-only forwards (no reverse pass, no linearization), one per θ,
-    /// run in parallel: the tensors of one small forward pass leave most of
-    /// the cores idle, so independent θ fill them.
+    /// `½‖r‖²` of [`PdeLeastSquares::residuals`].
     fn losses(&mut self, thetas: &[Vec<f64>]) -> Vec<f64> {
-        thetas
-            .par_iter()
-            .map(|t| {
-                let r = self.program.residual(t, &self.points);
-                0.5 * r.iter().map(|v| v * v).sum::<f64>()
-            })
+        self.residuals(thetas)
+            .iter()
+            .map(|r| 0.5 * r.iter().map(|v| v * v).sum::<f64>())
             .collect()
     }
 

@@ -596,12 +596,8 @@ impl Lowerer<'_> {
         let mut worst = (0.0f64, Vec::new());
         let mut scale = 0.0f64;
         for point in self.boundary_probes(sides) {
-            let leaf = |n: Node| match n {
-                Node::Coord(i) => point[i],
-                _ => f64::NAN,
-            };
-            let d = eval(&self.arena, gap, &leaf).abs();
-            scale = scale.max(eval(&self.arena, reference, &leaf).abs());
+            let d = self.at_point(gap, &point).abs();
+            scale = scale.max(self.at_point(reference, &point).abs());
             if d.is_nan() || d > worst.0 {
                 worst = (if d.is_nan() { f64::INFINITY } else { d }, point);
             }
@@ -740,6 +736,28 @@ impl Lowerer<'_> {
         out
     }
 
+    /// [`PROBES`] points spread inside the bounding box (all coordinates).
+    fn inside_probes(&self) -> Vec<Vec<f64>> {
+        (0..PROBES)
+            .map(|k| {
+                (0..self.coords.len())
+                    .map(|c| {
+                        let (a, b) = (self.coords[c].lo, self.coords[c].hi);
+                        a + (b - a) * (0.02 + 0.96 * low_discrepancy(k, c))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// An expression of the coordinates at `point`.
+    fn at_point(&self, e: ExprId, point: &[f64]) -> f64 {
+        eval(&self.arena, e, &|node| match node {
+            Node::Coord(i) => point[i],
+            _ => f64::NAN,
+        })
+    }
+
     /// Checks that `A` and its derivatives in every periodic coordinate, up to
     /// the equations' order, agree on the two ends of that coordinate (at probe
     /// points): the network's inputs are periodic, so a mismatch in `A` would stay
@@ -761,24 +779,11 @@ impl Lowerer<'_> {
                 alpha[p] = k as u8;
                 let e = crate::ir::symbolic::coordinate_partial(&mut self.arena, offset, &alpha);
                 let mut worst = (0.0f64, 0.0f64);
-                for probe in 0..PROBES {
-                    let mut point: Vec<f64> = (0..n)
-                        .map(|c| {
-                            let (a, b) = (self.coords[c].lo, self.coords[c].hi);
-                            a + (b - a) * (0.02 + 0.96 * low_discrepancy(probe, c))
-                        })
-                        .collect();
+                for mut point in self.inside_probes() {
                     point[p] = lo;
-                    let leaf = |pt: &[f64]| {
-                        let pt = pt.to_vec();
-                        move |node: Node| match node {
-                            Node::Coord(i) => pt[i],
-                            _ => f64::NAN,
-                        }
-                    };
-                    let at_lo = eval(&self.arena, e, &leaf(&point));
+                    let at_lo = self.at_point(e, &point);
                     point[p] = hi;
-                    let at_hi = eval(&self.arena, e, &leaf(&point));
+                    let at_hi = self.at_point(e, &point);
                     let gap = (at_hi - at_lo).abs();
                     worst.1 = worst.1.max(at_lo.abs()).max(at_hi.abs());
                     if gap.is_nan() || gap > worst.0 {
@@ -828,23 +833,9 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let points: Vec<Vec<f64>> = (0..PROBES)
-            .map(|k| {
-                (0..n)
-                    .map(|c| {
-                        let (a, b) = (self.coords[c].lo, self.coords[c].hi);
-                        a + (b - a) * (0.02 + 0.96 * low_discrepancy(k, c))
-                    })
-                    .collect()
-            })
-            .collect();
-        for point in &points {
-            let leaf = |node: Node| match node {
-                Node::Coord(i) => point[i],
-                _ => f64::NAN,
-            };
+        for point in &self.inside_probes() {
             for &e in &exprs {
-                if !eval(&self.arena, e, &leaf).is_finite() {
+                if !self.at_point(e, point).is_finite() {
                     let at: Vec<String> = point
                         .iter()
                         .zip(&self.coords)
