@@ -237,9 +237,9 @@ impl SolveOptions {
             && self.optimizer_config.is_none()
             && !self.options.is_empty()
         {
-            // Options name their optimizer's keys: with none named, they are the
-            // default's, as in a `solve` block.
-            problem.solve.optimizer = Some(crate::solve::DEFAULT_OPTIMIZER);
+            // Options name their optimizer's keys: with none named anywhere, they are
+            // those of the optimizer the file gets (by sampling and size).
+            problem.solve.optimizer = Some(run::file_optimizer(&problem));
         }
         let mut config = run::solve_config(&problem).map_err(Error::Run)?;
         if let Some(optimizer) = &self.optimizer_config {
@@ -573,8 +573,8 @@ solve optimizer = engd, iterations = 40
     #[test]
     fn options_without_an_optimizer_are_the_default_optimizers() {
         // No optimizer in the file: a small problem runs SNGD; options given without
-        // an optimizer (in the file or by the caller) are SNGD's keys, and naming SNGD
-        // keeps the file's options.
+        // an optimizer (in the file or by the caller) are SNGD's keys there, and naming
+        // SNGD keeps the file's options.
         let plain = SOURCE.replace(
             "solve optimizer = engd, iterations = 40",
             "solve iterations = 40",
@@ -605,6 +605,21 @@ solve optimizer = engd, iterations = 40
             };
             assert_eq!(sngd.initial_sketch, 30);
         }
+        // A file that gets GN (here for its adaptive points): the caller's options are
+        // GN's keys.
+        let adaptive = plain.replace(
+            "sample interior = 40, boundary = 2",
+            "sample interior = 40, boundary = 2, adaptive = rad",
+        );
+        let problem: Problem = adaptive.parse().unwrap();
+        let config = SolveOptions::default()
+            .option("memory_budget", ConfigScalar::Number(64.0))
+            .to_run_config(problem.ir())
+            .unwrap();
+        let OptimizerConfig::Gn(gn) = &config.solve.optimizer else {
+            panic!("{:?}", config.solve.optimizer)
+        };
+        assert_eq!(gn.memory_budget, Some(64.0));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::compile::sample::{
 };
 use crate::diagnostic::Diagnostic;
 use crate::ir::{ConfigScalar, Problem};
+use crate::solve::streamed::{JacobianRows, ScaledRows};
 use crate::solve::{
     series_stalled, IterationRecord, LeastSquares, NonFiniteSource, OptimizerConfig, SolveConfig,
     SolveError, SolveReport, SolveStart, SolverState, StopReason,
@@ -466,6 +467,22 @@ impl<B: Backend> LeastSquares for Resampling<B> {
             crate::compile::causal::scale_rows(scales, &mut r, Some(&mut j), p);
         }
         (r, j)
+    }
+
+    /// As [`Self::residual_and_jacobian`]: the weights are set from this residual and
+    /// scale the rows as they are computed.
+    fn residual_and_jacobian_rows(
+        &mut self,
+        theta: &[f64],
+    ) -> Option<(Vec<f64>, Box<dyn JacobianRows>)> {
+        self.refresh();
+        let (mut r, rows) = self.inner.residual_and_jacobian_rows(theta)?;
+        self.scales = None;
+        let Some(scales) = self.held_scales(&r).map(<[f64]>::to_vec) else {
+            return Some((r, rows));
+        };
+        crate::compile::causal::scale_rows(&scales, &mut r, None, 0);
+        Some((r, Box::new(ScaledRows::new(rows, scales))))
     }
 
     fn residual(&mut self, theta: &[f64]) -> Vec<f64> {

@@ -101,7 +101,7 @@ fn every_optimizer_decreases_the_loss_and_writes_the_run_folder() {
         let mut lines = history.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "iteration,loss,rel_l2_u,heldout_loss,step_size,damping,rank,cg_iterations,wall_s"
+            "iteration,loss,rel_l2_u,heldout_loss,step_size,damping,rank,cg_iterations,jacobian_passes,wall_s"
         );
         let rows: Vec<Vec<String>> = lines
             .map(|l| l.split(',').map(str::to_string).collect())

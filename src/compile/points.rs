@@ -46,6 +46,48 @@ impl PointSet {
         }
         None
     }
+
+    /// The points of rows `rows` (rows stacked block by block), each block cut to its
+    /// share of the range (blocks outside it keep no points).
+    ///
+    /// # Panics
+    /// When the range ends past the last row.
+    pub fn slice_rows(&self, rows: std::ops::Range<usize>) -> PointSet {
+        assert!(rows.end <= self.n_rows(), "row range past the last row");
+        let mut start = 0;
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|block| {
+                let (lo, hi) = (
+                    rows.start.clamp(start, start + block.n) - start,
+                    rows.end.clamp(start, start + block.n) - start,
+                );
+                start += block.n;
+                block.slice(lo..hi.max(lo))
+            })
+            .collect();
+        PointSet { blocks }
+    }
+}
+
+impl BlockPoints {
+    /// Rows `rows` of this block (points, normals, partners and data rows alike).
+    ///
+    /// # Panics
+    /// When the range ends past the block.
+    pub fn slice(&self, rows: std::ops::Range<usize>) -> BlockPoints {
+        assert!(rows.end <= self.n, "row range past the block");
+        let d = self.points.len().checked_div(self.n).unwrap_or(0);
+        let cut = |values: &Vec<f64>| values[rows.start * d..rows.end * d].to_vec();
+        BlockPoints {
+            n: rows.len(),
+            points: cut(&self.points),
+            normals: self.normals.as_ref().map(cut),
+            partner: self.partner.as_ref().map(cut),
+            data_rows: self.data_rows.as_ref().map(|r| r[rows.clone()].to_vec()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -63,5 +105,31 @@ mod tests {
         };
         let owners: Vec<_> = (0..6).map(|row| set.block_of_row(row)).collect();
         assert_eq!(owners, [Some(0), Some(0), Some(0), Some(2), Some(2), None]);
+    }
+
+    #[test]
+    fn a_row_range_cuts_each_block_to_its_share() {
+        let block = |n: usize, first: f64| BlockPoints {
+            n,
+            points: (0..2 * n).map(|k| first + k as f64).collect(),
+            normals: Some((0..2 * n).map(|k| -(first + k as f64)).collect()),
+            partner: None,
+            data_rows: Some((0..n).map(|k| 100 + k).collect()),
+        };
+        let set = PointSet {
+            blocks: vec![block(3, 0.0), block(0, 50.0), block(4, 10.0)],
+        };
+        let cut = set.slice_rows(2..5);
+        assert_eq!(cut.n_rows(), 3);
+        let sizes: Vec<usize> = cut.blocks.iter().map(|b| b.n).collect();
+        assert_eq!(sizes, [1, 0, 2]);
+        assert_eq!(cut.blocks[0].points, [4.0, 5.0]);
+        assert_eq!(cut.blocks[0].normals.as_deref(), Some(&[-4.0, -5.0][..]));
+        assert_eq!(cut.blocks[0].data_rows.as_deref(), Some(&[102][..]));
+        assert_eq!(cut.blocks[2].points, [10.0, 11.0, 12.0, 13.0]);
+        assert_eq!(cut.blocks[2].data_rows.as_deref(), Some(&[100, 101][..]));
+        // The whole range gives the set back; an empty one no rows.
+        assert_eq!(set.slice_rows(0..7), set);
+        assert_eq!(set.slice_rows(4..4).n_rows(), 0);
     }
 }

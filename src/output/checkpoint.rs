@@ -411,6 +411,7 @@ mod tests {
                 retries: i - 1,
                 accepted: i != 2,
                 cg_iterations: (i == 3).then_some(17),
+                jacobian_passes: (i == 3).then_some(5),
                 wall_s: theta[i + 3].abs(),
             })
             .collect();

@@ -157,6 +157,7 @@ pub fn write_history(
             "damping",
             "rank",
             "cg_iterations",
+            "jacobian_passes",
             "wall_s",
         ]
         .map(String::from),
@@ -195,6 +196,12 @@ pub fn write_history(
         row.push(
             record
                 .cg_iterations
+                .map(|k| k.to_string())
+                .unwrap_or_default(),
+        );
+        row.push(
+            record
+                .jacobian_passes
                 .map(|k| k.to_string())
                 .unwrap_or_default(),
         );

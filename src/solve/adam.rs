@@ -118,6 +118,7 @@ impl Optimizer for Adam {
             retries: 0,
             accepted: true,
             cg_iterations: None,
+            jacobian_passes: None,
         })
     }
 

@@ -128,6 +128,15 @@ impl<P: LeastSquares + ?Sized> LeastSquares for Forward<'_, P> {
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
         self.0.loss_and_gradient(theta)
     }
+    fn residual_and_jacobian_rows(
+        &mut self,
+        theta: &[f64],
+    ) -> Option<(Vec<f64>, Box<dyn super::streamed::JacobianRows>)> {
+        self.0.residual_and_jacobian_rows(theta)
+    }
+    fn points_generation(&mut self) -> u64 {
+        self.0.points_generation()
+    }
 }
 
 /// An optimizer with its state; [`Solver::step`] performs one iteration.
@@ -386,6 +395,7 @@ pub fn solve_from<P: LeastSquares + ?Sized>(
             retries: outcome.retries,
             accepted: outcome.accepted,
             cg_iterations: outcome.cg_iterations,
+            jacobian_passes: outcome.jacobian_passes,
             wall_s: elapsed(),
         };
         last_loss = Some(outcome.loss);

@@ -63,6 +63,7 @@ impl Optimizer for Gd {
                 retries: 0,
                 accepted: true,
                 cg_iterations: None,
+                jacobian_passes: None,
             });
         }
         Ok(StepOutcome {
@@ -73,6 +74,7 @@ impl Optimizer for Gd {
             retries: 1,
             accepted: false,
             cg_iterations: None,
+            jacobian_passes: None,
         })
     }
 

@@ -10,7 +10,7 @@
 //! One trial evaluation per attempt, no line search.
 
 use super::driver::SolveConfig;
-use super::jacobian_ops::JacobianRef;
+use super::jacobian_ops::{JacobianOperator, JacobianRef};
 use super::linalg;
 use super::natural::{first_non_finite_row, NonFiniteStreak};
 use super::nystrom::{GaussNewtonConfig, GaussNewtonSystem, NystromApproximation};
@@ -21,6 +21,7 @@ use super::options::{self, ConfigScalar, OptionSpec};
 use super::pcg::CgStop;
 use super::report::{NonFiniteSource, SolveError};
 use super::state::SolverState;
+use super::streamed::{default_memory_budget, StreamLayout, StreamedJacobian};
 use super::trust_region::{gain_ratio, predicted_reduction, TrustRegion, TrustRegionConfig};
 use super::LeastSquares;
 use faer::Par;
@@ -54,6 +55,20 @@ pub struct GnConfig {
     /// A sketch is also redrawn when its rank changes and when CG on it would cost more
     /// than a fresh one ([`stale_cap`]).
     pub sketch_reuse: usize,
+    /// Memory budget of the Jacobian in MB (10⁶ bytes); `None` (the default): half of
+    /// the machine's memory ([`default_memory_budget`]). A J of more than the budget
+    /// is streamed: half the budget holds its first rows, the others are recomputed
+    /// in blocks at every product ([`super::streamed`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_budget: Option<f64>,
+}
+
+impl GnConfig {
+    /// The Jacobian's memory budget in bytes.
+    pub fn memory_budget_bytes(&self) -> f64 {
+        self.memory_budget
+            .map_or_else(default_memory_budget, |mb| mb * 1e6)
+    }
 }
 
 impl Default for GnConfig {
@@ -67,6 +82,7 @@ impl Default for GnConfig {
             cg_max_iterations: 500,
             max_trials: 20,
             sketch_reuse: 1,
+            memory_budget: None,
         }
     }
 }
@@ -188,6 +204,34 @@ impl Optimizer for Gn {
         theta: &mut [f64],
     ) -> Result<StepOutcome, SolveError> {
         let (n_rows, n_params) = (problem.n_residuals(), problem.n_params());
+        let budget = self.config.memory_budget_bytes();
+        if n_rows as f64 * n_params as f64 * 8.0 > budget {
+            if let Some((residual, rows)) = problem.residual_and_jacobian_rows(theta) {
+                for (what, got, expected) in [
+                    ("residual", residual.len(), n_rows),
+                    ("jacobian rows", rows.n_rows(), n_rows),
+                    ("jacobian columns", rows.n_cols(), n_params),
+                ] {
+                    if got != expected {
+                        return Err(SolveError::ShapeMismatch {
+                            what,
+                            got,
+                            expected,
+                        });
+                    }
+                }
+                let layout = StreamLayout::for_budget(n_rows, n_params, budget);
+                let j = StreamedJacobian::new(rows, layout);
+                let loss0 = half_squared_norm(&residual);
+                // The streamed rows are not checked here: a non-finite entry there makes
+                // the direction non-finite, which rejects the trial.
+                if let Some((what, row)) = first_non_finite_row(&residual, j.stored(), n_params) {
+                    let block = problem.locate_row(row);
+                    return self.reject_non_finite(loss0, (what, Some(row), block));
+                }
+                return self.step_on(problem, theta, &residual, &j);
+            }
+        }
         let (residual, jacobian) = checked_residual_and_jacobian(problem, theta)?;
         let loss0 = half_squared_norm(&residual);
         if let Some((what, row)) = first_non_finite_row(&residual, &jacobian, n_params) {
@@ -195,12 +239,35 @@ impl Optimizer for Gn {
             return self.reject_non_finite(loss0, (what, Some(row), block));
         }
         let j = JacobianRef::new(&jacobian, n_rows, n_params);
+        self.step_on(problem, theta, &residual, &j)
+    }
+
+    fn state(&self) -> SolverState {
+        SolverState::new(GnConfig::NAME, &self.state)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Gn {
+    /// One step on the residual `residual` and Jacobian `j` at θ (stored or streamed).
+    fn step_on(
+        &mut self,
+        problem: &mut dyn LeastSquares,
+        theta: &mut [f64],
+        residual: &[f64],
+        j: &dyn JacobianOperator,
+    ) -> Result<StepOutcome, SolveError> {
+        let (n_rows, n_params) = (j.n_rows(), j.n_cols());
+        let loss0 = half_squared_norm(residual);
         let par = self.par;
         let region = self.state.trust_region.get_or_insert_with(|| {
             let largest = j.gram_diagonal().into_iter().fold(0.0, f64::max);
             TrustRegion::new(self.config.trust_region, largest)
         });
-        let gradient = j.apply_transpose(&residual, par);
+        let gradient = j.apply_transpose(residual, par);
         let gradient_norm = linalg::dot(&gradient, &gradient).sqrt();
         let initial_gradient_norm = *self
             .state
@@ -238,7 +305,8 @@ impl Optimizer for Gn {
         };
         let rng = self.state.rng.as_mut();
         let mut system =
-            GaussNewtonSystem::with_approximation(j, &residual, &solve, reuse, rng, par).ok();
+            GaussNewtonSystem::with_gradient(j, residual, Some(&gradient), &solve, reuse, rng, par)
+                .ok();
         let mut retries = 0;
         let mut loss_here = loss0;
         let mut rank = None;
@@ -261,7 +329,16 @@ impl Optimizer for Gn {
             };
             cg_iterations += step.cg.iterations;
             if !current.is_fresh() && step.cg.stop != CgStop::Converged {
-                system = GaussNewtonSystem::new(j, &residual, &solve, rng, par).ok();
+                system = GaussNewtonSystem::with_gradient(
+                    j,
+                    residual,
+                    Some(&gradient),
+                    &solve,
+                    None,
+                    rng,
+                    par,
+                )
+                .ok();
                 let Some(fresh) = system.as_ref() else {
                     region.reject();
                     retries += 1;
@@ -334,6 +411,7 @@ impl Optimizer for Gn {
                 retries,
                 accepted: true,
                 cg_iterations: Some(cg_iterations),
+                jacobian_passes: j.passes(),
             },
             None => StepOutcome {
                 loss: loss_here,
@@ -343,16 +421,9 @@ impl Optimizer for Gn {
                 retries,
                 accepted: false,
                 cg_iterations: Some(cg_iterations),
+                jacobian_passes: j.passes(),
             },
         })
-    }
-
-    fn state(&self) -> SolverState {
-        SolverState::new(GnConfig::NAME, &self.state)
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 
@@ -395,6 +466,12 @@ impl Method for GnConfig {
             default: "off",
             help: "ceiling of the CG forcing term min(cg_forcing, ‖Jᵀr‖/‖Jᵀr₀‖)",
         },
+        OptionSpec {
+            key: "memory_budget",
+            value: "MB|auto",
+            default: "auto",
+            help: "memory for J in MB (auto: half the machine's); a larger J is streamed in row blocks",
+        },
     ];
     const LINE_SEARCH: bool = false;
 
@@ -418,6 +495,15 @@ impl Method for GnConfig {
                         }
                         eta
                     }
+                }
+            }
+            "memory_budget" => {
+                self.memory_budget = match value {
+                    ConfigScalar::Word(_) => {
+                        options::word(value, &["auto"])?;
+                        None
+                    }
+                    ConfigScalar::Number(_) => Some(options::positive(value)?),
                 }
             }
             _ => return Err("unknown option".to_string()),
@@ -516,6 +602,90 @@ mod tests {
         );
         // The damping never was 0: the trust region starts on the scale of JᵀJ.
         assert!(report.history.iter().all(|r| r.damping.unwrap() > 0.0));
+    }
+
+    /// A problem that serves its Jacobian's rows on demand (from the stored J), counting
+    /// how often it was asked to.
+    struct RowServing {
+        inner: TanhNetwork,
+        served: usize,
+    }
+
+    impl LeastSquares for RowServing {
+        fn n_params(&self) -> usize {
+            self.inner.n_params()
+        }
+        fn n_residuals(&self) -> usize {
+            self.inner.n_residuals()
+        }
+        fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+            self.inner.residual_and_jacobian(theta)
+        }
+        fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
+            self.inner.residual(theta)
+        }
+        fn residual_and_jacobian_rows(
+            &mut self,
+            theta: &[f64],
+        ) -> Option<(Vec<f64>, Box<dyn crate::solve::streamed::JacobianRows>)> {
+            self.served += 1;
+            let (n, p) = (self.n_residuals(), self.n_params());
+            let (r, j) = self.inner.residual_and_jacobian(theta);
+            Some((
+                r,
+                Box::new(crate::solve::streamed::StoredRows::new(j, n, p)),
+            ))
+        }
+    }
+
+    /// Under a memory budget smaller than J, GN streams J's rows and takes the steps it
+    /// takes with J stored: the same losses to round-off (the sums run in another
+    /// order), the same CG work, and the problem asked for rows at every step.
+    #[test]
+    fn gn_on_a_streamed_jacobian_takes_the_stored_jacobians_steps() {
+        let (net, theta0) = TanhNetwork::realizable(3, 8, 60, 2);
+        let (n, p) = (net.n_residuals(), net.n_params());
+        let run = |budget: Option<f64>| {
+            let mut problem = RowServing {
+                inner: net.clone(),
+                served: 0,
+            };
+            let mut config = config(25);
+            config.optimizer = OptimizerConfig::Gn(GnConfig {
+                memory_budget: budget,
+                ..GnConfig::default()
+            });
+            let mut theta = theta0.clone();
+            let report = solve(&mut problem, &mut theta, &config, |_, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            (report, problem.served)
+        };
+        let (stored, stored_served) = run(None);
+        // A third of J's bytes: a sixth stored, blocks of a twenty-fourth.
+        let budget_mb = (n * p * 8) as f64 / 3.0 / 1e6;
+        let (streamed, streamed_served) = run(Some(budget_mb));
+        assert_eq!(stored_served, 0);
+        assert_eq!(streamed_served, streamed.history.len());
+        assert_eq!(stored.history.len(), streamed.history.len());
+        for (a, b) in stored.history.iter().zip(&streamed.history) {
+            assert!(
+                (a.loss - b.loss).abs() <= 1e-8 * a.loss,
+                "iteration {}: {} vs {}",
+                a.iteration,
+                a.loss,
+                b.loss
+            );
+            assert_eq!(
+                a.cg_iterations, b.cg_iterations,
+                "iteration {}",
+                a.iteration
+            );
+            assert_eq!(a.jacobian_passes, None);
+            assert!(b.jacobian_passes.unwrap() > b.cg_iterations.unwrap());
+        }
+        assert!(streamed.final_loss < 1e-3 * stored.history[0].loss);
     }
 
     #[test]

@@ -199,6 +199,86 @@ impl<'a> JacobianRef<'a> {
     }
 }
 
+/// Products with a Jacobian `J` (N×P), stored or not: what conjugate gradients and the
+/// Nyström sketch of matrix-free Gauss–Newton need ([`super::pcg::GramOperator`],
+/// [`super::nystrom::GaussNewtonSystem`]). [`JacobianRef`] is the stored J;
+/// [`super::streamed::StreamedJacobian`] recomputes the rows that do not fit a memory
+/// budget at every product.
+pub trait JacobianOperator: std::fmt::Debug {
+    /// Number of rows `N`.
+    fn n_rows(&self) -> usize;
+
+    /// Number of columns `P`.
+    fn n_cols(&self) -> usize;
+
+    /// `J v` (`v: P` → `N`).
+    fn apply(&self, v: &[f64], par: Par) -> Vec<f64>;
+
+    /// `Jᵀ w` (`w: N` → `P`).
+    fn apply_transpose(&self, w: &[f64], par: Par) -> Vec<f64>;
+
+    /// `J V` (`v: P×k` → `N×k`).
+    fn apply_many(&self, v: MatRef<'_, f64>, par: Par) -> Mat<f64>;
+
+    /// `Jᵀ W` (`w: N×k` → `P×k`).
+    fn apply_transpose_many(&self, w: MatRef<'_, f64>, par: Par) -> Mat<f64>;
+
+    /// `Jᵀ(J x)` (`x: P` → `P`). The default takes the two products in turn; a streamed
+    /// J fuses them, so that each row block is computed once.
+    fn gram_apply(&self, x: &[f64], par: Par) -> Vec<f64> {
+        self.apply_transpose(&self.apply(x, par), par)
+    }
+
+    /// `Jᵀ(J X)` (`x: P×k` → `P×k`), fused like [`Self::gram_apply`].
+    fn gram_apply_many(&self, x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+        self.apply_transpose_many(self.apply_many(x, par).as_ref(), par)
+    }
+
+    /// `diag(JᵀJ)`: the squared column norms (length P).
+    fn gram_diagonal(&self) -> Vec<f64>;
+
+    /// Whether products recompute rows of J (then a primal `JᵀJ` system, one pass over
+    /// the rows per product, is cheaper than a dual `JJᵀ` one, which needs two).
+    fn is_streamed(&self) -> bool {
+        false
+    }
+
+    /// Passes over recomputed rows so far (`None` for a stored J).
+    fn passes(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl JacobianOperator for JacobianRef<'_> {
+    fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    fn apply(&self, v: &[f64], par: Par) -> Vec<f64> {
+        JacobianRef::apply(self, v, par)
+    }
+
+    fn apply_transpose(&self, w: &[f64], par: Par) -> Vec<f64> {
+        JacobianRef::apply_transpose(self, w, par)
+    }
+
+    fn apply_many(&self, v: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+        JacobianRef::apply_many(self, v, par)
+    }
+
+    fn apply_transpose_many(&self, w: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+        JacobianRef::apply_transpose_many(self, w, par)
+    }
+
+    fn gram_diagonal(&self) -> Vec<f64> {
+        JacobianRef::gram_diagonal(self)
+    }
+}
+
 /// The number of parallel workers `par` stands for (1 for [`Par::Seq`]).
 pub fn workers(par: Par) -> usize {
     match par {

@@ -342,6 +342,7 @@ impl Optimizer for Lbfgs {
                         retries,
                         accepted: true,
                         cg_iterations: None,
+                        jacobian_passes: None,
                     };
                     *last_search = Some((point, value0, slope0));
                     return Ok(outcome);
@@ -361,6 +362,7 @@ impl Optimizer for Lbfgs {
                         retries: retries + 1,
                         accepted: false,
                         cg_iterations: None,
+                        jacobian_passes: None,
                     });
                 }
             }
@@ -485,6 +487,53 @@ mod tests {
         let (_, value0, slope0) = lbfgs.last_search().unwrap();
         assert_eq!(*value0, loss_now);
         assert!(*slope0 < 0.0);
+    }
+
+    /// Through `solve` (which hands the optimizer a forwarding wrapper), L-BFGS still
+    /// sees the problem's point generation: a redraw between iterations drops its cache.
+    #[test]
+    fn solve_passes_the_point_generation_through_to_lbfgs() {
+        struct Counting {
+            inner: MovingTarget,
+            asked: std::rc::Rc<std::cell::Cell<usize>>,
+        }
+        impl LeastSquares for Counting {
+            fn n_params(&self) -> usize {
+                self.inner.n_params()
+            }
+            fn n_residuals(&self) -> usize {
+                self.inner.n_residuals()
+            }
+            fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+                self.inner.residual_and_jacobian(theta)
+            }
+            fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
+                self.inner.residual(theta)
+            }
+            fn points_generation(&mut self) -> u64 {
+                self.asked.set(self.asked.get() + 1);
+                self.inner.points_generation()
+            }
+        }
+        let asked = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut problem = Counting {
+            inner: MovingTarget {
+                target: vec![1.0, -2.0],
+                generation: 0,
+            },
+            asked: asked.clone(),
+        };
+        let config = SolveConfig {
+            optimizer: crate::solve::OptimizerConfig::Lbfgs(LbfgsConfig::default()),
+            max_iterations: 3,
+            ..SolveConfig::default()
+        };
+        let mut theta = vec![0.0, 0.0];
+        crate::solve::solve(&mut problem, &mut theta, &config, |_, _| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert!(asked.get() >= 3, "asked {} times", asked.get());
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub mod jacobian_ops;
 pub mod mgh;
 pub mod nystrom;
 pub mod pcg;
+pub mod streamed;
 pub mod trust_region;
 
 pub use adam::AdamConfig;

@@ -194,6 +194,7 @@ impl NonFiniteStreak {
             retries: 1,
             accepted: false,
             cg_iterations: None,
+            jacobian_passes: None,
         })
     }
 }
@@ -243,6 +244,7 @@ impl<M: NaturalMethod> Natural<M> {
             retries,
             accepted: false,
             cg_iterations: None,
+            jacobian_passes: None,
         })
     }
 
@@ -323,6 +325,7 @@ impl<M: NaturalMethod> Natural<M> {
                     retries,
                     accepted: true,
                     cg_iterations: None,
+                    jacobian_passes: None,
                 });
             }
             retries += 1;
@@ -467,6 +470,7 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
                         retries,
                         accepted: true,
                         cg_iterations: None,
+                        jacobian_passes: None,
                     });
                 }
             }

@@ -12,7 +12,7 @@
 //!   with `(JᵀJ + μI) d = Jᵀr`, by PCG on the primal (`P×P`) or the dual
 //!   (`(JJᵀ + μI) y = r`, `d = Jᵀy`, `N×N`) side, one sketch for every damping.
 
-use super::jacobian_ops::JacobianRef;
+use super::jacobian_ops::JacobianOperator;
 use super::linalg::{self, LinalgError};
 use super::pcg::{
     pcg, CgConfig, CgReport, GramOperator, IdentityPreconditioner, KernelOperator, Preconditioner,
@@ -300,7 +300,7 @@ pub struct GaussNewtonStep {
 /// # Errors
 /// As [`nystrom_approximation`], when a sketch is asked for.
 pub fn gauss_newton_step<R: Rng + ?Sized>(
-    jacobian: JacobianRef<'_>,
+    jacobian: &dyn JacobianOperator,
     residual: &[f64],
     damping: f64,
     config: &GaussNewtonConfig,
@@ -316,7 +316,7 @@ pub fn gauss_newton_step<R: Rng + ?Sized>(
 /// trials of a trust-region step share one sketch.
 #[derive(Debug)]
 pub struct GaussNewtonSystem<'a> {
-    jacobian: JacobianRef<'a>,
+    jacobian: &'a dyn JacobianOperator,
     dual: bool,
     /// `Jᵀr` (primal) or `r` (dual).
     rhs: Vec<f64>,
@@ -335,7 +335,7 @@ impl<'a> GaussNewtonSystem<'a> {
     /// # Errors
     /// As [`nystrom_approximation`].
     pub fn new<R: Rng + ?Sized>(
-        jacobian: JacobianRef<'a>,
+        jacobian: &'a dyn JacobianOperator,
         residual: &[f64],
         config: &GaussNewtonConfig,
         rng: &mut R,
@@ -353,23 +353,45 @@ impl<'a> GaussNewtonSystem<'a> {
     /// # Errors
     /// As [`nystrom_approximation`].
     pub fn with_approximation<R: Rng + ?Sized>(
-        jacobian: JacobianRef<'a>,
+        jacobian: &'a dyn JacobianOperator,
         residual: &[f64],
         config: &GaussNewtonConfig,
         reuse: Option<NystromApproximation>,
         rng: &mut R,
         par: Par,
     ) -> Result<Self, LinalgError> {
+        Self::with_gradient(jacobian, residual, None, config, reuse, rng, par)
+    }
+
+    /// As [`Self::with_approximation`], given `Jᵀr` where the caller has it (the primal
+    /// right-hand side; a streamed J would recompute its rows for it).
+    ///
+    /// # Errors
+    /// As [`nystrom_approximation`].
+    pub fn with_gradient<R: Rng + ?Sized>(
+        jacobian: &'a dyn JacobianOperator,
+        residual: &[f64],
+        gradient: Option<&[f64]>,
+        config: &GaussNewtonConfig,
+        reuse: Option<NystromApproximation>,
+        rng: &mut R,
+        par: Par,
+    ) -> Result<Self, LinalgError> {
+        let gradient = || match gradient {
+            Some(g) => g.to_vec(),
+            None => jacobian.apply_transpose(residual, par),
+        };
         let (n, p) = (jacobian.n_rows(), jacobian.n_cols());
         assert_eq!(residual.len(), n, "GaussNewtonSystem: residual length");
-        let dual = config.side.uses_dual(n, p);
+        // A streamed J would recompute its rows twice per product of `J(Jᵀw)`: `Auto`
+        // takes the primal side there (one pass per `Jᵀ(Jx)`).
+        let dual = match config.side {
+            GaussNewtonSide::Auto if jacobian.is_streamed() => false,
+            side => side.uses_dual(n, p),
+        };
         let side_dim = if dual { n } else { p };
         if let Some(approximation) = reuse.filter(|a| a.u.nrows() == side_dim && a.rank() > 0) {
-            let rhs = if dual {
-                residual.to_vec()
-            } else {
-                jacobian.apply_transpose(residual, par)
-            };
+            let rhs = if dual { residual.to_vec() } else { gradient() };
             return Ok(Self {
                 jacobian,
                 dual,
@@ -403,7 +425,7 @@ impl<'a> GaussNewtonSystem<'a> {
                     )
                 })
                 .transpose()?;
-            (jacobian.apply_transpose(residual, par), approximation)
+            (gradient(), approximation)
         };
         Ok(Self {
             jacobian,
@@ -518,6 +540,7 @@ impl<'a> GaussNewtonSystem<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::solve::jacobian_ops::JacobianRef;
     use crate::solve::pcg::{CgStop, DenseOperator};
     use crate::solve::test_problems::rel_diff;
     use crate::solve::test_problems::{log_spaced, matrix_with_singular_values, random_matrix};
@@ -697,9 +720,9 @@ mod tests {
                 let b = random_matrix(dim, 1, 10);
                 let want = dense_solve(a.as_ref(), mu, &b);
                 let operator: Box<dyn SymmetricOperator + '_> = if dual {
-                    Box::new(KernelOperator::new(jr, Par::rayon(2)))
+                    Box::new(KernelOperator::new(&jr, Par::rayon(2)))
                 } else {
-                    Box::new(GramOperator::new(jr, Par::rayon(2)))
+                    Box::new(GramOperator::new(&jr, Par::rayon(2)))
                 };
                 let mut rng = ChaCha8Rng::seed_from_u64(11);
                 let approx =
@@ -763,14 +786,14 @@ mod tests {
         };
         let mut rng = ChaCha8Rng::seed_from_u64(24);
         let (j0r, jr) = (JacobianRef::new(&j0, n, p), JacobianRef::new(&j, n, p));
-        let earlier = GaussNewtonSystem::new(j0r, &residual, &config, &mut rng, Par::Seq).unwrap();
+        let earlier = GaussNewtonSystem::new(&j0r, &residual, &config, &mut rng, Par::Seq).unwrap();
         assert!(earlier.is_fresh());
         let kept = earlier.into_approximation().unwrap();
         let a = dense_gram(jr, false);
         let mu = 1e-4 * (0..p).map(|i| a[(i, i)]).fold(0.0, f64::max);
         let want = dense_solve(a.as_ref(), mu, &jr.apply_transpose(&residual, Par::Seq));
         let reused = GaussNewtonSystem::with_approximation(
-            jr,
+            &jr,
             &residual,
             &config,
             Some(kept.clone()),
@@ -791,7 +814,7 @@ mod tests {
             ..config
         };
         let redrawn = GaussNewtonSystem::with_approximation(
-            jr,
+            &jr,
             &residual,
             &dual,
             Some(kept),
@@ -848,7 +871,7 @@ mod tests {
                     },
                 };
                 let mut rng = ChaCha8Rng::seed_from_u64(3);
-                let step = gauss_newton_step(jr, r, mu, &config, &mut rng, Par::rayon(2)).unwrap();
+                let step = gauss_newton_step(&jr, r, mu, &config, &mut rng, Par::rayon(2)).unwrap();
                 assert_eq!(step.dual, side == GaussNewtonSide::Dual);
                 assert_eq!(
                     step.cg.stop,
@@ -880,7 +903,7 @@ mod tests {
         let (r, j, n, p) = poisson2d_jacobian(900, 120);
         assert_eq!((n, p), (1020, 1341));
         let jr = JacobianRef::new(&j, n, p);
-        let kernel = KernelOperator::new(jr, Par::rayon(2));
+        let kernel = KernelOperator::new(&jr, Par::rayon(2));
         let a = dense_gram(jr, true);
         let max_diag = (0..n).map(|i| a[(i, i)]).fold(0.0, f64::max);
         let config = CgConfig {

@@ -30,6 +30,9 @@ pub struct StepOutcome {
     /// Conjugate-gradient iterations of the step's linear solves, summed over its trials
     /// (`gn`); `None` for methods that factorize.
     pub cg_iterations: Option<usize>,
+    /// Passes over the streamed rows of J in the step (`gn` with J over its memory
+    /// budget, [`super::streamed`]); `None` when J is stored.
+    pub jacobian_passes: Option<usize>,
 }
 
 /// One optimization method with its state between iterations.

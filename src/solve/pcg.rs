@@ -7,7 +7,7 @@
 //! relative-residual stopping rule; the preconditioner is any [`Preconditioner`]
 //! (the randomized Nyström one lives in [`super::nystrom`]).
 
-use super::jacobian_ops::JacobianRef;
+use super::jacobian_ops::JacobianOperator;
 use super::linalg;
 use faer::{Mat, MatRef, Par};
 
@@ -46,16 +46,16 @@ pub trait SymmetricOperator {
     }
 }
 
-/// The Gramian `A = JᵀJ` (P×P) of a stored Jacobian, applied as `Jᵀ(J x)`.
+/// The Gramian `A = JᵀJ` (P×P) of a Jacobian, applied as `Jᵀ(J x)`.
 #[derive(Debug, Clone, Copy)]
 pub struct GramOperator<'a> {
-    jacobian: JacobianRef<'a>,
+    jacobian: &'a dyn JacobianOperator,
     par: Par,
 }
 
 impl<'a> GramOperator<'a> {
     /// `JᵀJ` of `jacobian`, products on `par`.
-    pub fn new(jacobian: JacobianRef<'a>, par: Par) -> Self {
+    pub fn new(jacobian: &'a dyn JacobianOperator, par: Par) -> Self {
         Self { jacobian, par }
     }
 }
@@ -66,26 +66,24 @@ impl SymmetricOperator for GramOperator<'_> {
     }
 
     fn apply(&self, x: &[f64], out: &mut [f64]) {
-        let jx = self.jacobian.apply(x, self.par);
-        self.jacobian.apply_transpose_into(&jx, out, self.par);
+        out.copy_from_slice(&self.jacobian.gram_apply(x, self.par));
     }
 
     fn apply_many(&self, x: MatRef<'_, f64>) -> Mat<f64> {
-        let jx = self.jacobian.apply_many(x, self.par);
-        self.jacobian.apply_transpose_many(jx.as_ref(), self.par)
+        self.jacobian.gram_apply_many(x, self.par)
     }
 }
 
-/// The kernel `A = JJᵀ` (N×N) of a stored Jacobian, applied as `J(Jᵀ w)`.
+/// The kernel `A = JJᵀ` (N×N) of a Jacobian, applied as `J(Jᵀ w)`.
 #[derive(Debug, Clone, Copy)]
 pub struct KernelOperator<'a> {
-    jacobian: JacobianRef<'a>,
+    jacobian: &'a dyn JacobianOperator,
     par: Par,
 }
 
 impl<'a> KernelOperator<'a> {
     /// `JJᵀ` of `jacobian`, products on `par`.
-    pub fn new(jacobian: JacobianRef<'a>, par: Par) -> Self {
+    pub fn new(jacobian: &'a dyn JacobianOperator, par: Par) -> Self {
         Self { jacobian, par }
     }
 }
@@ -97,7 +95,7 @@ impl SymmetricOperator for KernelOperator<'_> {
 
     fn apply(&self, x: &[f64], out: &mut [f64]) {
         let jtx = self.jacobian.apply_transpose(x, self.par);
-        self.jacobian.apply_into(&jtx, out, self.par);
+        out.copy_from_slice(&self.jacobian.apply(&jtx, self.par));
     }
 
     fn apply_many(&self, x: MatRef<'_, f64>) -> Mat<f64> {
@@ -237,11 +235,16 @@ pub fn pcg(
         }
     };
 
-    // r = b − (A + μI) x
+    // r = b − (A + μI) x; from x = 0 that is b, without a product with A (a pass over
+    // J, which a streamed J recomputes).
     let mut residual = vec![0.0; n];
-    shifted(x, &mut residual);
-    for (ri, bi) in residual.iter_mut().zip(b) {
-        *ri = bi - *ri;
+    if x.iter().all(|v| *v == 0.0) {
+        residual.copy_from_slice(b);
+    } else {
+        shifted(x, &mut residual);
+        for (ri, bi) in residual.iter_mut().zip(b) {
+            *ri = bi - *ri;
+        }
     }
     let mut z = vec![0.0; n];
     let mut q = vec![0.0; n];
@@ -305,6 +308,7 @@ pub fn pcg(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::solve::jacobian_ops::JacobianRef;
     use crate::solve::test_problems::random_matrix;
 
     /// A random SPD matrix `QᵀQ + μI` solved densely and by CG.
@@ -378,8 +382,8 @@ mod tests {
         let x = random_matrix(p, 3, 4);
         let xm = Mat::from_fn(p, 3, |i, c| x[i * 3 + c]);
         let w = random_matrix(n, 1, 5);
-        let go = GramOperator::new(jr, Par::Seq);
-        let ko = KernelOperator::new(jr, Par::rayon(2));
+        let go = GramOperator::new(&jr, Par::Seq);
+        let ko = KernelOperator::new(&jr, Par::rayon(2));
         assert_eq!((go.dim(), ko.dim()), (p, n));
         let many = go.apply_many(xm.as_ref());
         let dense = &gram * &xm;

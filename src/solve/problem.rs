@@ -1,5 +1,7 @@
 //! The problem as the optimizers see it: residuals, their Jacobian and losses.
 
+use super::streamed::JacobianRows;
+
 /// A nonlinear least-squares problem `min ½‖r(θ)‖²`, as the optimizers see it.
 ///
 /// The compiled PDE program implements it; tests implement it with small dense models.
@@ -41,6 +43,17 @@ pub trait LeastSquares {
     /// fixed points, is always 0.
     fn points_generation(&mut self) -> u64 {
         0
+    }
+
+    /// `r(θ)` and the rows of `J(θ)` on demand ([`JacobianRows`]), for a Jacobian too
+    /// large to store: it starts a step as [`Self::residual_and_jacobian`] does. `None`
+    /// (the default) when the problem only forms J whole.
+    fn residual_and_jacobian_rows(
+        &mut self,
+        theta: &[f64],
+    ) -> Option<(Vec<f64>, Box<dyn JacobianRows>)> {
+        let _ = theta;
+        None
     }
 
     /// Loss and gradient `Jᵀr` without forming J (Adam, L-BFGS). The default forms J.

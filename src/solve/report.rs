@@ -26,6 +26,10 @@ pub struct IterationRecord {
     /// `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cg_iterations: Option<usize>,
+    /// Passes over the streamed rows of J in the step, each recomputing them (`gn`
+    /// with J over its memory budget), else `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jacobian_passes: Option<usize>,
     /// Seconds since the start of the run.
     pub wall_s: f64,
 }

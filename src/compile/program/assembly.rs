@@ -34,6 +34,7 @@ impl<B: Backend> CompiledProblem<B> {
         points: &PointSet,
         mode: Mode,
         jacobian_buffer: Option<&mut Vec<f64>>,
+        counts: Option<&[usize]>,
     ) -> Evaluation<B> {
         let mut jacobian_buffer = jacobian_buffer.map(std::mem::take);
         let device = &self.device;
@@ -70,9 +71,11 @@ impl<B: Backend> CompiledProblem<B> {
             })
             .collect();
         let n_blocks = points.blocks.len();
+        // Each block's rows carry sqrt(w/n) with n its count: `counts` where the points
+        // are rows cut from a larger set ([`CompiledProblem::residual_rows`]).
         let scale: Vec<f64> = (0..n_blocks)
             .map(|b| {
-                let n = points.blocks[b].n.max(1) as f64;
+                let n = counts.map_or(points.blocks[b].n, |c| c[b]).max(1) as f64;
                 (self.problem.blocks[b].weight / n).sqrt()
             })
             .collect();
@@ -421,6 +424,86 @@ mod tests {
             let r2 = program.residual_and_jacobian_into(&theta, &points, &mut buffer);
             assert_eq!(r, r2);
             assert_eq!(fresh, buffer, "{name}");
+        }
+    }
+
+    /// Rows of J computed on their own points (any range, across block boundaries)
+    /// equal those rows of J computed on all the points, block weights included.
+    #[test]
+    fn jacobian_rows_equal_the_rows_of_the_whole_jacobian() {
+        for (name, problem) in all_problems() {
+            let program = compile(&problem);
+            let points = random_points(&problem, 7, 5);
+            let theta = program.init_params(2);
+            let (_, whole) = program.residual_and_jacobian(&theta, &points);
+            let (n, p) = (points.n_rows(), program.n_params());
+            let scale = max_abs(&whole);
+            for rows in [0..n, 0..1, 3..n.min(11), n / 2..n, n - 1..n] {
+                let part = program.jacobian_rows(&theta, &points, rows.clone());
+                assert_eq!(part.len(), rows.len() * p, "{name} {rows:?}");
+                let diff: Vec<f64> = part
+                    .iter()
+                    .zip(&whole[rows.start * p..rows.end * p])
+                    .map(|(a, b)| a - b)
+                    .collect();
+                assert!(
+                    max_abs(&diff) <= 1e-14 * scale,
+                    "{name} {rows:?}: {}",
+                    max_abs(&diff)
+                );
+            }
+        }
+    }
+
+    /// Rows of r computed on their own points equal those rows of r computed on all
+    /// the points; a set larger than a chunk is evaluated in chunks with the same rows.
+    #[test]
+    fn residual_rows_and_chunks_equal_the_whole_residual() {
+        use crate::compile::program::compiled::RESIDUAL_CHUNK_ROWS;
+        for (name, problem) in all_problems() {
+            let program = compile(&problem);
+            let points = random_points(&problem, 7, 5);
+            let theta = program.init_params(2);
+            let whole = program
+                .evaluate(
+                    program.theta_tensor(&theta),
+                    Some(&theta),
+                    &points,
+                    Mode::Residual,
+                    None,
+                    None,
+                )
+                .residual;
+            let whole = whole.into_data().into_vec::<f64>().unwrap();
+            let n = points.n_rows();
+            for rows in [0..n, 0..1, 3..n.min(11), n / 2..n, n - 1..n] {
+                let part = program.residual_rows(&theta, &points, rows.clone());
+                assert_eq!(part, whole[rows.clone()], "{name} {rows:?}");
+            }
+            // Enough points for several chunks.
+            let per_block = RESIDUAL_CHUNK_ROWS / points.blocks.len().max(1) + 301;
+            let many = random_points(&problem, per_block, 6);
+            assert!(many.n_rows() > RESIDUAL_CHUNK_ROWS);
+            let one_pass = program
+                .evaluate(
+                    program.theta_tensor(&theta),
+                    Some(&theta),
+                    &many,
+                    Mode::Residual,
+                    None,
+                    None,
+                )
+                .residual
+                .into_data()
+                .into_vec::<f64>()
+                .unwrap();
+            let chunked = program.residual(&theta, &many);
+            let diff: Vec<f64> = chunked.iter().zip(&one_pass).map(|(a, b)| a - b).collect();
+            assert!(
+                max_abs(&diff) <= 1e-14 * max_abs(&one_pass),
+                "{name}: {}",
+                max_abs(&diff)
+            );
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::compiled::CompiledProblem;
 use super::error::CompileError;
 use crate::compile::points::PointSet;
+use crate::solve::streamed::JacobianRows;
 use crate::solve::LeastSquares;
 use burn::tensor::backend::Backend;
 use rayon::prelude::*;
@@ -38,6 +39,28 @@ impl<B: Backend> PdeLeastSquares<B> {
     }
 }
 
+/// The rows of J at one θ, for a Jacobian streamed in blocks.
+struct PdeJacobianRows<B: Backend> {
+    problem: PdeLeastSquares<B>,
+    theta: Vec<f64>,
+}
+
+impl<B: Backend> JacobianRows for PdeJacobianRows<B> {
+    fn n_rows(&self) -> usize {
+        self.problem.points.n_rows()
+    }
+
+    fn n_cols(&self) -> usize {
+        self.problem.program.n_params()
+    }
+
+    fn rows(&self, rows: std::ops::Range<usize>) -> Vec<f64> {
+        self.problem
+            .program
+            .jacobian_rows(&self.theta, &self.problem.points, rows)
+    }
+}
+
 impl<B: Backend> LeastSquares for PdeLeastSquares<B> {
     fn n_params(&self) -> usize {
         self.program.n_params()
@@ -65,6 +88,20 @@ impl<B: Backend> LeastSquares for PdeLeastSquares<B> {
 
     fn loss_and_gradient(&mut self, theta: &[f64]) -> (f64, Vec<f64>) {
         self.program.loss_and_gradient(theta, &self.points)
+    }
+
+    /// The rows are computed by [`CompiledProblem::jacobian_rows`] on a copy of the
+    /// program and points (owned, so that the optimizer may evaluate losses meanwhile).
+    fn residual_and_jacobian_rows(
+        &mut self,
+        theta: &[f64],
+    ) -> Option<(Vec<f64>, Box<dyn JacobianRows>)> {
+        let residual = self.program.residual(theta, &self.points);
+        let rows = PdeJacobianRows {
+            problem: self.clone(),
+            theta: theta.to_vec(),
+        };
+        Some((residual, Box::new(rows)))
     }
 
     /// Rows are stacked block by block in `Problem::blocks` order.
