@@ -354,18 +354,33 @@ impl<B: Backend> CompiledProblem<B> {
         points: &PointSet,
         rows: std::ops::Range<usize>,
     ) -> Vec<f64> {
+        to_vec(
+            self.evaluate_rows(theta, points, rows, Mode::Residual, None)
+                .residual,
+        )
+    }
+
+    /// [`Self::evaluate`] on rows `rows` of `points` alone, with the blocks' weights of
+    /// all of `points`.
+    fn evaluate_rows(
+        &self,
+        theta: &[f64],
+        points: &PointSet,
+        rows: std::ops::Range<usize>,
+        mode: Mode,
+        jacobian: Option<&mut Vec<f64>>,
+    ) -> super::assembly::Evaluation<B> {
         assert_eq!(theta.len(), self.n_params(), "θ has the wrong length");
         let counts: Vec<usize> = points.blocks.iter().map(|b| b.n).collect();
         let part = points.slice_rows(rows);
-        let eval = self.evaluate(
+        self.evaluate(
             self.theta_tensor(theta),
             Some(theta),
             &part,
-            Mode::Residual,
-            None,
+            mode,
+            jacobian,
             Some(&counts),
-        );
-        to_vec(eval.residual)
+        )
     }
 
     /// r(θ) as a tensor with θ a tensor, so that an autodiff backend can
@@ -432,21 +447,12 @@ impl<B: Backend> CompiledProblem<B> {
         points: &PointSet,
         rows: std::ops::Range<usize>,
     ) -> Vec<f64> {
-        assert_eq!(theta.len(), self.n_params(), "θ has the wrong length");
-        let counts: Vec<usize> = points.blocks.iter().map(|b| b.n).collect();
-        let part = points.slice_rows(rows.clone());
+        let n = rows.len();
         let mut jacobian = Vec::new();
-        let eval = self.evaluate(
-            self.theta_tensor(theta),
-            Some(theta),
-            &part,
-            Mode::Jacobian,
-            Some(&mut jacobian),
-            Some(&counts),
-        );
+        let eval = self.evaluate_rows(theta, points, rows, Mode::Jacobian, Some(&mut jacobian));
         eval.jacobian_host
             .or_else(|| eval.jacobian.map(to_vec2))
-            .unwrap_or_else(|| vec![0.0; rows.len() * self.n_params()])
+            .unwrap_or_else(|| vec![0.0; n * self.n_params()])
     }
 
     /// ½‖r‖² and the gradient Jᵀr, without forming J.
