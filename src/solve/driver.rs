@@ -469,9 +469,8 @@ mod tests {
     fn ascent_directions_are_rejected_and_damping_raised() {
         let (net, theta0) = TanhNetwork::realizable(3, 6, 40, 1);
         let mut problem = Probe {
-            inner: net,
-            losses_calls: 0,
             negate_jacobian: true,
+            ..Probe::new(net)
         };
         let loss0 = loss_of(&mut problem.inner, &theta0);
         let mut theta = theta0.clone();

@@ -540,7 +540,7 @@ mod tests {
     use super::*;
     use crate::solve::mgh;
     use crate::solve::test_problems::{
-        matrix_with_singular_values, random_matrix, LinearLeastSquares, TanhNetwork,
+        matrix_with_singular_values, random_matrix, LinearLeastSquares, Probe, TanhNetwork,
     };
     use crate::solve::{solve, OptimizerConfig};
     use std::ops::ControlFlow;
@@ -604,40 +604,6 @@ mod tests {
         assert!(report.history.iter().all(|r| r.damping.unwrap() > 0.0));
     }
 
-    /// A problem that serves its Jacobian's rows on demand (from the stored J), counting
-    /// how often it was asked to.
-    struct RowServing {
-        inner: TanhNetwork,
-        served: usize,
-    }
-
-    impl LeastSquares for RowServing {
-        fn n_params(&self) -> usize {
-            self.inner.n_params()
-        }
-        fn n_residuals(&self) -> usize {
-            self.inner.n_residuals()
-        }
-        fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
-            self.inner.residual_and_jacobian(theta)
-        }
-        fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
-            self.inner.residual(theta)
-        }
-        fn residual_and_jacobian_rows(
-            &mut self,
-            theta: &[f64],
-        ) -> Option<(Vec<f64>, Box<dyn crate::solve::streamed::JacobianRows>)> {
-            self.served += 1;
-            let (n, p) = (self.n_residuals(), self.n_params());
-            let (r, j) = self.inner.residual_and_jacobian(theta);
-            Some((
-                r,
-                Box::new(crate::solve::streamed::StoredRows::new(j, n, p)),
-            ))
-        }
-    }
-
     /// Under a memory budget smaller than J, GN streams J's rows and takes the steps it
     /// takes with J stored: the same losses to round-off (the sums run in another
     /// order), the same CG work, and the problem asked for rows at every step.
@@ -646,9 +612,9 @@ mod tests {
         let (net, theta0) = TanhNetwork::realizable(3, 8, 60, 2);
         let (n, p) = (net.n_residuals(), net.n_params());
         let run = |budget: Option<f64>| {
-            let mut problem = RowServing {
-                inner: net.clone(),
-                served: 0,
+            let mut problem = Probe {
+                serve_rows: true,
+                ..Probe::new(net.clone())
             };
             let mut config = config(25);
             config.optimizer = OptimizerConfig::Gn(GnConfig {
@@ -660,7 +626,7 @@ mod tests {
                 ControlFlow::Continue(())
             })
             .unwrap();
-            (report, problem.served)
+            (report, problem.rows_served)
         };
         let (stored, stored_served) = run(None);
         // A third of J's bytes: a sixth stored, blocks of a twenty-fourth.

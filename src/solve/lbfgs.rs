@@ -493,36 +493,10 @@ mod tests {
     /// sees the problem's point generation: a redraw between iterations drops its cache.
     #[test]
     fn solve_passes_the_point_generation_through_to_lbfgs() {
-        struct Counting {
-            inner: MovingTarget,
-            asked: std::rc::Rc<std::cell::Cell<usize>>,
-        }
-        impl LeastSquares for Counting {
-            fn n_params(&self) -> usize {
-                self.inner.n_params()
-            }
-            fn n_residuals(&self) -> usize {
-                self.inner.n_residuals()
-            }
-            fn residual_and_jacobian(&mut self, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
-                self.inner.residual_and_jacobian(theta)
-            }
-            fn residual(&mut self, theta: &[f64]) -> Vec<f64> {
-                self.inner.residual(theta)
-            }
-            fn points_generation(&mut self) -> u64 {
-                self.asked.set(self.asked.get() + 1);
-                self.inner.points_generation()
-            }
-        }
-        let asked = std::rc::Rc::new(std::cell::Cell::new(0));
-        let mut problem = Counting {
-            inner: MovingTarget {
-                target: vec![1.0, -2.0],
-                generation: 0,
-            },
-            asked: asked.clone(),
-        };
+        let mut problem = crate::solve::test_problems::Probe::new(MovingTarget {
+            target: vec![1.0, -2.0],
+            generation: 0,
+        });
         let config = SolveConfig {
             optimizer: crate::solve::OptimizerConfig::Lbfgs(LbfgsConfig::default()),
             max_iterations: 3,
@@ -533,7 +507,8 @@ mod tests {
             std::ops::ControlFlow::Continue(())
         })
         .unwrap();
-        assert!(asked.get() >= 3, "asked {} times", asked.get());
+        let asked = problem.generation_queries;
+        assert!(asked >= 3, "asked {asked} times");
     }
 
     #[test]

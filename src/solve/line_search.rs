@@ -233,11 +233,7 @@ mod tests {
         seed: u64,
         value: f64,
     ) -> (Probe<LinearLeastSquares>, Vec<f64>, Vec<f64>) {
-        let mut problem = Probe {
-            inner: LinearLeastSquares::random(30, 10, seed),
-            losses_calls: 0,
-            negate_jacobian: false,
-        };
+        let mut problem = Probe::new(LinearLeastSquares::random(30, 10, seed));
         let theta = vec![value; 10];
         let (r, j) = problem.residual_and_jacobian(&theta);
         let jm = linalg::jacobian_view(&j, 30, 10);

@@ -357,8 +357,9 @@ pub fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
     num.sqrt() / super::linalg::norm(b).max(1e-300)
 }
 
-/// Wraps a problem, counting `losses` calls and optionally negating J (so every
-/// natural-gradient direction becomes an ascent direction).
+/// Wraps a problem, counting `losses` calls and point-generation queries, optionally
+/// negating J (so every natural-gradient direction becomes an ascent direction) or
+/// serving J's rows on demand (from the stored J, as a streamed Jacobian asks for them).
 pub struct Probe<P> {
     /// The wrapped problem.
     pub inner: P,
@@ -366,6 +367,26 @@ pub struct Probe<P> {
     pub losses_calls: usize,
     /// Whether J is negated.
     pub negate_jacobian: bool,
+    /// Whether `residual_and_jacobian_rows` serves rows (else `None`, as by default).
+    pub serve_rows: bool,
+    /// `residual_and_jacobian_rows` calls served so far.
+    pub rows_served: usize,
+    /// `points_generation` calls so far.
+    pub generation_queries: usize,
+}
+
+impl<P> Probe<P> {
+    /// `inner`, counted, not otherwise changed.
+    pub fn new(inner: P) -> Self {
+        Self {
+            inner,
+            losses_calls: 0,
+            negate_jacobian: false,
+            serve_rows: false,
+            rows_served: 0,
+            generation_queries: 0,
+        }
+    }
 }
 
 impl<P: LeastSquares> LeastSquares for Probe<P> {
@@ -391,6 +412,22 @@ impl<P: LeastSquares> LeastSquares for Probe<P> {
             .iter()
             .map(|t| crate::solve::optimizer::half_squared_norm(&self.inner.residual(t)))
             .collect()
+    }
+    fn residual_and_jacobian_rows(
+        &mut self,
+        theta: &[f64],
+    ) -> Option<(Vec<f64>, Box<dyn super::streamed::JacobianRows>)> {
+        if !self.serve_rows {
+            return None;
+        }
+        self.rows_served += 1;
+        let (n, p) = (self.n_residuals(), self.n_params());
+        let (r, j) = self.residual_and_jacobian(theta);
+        Some((r, Box::new(super::streamed::StoredRows::new(j, n, p))))
+    }
+    fn points_generation(&mut self) -> u64 {
+        self.generation_queries += 1;
+        self.inner.points_generation()
     }
 }
 
