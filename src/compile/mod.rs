@@ -20,7 +20,10 @@ pub mod sample;
 mod testing;
 
 pub use points::{BlockPoints, PointSet};
-pub use program::{CompileError, CompiledProblem, FieldError, JacobianAssembly, PdeLeastSquares};
+pub use program::{
+    CompileError, CompiledProblem, FieldError, JacobianAssembly, PdeLeastSquares,
+    RESIDUAL_CHUNK_ROWS,
+};
 pub use sample::{
     heldout_points, piece_measures, sample_points, test_points, where_shares, SampleError,
 };

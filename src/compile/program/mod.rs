@@ -27,6 +27,6 @@ mod error;
 mod least_squares;
 mod value;
 
-pub use compiled::{CompiledProblem, JacobianAssembly};
+pub use compiled::{CompiledProblem, JacobianAssembly, RESIDUAL_CHUNK_ROWS};
 pub use error::{CompileError, FieldError, MAX_JET_ORDER};
 pub use least_squares::PdeLeastSquares;
