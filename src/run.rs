@@ -3,6 +3,7 @@
 //! exact solutions. Returns data; the CLI reports progress and writes files.
 
 use crate::compile::causal::CausalSlabs;
+use crate::compile::causal::ScaledRows;
 use crate::compile::points::PointSet;
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
 use crate::compile::sample::{
@@ -10,7 +11,7 @@ use crate::compile::sample::{
 };
 use crate::diagnostic::Diagnostic;
 use crate::ir::{ConfigScalar, Problem};
-use crate::solve::streamed::{JacobianRows, ScaledRows};
+use crate::solve::streamed::JacobianRows;
 use crate::solve::{
     series_stalled, IterationRecord, LeastSquares, NonFiniteSource, OptimizerConfig, SolveConfig,
     SolveError, SolveReport, SolveStart, SolverState, StopReason,

@@ -23,6 +23,7 @@
 
 use super::points::PointSet;
 use crate::ir::{Problem, Region};
+use crate::solve::streamed::JacobianRows;
 
 /// The number of time slabs (jaxpi's default).
 pub const SLABS: usize = 32;
@@ -142,6 +143,45 @@ pub fn scale_rows(scales: &[f64], r: &mut [f64], j: Option<&mut [f64]>, n_params
     }
 }
 
+/// J's rows from another [`JacobianRows`], row `i` times `scales[i]`: the causal weights
+/// on a Jacobian streamed in blocks ([`crate::solve::streamed`]).
+pub struct ScaledRows {
+    inner: Box<dyn JacobianRows>,
+    scales: Vec<f64>,
+}
+
+impl ScaledRows {
+    /// Rows of `inner`, row `i` times `scales[i]`.
+    ///
+    /// # Panics
+    /// When `scales` does not have one entry per row.
+    pub fn new(inner: Box<dyn JacobianRows>, scales: Vec<f64>) -> Self {
+        assert_eq!(
+            scales.len(),
+            inner.n_rows(),
+            "ScaledRows: one scale per row"
+        );
+        Self { inner, scales }
+    }
+}
+
+impl JacobianRows for ScaledRows {
+    fn n_rows(&self) -> usize {
+        self.inner.n_rows()
+    }
+
+    fn n_cols(&self) -> usize {
+        self.inner.n_cols()
+    }
+
+    fn rows(&self, rows: std::ops::Range<usize>) -> Vec<f64> {
+        let p = self.inner.n_cols();
+        let mut block = self.inner.rows(rows.clone());
+        scale_rows(&self.scales[rows], &mut [], Some(&mut block), p);
+        block
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +284,22 @@ mod tests {
         scale_rows(&scales, &mut r, Some(&mut j), 2);
         assert_eq!(r, [1.0, 1.0, 6.0]);
         assert_eq!(j, [1.0, 1.0, 1.0, 1.0, 6.0, 6.0]);
+    }
+
+    #[test]
+    fn scaled_rows_scale_each_row() {
+        let (n, p) = (6, 3);
+        let j = crate::solve::test_problems::random_matrix(n, p, 31);
+        let scales: Vec<f64> = (0..n).map(|i| 0.5 + i as f64).collect();
+        let scaled = ScaledRows::new(
+            Box::new(crate::solve::streamed::StoredRows::new(j.clone(), n, p)),
+            scales.clone(),
+        );
+        let rows = scaled.rows(2..5);
+        for (r, i) in (2..5).enumerate() {
+            for c in 0..p {
+                assert_eq!(rows[r * p + c], j[i * p + c] * scales[i]);
+            }
+        }
     }
 }

@@ -229,6 +229,17 @@ pub trait JacobianOperator: std::fmt::Debug {
         self.apply_transpose(&self.apply(x, par), par)
     }
 
+    /// `out = J v`. The default copies [`Self::apply`]; a stored J writes in place.
+    fn apply_into(&self, v: &[f64], out: &mut [f64], par: Par) {
+        out.copy_from_slice(&self.apply(v, par));
+    }
+
+    /// `out = Jᵀ(J x)`, the product each CG iteration takes. The default copies
+    /// [`Self::gram_apply`]; a stored J writes in place.
+    fn gram_apply_into(&self, x: &[f64], out: &mut [f64], par: Par) {
+        out.copy_from_slice(&self.gram_apply(x, par));
+    }
+
     /// `Jᵀ(J X)` (`x: P×k` → `P×k`), fused like [`Self::gram_apply`].
     fn gram_apply_many(&self, x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
         self.apply_transpose_many(self.apply_many(x, par).as_ref(), par)
@@ -264,6 +275,15 @@ impl JacobianOperator for JacobianRef<'_> {
 
     fn apply_transpose(&self, w: &[f64], par: Par) -> Vec<f64> {
         JacobianRef::apply_transpose(self, w, par)
+    }
+
+    fn apply_into(&self, v: &[f64], out: &mut [f64], par: Par) {
+        JacobianRef::apply_into(self, v, out, par);
+    }
+
+    fn gram_apply_into(&self, x: &[f64], out: &mut [f64], par: Par) {
+        let jx = JacobianRef::apply(self, x, par);
+        self.apply_transpose_into(&jx, out, par);
     }
 
     fn apply_many(&self, v: MatRef<'_, f64>, par: Par) -> Mat<f64> {

@@ -66,7 +66,7 @@ impl SymmetricOperator for GramOperator<'_> {
     }
 
     fn apply(&self, x: &[f64], out: &mut [f64]) {
-        out.copy_from_slice(&self.jacobian.gram_apply(x, self.par));
+        self.jacobian.gram_apply_into(x, out, self.par);
     }
 
     fn apply_many(&self, x: MatRef<'_, f64>) -> Mat<f64> {
@@ -95,7 +95,7 @@ impl SymmetricOperator for KernelOperator<'_> {
 
     fn apply(&self, x: &[f64], out: &mut [f64]) {
         let jtx = self.jacobian.apply_transpose(x, self.par);
-        out.copy_from_slice(&self.jacobian.apply(&jtx, self.par));
+        self.jacobian.apply_into(&jtx, out, self.par);
     }
 
     fn apply_many(&self, x: MatRef<'_, f64>) -> Mat<f64> {

@@ -30,12 +30,16 @@ pub trait JacobianRows {
 
 /// The default memory budget for a Jacobian: half of the machine's memory
 /// (`MemTotal` of `/proc/meminfo`), or 4 GiB where that cannot be read.
+/// Read once per process (GN asks at every step).
 pub fn default_memory_budget() -> f64 {
     const FALLBACK: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| half_of_mem_total(&text))
-        .unwrap_or(FALLBACK)
+    static BUDGET: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| {
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| half_of_mem_total(&text))
+            .unwrap_or(FALLBACK)
+    })
 }
 
 /// Half of `MemTotal` (in bytes) of a `/proc/meminfo` text.
@@ -300,48 +304,6 @@ impl JacobianRows for StoredRows {
     }
 }
 
-/// Scales row `i` of another [`JacobianRows`] by `scales[i]` (causal weights).
-pub struct ScaledRows {
-    inner: Box<dyn JacobianRows>,
-    scales: Vec<f64>,
-}
-
-impl ScaledRows {
-    /// Rows of `inner`, row `i` times `scales[i]`.
-    ///
-    /// # Panics
-    /// When `scales` does not have one entry per row.
-    pub fn new(inner: Box<dyn JacobianRows>, scales: Vec<f64>) -> Self {
-        assert_eq!(
-            scales.len(),
-            inner.n_rows(),
-            "ScaledRows: one scale per row"
-        );
-        Self { inner, scales }
-    }
-}
-
-impl JacobianRows for ScaledRows {
-    fn n_rows(&self) -> usize {
-        self.inner.n_rows()
-    }
-
-    fn n_cols(&self) -> usize {
-        self.inner.n_cols()
-    }
-
-    fn rows(&self, rows: Range<usize>) -> Vec<f64> {
-        let p = self.inner.n_cols();
-        let mut block = self.inner.rows(rows.clone());
-        if p > 0 {
-            for (row, s) in block.chunks_exact_mut(p).zip(&self.scales[rows]) {
-                row.iter_mut().for_each(|v| *v *= s);
-            }
-        }
-        block
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,20 +437,6 @@ mod tests {
         assert_eq!((tiny.stored_rows, tiny.block_rows), (0, 1));
         // A budget above J stores it all.
         assert_eq!(StreamLayout::for_budget(10, 10, 1e9).stored_rows, 10);
-    }
-
-    #[test]
-    fn scaled_rows_scale_each_row() {
-        let (n, p) = (6, 3);
-        let j = random_matrix(n, p, 31);
-        let scales: Vec<f64> = (0..n).map(|i| 0.5 + i as f64).collect();
-        let scaled = ScaledRows::new(Box::new(StoredRows::new(j.clone(), n, p)), scales.clone());
-        let rows = scaled.rows(2..5);
-        for (r, i) in (2..5).enumerate() {
-            for c in 0..p {
-                assert_eq!(rows[r * p + c], j[i * p + c] * scales[i]);
-            }
-        }
     }
 
     #[test]
