@@ -79,13 +79,33 @@ macro_rules! golden {
     };
 }
 
-golden!(heat1d_engd, "examples/heat1d.pde", "engd");
-golden!(heat1d_sngd, "examples/heat1d.pde", "sngd");
-golden!(heat1d_anagram, "examples/heat1d.pde", "anagram");
+golden!(heat1d_engd_region, "examples/heat1d.pde", "engd");
+golden!(heat1d_sngd_region, "examples/heat1d.pde", "sngd");
+golden!(heat1d_anagram_region, "examples/heat1d.pde", "anagram");
 golden!(heat1d_adam, "examples/heat1d.pde", "adam");
 golden!(heat1d_lbfgs, "examples/heat1d.pde", "lbfgs");
-golden!(poisson2d_engd, "examples/poisson2d.pde", "engd");
-golden!(poisson2d_sngd, "examples/poisson2d.pde", "sngd");
+golden!(poisson2d_engd_region, "examples/poisson2d.pde", "engd");
+golden!(poisson2d_sngd_region, "examples/poisson2d.pde", "sngd");
+
+/// The grid line search (`--line-search grid`, the natural-gradient methods' default
+/// before the step-length trust region): its trajectories as they were recorded when
+/// it was the default.
+macro_rules! golden_grid {
+    ($name:ident, $file:expr, $optimizer:expr) => {
+        #[test]
+        fn $name() {
+            let history = trajectory_with($file, $optimizer, &["--line-search", "grid"]);
+            assert_eq!(history.lines().count(), 31, "30 iterations and a header");
+            insta::assert_snapshot!(stringify!($name), history);
+        }
+    };
+}
+
+golden_grid!(heat1d_engd, "examples/heat1d.pde", "engd");
+golden_grid!(heat1d_sngd, "examples/heat1d.pde", "sngd");
+golden_grid!(heat1d_anagram, "examples/heat1d.pde", "anagram");
+golden_grid!(poisson2d_engd, "examples/poisson2d.pde", "engd");
+golden_grid!(poisson2d_sngd, "examples/poisson2d.pde", "sngd");
 
 /// The trust-region globalization (`--line-search off`) of the natural-gradient methods.
 macro_rules! golden_trust_region {

@@ -316,6 +316,10 @@ pub struct AnagramState {
     /// The trust region.
     #[serde(default)]
     pub trust_region: Option<TrustRegion>,
+    /// The radius of the step-length trust region for the next step (absent with the
+    /// grid line search and in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_radius: Option<f64>,
 }
 
 impl NaturalMethod for Anagram {
@@ -378,6 +382,10 @@ impl NaturalMethod for Anagram {
         &mut self.state.trust_region
     }
 
+    fn step_radius(&mut self) -> &mut Option<f64> {
+        &mut self.state.step_radius
+    }
+
     fn accepted(&mut self, _step: f64, _direction: Vec<f64>) {}
 
     fn rejected(&mut self) {
@@ -385,7 +393,7 @@ impl NaturalMethod for Anagram {
     }
 
     fn state(&self) -> SolverState {
-        if self.state.trust_region.is_some() {
+        if self.state.trust_region.is_some() || self.state.step_radius.is_some() {
             SolverState::new(Self::NAME, &self.state)
         } else {
             SolverState::stateless(Self::NAME)

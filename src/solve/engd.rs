@@ -299,6 +299,10 @@ pub struct EngdState {
     /// The trust region (absent with the line search and in older checkpoints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust_region: Option<TrustRegion>,
+    /// The radius of the step-length trust region for the next step (absent with the
+    /// grid line search and in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_radius: Option<f64>,
 }
 
 /// ENGD as a natural-gradient method: the Gram matrix is formed once per step and
@@ -380,6 +384,10 @@ impl NaturalMethod for Engd {
 
     fn trust_region(&mut self) -> &mut Option<TrustRegion> {
         &mut self.state.trust_region
+    }
+
+    fn step_radius(&mut self) -> &mut Option<f64> {
+        &mut self.state.step_radius
     }
 
     fn accepted(&mut self, step: f64, direction: Vec<f64>) {
@@ -471,6 +479,7 @@ impl Method for EngdConfig {
                 damping: self.damping,
                 momentum: None,
                 trust_region: None,
+                step_radius: None,
             },
         };
         let method = Engd {

@@ -30,6 +30,11 @@ pub struct LineSearchConfig {
     /// How many times a step with no non-increasing grid point is retried (after raising
     /// the damping / redrawing the sketch / raising the cut-off); default 8.
     pub max_retries: usize,
+    /// ENGD, SNGD and ANaGRAM: instead of searching the grid, try the step at the radius
+    /// of a trust region on the step length ([`super::step_region`]; the default).
+    /// `None`: the grid (`line_search = grid`). Gradient descent always searches the
+    /// grid.
+    pub region: Option<super::step_region::StepRegionConfig>,
 }
 
 impl Default for LineSearchConfig {
@@ -41,6 +46,7 @@ impl Default for LineSearchConfig {
             warm_start: true,
             batch: 2,
             max_retries: 8,
+            region: Some(super::step_region::StepRegionConfig::default()),
         }
     }
 }

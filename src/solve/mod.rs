@@ -37,6 +37,7 @@ pub mod report;
 pub mod sngd;
 pub mod spectrum;
 pub mod state;
+pub mod step_region;
 #[cfg(any(test, feature = "bench"))]
 #[doc(hidden)]
 pub mod test_problems;

@@ -13,6 +13,7 @@ use super::line_search::{grid_line_search, LineSearchConfig};
 use super::optimizer::{checked_residual_and_jacobian, half_squared_norm, Optimizer, StepOutcome};
 use super::report::{IterationRecord, NonFiniteSource, SolveError, NON_FINITE_LIMIT};
 use super::state::SolverState;
+use super::step_region::{step_gain_ratio, StepRegion, StepRegionConfig};
 use super::trust_region::{gain_ratio, predicted_reduction, TrustRegion, TrustRegionConfig};
 use super::LeastSquares;
 use faer::{MatRef, Par};
@@ -88,6 +89,10 @@ pub trait NaturalMethod: std::fmt::Debug {
     /// The trust region kept in the method's state (`None` before the first
     /// trust-region step, which sets `λ₀` from J).
     fn trust_region(&mut self) -> &mut Option<TrustRegion>;
+
+    /// The radius of the step-length trust region kept in the method's state (`None`
+    /// before the first such step, which starts at the largest radius).
+    fn step_radius(&mut self) -> &mut Option<f64>;
 
     /// The line search accepted the step `θ − step·direction`.
     fn accepted(&mut self, step: f64, direction: Vec<f64>);
@@ -345,6 +350,116 @@ impl<M: NaturalMethod> Natural<M> {
     }
 }
 
+impl<M: NaturalMethod> Natural<M> {
+    /// One step of the trust region on the step length ([`super::step_region`]): the
+    /// method's direction `d`, one trial `θ − η d` at the radius `η` carried from the
+    /// previous step, accepted when the loss does not increase, with a second trial when
+    /// the gain ratio against `pred = η gᵀd` puts the minimum along the ray more than a
+    /// factor two away; the ratio moves `η`. A rejected trial hands `d` to the grid line
+    /// search started at `η` (same J, r and `d`), which also finds dips further out
+    /// that one trial cannot see; when that fails too, or `d` is not a descent
+    /// direction, the method makes its next direction more conservative (`rejected`).
+    /// Up to `max_retries + 1` directions.
+    fn step_region_step(
+        &mut self,
+        problem: &mut dyn LeastSquares,
+        theta: &mut [f64],
+        factor: &M::Factor<'_>,
+        jm: MatRef<'_, f64>,
+        residual: &[f64],
+        config: StepRegionConfig,
+    ) -> Result<StepOutcome, SolveError> {
+        let par = self.par;
+        let gradient = linalg::mat_vec(jm.transpose(), residual, par);
+        let mut region = StepRegion::new(config, *self.method.step_radius());
+        let mut base_loss: Option<f64> = None;
+        let (mut retries, mut rank, mut damping_used) = (0, None, None);
+        let mut any_finite_direction = false;
+        for _attempt in 0..=self.line_search.max_retries {
+            let d = match self.method.direction(factor, jm, residual, par) {
+                Attempt::Direction {
+                    d,
+                    rank: r,
+                    damping,
+                } => {
+                    damping_used = damping.or(damping_used);
+                    rank = r;
+                    Some(d).filter(|d| d.iter().all(|v| v.is_finite()))
+                }
+                Attempt::Failed { damping } => {
+                    damping_used = damping.or(damping_used);
+                    None
+                }
+                Attempt::Retry { damping } => {
+                    damping_used = damping.or(damping_used);
+                    retries += 1;
+                    continue;
+                }
+            };
+            any_finite_direction |= d.is_some();
+            let slope = d.as_ref().map_or(f64::NAN, |d| linalg::dot(&gradient, d));
+            let Some(d) = d.filter(|_| slope > 0.0 && slope.is_finite()) else {
+                retries += 1;
+                self.method.rejected();
+                continue;
+            };
+            let at = |eta: f64| -> Vec<f64> {
+                theta.iter().zip(&d).map(|(t, di)| t - eta * di).collect()
+            };
+            // θ rides along once per step: both losses come from one code path.
+            let mut eta = region.eta;
+            let mut trial_loss = match base_loss {
+                Some(_) => problem.losses(&[at(eta)])[0],
+                None => {
+                    let losses = problem.losses(&[at(eta), theta.to_vec()]);
+                    base_loss = Some(losses[1]).filter(|b| b.is_finite());
+                    losses[0]
+                }
+            };
+            let reference = base_loss.unwrap_or_else(|| half_squared_norm(residual));
+            let accepted = trial_loss.is_finite() && trial_loss <= reference;
+            if accepted {
+                let rho = step_gain_ratio(reference - trial_loss, eta, slope);
+                if let Some(second) = region.second_trial(rho) {
+                    // The minimum along the ray is more than a factor 2 away from η.
+                    let second_loss = problem.losses(&[at(second)])[0];
+                    if second_loss.is_finite() && second_loss < trial_loss {
+                        (eta, trial_loss) = (second, second_loss);
+                    }
+                }
+            } else {
+                let search = grid_line_search(problem, theta, &d, &self.line_search, eta);
+                if !(search.loss.is_finite() && search.loss <= reference) {
+                    retries += 1;
+                    self.method.rejected();
+                    continue;
+                }
+                (eta, trial_loss) = (search.step, search.loss);
+            }
+            region.eta = eta;
+            region.accepted(step_gain_ratio(reference - trial_loss, eta, slope));
+            *self.method.step_radius() = Some(region.eta);
+            for (t, di) in theta.iter_mut().zip(&d) {
+                *t -= eta * di;
+            }
+            self.method.accepted(eta, d);
+            self.non_finite.reset();
+            return Ok(StepOutcome {
+                loss: trial_loss,
+                step_size: eta,
+                damping: damping_used,
+                rank,
+                retries,
+                accepted: true,
+                cg_iterations: None,
+                jacobian_passes: None,
+            });
+        }
+        let loss_here = base_loss.unwrap_or_else(|| half_squared_norm(residual));
+        self.rejected_step(loss_here, damping_used, rank, retries, any_finite_direction)
+    }
+}
+
 /// `max_j (JᵀJ)_jj`, the largest squared column norm of J: the scale of `λ₀`.
 pub(crate) fn largest_gram_diagonal(jacobian: MatRef<'_, f64>) -> f64 {
     let mut diagonal = vec![0.0; jacobian.ncols()];
@@ -408,6 +523,9 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
         };
         if let Some(config) = self.trust_region {
             return self.trust_region_step(problem, theta, &factor, jm, &residual, config);
+        }
+        if let Some(config) = self.line_search.region {
+            return self.step_region_step(problem, theta, &factor, jm, &residual, config);
         }
         // L(θ) as the line search's batched evaluation reports it (used if rejected).
         let mut loss_here = loss0;
@@ -793,7 +911,7 @@ mod trust_region_tests {
     }
 
     /// `(JᵀJ + λI)⁻¹ Jᵀ r` by a dense Cholesky factorization, and `max diag(JᵀJ)`.
-    fn dense_lm_step(j: &[f64], r: &[f64], n: usize, p: usize, lambda: f64) -> Vec<f64> {
+    pub(super) fn dense_lm_step(j: &[f64], r: &[f64], n: usize, p: usize, lambda: f64) -> Vec<f64> {
         let jm = Mat::from_fn(n, p, |i, k| j[i * p + k]);
         let mut gram = jm.transpose() * &jm;
         for k in 0..p {
@@ -870,58 +988,61 @@ mod trust_region_tests {
         }
     }
 
-    #[test]
-    fn a_resumed_trust_region_run_repeats_the_uninterrupted_one() {
-        for optimizer in [
+    /// ENGD, SNGD and ANaGRAM with their default settings.
+    pub(super) fn natural_methods() -> [OptimizerConfig; 3] {
+        [
             OptimizerConfig::Engd(EngdConfig::default()),
             OptimizerConfig::Sngd(SngdConfig::default()),
             OptimizerConfig::Anagram(AnagramConfig::default()),
-        ] {
-            let config = trust_region_config(optimizer, 30);
-            let (mut net, theta0) = TanhNetwork::realizable(3, 8, 60, 5);
-            let mut theta = theta0.clone();
-            let (full, _) =
-                crate::solve::solve_from(&mut net, &mut theta, &config, None, |_, _, _| {
+        ]
+    }
+
+    /// A run of `config` stopped after 7 iterations, saved (its state holding `key`)
+    /// and resumed repeats the uninterrupted run: losses, step sizes, dampings and θ.
+    pub(super) fn assert_resumed_run_repeats(config: &SolveConfig, key: &str) {
+        let name = config.optimizer.name();
+        let (mut net, theta0) = TanhNetwork::realizable(3, 8, 60, 5);
+        let mut theta = theta0.clone();
+        let (full, _) = crate::solve::solve_from(&mut net, &mut theta, config, None, |_, _, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let mut theta_half = theta0.clone();
+        let (first, state) =
+            crate::solve::solve_from(&mut net, &mut theta_half, config, None, |h, _, _| {
+                if h.len() == 7 {
+                    ControlFlow::Break(())
+                } else {
                     ControlFlow::Continue(())
-                })
-                .unwrap();
-            // Stop after 12 iterations, save, and continue from the saved state.
-            let mut theta_half = theta0.clone();
-            let (first, state) =
-                crate::solve::solve_from(&mut net, &mut theta_half, &config, None, |h, _, _| {
-                    if h.len() == 7 {
-                        ControlFlow::Break(())
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                })
-                .unwrap();
-            assert_eq!(first.stopped_because, StopReason::Callback);
-            let json = serde_json::to_string(&state).unwrap();
-            assert!(json.contains("trust_region"), "{json}");
-            let state: SolverState = serde_json::from_str(&json).unwrap();
-            let start = crate::solve::SolveStart {
-                state,
-                history: first.history.clone(),
-                elapsed_s: 0.0,
-            };
-            let (resumed, _) = crate::solve::solve_from(
-                &mut net,
-                &mut theta_half,
-                &config,
-                Some(start),
-                |_, _, _| ControlFlow::Continue(()),
-            )
+                }
+            })
             .unwrap();
-            let losses =
-                |h: &[IterationRecord]| h.iter().map(|r| (r.loss, r.damping)).collect::<Vec<_>>();
-            assert_eq!(
-                losses(&resumed.history),
-                losses(&full.history),
-                "{}",
-                config.optimizer.name()
-            );
-            assert_eq!(theta_half, theta);
+        assert_eq!(first.stopped_because, StopReason::Callback);
+        let json = serde_json::to_string(&state).unwrap();
+        assert!(json.contains(key), "{name}: {json}");
+        let start = crate::solve::SolveStart {
+            state: serde_json::from_str(&json).unwrap(),
+            history: first.history.clone(),
+            elapsed_s: 0.0,
+        };
+        let (resumed, _) =
+            crate::solve::solve_from(&mut net, &mut theta_half, config, Some(start), |_, _, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        let steps = |h: &[IterationRecord]| {
+            h.iter()
+                .map(|r| (r.loss, r.step_size, r.damping))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(steps(&resumed.history), steps(&full.history), "{name}");
+        assert_eq!(theta_half, theta, "{name}");
+    }
+
+    #[test]
+    fn a_resumed_trust_region_run_repeats_the_uninterrupted_one() {
+        for optimizer in natural_methods() {
+            assert_resumed_run_repeats(&trust_region_config(optimizer, 30), "trust_region");
         }
     }
 
@@ -952,6 +1073,182 @@ mod trust_region_tests {
         let scale = expected.iter().map(|v| v.abs()).fold(0.0, f64::max);
         for (a, b) in d.iter().zip(&expected) {
             assert!((a - b).abs() <= 1e-8 * scale, "{a} vs {b}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod step_region_tests {
+    //! The step-length trust region, the default globalization of the natural-gradient
+    //! methods: the direction is the method's, the step its multiple by the radius, the
+    //! grid search after a rejected trial, and the radius carried in the method's state.
+    use super::trust_region_tests::{assert_resumed_run_repeats, dense_lm_step, natural_methods};
+    use super::*;
+    use crate::solve::options::ConfigScalar;
+    use crate::solve::registry::apply_option;
+    use crate::solve::test_problems::{loss_of, LinearLeastSquares, Probe, TanhNetwork};
+    use crate::solve::{solve, EngdConfig, OptimizerConfig, Solver};
+    use std::ops::ControlFlow;
+
+    fn config(optimizer: OptimizerConfig, iterations: usize) -> SolveConfig {
+        SolveConfig {
+            optimizer,
+            max_iterations: iterations,
+            threads: 1,
+            seed: 3,
+            loss_tol: 1e-20,
+            patience: None,
+            ..SolveConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_region_is_the_default_and_the_option_switches_it() {
+        let mut c = SolveConfig::default();
+        assert!(c.line_search.region.is_some());
+        assert!(c.trust_region.is_none());
+        let word = |w: &str| ConfigScalar::Word(w.to_string());
+        apply_option(&mut c, "line_search", &word("grid")).unwrap();
+        assert!(c.line_search.region.is_none() && c.trust_region.is_none());
+        apply_option(&mut c, "line_search", &word("off")).unwrap();
+        assert!(c.line_search.region.is_none() && c.trust_region.is_some());
+        apply_option(&mut c, "line_search", &word("region")).unwrap();
+        assert!(c.line_search.region.is_some() && c.trust_region.is_none());
+        let mut gd = SolveConfig {
+            optimizer: crate::solve::OptimizerKind::Gd.default_config(),
+            ..SolveConfig::default()
+        };
+        let err = apply_option(&mut gd, "line_search", &word("region")).unwrap_err();
+        assert!(err.contains("always searches the grid"), "{err}");
+    }
+
+    #[test]
+    fn on_a_linear_problem_the_first_trial_is_the_full_step_onto_the_minimum() {
+        // The loss is a parabola along the Gauss–Newton direction with its minimum at
+        // η = 1: the trial there has ρ = ½, is accepted, and no second trial is needed.
+        let mut problem = Probe::new(LinearLeastSquares::random(40, 12, 5));
+        let (n, p) = (40, 12);
+        let theta0 = vec![0.0; p];
+        let (r, j) = problem.inner.residual_and_jacobian(&theta0);
+        let exact = dense_lm_step(&j, &r, n, p, 0.0);
+        let minimum = loss_of(
+            &mut problem.inner,
+            &exact.iter().map(|v| -v).collect::<Vec<_>>(),
+        );
+        let mut solver = Solver::new(config(OptimizerConfig::Engd(EngdConfig::default()), 1));
+        let mut theta = theta0.clone();
+        let outcome = solver.step(&mut problem, &mut theta).unwrap();
+        assert!(outcome.accepted);
+        assert_eq!(outcome.step_size, 1.0);
+        assert_eq!(outcome.retries, 0);
+        assert_eq!(problem.losses_calls, 1, "one batched call: the trial and θ");
+        assert!(
+            (outcome.loss - minimum).abs() <= 1e-12 * minimum,
+            "{} {minimum}",
+            outcome.loss
+        );
+    }
+
+    #[test]
+    fn a_step_is_the_methods_direction_times_the_reported_radius() {
+        // ENGD's direction is the dense damped step at its damping (well-conditioned
+        // here, so that two Cholesky factorizations agree); the region only scales it,
+        // whatever the radius the trials settled on.
+        let (mut net, theta0) = TanhNetwork::realizable(3, 6, 40, 11);
+        let (n, p) = (net.n_residuals(), net.n_params());
+        let engd = EngdConfig {
+            damping: 1e-3,
+            ..EngdConfig::default()
+        };
+        let mut solver = Solver::new(config(OptimizerConfig::Engd(engd), 5));
+        let mut theta = theta0;
+        let mut radii = vec![];
+        for _ in 0..5 {
+            let damping = solver
+                .state()
+                .decode::<crate::solve::engd::EngdState>("engd")
+                .unwrap()
+                .damping;
+            let (r, j) = net.residual_and_jacobian(&theta);
+            let d = dense_lm_step(&j, &r, n, p, damping);
+            let before = theta.clone();
+            let outcome = solver.step(&mut net, &mut theta).unwrap();
+            assert!(outcome.accepted);
+            let eta = outcome.step_size;
+            assert!(eta > 0.0 && eta <= 1.0);
+            radii.push(eta);
+            let scale = d.iter().map(|v| v.abs()).fold(0.0, f64::max) * eta;
+            for ((a, b), di) in before.iter().zip(&theta).zip(&d) {
+                assert!(((a - b) - eta * di).abs() <= 1e-8 * scale, "{eta}");
+            }
+        }
+        // The radius moved: it is not a fixed step.
+        assert!(radii.windows(2).any(|w| w[0] != w[1]), "{radii:?}");
+    }
+
+    #[test]
+    fn a_rejected_trial_hands_the_direction_to_the_grid_search() {
+        // From a start where the full step (the first radius) overshoots, the step then
+        // taken is the grid search's along the same direction, started at that radius.
+        let engd = EngdConfig {
+            damping: 1e-6,
+            ..EngdConfig::default()
+        };
+        let (mut net, theta0, d) = (0..50)
+            .find_map(|seed| {
+                let (mut net, theta0) = TanhNetwork::realizable(3, 8, 60, seed);
+                let (n, p) = (net.n_residuals(), net.n_params());
+                let (r, j) = net.residual_and_jacobian(&theta0);
+                let d = dense_lm_step(&j, &r, n, p, engd.damping);
+                let full: Vec<f64> = theta0.iter().zip(&d).map(|(t, di)| t - di).collect();
+                (loss_of(&mut net, &full) > loss_of(&mut net, &theta0)).then_some((net, theta0, d))
+            })
+            .expect("a start where η = 1 fails");
+        let expected = grid_line_search(&mut net, &theta0, &d, &LineSearchConfig::default(), 1.0);
+        let mut solver = Solver::new(config(OptimizerConfig::Engd(engd), 1));
+        let mut theta = theta0.clone();
+        let outcome = solver.step(&mut net, &mut theta).unwrap();
+        assert!(outcome.accepted);
+        assert_eq!(outcome.retries, 0, "the direction itself was not rejected");
+        assert_eq!(outcome.step_size, expected.step);
+        // The same step size, and the loss there up to the difference between ENGD's and
+        // the dense Cholesky factorization of a Gramian damped by only 1e-6.
+        assert!(
+            (outcome.loss - expected.loss).abs() <= 1e-9 * expected.loss,
+            "{outcome:?} {expected:?}"
+        );
+    }
+
+    #[test]
+    fn every_natural_gradient_method_converges_on_a_realizable_fit_with_the_region() {
+        for optimizer in natural_methods() {
+            let name = optimizer.name();
+            let (mut net, mut theta) = TanhNetwork::realizable(3, 8, 60, 2);
+            let report = solve(&mut net, &mut theta, &config(optimizer, 300), |_, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            assert!(
+                report.final_loss <= 1e-10,
+                "{name}: {} after {} iterations ({:?})",
+                report.final_loss,
+                report.iterations,
+                report.stopped_because
+            );
+            assert!(report
+                .history
+                .iter()
+                .all(|r| !r.accepted || (r.step_size > 0.0 && r.step_size <= 1.0)));
+            for pair in report.history.windows(2) {
+                assert!(pair[1].loss <= pair[0].loss, "{name}: {pair:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_resumed_run_continues_from_the_saved_radius() {
+        for optimizer in natural_methods() {
+            assert_resumed_run_repeats(&config(optimizer, 30), "step_radius");
         }
     }
 }

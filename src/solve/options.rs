@@ -43,11 +43,13 @@ pub struct OptionSpec {
 /// The option every natural-gradient method takes: how its step is globalized.
 pub const LINE_SEARCH: OptionSpec = OptionSpec {
     key: "line_search",
-    value: "off|grid|golden",
-    default: "grid",
-    help: "`grid`: a line search on the step sizes 1, 1/2, …, 2^-30 with the method's own \
-           damping rule; `golden`: that grid refined by golden section; `off`: trust-region \
-           steps instead (one trial point, gain ratio, Nielsen's damping update)",
+    value: "region|grid|golden|off",
+    default: "region",
+    help: "`region`: one trial per step along the method's direction at the radius of a trust \
+           region on the step length, moved by the gain ratio (ENGD, SNGD, ANaGRAM); `grid`: a \
+           line search on the step sizes 1, 1/2, …, 2^-30; `golden`: that grid refined by \
+           golden section; `off`: Levenberg–Marquardt trust-region steps instead (one trial \
+           point, gain ratio, Nielsen's damping update)",
 };
 
 /// A number.

@@ -322,20 +322,28 @@ pub fn apply_option(
         return config.optimizer.set_method_option(key, value);
     }
     if key == options::LINE_SEARCH.key && kind.uses_line_search() {
-        let (trust_region, golden_section) = match options::word(value, &["off", "grid", "golden"])?
-        {
-            "off" if !kind.uses_trust_region() => {
-                return Err(format!(
-                    "{} always searches a line: expected `grid` or `golden`",
-                    kind.name()
-                ))
-            }
-            "off" => (Some(config.trust_region.unwrap_or_default()), None),
-            "golden" => (None, Some(20)),
-            _ => (None, None),
+        let word = options::word(value, &["region", "off", "grid", "golden"])?;
+        if word == "off" && !kind.uses_trust_region() {
+            return Err(format!(
+                "{} always searches a line: expected `grid` or `golden`",
+                kind.name()
+            ));
+        }
+        if word == "region" && !kind.uses_trust_region() {
+            return Err(format!(
+                "{} always searches the grid: expected `grid` or `golden`",
+                kind.name()
+            ));
+        }
+        let (trust_region, golden_section, region) = match word {
+            "off" => (Some(config.trust_region.unwrap_or_default()), None, None),
+            "golden" => (None, Some(20), None),
+            "grid" => (None, None, None),
+            _ => (None, None, Some(Default::default())),
         };
         config.trust_region = trust_region;
         config.line_search.golden_section = golden_section;
+        config.line_search.region = region;
         return Ok(());
     }
     if option_catalogue().iter().any(|e| e.key == key) {

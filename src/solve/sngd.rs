@@ -517,6 +517,10 @@ pub struct SngdState {
     /// The trust region (absent with the line search and in older checkpoints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust_region: Option<TrustRegion>,
+    /// The radius of the step-length trust region for the next step (absent with the
+    /// grid line search and in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_radius: Option<f64>,
 }
 
 /// SNGD as a natural-gradient method: a fresh sketch per attempt, the sketch size
@@ -610,6 +614,10 @@ impl NaturalMethod for Sngd {
 
     fn trust_region(&mut self) -> &mut Option<TrustRegion> {
         &mut self.state.trust_region
+    }
+
+    fn step_radius(&mut self) -> &mut Option<f64> {
+        &mut self.state.step_radius
     }
 
     fn accepted(&mut self, step: f64, _direction: Vec<f64>) {
@@ -706,6 +714,7 @@ impl Method for SngdConfig {
                 rng: Box::new(ChaCha8Rng::seed_from_u64(config.seed)),
                 damping: 0.0,
                 trust_region: None,
+                step_radius: None,
             },
         };
         let method = Sngd {
