@@ -33,7 +33,9 @@ pub struct LineSearchConfig {
     /// ENGD, SNGD and ANaGRAM: instead of searching the grid, try the step at the radius
     /// of a trust region on the step length ([`super::step_region`]; the default).
     /// `None`: the grid (`line_search = grid`). Gradient descent always searches the
-    /// grid.
+    /// grid. Absent in settings saved before the region existed, which read as `None`:
+    /// a resumed old run keeps the grid search it started with.
+    #[serde(default)]
     pub region: Option<super::step_region::StepRegionConfig>,
 }
 
@@ -231,6 +233,22 @@ mod tests {
     use crate::solve::linalg;
     use crate::solve::test_problems::{loss_of, LinearLeastSquares, Probe};
     use faer::Par;
+
+    #[test]
+    fn settings_saved_before_the_step_region_read_as_the_grid_search() {
+        let old = r#"{"grid_levels":30,"golden_section":null,"early_stop":true,"warm_start":true,"batch":2,"max_retries":8}"#;
+        let read: LineSearchConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(read.region, None);
+        assert_eq!(read.grid_levels, 30);
+        // The default has the region, and it survives a round trip.
+        let default = LineSearchConfig::default();
+        assert!(default.region.is_some());
+        let json = serde_json::to_string(&default).unwrap();
+        assert_eq!(
+            serde_json::from_str::<LineSearchConfig>(&json).unwrap(),
+            default
+        );
+    }
 
     /// A random 30×10 linear least-squares problem (seed `seed`) behind a call-counting
     /// probe, θ = (value, …, value), and the Gauss–Newton step at θ (which lands on

@@ -43,6 +43,37 @@ pub enum Attempt {
     },
 }
 
+impl Attempt {
+    /// Records the attempt's damping (and, for a direction, its rank) and returns its
+    /// direction when finite: `Some(None)` for a failed solve or a non-finite direction,
+    /// `None` when the method asks for an immediate retry.
+    fn unpack(
+        self,
+        damping_used: &mut Option<f64>,
+        rank: &mut Option<usize>,
+    ) -> Option<Option<Vec<f64>>> {
+        match self {
+            Attempt::Direction {
+                d,
+                rank: r,
+                damping,
+            } => {
+                *damping_used = damping.or(*damping_used);
+                *rank = r;
+                Some(Some(d).filter(|d| d.iter().all(|v| v.is_finite())))
+            }
+            Attempt::Failed { damping } => {
+                *damping_used = damping.or(*damping_used);
+                Some(None)
+            }
+            Attempt::Retry { damping } => {
+                *damping_used = damping.or(*damping_used);
+                None
+            }
+        }
+    }
+}
+
 /// A natural-gradient method's policy within the shared step.
 pub trait NaturalMethod: std::fmt::Debug {
     /// The method's short name.
@@ -376,25 +407,10 @@ impl<M: NaturalMethod> Natural<M> {
         let (mut retries, mut rank, mut damping_used) = (0, None, None);
         let mut any_finite_direction = false;
         for _attempt in 0..=self.line_search.max_retries {
-            let d = match self.method.direction(factor, jm, residual, par) {
-                Attempt::Direction {
-                    d,
-                    rank: r,
-                    damping,
-                } => {
-                    damping_used = damping.or(damping_used);
-                    rank = r;
-                    Some(d).filter(|d| d.iter().all(|v| v.is_finite()))
-                }
-                Attempt::Failed { damping } => {
-                    damping_used = damping.or(damping_used);
-                    None
-                }
-                Attempt::Retry { damping } => {
-                    damping_used = damping.or(damping_used);
-                    retries += 1;
-                    continue;
-                }
+            let attempt = self.method.direction(factor, jm, residual, par);
+            let Some(d) = attempt.unpack(&mut damping_used, &mut rank) else {
+                retries += 1;
+                continue;
             };
             any_finite_direction |= d.is_some();
             let slope = d.as_ref().map_or(f64::NAN, |d| linalg::dot(&gradient, d));
@@ -537,28 +553,12 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
         let mut any_finite_direction = false;
         for _attempt in 0..=self.line_search.max_retries {
             // 1. Direction (`None`: the linear solve failed).
-            let direction = match self.method.direction(&factor, jm, &residual, par) {
-                Attempt::Direction {
-                    d,
-                    rank: r,
-                    damping,
-                } => {
-                    damping_used = damping.or(damping_used);
-                    rank = r;
-                    Some(d)
-                }
-                Attempt::Failed { damping } => {
-                    damping_used = damping.or(damping_used);
-                    None
-                }
-                Attempt::Retry { damping } => {
-                    damping_used = damping.or(damping_used);
-                    retries += 1;
-                    continue;
-                }
+            let attempt = self.method.direction(&factor, jm, &residual, par);
+            let Some(direction) = attempt.unpack(&mut damping_used, &mut rank) else {
+                retries += 1;
+                continue;
             };
             // A failed or non-finite solve is retried like a rejected line search.
-            let direction = direction.filter(|d| d.iter().all(|v| v.is_finite()));
             if let Some(direction) = direction {
                 any_finite_direction = true;
                 // 2. Line search; accept only non-increasing steps.
@@ -953,25 +953,8 @@ mod trust_region_tests {
 
     #[test]
     fn every_natural_gradient_method_converges_on_a_realizable_fit_under_the_trust_region() {
-        for optimizer in [
-            OptimizerConfig::Engd(EngdConfig::default()),
-            OptimizerConfig::Sngd(SngdConfig::default()),
-            OptimizerConfig::Anagram(AnagramConfig::default()),
-        ] {
-            let name = optimizer.name();
-            let (mut net, mut theta) = TanhNetwork::realizable(3, 8, 60, 2);
-            let config = trust_region_config(optimizer, 300);
-            let report = solve(&mut net, &mut theta, &config, |_, _| {
-                ControlFlow::Continue(())
-            })
-            .unwrap();
-            assert!(
-                report.final_loss <= 1e-10,
-                "{name}: {} after {} iterations ({:?})",
-                report.final_loss,
-                report.iterations,
-                report.stopped_because
-            );
+        for optimizer in natural_methods() {
+            let report = converged_realizable_fit(&trust_region_config(optimizer, 300));
             // Every record reports the trust region's damping; rejected steps move nothing.
             assert!(report
                 .history
@@ -981,11 +964,29 @@ mod trust_region_tests {
                 .history
                 .iter()
                 .all(|r| r.accepted == (r.step_size == 1.0)));
-            // The loss never increases from one iteration to the next.
-            for pair in report.history.windows(2) {
-                assert!(pair[1].loss <= pair[0].loss, "{name}: {pair:?}");
-            }
         }
+    }
+
+    /// A 300-iteration run of `config` on a realizable fit: asserts it reaches a loss of
+    /// 1e-10 and that the loss never increases from one iteration to the next.
+    pub(super) fn converged_realizable_fit(config: &SolveConfig) -> crate::solve::SolveReport {
+        let name = config.optimizer.name();
+        let (mut net, mut theta) = TanhNetwork::realizable(3, 8, 60, 2);
+        let report = solve(&mut net, &mut theta, config, |_, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert!(
+            report.final_loss <= 1e-10,
+            "{name}: {} after {} iterations ({:?})",
+            report.final_loss,
+            report.iterations,
+            report.stopped_because
+        );
+        for pair in report.history.windows(2) {
+            assert!(pair[1].loss <= pair[0].loss, "{name}: {pair:?}");
+        }
+        report
     }
 
     /// ENGD, SNGD and ANaGRAM with their default settings.
@@ -1082,13 +1083,14 @@ mod step_region_tests {
     //! The step-length trust region, the default globalization of the natural-gradient
     //! methods: the direction is the method's, the step its multiple by the radius, the
     //! grid search after a rejected trial, and the radius carried in the method's state.
-    use super::trust_region_tests::{assert_resumed_run_repeats, dense_lm_step, natural_methods};
+    use super::trust_region_tests::{
+        assert_resumed_run_repeats, converged_realizable_fit, dense_lm_step, natural_methods,
+    };
     use super::*;
     use crate::solve::options::ConfigScalar;
     use crate::solve::registry::apply_option;
     use crate::solve::test_problems::{loss_of, LinearLeastSquares, Probe, TanhNetwork};
-    use crate::solve::{solve, EngdConfig, OptimizerConfig, Solver};
-    use std::ops::ControlFlow;
+    use crate::solve::{EngdConfig, OptimizerConfig, Solver};
 
     fn config(optimizer: OptimizerConfig, iterations: usize) -> SolveConfig {
         SolveConfig {
@@ -1222,26 +1224,11 @@ mod step_region_tests {
     #[test]
     fn every_natural_gradient_method_converges_on_a_realizable_fit_with_the_region() {
         for optimizer in natural_methods() {
-            let name = optimizer.name();
-            let (mut net, mut theta) = TanhNetwork::realizable(3, 8, 60, 2);
-            let report = solve(&mut net, &mut theta, &config(optimizer, 300), |_, _| {
-                ControlFlow::Continue(())
-            })
-            .unwrap();
-            assert!(
-                report.final_loss <= 1e-10,
-                "{name}: {} after {} iterations ({:?})",
-                report.final_loss,
-                report.iterations,
-                report.stopped_because
-            );
+            let report = converged_realizable_fit(&config(optimizer, 300));
             assert!(report
                 .history
                 .iter()
                 .all(|r| !r.accepted || (r.step_size > 0.0 && r.step_size <= 1.0)));
-            for pair in report.history.windows(2) {
-                assert!(pair[1].loss <= pair[0].loss, "{name}: {pair:?}");
-            }
         }
     }
 
