@@ -12,13 +12,8 @@ mod common;
 
 use std::path::Path;
 
-/// Runs `pdec solve FILE --optimizer OPT --iterations 30 --seed 1 --threads 1` and
-/// returns its history.csv without the wall-clock column.
-fn trajectory(file: &str, optimizer: &str) -> String {
-    trajectory_with(file, optimizer, &[])
-}
-
-/// [`trajectory`] with further `pdec solve` flags.
+/// Runs `pdec solve FILE --optimizer OPT --iterations 30 --seed 1 --threads 1` with the
+/// further flags `extra` and returns its history.csv without the wall-clock column.
 fn trajectory_with(file: &str, optimizer: &str, extra: &[&str]) -> String {
     let stem = Path::new(file).file_stem().unwrap().to_string_lossy();
     let tag = extra.join("");
@@ -68,11 +63,13 @@ fn trajectory_with(file: &str, optimizer: &str, extra: &[&str]) -> String {
     out
 }
 
+/// A golden test: `pdec solve FILE --optimizer OPT` and any further flags, 30
+/// iterations, against its snapshot.
 macro_rules! golden {
-    ($name:ident, $file:expr, $optimizer:expr) => {
+    ($name:ident, $file:expr, $optimizer:expr $(, $flag:expr)*) => {
         #[test]
         fn $name() {
-            let history = trajectory($file, $optimizer);
+            let history = trajectory_with($file, $optimizer, &[$($flag),*]);
             assert_eq!(history.lines().count(), 31, "30 iterations and a header");
             insta::assert_snapshot!(stringify!($name), history);
         }
@@ -87,42 +84,65 @@ golden!(heat1d_lbfgs, "examples/heat1d.pde", "lbfgs");
 golden!(poisson2d_engd_region, "examples/poisson2d.pde", "engd");
 golden!(poisson2d_sngd_region, "examples/poisson2d.pde", "sngd");
 
-/// The grid line search (`--line-search grid`, the natural-gradient methods' default
-/// before the step-length trust region): its trajectories as they were recorded when
-/// it was the default.
-macro_rules! golden_grid {
-    ($name:ident, $file:expr, $optimizer:expr) => {
-        #[test]
-        fn $name() {
-            let history = trajectory_with($file, $optimizer, &["--line-search", "grid"]);
-            assert_eq!(history.lines().count(), 31, "30 iterations and a header");
-            insta::assert_snapshot!(stringify!($name), history);
-        }
-    };
-}
+// The grid line search (`--line-search grid`, the natural-gradient methods' default
+// before the step-length trust region): its trajectories as they were recorded when it
+// was the default.
+golden!(
+    heat1d_engd,
+    "examples/heat1d.pde",
+    "engd",
+    "--line-search",
+    "grid"
+);
+golden!(
+    heat1d_sngd,
+    "examples/heat1d.pde",
+    "sngd",
+    "--line-search",
+    "grid"
+);
+golden!(
+    heat1d_anagram,
+    "examples/heat1d.pde",
+    "anagram",
+    "--line-search",
+    "grid"
+);
+golden!(
+    poisson2d_engd,
+    "examples/poisson2d.pde",
+    "engd",
+    "--line-search",
+    "grid"
+);
+golden!(
+    poisson2d_sngd,
+    "examples/poisson2d.pde",
+    "sngd",
+    "--line-search",
+    "grid"
+);
 
-golden_grid!(heat1d_engd, "examples/heat1d.pde", "engd");
-golden_grid!(heat1d_sngd, "examples/heat1d.pde", "sngd");
-golden_grid!(heat1d_anagram, "examples/heat1d.pde", "anagram");
-golden_grid!(poisson2d_engd, "examples/poisson2d.pde", "engd");
-golden_grid!(poisson2d_sngd, "examples/poisson2d.pde", "sngd");
-
-/// The trust-region globalization (`--line-search off`) of the natural-gradient methods.
-macro_rules! golden_trust_region {
-    ($name:ident, $file:expr, $optimizer:expr) => {
-        #[test]
-        fn $name() {
-            let history = trajectory_with($file, $optimizer, &["--line-search", "off"]);
-            assert_eq!(history.lines().count(), 31, "30 iterations and a header");
-            insta::assert_snapshot!(stringify!($name), history);
-        }
-    };
-}
-
-golden_trust_region!(heat1d_engd_trust_region, "examples/heat1d.pde", "engd");
-golden_trust_region!(heat1d_sngd_trust_region, "examples/heat1d.pde", "sngd");
-golden_trust_region!(
+// The Levenberg–Marquardt trust region (`--line-search off`) of the natural-gradient
+// methods.
+golden!(
+    heat1d_engd_trust_region,
+    "examples/heat1d.pde",
+    "engd",
+    "--line-search",
+    "off"
+);
+golden!(
+    heat1d_sngd_trust_region,
+    "examples/heat1d.pde",
+    "sngd",
+    "--line-search",
+    "off"
+);
+golden!(
     heat1d_anagram_trust_region,
     "examples/heat1d.pde",
-    "anagram"
+    "anagram",
+    "--line-search",
+    "off"
 );

@@ -284,6 +284,32 @@ impl<M: NaturalMethod> Natural<M> {
         })
     }
 
+    /// Takes the accepted step `θ ← θ − step·d` and reports it; `taken` is
+    /// `(step, loss there, damping, rank, retries)`.
+    fn take_step(
+        &mut self,
+        theta: &mut [f64],
+        d: Vec<f64>,
+        taken: (f64, f64, Option<f64>, Option<usize>, usize),
+    ) -> StepOutcome {
+        let (step, loss, damping, rank, retries) = taken;
+        for (t, di) in theta.iter_mut().zip(&d) {
+            *t -= step * di;
+        }
+        self.method.accepted(step, d);
+        self.non_finite.reset();
+        StepOutcome {
+            loss,
+            step_size: step,
+            damping,
+            rank,
+            retries,
+            accepted: true,
+            cg_iterations: None,
+            jacobian_passes: None,
+        }
+    }
+
     /// One trust-region step (ALGORITHMS.md §4.1): solve with the trust region's `λ`,
     /// evaluate the one trial point `θ − d`, accept it when the gain ratio of actual to
     /// predicted decrease exceeds `ρ_min`, and move `λ` by Nielsen's rule. A rejected
@@ -347,22 +373,9 @@ impl<M: NaturalMethod> Natural<M> {
                 }
             };
             if let Some((d, trial_loss)) = accepted {
-                for (t, di) in theta.iter_mut().zip(&d) {
-                    *t -= di;
-                }
                 *self.method.trust_region() = Some(region);
-                self.method.accepted(1.0, d);
-                self.non_finite.reset();
-                return Ok(StepOutcome {
-                    loss: trial_loss,
-                    step_size: 1.0,
-                    damping: Some(lambda),
-                    rank,
-                    retries,
-                    accepted: true,
-                    cg_iterations: None,
-                    jacobian_passes: None,
-                });
+                let taken = (1.0, trial_loss, Some(lambda), rank, retries);
+                return Ok(self.take_step(theta, d, taken));
             }
             retries += 1;
             if region.exhausted() {
@@ -455,21 +468,8 @@ impl<M: NaturalMethod> Natural<M> {
             region.eta = eta;
             region.accepted(step_gain_ratio(reference - trial_loss, eta, slope));
             *self.method.step_radius() = Some(region.eta);
-            for (t, di) in theta.iter_mut().zip(&d) {
-                *t -= eta * di;
-            }
-            self.method.accepted(eta, d);
-            self.non_finite.reset();
-            return Ok(StepOutcome {
-                loss: trial_loss,
-                step_size: eta,
-                damping: damping_used,
-                rank,
-                retries,
-                accepted: true,
-                cg_iterations: None,
-                jacobian_passes: None,
-            });
+            let taken = (eta, trial_loss, damping_used, rank, retries);
+            return Ok(self.take_step(theta, d, taken));
         }
         let loss_here = base_loss.unwrap_or_else(|| half_squared_norm(residual));
         self.rejected_step(loss_here, damping_used, rank, retries, any_finite_direction)
@@ -575,21 +575,8 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
                 loss_here = reference;
                 if search.loss.is_finite() && search.loss <= reference {
                     self.last_step = Some(search.step);
-                    for (t, d) in theta.iter_mut().zip(&direction) {
-                        *t -= search.step * d;
-                    }
-                    self.method.accepted(search.step, direction);
-                    self.non_finite.reset();
-                    return Ok(StepOutcome {
-                        loss: search.loss,
-                        step_size: search.step,
-                        damping: damping_used,
-                        rank,
-                        retries,
-                        accepted: true,
-                        cg_iterations: None,
-                        jacobian_passes: None,
-                    });
+                    let taken = (search.step, search.loss, damping_used, rank, retries);
+                    return Ok(self.take_step(theta, direction, taken));
                 }
             }
             // 3. Rejected: make the next attempt more conservative.
