@@ -104,6 +104,19 @@ pub fn grid_line_search<P: LeastSquares + ?Sized>(
     config: &LineSearchConfig,
     start: f64,
 ) -> LineSearchResult {
+    grid_line_search_from(problem, theta, direction, config, start, None)
+}
+
+/// [`grid_line_search`] with `L(θ)` already known (`base_loss`, evaluated by the
+/// same batched `losses` path), which its first batch then leaves out.
+pub(crate) fn grid_line_search_from<P: LeastSquares + ?Sized>(
+    problem: &mut P,
+    theta: &[f64],
+    direction: &[f64],
+    config: &LineSearchConfig,
+    start: f64,
+    base_loss: Option<f64>,
+) -> LineSearchResult {
     let levels = config.grid_levels as usize;
     let steps: Vec<f64> = (0..=levels).map(|k| 0.5f64.powi(k as i32)).collect();
     let mut losses: Vec<Option<f64>> = vec![None; steps.len()];
@@ -122,10 +135,10 @@ pub fn grid_line_search<P: LeastSquares + ?Sized>(
         (0..=levels).collect()
     };
     let batch = config.batch.max(1);
-    let mut base_loss = f64::NAN;
+    let mut with_base = base_loss.is_none();
+    let mut base_loss = base_loss.unwrap_or(f64::NAN);
     let mut evaluations = 0;
     let mut pending = first;
-    let mut with_base = true;
     while !pending.is_empty() {
         let mut thetas: Vec<Vec<f64>> = pending
             .iter()

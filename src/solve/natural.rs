@@ -9,7 +9,7 @@
 
 use super::driver::SolveConfig;
 use super::linalg;
-use super::line_search::{grid_line_search, LineSearchConfig};
+use super::line_search::{grid_line_search, grid_line_search_from, LineSearchConfig};
 use super::optimizer::{checked_residual_and_jacobian, half_squared_norm, Optimizer, StepOutcome};
 use super::report::{IterationRecord, NonFiniteSource, SolveError, NON_FINITE_LIMIT};
 use super::state::SolverState;
@@ -457,7 +457,8 @@ impl<M: NaturalMethod> Natural<M> {
                     }
                 }
             } else {
-                let search = grid_line_search(problem, theta, &d, &self.line_search, eta);
+                let search =
+                    grid_line_search_from(problem, theta, &d, &self.line_search, eta, base_loss);
                 if !(search.loss.is_finite() && search.loss <= reference) {
                     retries += 1;
                     self.method.rejected();
@@ -1206,6 +1207,40 @@ mod step_region_tests {
             (outcome.loss - expected.loss).abs() <= 1e-9 * expected.loss,
             "{outcome:?} {expected:?}"
         );
+    }
+
+    #[test]
+    fn a_direction_without_descent_is_rejected_before_any_trial() {
+        // At the teacher's own parameters every residual is exactly zero, so Jᵀr = 0 and
+        // each method's direction has slope gᵀd = 0: no trial is taken, θ stays, the
+        // step is reported rejected after every retry, and no radius is set.
+        for optimizer in natural_methods() {
+            let (mut net, _) = TanhNetwork::realizable(3, 3, 30, 5);
+            let teacher = net.random_parameters(5);
+            assert_eq!(loss_of(&mut net, &teacher), 0.0);
+            let name = format!("{optimizer:?}");
+            let mut solver = Solver::new(config(optimizer, 1));
+            let mut theta = teacher.clone();
+            let before = serde_json::to_string(&solver.state()).unwrap();
+            let outcome = solver.step(&mut net, &mut theta).unwrap();
+            assert!(!outcome.accepted, "{name}: {outcome:?}");
+            assert_eq!(outcome.step_size, 0.0, "{name}");
+            assert_eq!(outcome.loss, 0.0, "{name}");
+            assert_eq!(
+                outcome.retries,
+                LineSearchConfig::default().max_retries + 1,
+                "{name}"
+            );
+            assert_eq!(theta, teacher, "{name}");
+            // ENGD's and SNGD's damping rose (ANaGRAM raises its cut-off within the
+            // step only), and no radius was set.
+            let saved = serde_json::to_string(&solver.state()).unwrap();
+            assert!(
+                name.starts_with("Anagram") || saved != before,
+                "{name}: {saved}"
+            );
+            assert!(!saved.contains("step_radius"), "{name}: {saved}");
+        }
     }
 
     #[test]
