@@ -457,6 +457,45 @@ impl Lowerer<'_> {
     }
 }
 
+impl Shape {
+    /// A signed distance bound: negative inside, zero on the boundary, positive
+    /// outside. Exact for balls and for points inside a box; CSG combines its
+    /// operands by `min` (union), `max` (intersection) and `max(a, -b)`
+    /// (difference), whose sign is exact and whose magnitude bounds the distance.
+    pub fn signed_distance(&self, x: &[f64]) -> f64 {
+        match self {
+            Shape::Box(bounds) => bounds
+                .iter()
+                .zip(x)
+                .map(|(&(lo, hi), &xi)| (lo - xi).max(xi - hi))
+                .fold(f64::NEG_INFINITY, f64::max),
+            Shape::Ball { center, radius } => {
+                let squared: f64 = center
+                    .iter()
+                    .zip(x)
+                    .map(|(c, xi)| (xi - c) * (xi - c))
+                    .sum();
+                squared.sqrt() - radius
+            }
+            Shape::Union(a, b) => a.signed_distance(x).min(b.signed_distance(x)),
+            Shape::Intersection(a, b) => a.signed_distance(x).max(b.signed_distance(x)),
+            Shape::Difference(a, b) => a.signed_distance(x).max(-b.signed_distance(x)),
+        }
+    }
+
+    /// The primitives (boxes and balls) of a shape, depth first.
+    pub fn primitives(&self) -> Vec<&Shape> {
+        match self {
+            Shape::Box(_) | Shape::Ball { .. } => vec![self],
+            Shape::Union(a, b) | Shape::Difference(a, b) | Shape::Intersection(a, b) => {
+                let mut out = a.primitives();
+                out.extend(b.primitives());
+                out
+            }
+        }
+    }
+}
+
 /// The number of coordinates of a (well-formed) shape.
 pub(super) fn dimension(shape: &Shape) -> usize {
     match shape {

@@ -7,9 +7,8 @@ use super::geometry::{Factor, Geometry};
 use super::grid::grid_points;
 use super::sequence::UnitSource;
 use super::shape::{
-    combined_boundary_sign, contains_strictly, inside_dims, leaves, pick,
-    primitive_boundary_measure, primitive_surface_dims, primitive_surface_point, signed_distance,
-    sphere_direction,
+    combined_boundary_sign, contains_strictly, inside_dims, pick, primitive_boundary_measure,
+    primitive_surface_dims, primitive_surface_point, signed_distance, sphere_direction,
 };
 use crate::ir::{
     BinaryOp, Compare, Condition, ExprArena, ExprId, Func, Node, Problem, Region, Relation,
@@ -54,7 +53,8 @@ impl Part<'_> {
             Part::Surface(factor) => match &factor.shape {
                 Shape::Ball { .. } => primitive_surface_dims(&factor.shape),
                 shape => {
-                    1 + leaves(shape)
+                    1 + shape
+                        .primitives()
                         .into_iter()
                         .map(primitive_surface_dims)
                         .max()
@@ -62,7 +62,9 @@ impl Part<'_> {
                 }
             },
             Part::Piece { factor, .. } => {
-                1 + leaves(&factor.shape)
+                1 + factor
+                    .shape
+                    .primitives()
                     .into_iter()
                     .map(primitive_surface_dims)
                     .max()
@@ -133,7 +135,7 @@ impl Part<'_> {
                         (0, p, n)
                     }
                     shape => {
-                        let primitives = leaves(shape);
+                        let primitives = shape.primitives();
                         let weights: Vec<f64> = primitives
                             .iter()
                             .map(|p| primitive_boundary_measure(p))
@@ -156,7 +158,7 @@ impl Part<'_> {
                 true
             }
             Part::Piece { factor, piece } => {
-                let primitives = leaves(&factor.shape);
+                let primitives = factor.shape.primitives();
                 let weights: Vec<f64> = primitives
                     .iter()
                     .map(|p| primitive_boundary_measure(p))

@@ -16,7 +16,7 @@ use super::error::SampleError;
 use super::geometry::{Factor, Geometry};
 use super::parts::{measure_blocks, BlockCtx, Part};
 use super::sequence::{mix, TAG_PILOT};
-use super::shape::{leaves, primitive_boundary_measure, shape_dim};
+use super::shape::{primitive_boundary_measure, shape_dim};
 use crate::compile::points::BlockPoints;
 use crate::ir::{Problem, Region, Shape};
 use rand::{Rng, SeedableRng};
@@ -159,7 +159,9 @@ pub(super) fn piece_measure(part: &Part, factor: &Factor, seed: u64) -> f64 {
             part.place_unit(&unit, &mut point, &mut normal)
         })
         .count();
-    let proposal: f64 = leaves(&factor.shape)
+    let proposal: f64 = factor
+        .shape
+        .primitives()
         .into_iter()
         .map(primitive_boundary_measure)
         .sum();

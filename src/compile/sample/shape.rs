@@ -1,7 +1,7 @@
 //! Shapes as the samplers see them: point tests (closed, open, signed
 //! distance), bounding boxes, volumes and boundary measures in closed form, and
 //! points with outward normals on the surface of a primitive (box or ball).
-//! CSG shapes are handled through their primitives ([`leaves`]) and
+//! CSG shapes are handled through their primitives ([`Shape::primitives`]) and
 //! [`combined_boundary_sign`].
 
 use crate::ir::Shape;
@@ -17,28 +17,9 @@ pub fn contains_strictly(shape: &Shape, x: &[f64]) -> bool {
 }
 
 /// A signed distance bound: negative inside, zero on the boundary, positive
-/// outside. Exact for balls and for points inside a box; CSG combines its
-/// operands by `min` (union), `max` (intersection) and `max(a, -b)`
-/// (difference), whose sign is exact and whose magnitude bounds the distance.
+/// outside ([`Shape::signed_distance`]).
 pub fn signed_distance(shape: &Shape, x: &[f64]) -> f64 {
-    match shape {
-        Shape::Box(bounds) => bounds
-            .iter()
-            .zip(x)
-            .map(|(&(lo, hi), &xi)| (lo - xi).max(xi - hi))
-            .fold(f64::NEG_INFINITY, f64::max),
-        Shape::Ball { center, radius } => {
-            let squared: f64 = center
-                .iter()
-                .zip(x)
-                .map(|(c, xi)| (xi - c) * (xi - c))
-                .sum();
-            squared.sqrt() - radius
-        }
-        Shape::Union(a, b) => signed_distance(a, x).min(signed_distance(b, x)),
-        Shape::Intersection(a, b) => signed_distance(a, x).max(signed_distance(b, x)),
-        Shape::Difference(a, b) => signed_distance(a, x).max(-signed_distance(b, x)),
-    }
+    shape.signed_distance(x)
 }
 
 /// Dimension of a shape, checking that it is well formed.
@@ -142,18 +123,6 @@ pub(super) fn primitive_boundary_measure(shape: &Shape) -> f64 {
             .sum(),
         Shape::Ball { center, radius } => sphere_area(center.len(), *radius),
         _ => 0.0,
-    }
-}
-
-/// Primitives of a shape in depth-first order.
-pub(super) fn leaves(shape: &Shape) -> Vec<&Shape> {
-    match shape {
-        Shape::Box(_) | Shape::Ball { .. } => vec![shape],
-        Shape::Union(a, b) | Shape::Difference(a, b) | Shape::Intersection(a, b) => {
-            let mut out = leaves(a);
-            out.extend(leaves(b));
-            out
-        }
     }
 }
 
