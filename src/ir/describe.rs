@@ -1,7 +1,7 @@
 //! Human- and machine-readable descriptions of a lowered [`Problem`], for
 //! `pdec check` and `pdec explain` (plain data: serializable, no printing).
 
-use super::display::{display_block_expr, display_block_jet, display_expr};
+use super::display::{display_block_expr, display_block_jet, display_expr, display_number};
 use super::{CoordKind, ExactSource, Problem, Region, Sampler, Shape, Side};
 use serde::Serialize;
 
@@ -125,7 +125,13 @@ pub fn summary(problem: &Problem) -> Summary {
                 CoordKind::Space => "",
                 CoordKind::Time => " (time)",
             };
-            format!("{} ∈ [{}, {}]{}", c.name, num(c.lo), num(c.hi), kind)
+            format!(
+                "{} ∈ [{}, {}]{}",
+                c.name,
+                display_number(c.lo),
+                display_number(c.hi),
+                kind
+            )
         })
         .collect();
     let fields = (0..problem.fields.len())
@@ -134,7 +140,7 @@ pub fn summary(problem: &Problem) -> Summary {
     let params = problem
         .params
         .iter()
-        .map(|p| format!("{} (initial {})", p.name, num(p.init)))
+        .map(|p| format!("{} (initial {})", p.name, display_number(p.init)))
         .collect();
     let data = problem
         .data
@@ -299,14 +305,14 @@ pub fn inputs(problem: &Problem) -> Vec<String> {
         let shifted = if coord.lo == 0.0 {
             coord.name.clone()
         } else if coord.lo < 0.0 {
-            format!("({} + {})", coord.name, num(-coord.lo))
+            format!("({} + {})", coord.name, display_number(-coord.lo))
         } else {
-            format!("({} - {})", coord.name, num(coord.lo))
+            format!("({} - {})", coord.name, display_number(coord.lo))
         };
         let arg = if omega == 1.0 {
             shifted
         } else {
-            format!("{}*{shifted}", num(omega))
+            format!("{}*{shifted}", display_number(omega))
         };
         out.push(if k == 1 {
             format!("cos({arg}), sin({arg})")
@@ -321,7 +327,7 @@ pub fn inputs(problem: &Problem) -> Vec<String> {
             over.join(", "),
             f.count,
             over.len(),
-            num(f.sigma),
+            display_number(f.sigma),
             problem.sample.seed
         ));
     }
@@ -379,7 +385,11 @@ pub fn region(problem: &Problem, region: &Region) -> String {
         Region::Piece { name, .. } => format!("boundary of {name}"),
         Region::Where { base, text, .. } => format!("{} where {text}", self::region(problem, base)),
         Region::Initial => match problem.domain.time {
-            Some(t) => format!("initial ({} = {})", coord(t), num(problem.coords[t].lo)),
+            Some(t) => format!(
+                "initial ({} = {})",
+                coord(t),
+                display_number(problem.coords[t].lo)
+            ),
             None => "initial".to_string(),
         },
         Region::Face { coord: c, side } => face(&problem.coords, *c, *side),
@@ -391,9 +401,9 @@ pub fn region(problem: &Problem, region: &Region) -> String {
         Region::Periodic { coord: c } => format!(
             "periodic pairs {} = {} ↔ {} = {}",
             coord(*c),
-            num(problem.coords[*c].lo),
+            display_number(problem.coords[*c].lo),
             coord(*c),
-            num(problem.coords[*c].hi)
+            display_number(problem.coords[*c].hi)
         ),
     }
 }
@@ -404,7 +414,7 @@ pub fn face(coords: &[super::Coord], coord: usize, side: Side) -> String {
         Side::Lo => coords[coord].lo,
         Side::Hi => coords[coord].hi,
     };
-    format!("{} = {}", coords[coord].name, num(value))
+    format!("{} = {}", coords[coord].name, display_number(value))
 }
 
 fn domain(problem: &Problem) -> String {
@@ -428,7 +438,12 @@ fn domain(problem: &Problem) -> String {
         .collect();
     if let Some(t) = problem.domain.time {
         let c = &problem.coords[t];
-        parts.push(format!("{} ∈ [{}, {}]", c.name, num(c.lo), num(c.hi)));
+        parts.push(format!(
+            "{} ∈ [{}, {}]",
+            c.name,
+            display_number(c.lo),
+            display_number(c.hi)
+        ));
     }
     let mut text = parts.join(" × ");
     if !problem.periodic.is_empty() {
@@ -446,13 +461,17 @@ fn domain(problem: &Problem) -> String {
 pub fn shape_text(s: &Shape) -> String {
     match s {
         Shape::Box(sides) if sides.len() == 1 => {
-            format!("[{}, {}]", num(sides[0].0), num(sides[0].1))
+            format!(
+                "[{}, {}]",
+                display_number(sides[0].0),
+                display_number(sides[0].1)
+            )
         }
         Shape::Box(sides) => format!(
             "box({})",
             sides
                 .iter()
-                .map(|(a, b)| format!("[{}, {}]", num(*a), num(*b)))
+                .map(|(a, b)| format!("[{}, {}]", display_number(*a), display_number(*b)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -461,10 +480,10 @@ pub fn shape_text(s: &Shape) -> String {
             if center.len() == 2 { "disk" } else { "ball" },
             center
                 .iter()
-                .map(|c| num(*c))
+                .map(|c| display_number(*c))
                 .collect::<Vec<_>>()
                 .join(", "),
-            num(*radius)
+            display_number(*radius)
         ),
         Shape::Union(a, b) => format!("({} + {})", shape_text(a), shape_text(b)),
         Shape::Difference(a, b) => format!("({} - {})", shape_text(a), shape_text(b)),
@@ -516,7 +535,7 @@ fn sample(problem: &Problem) -> String {
         parts.push(format!(
             "{} = {}: {}",
             problem.coords[c].name,
-            num(value),
+            display_number(value),
             n
         ));
     }
@@ -577,14 +596,17 @@ pub fn solve_line(problem: &Problem, chosen: Option<crate::solve::OptimizerKind>
         parts.push(format!("patience {patience}"));
     }
     if let Some(min_improvement) = s.min_improvement {
-        parts.push(format!("min_improvement {}", num(min_improvement)));
+        parts.push(format!(
+            "min_improvement {}",
+            display_number(min_improvement)
+        ));
     }
     if let Some(epsilon) = s.causal {
-        parts.push(format!("causal weighting ε = {}", num(epsilon)));
+        parts.push(format!("causal weighting ε = {}", display_number(epsilon)));
     }
     for (key, value) in &s.options {
         let value = match value {
-            super::ConfigScalar::Number(v) => num(*v),
+            super::ConfigScalar::Number(v) => display_number(*v),
             super::ConfigScalar::Word(w) => w.clone(),
         };
         parts.push(format!("{key} {value}"));
@@ -597,14 +619,5 @@ fn serde_plain<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         _ => String::new(),
-    }
-}
-
-/// A number as a person writes it: `1`, `0.25`, `6.283185307179586`.
-pub fn num(value: f64) -> String {
-    if value == value.trunc() && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        format!("{value}")
     }
 }

@@ -734,7 +734,11 @@ impl Lowerer<'_> {
             .map(|p| self.at_point(phi, p))
             .fold(0.0f64, f64::max);
         if !(largest.is_finite() && largest > 0.0) {
-            return Err("the shape's distance function is not positive inside it".into());
+            return Err(
+                "no probe point fell inside the shape to scale its distance \
+                        function by (is it very thin?)"
+                    .into(),
+            );
         }
         Ok(self.arena.mul_const(1.0 / largest, phi))
     }
@@ -1613,6 +1617,22 @@ mod tests {
         assert_eq!(ok(&neumann_hole).sample.interior, 1000);
         let own = ok(&format!("{neumann_hole}sample outer = 150\n"));
         assert_eq!(own.sample.interior, 1150);
+        // With an initial condition, the two data are compared on the square only.
+        let heat = format!(
+            "time t in [0, 1]\n{}u = x on boundary of outer\ndn(u) = 0 on boundary of hole\n",
+            domain.replace("-lap(u) = 1", "dt(u) - lap(u) = 0")
+        );
+        let agrees = ok(&format!("{heat}u = x + (x^2 - 1)*(y^2 - 1) on initial\n"));
+        assert!(
+            agrees.soft_conditions.is_empty(),
+            "{:?}",
+            agrees.soft_conditions
+        );
+        assert_eq!(agrees.ansatz[0].conditions.len(), 2);
+        let differs = ok(&format!("{heat}u = x + y^2 on initial\n"));
+        assert!(differs.soft_conditions[0]
+            .reason
+            .contains("differ from the boundary data"));
         let overlapping = ok(
             "shape a = box([0, 2], [0, 1])\nshape b = box([1, 3], [0, 1])\n\
                               space (x, y) in a + b\nfield u\n-lap(u) = 1 on interior\n\
