@@ -705,8 +705,8 @@ impl Lowerer<'_> {
     /// `(x − a)(b − x)/(b − a)`, a ball's `(R² − |x − c|²)/(2R)`) combined by
     /// R-functions (Rvachev; Sukumar & Srivastava 2022), `φ₁ ∧ φ₂ = φ₁ + φ₂ −
     /// sqrt(φ₁² + φ₂²)` for `&` and `-` (with `−φ₂`), `φ₁ ∨ φ₂ = φ₁ + φ₂ +
-    /// sqrt(φ₁² + φ₂²)` for `+`. The result is zero exactly on the shape's
-    /// boundary, positive inside, smooth away from the primitives' corners and
+    /// sqrt(φ₁² + φ₂²)` for `+`. The result is zero on the shape's boundary
+    /// (to round-off: a sphere's points are not exact), positive inside, smooth away from the primitives' corners and
     /// crossings, and scaled to a largest value of 1 on the inside probes that
     /// fall in `domain`. With `sign = −1` it is the factor of the shape's
     /// outside (for a hole in the domain).
