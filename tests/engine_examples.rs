@@ -163,12 +163,11 @@ fn every_jet_of_every_example_matches_finite_differences() {
 /// `examples/hole_poisson.pde`: the rows of the Neumann block on `boundary of hole` are
 /// `sqrt(1/N) (n·∇u − g)` at points on the circle, with `n = −(x, y)/0.3` computed here
 /// from the geometry and `∇u` from finite differences of the field; the Dirichlet rows on
-/// `boundary of outer` lie on the square (kept as a block with `constraints = soft`).
+/// `boundary of outer` lie on the square.
 #[test]
 fn hole_example_rows_use_the_circle_and_its_inward_normal() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let source = std::fs::read_to_string(dir.join("hole_poisson.pde")).unwrap()
-        + "model mlp(constraints = soft)\n";
+    let source = std::fs::read_to_string(dir.join("hole_poisson.pde")).unwrap();
     let (problem, diagnostics) = pdec::check_source(&source, &dir);
     let mut problem = problem.unwrap_or_else(|| panic!("{diagnostics:?}"));
     problem.sample.interior = 20;

@@ -770,25 +770,6 @@ pub fn hard() -> Problem {
     problem
 }
 
-/// Heat on an L-shaped plate joined with a disk, `(box − box) + disk`, over
-/// (t, x, y): `u = cos(x) exp(−t) + y` on the whole boundary and the
-/// compatible `u = cos(x) + y` at t = 0, both built in through the shape's
-/// R-function distance factor.
-pub fn hard_csg() -> Problem {
-    let source = "time t in [0, 1]\n\
-                  space (x, y) in (box([-1, 1], [-1, 1]) - box([0, 1], [0, 1])) + disk((0.6, 0.6), 0.3)\n\
-                  field u\n\
-                  dt(u) - lap(u) = 0           on interior\n\
-                  u = cos(x)*exp(-t) + y       on boundary\n\
-                  u = cos(x) + y               on initial\n\
-                  model mlp(layers = [6, 5])\n";
-    let (problem, diagnostics) = crate::check::check_source(source, std::path::Path::new("."));
-    let problem = problem.unwrap_or_else(|| panic!("{diagnostics:?}"));
-    assert_eq!(problem.ansatz.len(), 1, "u is built with hard constraints");
-    assert_eq!(problem.blocks.len(), 1, "the interior remains");
-    problem
-}
-
 /// `problem` compiled on the CPU backend.
 pub fn compile(problem: &Problem) -> CompiledProblem<NdArray<f64>> {
     CompiledProblem::new(problem, &Default::default()).expect("compiles")

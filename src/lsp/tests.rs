@@ -467,10 +467,8 @@ dn(u) = 0 on boundary of hole\n";
     let hover = hover_text(&d, "hole =", 0);
     assert!(hover.contains("**shape** `hole`"), "{hover}");
     assert!(hover.contains("`disk((0, 0), 0.3)`"), "{hover}");
-    // Numbered as `pdec check` lists the equations: the condition on the outer
-    // square is built into the ansatz and is not one of them.
     assert!(
-        hover.contains("`boundary of hole` holds equation 2"),
+        hover.contains("`boundary of hole` holds equation 3"),
         "{hover}"
     );
     let hover = hover_text(&d, "of", 0);

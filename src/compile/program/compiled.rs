@@ -871,48 +871,6 @@ mod tests {
         }
     }
 
-    /// The same through an R-function distance factor (`testing::hard_csg`):
-    /// the data on the boundary pieces of the L-shape (its re-entrant edges
-    /// included) and of the disk, and at t = 0; jets of orders 1–4 against
-    /// differences at points near the re-entrant corner and inside the disk.
-    #[test]
-    fn jets_through_a_csg_distance_factor_match_finite_differences() {
-        let program = compile(&testing::hard_csg());
-        let theta = program.init_params(4);
-        let angle = 2.0f64;
-        // (t, x, y): on x = 0 above the corner, on y = 0 right of it, on
-        // x = -1, on the disk's circle outside the L, and at t = 0 inside.
-        let pts = [
-            0.3,
-            0.0,
-            0.4,
-            0.8,
-            0.5,
-            0.0,
-            0.6,
-            -1.0,
-            -0.3,
-            0.2,
-            0.6 + 0.3 * angle.cos(),
-            0.6 + 0.3 * angle.sin(),
-            0.0,
-            -0.5,
-            0.7,
-        ];
-        let u = &program.eval_fields(&theta, &pts)[0];
-        for i in 0..5 {
-            let (t, x, y) = (pts[3 * i], pts[3 * i + 1], pts[3 * i + 2]);
-            let data = x.cos() * (-t).exp() + y;
-            assert!(
-                (u[i] - data).abs() <= 1e-13,
-                "point {i}: {} vs {data}",
-                u[i]
-            );
-        }
-        let inside = [0.4, -0.2, 0.15, 0.6, 0.55, 0.65];
-        check_jets_by_differences(&program, &theta, &inside, &ALPHAS[1..], 1e-3, "csg");
-    }
-
     /// The compiled residual of the rewritten interior block is the equation
     /// evaluated on the ansatz's jets: `dt(u) + u dx(u) − a Δu + dxy(u) − sin(x) y`.
     #[test]

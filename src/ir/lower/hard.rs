@@ -7,9 +7,7 @@
 //!   per non-periodic box coordinate (`(x − a)/(b − a)` or `(b − x)/(b − a)`
 //!   for one face) and `(R² − |x − c|²)/R²` per ball; `A = g`. The two faces of
 //!   one coordinate may carry different data, blended linearly in that
-//!   coordinate; otherwise all faces must carry the same data. A factor
-//!   built from shapes with `+ - &` has an R-function factor
-//!   ([`Lowerer::csg_factor`]).
+//!   coordinate; otherwise all faces must carry the same data.
 //! - The initial time has `φ_t = (t − t₀)/(T − t₀)` and `A = g₀`; with boundary
 //!   conditions as well, `A = g_b + g₀|_{t₀} − g_b|_{t₀}` and `φ = φ_b φ_t`,
 //!   which needs the data to agree where both hold (checked on probe points).
@@ -30,9 +28,7 @@ use super::lowerer::Lowerer;
 use crate::ir::ansatz::ansatz_jet;
 use crate::ir::expr::{ExprId, Func, JetId, Node};
 use crate::ir::symbolic::{eval, leaves, substitute};
-use crate::ir::{
-    Constraints, CoordKind, Deriv, DomainFactor, FieldAnsatz, Region, Shape, Side, SoftCondition,
-};
+use crate::ir::{Constraints, CoordKind, Deriv, FieldAnsatz, Region, Shape, Side, SoftCondition};
 use std::collections::HashMap;
 
 /// Probe points inside the domain's bounding box and per constrained face.
@@ -51,73 +47,11 @@ fn low_discrepancy(k: usize, c: usize) -> f64 {
 /// boundary data on the boundary at `t₀` that still counts as agreement.
 const COMPATIBLE: f64 = 1e-9;
 
-/// Points on the boundary of a shape built with `+`, `-` and `&`: on every
-/// face of its boxes and on the sphere of its balls, [`PROBES`] points each,
-/// kept where they lie on the shape's boundary.
-fn surface_probes(shape: &Shape) -> Vec<Vec<f64>> {
-    let mut candidates: Vec<Vec<f64>> = Vec::new();
-    for primitive in shape.primitives() {
-        match primitive {
-            Shape::Box(bounds) => {
-                for j in 0..bounds.len() {
-                    for value in [bounds[j].0, bounds[j].1] {
-                        for k in 0..PROBES {
-                            candidates.push(
-                                bounds
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(c, &(a, b))| {
-                                        if c == j {
-                                            value
-                                        } else {
-                                            a + (b - a) * low_discrepancy(k, c)
-                                        }
-                                    })
-                                    .collect(),
-                            );
-                        }
-                    }
-                }
-            }
-            Shape::Ball { center, radius } => {
-                for k in 0..PROBES {
-                    let e: Vec<f64> = (0..center.len())
-                        .map(|j| 2.0 * low_discrepancy(k, j) - 1.0)
-                        .collect();
-                    let norm = e.iter().map(|v| v * v).sum::<f64>().sqrt();
-                    if norm > 1e-3 {
-                        candidates.push(
-                            center
-                                .iter()
-                                .zip(&e)
-                                .map(|(c, v)| c + radius * v / norm)
-                                .collect(),
-                        );
-                    }
-                }
-            }
-            _ => unreachable!("primitives are boxes and balls"),
-        }
-    }
-    candidates
-        .into_iter()
-        .filter(|x| on_boundary(shape, x))
-        .collect()
-}
-
-/// Whether `x` lies on the boundary of `shape`, up to round-off.
-fn on_boundary(shape: &Shape, x: &[f64]) -> bool {
-    let size = 1.0 + x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    shape.signed_distance(x).abs() <= 1e-12 * size
-}
-
 /// Where a condition `u = g` holds (`Velocity`: `dt(u) = g` on `initial`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Place {
     Boundary,
     Face(usize, Side),
-    /// The boundary of a named shape (`boundary of NAME`), in the domain factor.
-    Piece(usize),
     Initial,
     Velocity,
 }
@@ -140,30 +74,12 @@ impl Lowerer<'_> {
         let mut removed = Vec::new();
         for k in 0..self.fields.len() {
             let mut found = Vec::new();
-            let mut soft_on_boundary = false;
             for b in 0..self.blocks.len() {
                 match self.dirichlet(b, k) {
                     None => {}
                     Some(Ok(condition)) => found.push(condition),
-                    Some(Err(reason)) => {
-                        soft_on_boundary |= self.blocks[b].region != Region::Initial;
-                        self.keep_soft(b, reason);
-                    }
+                    Some(Err(reason)) => self.keep_soft(b, reason),
                 }
-            }
-            if soft_on_boundary {
-                // A shape's boundary built in beside parts that stay penalties has not
-                // been measured (Kovasznay around an obstacle): all stay penalties.
-                let (pieces, rest): (Vec<Dirichlet>, Vec<Dirichlet>) = found
-                    .into_iter()
-                    .partition(|c| matches!(c.place, Place::Piece(_)));
-                for c in pieces {
-                    self.keep_soft(
-                        c.block,
-                        "other conditions of the field on the boundary stay penalties".into(),
-                    );
-                }
-                found = rest;
             }
             if found.is_empty() {
                 continue;
@@ -250,17 +166,6 @@ impl Lowerer<'_> {
                         None => {}
                     }
                 }
-                Region::Piece { name, .. } => {
-                    match self.sample.pieces.iter().find(|(piece, _)| *piece == name) {
-                        Some(&(_, n)) => freed += n,
-                        None if !boundary_freed && !boundary_kept => {
-                            boundary_freed = true;
-                            freed += self.sample.boundary;
-                        }
-                        // Its share of `boundary` (by measure, known to the sampler).
-                        None => {}
-                    }
-                }
                 Region::Boundary if !boundary_freed && !boundary_kept => {
                     boundary_freed = true;
                     freed += self.sample.boundary;
@@ -312,11 +217,10 @@ impl Lowerer<'_> {
                 }
             },
             Region::Face { coord, side } => Place::Face(*coord, *side),
-            Region::Piece { factor, .. } => Place::Piece(*factor),
-            Region::Where { .. } => {
+            Region::Piece { .. } | Region::Where { .. } => {
                 return Some(Err(
-                    "it holds on part of the boundary picked with `where`: \
-                     distance functions for such parts are not built"
+                    "it holds on part of the boundary (`boundary of NAME`, \
+                     `where`): distance functions for parts are not built"
                         .into(),
                 ))
             }
@@ -519,9 +423,6 @@ impl Lowerer<'_> {
             }
             return Ok((sides[0].data, self.boundary_factor()?));
         }
-        if sides.iter().any(|c| matches!(c.place, Place::Piece(_))) {
-            return self.pieces_part(sides);
-        }
         let mut faces: Vec<(usize, Side)> = Vec::new();
         for c in sides {
             if let Place::Face(coord, side) = c.place {
@@ -565,84 +466,6 @@ impl Lowerer<'_> {
         Err("faces of different coordinates carry different data: \
              the blend that matches them all is not built"
             .into())
-    }
-
-    /// `(g, φ)` for conditions on the boundaries of named shapes (`boundary of
-    /// NAME`) that all carry the same data `g`: `φ` is the product of each
-    /// shape's R-function factor ([`Self::csg_factor`]), negated for a shape the
-    /// domain lies outside of (a hole). Each shape must hold the whole domain
-    /// factor or none of it, so that its boundary meets the domain only on the
-    /// domain's boundary (checked at probe points).
-    fn pieces_part(&mut self, sides: &[Dirichlet]) -> Result<(ExprId, ExprId), String> {
-        if !sides.iter().all(|c| matches!(c.place, Place::Piece(_))) {
-            return Err("the field's conditions mix `boundary of NAME` with faces: \
-                        the blend that matches them all is not built"
-                .into());
-        }
-        if sides.iter().any(|c| c.data != sides[0].data) {
-            return Err("the shapes' boundaries carry different data: \
-                        the blend that matches them all is not built"
-                .into());
-        }
-        let mut phi = self.arena.constant(1.0);
-        for c in sides {
-            let Region::Piece {
-                name,
-                factor,
-                shape,
-            } = self.blocks[c.block].region.clone()
-            else {
-                unreachable!("a piece's place comes from its region")
-            };
-            let domain = self.domain.factors[factor].clone();
-            let sign = self.piece_orientation(&shape, &domain).ok_or_else(|| {
-                format!(
-                    "the boundary of `{name}` also crosses the inside of the domain: \
-                     its distance function would vanish there"
-                )
-            })?;
-            let f = self.csg_factor(&shape, &domain.coords, sign, &domain.shape)?;
-            phi = self.arena.mul(phi, f);
-        }
-        Ok((sides[0].data, phi))
-    }
-
-    /// `1` when the domain factor lies inside `shape`, `−1` when outside, `None`
-    /// when the shape's boundary passes through the domain's inside: judged on
-    /// the inside probes that fall in the domain and on [`surface_probes`] of
-    /// the shape.
-    fn piece_orientation(&self, shape: &Shape, domain: &DomainFactor) -> Option<f64> {
-        let local = |point: &[f64]| {
-            domain
-                .coords
-                .iter()
-                .map(|&c| point[c])
-                .collect::<Vec<f64>>()
-        };
-        let size = domain
-            .coords
-            .iter()
-            .map(|&c| self.coords[c].hi - self.coords[c].lo)
-            .fold(0.0f64, f64::max);
-        if surface_probes(shape)
-            .iter()
-            .any(|x| domain.shape.signed_distance(x) < -1e-9 * size)
-        {
-            return None;
-        }
-        let signs: Vec<bool> = self
-            .inside_probes()
-            .iter()
-            .map(|p| local(p))
-            .filter(|x| domain.shape.signed_distance(x) < 0.0)
-            .map(|x| shape.signed_distance(&x) < 0.0)
-            .collect();
-        match signs.first() {
-            Some(&first) if signs.iter().all(|&s| s == first) => {
-                Some(if first { 1.0 } else { -1.0 })
-            }
-            _ => None,
-        }
     }
 
     /// `(x − a)/(b − a)` (lo face), `(b − x)/(b − a)` (hi face), or
@@ -691,118 +514,14 @@ impl Lowerer<'_> {
                     let f = self.arena.mul_const(1.0 / (radius * radius), r2);
                     phi = self.arena.mul(phi, f);
                 }
-                shape => {
-                    let f = self.csg_factor(shape, &factor.coords, 1.0, shape)?;
-                    phi = self.arena.mul(phi, f);
+                _ => {
+                    return Err("the domain is built from shapes (union, difference, \
+                         intersection): their distance functions are not built"
+                        .into())
                 }
             }
         }
         Ok(phi)
-    }
-
-    /// The distance factor of a shape built with `+`, `-` and `&`: its
-    /// primitives' first-order normalised factors (a box's slabs
-    /// `(x − a)(b − x)/(b − a)`, a ball's `(R² − |x − c|²)/(2R)`) combined by
-    /// R-functions (Rvachev; Sukumar & Srivastava 2022), `φ₁ ∧ φ₂ = φ₁ + φ₂ −
-    /// sqrt(φ₁² + φ₂²)` for `&` and `-` (with `−φ₂`), `φ₁ ∨ φ₂ = φ₁ + φ₂ +
-    /// sqrt(φ₁² + φ₂²)` for `+`. The result is zero on the shape's boundary
-    /// (to round-off: a sphere's points are not exact), positive inside, smooth away from the primitives' corners and
-    /// crossings, and scaled to a largest value of 1 on the inside probes that
-    /// fall in `domain`. With `sign = −1` it is the factor of the shape's
-    /// outside (for a hole in the domain).
-    fn csg_factor(
-        &mut self,
-        shape: &Shape,
-        coords: &[usize],
-        sign: f64,
-        domain: &Shape,
-    ) -> Result<ExprId, String> {
-        if coords.iter().any(|c| self.periodic.contains(c)) {
-            return Err(
-                "a periodic coordinate of a shape built with `+`, `-` or `&` \
-                        has no distance function"
-                    .into(),
-            );
-        }
-        let unsigned = self.r_function(shape, coords);
-        let phi = self.arena.mul_const(sign, unsigned);
-        let local = |point: &[f64]| coords.iter().map(|&c| point[c]).collect::<Vec<f64>>();
-        let largest = self
-            .inside_probes()
-            .iter()
-            .filter(|p| domain.signed_distance(&local(p)) < 0.0)
-            .map(|p| self.at_point(phi, p))
-            .fold(0.0f64, f64::max);
-        if !(largest.is_finite() && largest > 0.0) {
-            return Err(
-                "no probe point fell inside the shape to scale its distance \
-                        function by (is it very thin?)"
-                    .into(),
-            );
-        }
-        Ok(self.arena.mul_const(1.0 / largest, phi))
-    }
-
-    /// The unscaled R-function factor of `shape` (see [`Self::csg_factor`]).
-    fn r_function(&mut self, shape: &Shape, coords: &[usize]) -> ExprId {
-        match shape {
-            Shape::Box(bounds) => {
-                let slabs: Vec<ExprId> = bounds
-                    .iter()
-                    .zip(coords)
-                    .map(|(&(a, b), &c)| {
-                        let x = self.arena.intern(Node::Coord(c));
-                        let ca = self.arena.constant(a);
-                        let cb = self.arena.constant(b);
-                        let from_lo = self.arena.sub(x, ca);
-                        let from_hi = self.arena.sub(cb, x);
-                        let p = self.arena.mul(from_lo, from_hi);
-                        self.arena.mul_const(1.0 / (b - a), p)
-                    })
-                    .collect();
-                slabs
-                    .into_iter()
-                    .reduce(|p, q| self.r_combine(p, q, -1.0))
-                    .expect("a box has a coordinate")
-            }
-            Shape::Ball { center, radius } => {
-                let mut r2 = self.arena.constant(radius * radius);
-                for (&c, &x0) in coords.iter().zip(center) {
-                    let x = self.arena.intern(Node::Coord(c));
-                    let cx = self.arena.constant(x0);
-                    let d = self.arena.sub(x, cx);
-                    let d2 = self.arena.mul(d, d);
-                    r2 = self.arena.sub(r2, d2);
-                }
-                self.arena.mul_const(1.0 / (2.0 * radius), r2)
-            }
-            Shape::Union(a, b) => {
-                let (p, q) = (self.r_function(a, coords), self.r_function(b, coords));
-                self.r_combine(p, q, 1.0)
-            }
-            Shape::Intersection(a, b) => {
-                let (p, q) = (self.r_function(a, coords), self.r_function(b, coords));
-                self.r_combine(p, q, -1.0)
-            }
-            Shape::Difference(a, b) => {
-                let p = self.r_function(a, coords);
-                let q = self.r_function(b, coords);
-                let outside_b = self.arena.mul_const(-1.0, q);
-                self.r_combine(p, outside_b, -1.0)
-            }
-        }
-    }
-
-    /// `p + q + sign·sqrt(p² + q²)`: disjunction for `sign = 1`, conjunction
-    /// for `sign = −1`.
-    fn r_combine(&mut self, p: ExprId, q: ExprId, sign: f64) -> ExprId {
-        let p2 = self.arena.mul(p, p);
-        let q2 = self.arena.mul(q, q);
-        let squares = self.arena.add(p2, q2);
-        let root = self.arena.unary(Func::Sqrt, squares);
-        let sum = self.arena.add(p, q);
-        let signed = self.arena.mul_const(sign, root);
-        self.arena.add(sum, signed)
     }
 
     /// `(t − t₀)/(T − t₀)`.
@@ -954,8 +673,6 @@ impl Lowerer<'_> {
         };
         let mut faces: Vec<(usize, Side)> = Vec::new();
         let mut balls = Vec::new();
-        let mut shapes = Vec::new();
-        let mut pieces = Vec::new();
         for c in sides {
             match c.place {
                 Place::Face(coord, side) => faces.push((coord, side)),
@@ -965,7 +682,7 @@ impl Lowerer<'_> {
                             Shape::Ball { center, radius } => {
                                 balls.push((factor.coords.clone(), center.clone(), *radius))
                             }
-                            Shape::Box(_) => {
+                            _ => {
                                 for &coord in &factor.coords {
                                     if !self.periodic.contains(&coord) {
                                         faces.push((coord, Side::Lo));
@@ -973,18 +690,7 @@ impl Lowerer<'_> {
                                     }
                                 }
                             }
-                            shape => shapes.push((factor.coords.clone(), shape.clone())),
                         }
-                    }
-                }
-                Place::Piece(factor) => {
-                    if let Region::Piece { shape, .. } = &self.blocks[c.block].region {
-                        let domain = &self.domain.factors[factor];
-                        let on_domain = surface_probes(shape)
-                            .into_iter()
-                            .filter(|x| on_boundary(&domain.shape, x))
-                            .collect::<Vec<_>>();
-                        pieces.push((domain.coords.clone(), on_domain));
                     }
                 }
                 Place::Initial | Place::Velocity => {}
@@ -999,20 +705,6 @@ impl Lowerer<'_> {
             for k in 0..PROBES + 2 {
                 let mut q = free_point(k);
                 q[coord] = value;
-                out.push(q);
-            }
-        }
-        pieces.extend(
-            shapes
-                .into_iter()
-                .map(|(coords, shape)| (coords, surface_probes(&shape))),
-        );
-        for (coords, points) in pieces {
-            for (k, local) in points.into_iter().enumerate() {
-                let mut q = free_point(k + 2);
-                for (&c, v) in coords.iter().zip(local) {
-                    q[c] = v;
-                }
                 out.push(q);
             }
         }
@@ -1210,10 +902,9 @@ impl Lowerer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::surface_probes;
     use crate::check::check_source;
     use crate::ir::symbolic::eval;
-    use crate::ir::{Node, Problem, Region, Shape};
+    use crate::ir::{Node, Problem, Region};
     use std::f64::consts::PI;
     use std::path::Path;
 
@@ -1482,177 +1173,5 @@ mod tests {
             assert!((at(&p, a.offset, &point) - point[0]).abs() < 1e-15);
         }
         assert!((at(&p, a.factor, &[1.0, 0.0]) - 1.0).abs() < 1e-15);
-    }
-
-    /// An L-shape joined with a disk, and a disk cut by a box: the factor is
-    /// zero up to round-off on the boundary (re-entrant edges and arcs
-    /// included: the scale of a squared ball factor is not a power of 2), has the sign
-    /// of the inside on a grid over the bounding box, and is at most about 1;
-    /// the initial data are checked against the boundary data on the shape.
-    #[test]
-    fn a_csg_domain_has_an_r_function_distance_factor() {
-        for (domain, shape) in [
-            (
-                "(box([-1, 1], [-1, 1]) - box([0, 1], [0, 1])) + disk((0.6, 0.6), 0.3)",
-                Shape::Union(
-                    Box::new(Shape::Difference(
-                        Box::new(Shape::Box(vec![(-1.0, 1.0), (-1.0, 1.0)])),
-                        Box::new(Shape::Box(vec![(0.0, 1.0), (0.0, 1.0)])),
-                    )),
-                    Box::new(Shape::Ball {
-                        center: vec![0.6, 0.6],
-                        radius: 0.3,
-                    }),
-                ),
-            ),
-            (
-                "disk((0, 0), 1) & box([-2, 0.5], [-0.5, 2])",
-                Shape::Intersection(
-                    Box::new(Shape::Ball {
-                        center: vec![0.0, 0.0],
-                        radius: 1.0,
-                    }),
-                    Box::new(Shape::Box(vec![(-2.0, 0.5), (-0.5, 2.0)])),
-                ),
-            ),
-        ] {
-            let p = ok(&format!(
-                "space (x, y) in {domain}\nfield u\n-lap(u) = 1 on interior\n\
-                 u = x*y on boundary\n"
-            ));
-            assert!(p.soft_conditions.is_empty(), "{:?}", p.soft_conditions);
-            let a = &p.ansatz[0];
-            let on_boundary = surface_probes(&shape);
-            assert!(on_boundary.len() > 60, "{}", on_boundary.len());
-            for point in &on_boundary {
-                assert!(
-                    at(&p, a.factor, point).abs() < 1e-14,
-                    "{point:?}: {}",
-                    at(&p, a.factor, point)
-                );
-                assert!((at(&p, a.offset, point) - point[0] * point[1]).abs() < 1e-15);
-            }
-            let (mut largest, mut checked) = (0.0f64, 0);
-            for i in 0..=60 {
-                for j in 0..=60 {
-                    let point = [-2.0 + 4.0 * i as f64 / 60.0, -2.0 + 4.0 * j as f64 / 60.0];
-                    let distance = shape.signed_distance(&point);
-                    if distance.abs() < 1e-9 {
-                        continue;
-                    }
-                    let phi = at(&p, a.factor, &point);
-                    assert_eq!(phi > 0.0, distance < 0.0, "{domain} at {point:?}: {phi}");
-                    if distance < 0.0 {
-                        largest = largest.max(phi);
-                        checked += 1;
-                    }
-                }
-            }
-            assert!(checked > 100 && (0.9..1.1).contains(&largest), "{largest}");
-        }
-        let p = ok("time t in [0, 1]\n\
-                    space (x, y) in box([-1, 1], [-1, 1]) - disk((0, 0), 0.5)\n\
-                    field u\ndt(u) - lap(u) = 0 on interior\n\
-                    u = x on boundary\nu = x + x^2 + y^2 - 0.25 on initial\n");
-        assert!(p.soft_conditions[0]
-            .reason
-            .contains("differ from the boundary data"));
-        assert!(p.soft_conditions[0].reason.contains("x = "));
-    }
-
-    /// `u = g on boundary of NAME`: the outer square of a square with a hole
-    /// (its factor vanishes on the square, not on the hole's circle, and is
-    /// positive in the domain), and the hole (the factor of its outside). A
-    /// shape whose boundary runs through the domain, pieces with different data,
-    /// and a piece beside a `where` penalty stay penalties.
-    #[test]
-    fn the_boundary_of_a_named_shape_is_built_in_when_it_bounds_the_domain() {
-        let domain = "shape outer = box([-1, 1], [-1, 1])\nshape hole = disk((0.2, 0), 0.3)\n\
-                      space (x, y) in outer - hole\nfield u\n-lap(u) = 1 on interior\n";
-        let full = Shape::Difference(
-            Box::new(Shape::Box(vec![(-1.0, 1.0), (-1.0, 1.0)])),
-            Box::new(Shape::Ball {
-                center: vec![0.2, 0.0],
-                radius: 0.3,
-            }),
-        );
-        let circle = |angle: f64| [0.2 + 0.3 * angle.cos(), 0.3 * angle.sin()];
-        let grid = || {
-            (0..=40).flat_map(|i| {
-                (0..=40).map(move |j| [-1.0 + i as f64 / 20.0, -1.0 + j as f64 / 20.0])
-            })
-        };
-        for (piece, other) in [("outer", "hole"), ("hole", "outer")] {
-            let p = ok(&format!(
-                "{domain}u = x + y on boundary of {piece}\ndn(u) = 0 on boundary of {other}\n"
-            ));
-            assert!(p.soft_conditions.is_empty(), "{:?}", p.soft_conditions);
-            let a = &p.ansatz[0];
-            let on_square = [[-1.0, 0.3], [1.0, -0.7], [0.4, 1.0], [-0.9, -1.0]];
-            let on_circle = [0.0, 1.0, 2.5, 4.0].map(circle);
-            let (zero, nonzero) = if piece == "outer" {
-                (on_square, on_circle)
-            } else {
-                (on_circle, on_square)
-            };
-            for point in zero {
-                assert!(at(&p, a.factor, &point).abs() < 1e-14, "{piece} {point:?}");
-            }
-            for point in nonzero {
-                assert!(at(&p, a.factor, &point).abs() > 1e-3, "{piece} {point:?}");
-            }
-            let mut largest = 0.0f64;
-            for point in grid().filter(|x| full.signed_distance(x) < -1e-9) {
-                let phi = at(&p, a.factor, &point);
-                assert!(phi > 0.0, "{piece} at {point:?}: {phi}");
-                largest = largest.max(phi);
-            }
-            // Scaled at the probes; the hole's factor grows toward the square's corners.
-            assert!((0.9..1.5).contains(&largest), "{piece}: {largest}");
-        }
-        // A piece's own count goes to the interior; its share of `boundary`, which the
-        // hole's block still uses, does not.
-        let neumann_hole =
-            format!("{domain}u = x + y on boundary of outer\ndn(u) = 0 on boundary of hole\n");
-        assert_eq!(ok(&neumann_hole).sample.interior, 1000);
-        let own = ok(&format!("{neumann_hole}sample outer = 150\n"));
-        assert_eq!(own.sample.interior, 1150);
-        // With an initial condition, the two data are compared on the square only.
-        let heat = format!(
-            "time t in [0, 1]\n{}u = x on boundary of outer\ndn(u) = 0 on boundary of hole\n",
-            domain.replace("-lap(u) = 1", "dt(u) - lap(u) = 0")
-        );
-        let agrees = ok(&format!("{heat}u = x + (x^2 - 1)*(y^2 - 1) on initial\n"));
-        assert!(
-            agrees.soft_conditions.is_empty(),
-            "{:?}",
-            agrees.soft_conditions
-        );
-        assert_eq!(agrees.ansatz[0].conditions.len(), 2);
-        let differs = ok(&format!("{heat}u = x + y^2 on initial\n"));
-        assert!(differs.soft_conditions[0]
-            .reason
-            .contains("differ from the boundary data"));
-        let overlapping = ok(
-            "shape a = box([0, 2], [0, 1])\nshape b = box([1, 3], [0, 1])\n\
-                              space (x, y) in a + b\nfield u\n-lap(u) = 1 on interior\n\
-                              u = 0 on boundary of a\n",
-        );
-        assert!(overlapping.ansatz.is_empty());
-        assert!(overlapping.soft_conditions[0]
-            .reason
-            .contains("crosses the inside"));
-        let different = ok(&format!(
-            "{domain}u = x on boundary of outer\nu = y on boundary of hole\n"
-        ));
-        assert!(different.ansatz.is_empty());
-        assert!(different.soft_conditions[0]
-            .reason
-            .contains("different data"));
-        let beside_where = ok(&format!(
-            "{domain}u = x on boundary of hole\nu = x on boundary of outer where x = 1\n"
-        ));
-        assert!(beside_where.ansatz.is_empty());
-        assert_eq!(beside_where.soft_conditions.len(), 2);
     }
 }

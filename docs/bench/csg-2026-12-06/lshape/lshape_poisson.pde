@@ -1,0 +1,12 @@
+# The L-shaped Poisson problem measured with the R-function factor (branch rfunction-factors).
+shape square = box([-1, 1], [-1, 1])
+shape notch = box([0, 1], [0, 1])
+space (x, y) in square - notch
+field u
+
+-lap(u) = 5*sin(2*x)*cos(y)       on interior
+u = sin(2*x)*cos(y) + x*y/2       on boundary
+
+exact u = sin(2*x)*cos(y) + x*y/2
+
+solve iterations = 500
