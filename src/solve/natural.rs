@@ -356,18 +356,8 @@ impl<M: NaturalMethod> Natural<M> {
                     let jd = linalg::mat_vec(jm, &d, par);
                     let predicted = predicted_reduction(&gradient, &d, &jd);
                     let trial: Vec<f64> = theta.iter().zip(&d).map(|(t, di)| t - di).collect();
-                    // θ rides along once per step: both losses come from one code path.
-                    let (trial_loss, base) = match base_loss {
-                        Some(base) => (problem.losses(&[trial])[0], base),
-                        None => {
-                            let losses = problem.losses(&[trial, theta.to_vec()]);
-                            (losses[0], losses[1])
-                        }
-                    };
-                    if base_loss.is_none() && base.is_finite() {
-                        base_loss = Some(base);
-                    }
-                    let reference = base_loss.unwrap_or_else(|| half_squared_norm(residual));
+                    let (trial_loss, reference) =
+                        trial_loss(problem, theta, trial, &mut base_loss, residual);
                     let rho = gain_ratio(reference - trial_loss, predicted);
                     (region.update(rho) && trial_loss.is_finite()).then_some((d, trial_loss))
                 }
@@ -435,17 +425,9 @@ impl<M: NaturalMethod> Natural<M> {
             let at = |eta: f64| -> Vec<f64> {
                 theta.iter().zip(&d).map(|(t, di)| t - eta * di).collect()
             };
-            // θ rides along once per step: both losses come from one code path.
             let mut eta = region.eta;
-            let mut trial_loss = match base_loss {
-                Some(_) => problem.losses(&[at(eta)])[0],
-                None => {
-                    let losses = problem.losses(&[at(eta), theta.to_vec()]);
-                    base_loss = Some(losses[1]).filter(|b| b.is_finite());
-                    losses[0]
-                }
-            };
-            let reference = base_loss.unwrap_or_else(|| half_squared_norm(residual));
+            let (mut trial_loss, reference) =
+                trial_loss(problem, theta, at(eta), &mut base_loss, residual);
             let accepted = trial_loss.is_finite() && trial_loss <= reference;
             if accepted {
                 let rho = step_gain_ratio(reference - trial_loss, eta, slope);
@@ -475,6 +457,28 @@ impl<M: NaturalMethod> Natural<M> {
         let loss_here = base_loss.unwrap_or_else(|| half_squared_norm(residual));
         self.rejected_step(loss_here, damping_used, rank, retries, any_finite_direction)
     }
+}
+
+/// `L(trial)` and the reference it is judged against: `L(θ)`, evaluated in the same
+/// batch as the step's first trial (θ rides along once per step, so both losses come
+/// from one code path) and kept in `base_loss` when finite, else `½‖r‖²`.
+fn trial_loss(
+    problem: &mut dyn LeastSquares,
+    theta: &[f64],
+    trial: Vec<f64>,
+    base_loss: &mut Option<f64>,
+    residual: &[f64],
+) -> (f64, f64) {
+    let loss = match base_loss {
+        Some(_) => problem.losses(&[trial])[0],
+        None => {
+            let losses = problem.losses(&[trial, theta.to_vec()]);
+            *base_loss = Some(losses[1]).filter(|b| b.is_finite());
+            losses[0]
+        }
+    };
+    let reference = base_loss.unwrap_or_else(|| half_squared_norm(residual));
+    (loss, reference)
 }
 
 /// `max_j (JᵀJ)_jj`, the largest squared column norm of J: the scale of `λ₀`.
