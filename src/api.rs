@@ -352,7 +352,7 @@ pub struct FieldErrorReport {
 }
 
 impl<B: Backend> SolveReport<B> {
-    /// `½‖r‖²` at the final parameters.
+    /// `½‖r‖²` of the returned parameters ([`Self::theta`]) on the last training points.
     pub fn final_loss(&self) -> f64 {
         self.run.report.final_loss
     }
@@ -360,6 +360,13 @@ impl<B: Backend> SolveReport<B> {
     /// Iterations performed.
     pub fn iterations(&self) -> usize {
         self.run.report.iterations
+    }
+
+    /// The iteration whose parameters the run returns ([`Self::theta`]): the last one,
+    /// or with `sample adaptive` the one of the lowest held-out loss
+    /// ([`crate::run::BestIterate`]).
+    pub fn result_iteration(&self) -> usize {
+        self.run.result_iteration
     }
 
     /// Why the run stopped.
@@ -372,7 +379,7 @@ impl<B: Backend> SolveReport<B> {
         &self.run.report.history
     }
 
-    /// Final errors of the fields that have an `exact` solution.
+    /// Errors of the returned parameters for the fields that have an `exact` solution.
     pub fn errors(&self) -> Vec<FieldErrorReport> {
         self.run
             .errors
@@ -396,7 +403,8 @@ impl<B: Backend> SolveReport<B> {
         &self.run.params
     }
 
-    /// Final parameter vector (network weights, then params).
+    /// The returned parameter vector (network weights, then params): the last iterate's,
+    /// or with `sample adaptive` that of the lowest held-out loss.
     pub fn theta(&self) -> &[f64] {
         &self.run.theta
     }

@@ -47,13 +47,18 @@ impl RunConfig {
 pub struct RunReport {
     /// The optimizer's report (history, stop reason, final loss).
     pub report: SolveReport,
-    /// Final parameters (network weights, then params).
+    /// The parameters the run returns (network weights, then params): the last
+    /// iterate's, or with `sample adaptive`, those of the lowest held-out loss
+    /// ([`RunState::best`]).
     pub theta: Vec<f64>,
+    /// The iteration whose parameters [`Self::theta`] holds (the last one, or with
+    /// `sample adaptive` the one of the lowest held-out loss; 0: the initial ones).
+    pub result_iteration: usize,
     /// Trainable scalars (network weights and params).
     pub n_params: usize,
     /// Residual rows of the (last) training point set.
     pub n_points: usize,
-    /// Final errors of the fields with an exact solution.
+    /// Errors of [`Self::theta`] for the fields with an exact solution.
     pub errors: Vec<FieldError>,
     /// `(iteration, errors)` every `eval_every` iterations.
     pub error_history: Vec<(usize, Vec<FieldError>)>,
@@ -210,12 +215,99 @@ pub struct RunState {
     pub heldout_history: Vec<(usize, f64)>,
     /// Seconds of optimization so far (the last record's `wall_s`).
     pub elapsed_s: f64,
+    /// With `sample adaptive`: the iterate of the lowest held-out loss among the
+    /// iterations where it was evaluated so far; the run returns it unless the last
+    /// iterate's is lower ([`returned_iterate`]). Absent otherwise, and in checkpoints
+    /// written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<BestIterate>,
 }
 
 impl RunState {
     /// The last iteration done (0 before the first).
     pub fn iteration(&self) -> usize {
         self.history.last().map_or(0, |r| r.iteration)
+    }
+}
+
+/// The parameters a run in `state` returns, with their iteration and, where it differs
+/// from the last iterate, their held-out loss: [`RunState::best`] when the last
+/// iterate's held-out loss, `last_heldout` (computed by the caller: [`HeldOut::loss`]
+/// at `state.theta` on the held-out set), is not lower; else the last iterate. Without
+/// a kept iterate (runs on fixed points, or no held-out set), the last one.
+///
+/// The last iterate is weighed here and not kept in the state, so that a run stopped
+/// and resumed returns what the uninterrupted run does.
+pub fn returned_iterate(
+    state: &RunState,
+    last_heldout: impl FnOnce() -> f64,
+) -> (&[f64], usize, Option<f64>) {
+    match &state.best {
+        Some(best) if best.iteration != state.iteration() => {
+            // A non-finite held-out loss of the last iterate does not beat the kept one.
+            let last = last_heldout();
+            if last.is_finite() && last < best.heldout_loss {
+                (&state.theta, state.iteration(), None)
+            } else {
+                (&best.theta, best.iteration, Some(best.heldout_loss))
+            }
+        }
+        _ => (&state.theta, state.iteration(), None),
+    }
+}
+
+/// The parameters a run saved in `state` returns ([`returned_iterate`]), the held-out
+/// loss of its last iterate computed with `program` on the held-out set of `seed`.
+///
+/// # Panics
+/// If `state.theta` does not fit `program`.
+pub fn returned_parameters<'a, B: Backend>(
+    problem: &Problem,
+    program: &CompiledProblem<B>,
+    seed: u64,
+    state: &'a RunState,
+) -> &'a [f64] {
+    returned_iterate(state, || {
+        heldout_points(problem, seed).map_or(f64::INFINITY, |points| {
+            HeldOut::loss(program, &points, &state.theta)
+        })
+    })
+    .0
+}
+
+/// An iterate kept for its held-out loss.
+///
+/// With residual-adaptive points the training points move every few iterations, and
+/// the iterate moves with them: on Burgers the error of successive iterates wanders
+/// by a factor of 2–5 once the loss has levelled off. The held-out set is drawn once
+/// per run, so its loss compares every iterate on the same points, and a run with
+/// `sample adaptive` returns the iterate where that loss was lowest (among those where
+/// it was evaluated, every `eval_every` iterations, and the last), as early stopping
+/// on a validation set does. Runs on fixed points return their last iterate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BestIterate {
+    /// The iteration after which the parameters were taken.
+    pub iteration: usize,
+    /// Their held-out loss ([`HeldOut::loss`]).
+    pub heldout_loss: f64,
+    /// The parameters.
+    pub theta: Vec<f64>,
+}
+
+impl BestIterate {
+    /// `current` replaced by the iterate `(iteration, heldout_loss, theta)` when its
+    /// held-out loss is finite and lower (the earlier iterate wins a tie).
+    fn update(current: &mut Option<Self>, iteration: usize, heldout_loss: f64, theta: &[f64]) {
+        let lower = current
+            .as_ref()
+            .is_none_or(|best| heldout_loss < best.heldout_loss);
+        if heldout_loss.is_finite() && lower {
+            *current = Some(BestIterate {
+                iteration,
+                heldout_loss,
+                theta: theta.to_vec(),
+            });
+        }
     }
 }
 
@@ -582,7 +674,7 @@ pub fn run_from<B: Backend>(
     let test = test_points(problem, config.seed())?;
     // Drawn once; a problem whose held-out set cannot be drawn is reported without it.
     let heldout_set = heldout_points(problem, config.seed()).ok();
-    let (mut theta, mut error_history, mut heldout_history, solve_start) = match start {
+    let (mut theta, mut error_history, mut heldout_history, mut best, solve_start) = match start {
         Some(state) => {
             if state.theta.len() != program.n_params() {
                 return Err(RunError::Resume(format!(
@@ -600,10 +692,21 @@ pub fn run_from<B: Backend>(
                 history: state.history,
                 elapsed_s: state.elapsed_s,
             };
+            if state
+                .best
+                .as_ref()
+                .is_some_and(|b| b.theta.len() != program.n_params())
+            {
+                return Err(RunError::Resume(
+                    "the saved parameters of the lowest held-out loss do not fit the problem"
+                        .to_string(),
+                ));
+            }
             (
                 state.theta,
                 state.error_history,
                 state.heldout_history,
+                state.best,
                 Some(start),
             )
         }
@@ -611,6 +714,7 @@ pub fn run_from<B: Backend>(
             program.init_params(config.seed()),
             Vec::new(),
             Vec::new(),
+            None,
             None,
         ),
     };
@@ -707,6 +811,9 @@ pub fn run_from<B: Backend>(
             {
                 let loss = HeldOut::loss(&evaluator, points, theta);
                 heldout_history.push((record.iteration, loss));
+                if adaptive.is_some() {
+                    BestIterate::update(&mut best, record.iteration, loss, theta);
+                }
             }
             let evaluated = error_history
                 .last()
@@ -721,6 +828,7 @@ pub fn run_from<B: Backend>(
                 error_history: error_history.clone(),
                 heldout_history: heldout_history.clone(),
                 elapsed_s: record.wall_s,
+                best: best.clone(),
             };
             let flow = callback(&Progress {
                 record,
@@ -771,13 +879,11 @@ pub fn run_from<B: Backend>(
     if let Some(e) = least_squares.failure.take() {
         return Err(e.into());
     }
-    let errors = evaluator.exact_errors(problem, &theta, &test)?;
-    let heldout = heldout_set
+    let mut heldout = heldout_set
         .as_ref()
         .map(|points| HeldOut::measure(&evaluator, points, config.seed(), &theta));
-    let params = named_params(problem, &theta);
     let state = RunState {
-        theta: theta.clone(),
+        theta,
         solver: solver_state,
         points_seed: next_points_seed.get(),
         points_adapted_at: next_adapted_at.borrow().clone(),
@@ -785,13 +891,25 @@ pub fn run_from<B: Backend>(
         error_history: error_history.clone(),
         heldout_history: heldout_history.clone(),
         elapsed_s: report.wall_s,
+        best,
     };
+    let last_heldout = heldout.map_or(f64::INFINITY, |h| h.loss);
+    let (theta, result_iteration, returned_heldout) = returned_iterate(&state, || last_heldout);
+    let theta = theta.to_vec();
+    if let (Some(h), Some(loss)) = (heldout.as_mut(), returned_heldout) {
+        // An earlier iterate: its losses on the last training points and the held-out set.
+        report.final_loss = least_squares.inner.losses(std::slice::from_ref(&theta))[0];
+        h.loss = loss;
+    }
+    let errors = evaluator.exact_errors(problem, &theta, &test)?;
+    let params = named_params(problem, &theta);
     Ok((
         RunReport {
             n_params: evaluator.n_params(),
             n_points: least_squares.inner.points.n_rows(),
             report,
             theta,
+            result_iteration,
             errors,
             error_history,
             heldout_history,
@@ -847,8 +965,23 @@ pub fn report_of_state<B: Backend>(
             "the saved parameters of the adaptive points do not fit the problem".to_string(),
         ));
     }
+    if state
+        .best
+        .as_ref()
+        .is_some_and(|b| b.theta.len() != program.n_params())
+    {
+        return Err(RunError::Resume(
+            "the saved parameters of the lowest held-out loss do not fit the problem".to_string(),
+        ));
+    }
+    let heldout_set = heldout_points(problem, config.seed()).ok();
+    let (theta, result_iteration, _) = returned_iterate(state, || {
+        heldout_set.as_ref().map_or(f64::INFINITY, |points| {
+            HeldOut::loss(&program, points, &state.theta)
+        })
+    });
     let test = test_points(problem, config.seed())?;
-    let errors = program.exact_errors(problem, &state.theta, &test)?;
+    let errors = program.exact_errors(problem, theta, &test)?;
     let points = training_points(
         problem,
         &program,
@@ -857,7 +990,7 @@ pub fn report_of_state<B: Backend>(
     )?;
     let n_points = points.n_rows();
     let mut least_squares = PdeLeastSquares::new(program.clone(), points)?;
-    let final_loss = least_squares.losses(std::slice::from_ref(&state.theta))[0];
+    let final_loss = least_squares.losses(&[theta.to_vec()])[0];
     let history = &state.history;
     let report = SolveReport {
         final_loss,
@@ -873,18 +1006,19 @@ pub fn report_of_state<B: Backend>(
         retries: history.iter().map(|r| r.retries).sum(),
         wall_s: state.elapsed_s,
     };
-    let heldout = heldout_points(problem, config.seed())
-        .ok()
-        .map(|points| HeldOut::measure(&program, &points, config.seed(), &state.theta));
+    let heldout = heldout_set
+        .as_ref()
+        .map(|points| HeldOut::measure(&program, points, config.seed(), theta));
     Ok(RunReport {
         report,
-        theta: state.theta.clone(),
+        theta: theta.to_vec(),
+        result_iteration,
         n_params: program.n_params(),
         n_points,
         errors,
         error_history: state.error_history.clone(),
         heldout_history: state.heldout_history.clone(),
-        params: named_params(problem, &state.theta),
+        params: named_params(problem, theta),
         wall_s: state.elapsed_s,
         points: least_squares.points,
         optimizer: config.solve.optimizer.clone(),
@@ -1038,5 +1172,91 @@ mod tests {
         };
         let err = apply_option(&mut engd, "factorization", &word("svd")).unwrap_err();
         assert!(err.to_string().contains("does not apply to engd"), "{err}");
+    }
+
+    /// A run on adaptive points returns the iterate of its lowest held-out loss; the
+    /// same run on fixed points returns its last iterate. The saved state keeps the last
+    /// iterate (a resumed run goes on from it) beside the returned one.
+    #[test]
+    fn an_adaptive_run_returns_the_iterate_of_its_lowest_heldout_loss() {
+        let base = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                    dt(u) - 0.25*dxx(u) = 0 on interior\nu = sin(pi*x) on initial\n\
+                    u = 0 on boundary\nexact u = exp(-pi^2*t/4)*sin(pi*x)\n\
+                    model mlp(layers = [8], activation = tanh)\n";
+        let run = |sample: &str| {
+            let source =
+                format!("{base}sample interior = 12, initial = 6, boundary = 6, {sample}\n");
+            let problem = crate::Problem::from_str(&source).unwrap().ir().clone();
+            let config = RunConfig {
+                solve: SolveConfig {
+                    optimizer: crate::solve::OptimizerKind::Engd.default_config(),
+                    max_iterations: 40,
+                    patience: None,
+                    seed: 1,
+                    ..SolveConfig::default()
+                },
+                eval_every: 1,
+            };
+            let device = Default::default();
+            let (report, state) =
+                run_from::<burn_ndarray::NdArray<f64>>(&problem, &device, &config, None, |_| {
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+            let program =
+                CompiledProblem::<burn_ndarray::NdArray<f64>>::new(&problem, &device).unwrap();
+            (problem, program, report, state)
+        };
+
+        let (problem, program, report, state) = run("adaptive = rad(2, 0.5) every 2");
+        let last = state.iteration();
+        assert_eq!(last, 40);
+        let &(lowest_at, lowest) = report
+            .heldout_history
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        assert!(
+            lowest_at < last,
+            "the held-out loss was lowest at the end: {:?}",
+            report.heldout_history
+        );
+        assert_eq!(report.result_iteration, lowest_at);
+        assert_eq!(state.best.as_ref().unwrap().iteration, lowest_at);
+        let heldout = heldout_points(&problem, 1).unwrap();
+        assert_eq!(HeldOut::loss(&program, &heldout, &report.theta), lowest);
+        assert!(HeldOut::loss(&program, &heldout, &state.theta) > lowest);
+        assert_eq!(report.heldout.unwrap().loss, lowest);
+        let test = test_points(&problem, 1).unwrap();
+        let errors = program
+            .exact_errors(&problem, &report.theta, &test)
+            .unwrap();
+        assert_eq!(report.errors, errors);
+        let last_errors = program.exact_errors(&problem, &state.theta, &test).unwrap();
+        assert_ne!(report.errors, last_errors);
+        // The figures drawn again from the saved state show the same parameters.
+        let config = RunConfig {
+            solve: SolveConfig::default(),
+            eval_every: 1,
+        };
+        let again = report_of_state::<burn_ndarray::NdArray<f64>>(
+            &problem,
+            &Default::default(),
+            &config,
+            &state,
+        )
+        .unwrap();
+        assert_eq!(again.theta, report.theta);
+        assert_eq!(again.result_iteration, lowest_at);
+        // `pdec eval` evaluates them too.
+        assert_eq!(
+            returned_parameters(&problem, &program, 1, &state),
+            report.theta
+        );
+
+        let (_, _, report, state) = run("resample = every 2");
+        assert!(state.best.is_none());
+        assert_eq!(report.result_iteration, 40);
+        assert_eq!(report.theta, state.theta);
     }
 }

@@ -115,6 +115,7 @@ fn assert_resume_matches(file: &str, optimizer: &[&str], name: &str) {
     );
     for key in [
         "iterations",
+        "result_iteration",
         "final_loss",
         "rel_l2",
         "max_abs_err",

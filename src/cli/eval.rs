@@ -204,13 +204,32 @@ pub(super) fn run(args: &EvalArgs) -> Status {
         Err(status) => return status,
     };
     let problem = &saved.problem;
+    let program = match CompiledProblem::<NdArray<f64>>::new(problem, &NdArrayDevice::Cpu) {
+        Ok(program) => program,
+        Err(e) => {
+            eprintln!("error: cannot compile the problem: {e}");
+            return Status::Failure;
+        }
+    };
+    let state = &saved.checkpoint.state;
+    let saved_lengths =
+        std::iter::once(state.theta.len()).chain(state.best.iter().map(|b| b.theta.len()));
+    for length in saved_lengths {
+        if length != program.n_params() {
+            eprintln!(
+                "error: {}: the saved parameters have length {}, the problem has {}",
+                args.run_dir.join(CHECKPOINT_FILE).display(),
+                length,
+                program.n_params()
+            );
+            return Status::Failure;
+        }
+    }
+    // The parameters the run returned (with `adaptive`, those of its lowest held-out loss).
+    let theta =
+        pdec::run::returned_parameters(problem, &program, saved.checkpoint.config.seed(), state);
     if args.vtk {
-        if let Err(e) = write_vtk(
-            &args.run_dir,
-            problem,
-            &saved.checkpoint.state.theta,
-            args.grid,
-        ) {
+        if let Err(e) = write_vtk(&args.run_dir, problem, theta, args.grid) {
             eprintln!("error: {e}");
             return Status::Failure;
         }
@@ -234,23 +253,6 @@ pub(super) fn run(args: &EvalArgs) -> Status {
                 return Status::UserError;
             }
         }
-    }
-    let program = match CompiledProblem::<NdArray<f64>>::new(problem, &NdArrayDevice::Cpu) {
-        Ok(program) => program,
-        Err(e) => {
-            eprintln!("error: cannot compile the problem: {e}");
-            return Status::Failure;
-        }
-    };
-    let theta = &saved.checkpoint.state.theta;
-    if theta.len() != program.n_params() {
-        eprintln!(
-            "error: {}: the saved parameters have length {}, the problem has {}",
-            args.run_dir.join(CHECKPOINT_FILE).display(),
-            theta.len(),
-            program.n_params()
-        );
-        return Status::Failure;
     }
     let mut header: Vec<String> = problem.coords.iter().map(|c| c.name.clone()).collect();
     header.extend(problem.fields.iter().map(|f| f.name.clone()));

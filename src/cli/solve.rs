@@ -531,6 +531,14 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
                 heldout.loss, heldout.points, heldout.initial_loss
             );
         }
+        let last = report.report.history.last().map_or(0, |r| r.iteration);
+        if summary.result_iteration != last {
+            println!(
+                "  the parameters of iteration {}, where the held-out loss was lowest (the \
+                 points moved with `adaptive`); the loss above is theirs",
+                summary.result_iteration
+            );
+        }
         for (field, err) in &summary.rel_l2 {
             println!(
                 "  {field}: relative L2 error {:.3e}, max error {:.3e}",

@@ -353,6 +353,7 @@ fn looks_like_float(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::compile::program::FieldError;
+    use crate::run::BestIterate;
     use crate::solve::{IterationRecord, SolveConfig, Solver};
     use crate::solve::{OptimizerConfig, SngdConfig};
     use rand::{Rng, SeedableRng};
@@ -430,6 +431,11 @@ mod tests {
                 }],
             )],
             elapsed_s: theta[9].abs(),
+            best: Some(BestIterate {
+                iteration: 2,
+                heldout_loss: theta[10],
+                theta: theta[..5].to_vec(),
+            }),
             theta,
         };
         Checkpoint::new(

@@ -18,11 +18,15 @@ pub struct Summary {
     pub seed: u64,
     /// Iterations done.
     pub iterations: usize,
+    /// The iteration whose parameters the run returns, which the errors, the final
+    /// loss, the held-out loss and the files describe: the last one, or with `sample
+    /// adaptive` the one of the lowest held-out loss.
+    pub result_iteration: usize,
     /// Trainable scalars.
     pub n_params: usize,
     /// Residual rows.
     pub n_points: usize,
-    /// `½‖r‖²` at the final parameters.
+    /// `½‖r‖²` of the returned parameters on the last training points.
     pub final_loss: f64,
     /// Field → relative L2 error on the test set.
     pub rel_l2: BTreeMap<String, f64>,
@@ -70,6 +74,7 @@ impl Summary {
             optimizer: optimizer.to_string(),
             seed,
             iterations: run.report.iterations,
+            result_iteration: run.result_iteration,
             n_params: run.n_params,
             n_points: run.n_points,
             final_loss: run.report.final_loss,
