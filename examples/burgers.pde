@@ -11,8 +11,9 @@
 # residual every 25 iterations (RAD, the `adaptive` default) puts them on the shock:
 # 2.0e-3, 2.4e-4 and 5.3e-4 after 300 iterations (SNGD, penalty blocks). With the initial
 # and boundary conditions built into the ansatz and GN (the default with adaptive points),
-# seeds 0–4 on one thread stop by the stall rule at 3.7e-5, 6.6e-5, 4.7e-5, 2.7e-5 and
-# 1.2e-4 after 3–6 minutes (docs/PERFORMANCE.md, "Hard constraints").
+# seeds 0–4 on one thread stop by the stall rule after 3–6 minutes and return (the
+# iterate of the lowest held-out loss) 2.4e-5, 3.4e-5, 2.6e-5, 1.8e-5 and 6.4e-5
+# (docs/PERFORMANCE.md, "What an adaptive run returns").
 time  t in [0, 1]
 space x in [-1, 1]
 field u
