@@ -228,6 +228,33 @@ impl RunState {
     pub fn iteration(&self) -> usize {
         self.history.last().map_or(0, |r| r.iteration)
     }
+
+    /// Whether every parameter vector the state holds (the last iterate, the one the
+    /// adaptive points were drawn at, the kept best) has `n_params` entries; else why not.
+    ///
+    /// # Errors
+    /// The first vector that does not fit, as a sentence.
+    pub fn check_fits(&self, n_params: usize) -> Result<(), String> {
+        if self.theta.len() != n_params {
+            return Err(format!(
+                "the saved parameters have length {}, the problem has {n_params}",
+                self.theta.len()
+            ));
+        }
+        let fits = |theta: Option<&Vec<f64>>| theta.is_none_or(|t| t.len() == n_params);
+        if !fits(self.points_adapted_at.as_ref()) {
+            return Err(
+                "the saved parameters of the adaptive points do not fit the problem".to_string(),
+            );
+        }
+        if !fits(self.best.as_ref().map(|b| &b.theta)) {
+            return Err(
+                "the saved parameters of the lowest held-out loss do not fit the problem"
+                    .to_string(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The parameters a run in `state` returns, with their iteration and, where it differs
@@ -661,13 +688,10 @@ pub fn run_from<B: Backend>(
     let points_seed = start.as_ref().map_or(config.seed(), |s| s.points_seed);
     let points_adapted_at = start.as_ref().and_then(|s| s.points_adapted_at.clone());
     let earlier_s = start.as_ref().map_or(0.0, |s| s.elapsed_s);
-    if points_adapted_at
-        .as_ref()
-        .is_some_and(|theta| theta.len() != program.n_params())
-    {
-        return Err(RunError::Resume(
-            "the saved parameters of the adaptive points do not fit the problem".to_string(),
-        ));
+    if let Some(state) = &start {
+        state
+            .check_fits(program.n_params())
+            .map_err(RunError::Resume)?;
     }
     let points = training_points(problem, &program, points_seed, points_adapted_at.as_deref())?;
     // The test set is drawn from its own stream, independent of training points.
@@ -676,13 +700,6 @@ pub fn run_from<B: Backend>(
     let heldout_set = heldout_points(problem, config.seed()).ok();
     let (mut theta, mut error_history, mut heldout_history, mut best, solve_start) = match start {
         Some(state) => {
-            if state.theta.len() != program.n_params() {
-                return Err(RunError::Resume(format!(
-                    "the saved parameters have length {}, the problem has {}",
-                    state.theta.len(),
-                    program.n_params()
-                )));
-            }
             state
                 .solver
                 .check(&config.solve, program.n_params())
@@ -692,16 +709,6 @@ pub fn run_from<B: Backend>(
                 history: state.history,
                 elapsed_s: state.elapsed_s,
             };
-            if state
-                .best
-                .as_ref()
-                .is_some_and(|b| b.theta.len() != program.n_params())
-            {
-                return Err(RunError::Resume(
-                    "the saved parameters of the lowest held-out loss do not fit the problem"
-                        .to_string(),
-                ));
-            }
             (
                 state.theta,
                 state.error_history,
@@ -949,31 +956,9 @@ pub fn report_of_state<B: Backend>(
     state: &RunState,
 ) -> Result<RunReport, RunError> {
     let program = CompiledProblem::<B>::new(problem, device)?;
-    if state.theta.len() != program.n_params() {
-        return Err(RunError::Resume(format!(
-            "the saved parameters have length {}, the problem has {}",
-            state.theta.len(),
-            program.n_params()
-        )));
-    }
-    if state
-        .points_adapted_at
-        .as_ref()
-        .is_some_and(|theta| theta.len() != program.n_params())
-    {
-        return Err(RunError::Resume(
-            "the saved parameters of the adaptive points do not fit the problem".to_string(),
-        ));
-    }
-    if state
-        .best
-        .as_ref()
-        .is_some_and(|b| b.theta.len() != program.n_params())
-    {
-        return Err(RunError::Resume(
-            "the saved parameters of the lowest held-out loss do not fit the problem".to_string(),
-        ));
-    }
+    state
+        .check_fits(program.n_params())
+        .map_err(RunError::Resume)?;
     let heldout_set = heldout_points(problem, config.seed()).ok();
     let (theta, result_iteration, _) = returned_iterate(state, || {
         heldout_set.as_ref().map_or(f64::INFINITY, |points| {

@@ -212,18 +212,12 @@ pub(super) fn run(args: &EvalArgs) -> Status {
         }
     };
     let state = &saved.checkpoint.state;
-    let saved_lengths =
-        std::iter::once(state.theta.len()).chain(state.best.iter().map(|b| b.theta.len()));
-    for length in saved_lengths {
-        if length != program.n_params() {
-            eprintln!(
-                "error: {}: the saved parameters have length {}, the problem has {}",
-                args.run_dir.join(CHECKPOINT_FILE).display(),
-                length,
-                program.n_params()
-            );
-            return Status::Failure;
-        }
+    if let Err(reason) = state.check_fits(program.n_params()) {
+        eprintln!(
+            "error: {}: {reason}",
+            args.run_dir.join(CHECKPOINT_FILE).display()
+        );
+        return Status::Failure;
     }
     // The parameters the run returned (with `adaptive`, those of its lowest held-out loss).
     let theta =
