@@ -19,5 +19,5 @@ u = -1                                   on boundary
 exact u from "data/allen_cahn_ref.csv"
 
 model  mlp(layers = [32, 32, 32], activation = tanh)
-sample interior = 2000, boundary = 200, initial = 200
+sample interior = 2000
 solve  iterations = 2000

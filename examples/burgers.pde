@@ -26,5 +26,5 @@ u = 0                             on boundary
 exact u from "data/burgers_ref.csv"
 
 model  mlp(layers = [20, 20, 20, 20], activation = tanh)
-sample interior = 2000, boundary = 200, initial = 200, adaptive = rad
+sample interior = 2000, adaptive = rad
 solve  iterations = 2000

@@ -13,5 +13,5 @@ u = 0                      on boundary
 exact u = exp(-pi^2*kappa*t)*sin(pi*x)
 
 model  mlp(layers = [50, 50, 50], activation = tanh)
-sample interior = 900, boundary = 120, initial = 60
+sample interior = 900
 solve  iterations = 1000

@@ -12,5 +12,5 @@ u = 0                                   on boundary
 exact u = sin(pi*x)*sin(pi*y)
 
 model  mlp(layers = [20, 20, 20, 20], activation = tanh)
-sample interior = 900, boundary = 120
+sample interior = 900
 solve  iterations = 2000

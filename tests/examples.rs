@@ -1,4 +1,4 @@
-//! Every `examples/*.pde` checks without errors, and lowering produces the IR the
+//! Every `examples/*.pde` checks without errors or warnings, and lowering produces the IR the
 //! examples promise.
 
 use pdec::ir::{describe, Problem};
@@ -6,14 +6,18 @@ use pdec::solve::OptimizerKind;
 use std::path::Path;
 
 fn load(name: &str) -> Problem {
+    let (problem, diagnostics) = check(name);
+    let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{name}: {errors:?}");
+    problem.expect("no errors means a problem")
+}
+
+fn check(name: &str) -> (Option<Problem>, Vec<pdec::diagnostic::Diagnostic>) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
         .join(name);
     let source = std::fs::read_to_string(&path).expect("example exists");
-    let (problem, diagnostics) = pdec::check_source(&source, path.parent().unwrap());
-    let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "{name}: {errors:?}");
-    problem.expect("no errors means a problem")
+    pdec::check_source(&source, path.parent().unwrap())
 }
 
 #[test]
@@ -23,8 +27,12 @@ fn every_example_checks() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "pde") {
-            let problem = load(path.file_name().unwrap().to_str().unwrap());
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let problem = load(name);
             assert!(!problem.blocks.is_empty());
+            // Nor any warning: an example shows no setting that does nothing.
+            let (_, diagnostics) = check(name);
+            assert!(diagnostics.is_empty(), "{name}: {diagnostics:?}");
             n += 1;
         }
     }

@@ -681,9 +681,13 @@ mod tests {
             vec!["W0505 `sample periodic` has no effect"]
         );
         assert!(warnings(&format!("{periodic}model mlp(constraints = soft)\n")).is_empty());
+        // (`boundary` draws nothing either: its condition is built into the ansatz.)
         assert_eq!(
             warnings("space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\nu = 0 on boundary\nsample interior = 50, boundary = 4, periodic = 3\n"),
-            vec!["W0505 `sample periodic` has no effect"]
+            vec![
+                "W0505 `sample boundary` has no effect",
+                "W0505 `sample periodic` has no effect"
+            ]
         );
         // A shape's own count: kept in the config, warned about when no equation
         // holds on its piece, an error for a shape outside the domain.

@@ -25,6 +25,7 @@
 //! ([`crate::ir::SoftCondition`]).
 
 use super::lowerer::Lowerer;
+use crate::diagnostic::Diagnostic;
 use crate::ir::ansatz::ansatz_jet;
 use crate::ir::expr::{ExprId, Func, JetId, Node};
 use crate::ir::symbolic::{eval, leaves, substitute};
@@ -109,7 +110,91 @@ impl Lowerer<'_> {
             return;
         }
         self.give_points_to_the_interior(&removed);
+        self.counts_left_without_points(&removed);
         self.rewrite_blocks(&removed);
+    }
+
+    /// W0505 for a `boundary`, `initial` or face count whose region lost every
+    /// block to the ansatz while the file sets `sample interior` itself (otherwise
+    /// [`Self::give_points_to_the_interior`] moves the count there): no point is
+    /// drawn for it, and the count is only misleading. A count whose region never
+    /// had a block is W0505 already.
+    fn counts_left_without_points(&mut self, removed: &[usize]) {
+        if !self.sample_keys.contains_key("interior") {
+            return;
+        }
+        let kept: Vec<&Region> = self
+            .blocks
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| !removed.contains(b))
+            .map(|(_, block)| &block.region)
+            .collect();
+        let lost: Vec<&Region> = removed.iter().map(|&b| &self.blocks[b].region).collect();
+        let on_boundary = |r: &Region| {
+            matches!(
+                r,
+                Region::Boundary
+                    | Region::Face { .. }
+                    | Region::Piece { .. }
+                    | Region::Where { .. }
+            )
+        };
+        let mut unused = Vec::new();
+        for (key, &span) in &self.sample_keys {
+            // (the count's name in the message, where its points would be)
+            let (lost_here, kept_here, name, place) = match key.as_str() {
+                "boundary" => (
+                    lost.iter().any(|r| on_boundary(r)),
+                    kept.iter().any(|r| on_boundary(r)),
+                    key.clone(),
+                    "the boundary".to_string(),
+                ),
+                "initial" => (
+                    lost.contains(&&Region::Initial),
+                    kept.contains(&&Region::Initial),
+                    key.clone(),
+                    "the initial time".to_string(),
+                ),
+                face => {
+                    // A face's key is `x=lo` or `x=hi`; the entry `x = 1 : 100`
+                    // is named by its face, `x = 1`.
+                    let Some((coord_name, side)) = face.split_once('=') else {
+                        continue;
+                    };
+                    let Some(coord) = self.coords.iter().position(|c| c.name == coord_name) else {
+                        continue;
+                    };
+                    let side = if side == "lo" { Side::Lo } else { Side::Hi };
+                    let here = Region::Face { coord, side };
+                    let text = self.source.get(span.range()).unwrap_or(coord_name);
+                    let name = text.split(':').next().unwrap_or(text).trim().to_string();
+                    let place = format!("`{name}`");
+                    (lost.contains(&&here), kept.contains(&&here), name, place)
+                }
+            };
+            if lost_here && !kept_here {
+                unused.push((span, name, place));
+            }
+        }
+        unused.sort_by_key(|(span, ..)| span.start);
+        for (span, key, place) in unused {
+            self.error(
+                Diagnostic::warning("W0505", format!("`sample {key}` has no effect"))
+                    .with_label(
+                        span,
+                        format!(
+                            "the conditions on {place} are built into the ansatz \
+                             (`constraints = hard`), so no points are drawn there"
+                        ),
+                    )
+                    .with_help(
+                        "remove it; or remove `interior`, and the count goes to the interior; \
+                         or write `constraints = soft` in `model` to keep the conditions as \
+                         penalties",
+                    ),
+            );
+        }
     }
 
     /// When the file leaves `sample interior` at its default, the points the
@@ -974,6 +1059,65 @@ mod tests {
             ["u = sin(pi*x) on initial", "u = 0 on x = 0"]
         );
         assert_eq!(p.sample.interior, 1200);
+    }
+
+    /// With `interior` given, a count whose region's conditions are all built in
+    /// draws nothing and is W0505, labelled with the reason; a count whose region
+    /// keeps a penalty block, a count that goes to the interior, and soft
+    /// constraints are silent.
+    #[test]
+    fn counts_of_built_in_regions_warn_when_interior_is_given() {
+        let warnings = |source: &str| -> Vec<(String, String)> {
+            let (problem, diags) = check_source(source, Path::new("."));
+            assert!(problem.is_some(), "{diags:?}");
+            diags
+                .iter()
+                .map(|d| {
+                    let label = d.labels.first().map(|l| l.message.clone());
+                    (d.message.clone(), label.unwrap_or_default())
+                })
+                .collect()
+        };
+        let both = warnings(&format!(
+            "{HEAT}sample interior = 900, boundary = 120, initial = 60\n"
+        ));
+        assert_eq!(
+            both.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
+            [
+                "`sample boundary` has no effect",
+                "`sample initial` has no effect"
+            ]
+        );
+        assert!(both[0]
+            .1
+            .contains("on the boundary are built into the ansatz"));
+        assert!(both[1]
+            .1
+            .contains("on the initial time are built into the ansatz"));
+        // Without `interior` the counts go to the interior: they have an effect.
+        assert!(warnings(&format!("{HEAT}sample boundary = 120, initial = 60\n")).is_empty());
+        assert!(warnings(&format!(
+            "{HEAT}model mlp(constraints = soft)\nsample interior = 900, boundary = 120, initial = 60\n"
+        ))
+        .is_empty());
+        // A Neumann face keeps the boundary's points; the built-in face's own
+        // count draws nothing and is named by its face.
+        let faces = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                     dt(u) - dxx(u) = 0 on interior\nu = sin(pi*x) on initial\n\
+                     u = 0 on x = 0\ndx(u) = 0 on x = 1\n\
+                     sample interior = 900, boundary = 40, x = 0 : 20, initial = 60\n";
+        let found = warnings(faces);
+        assert_eq!(
+            found.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
+            [
+                "`sample x = 0` has no effect",
+                "`sample initial` has no effect"
+            ]
+        );
+        assert!(
+            found[0].1.contains("on `x = 0` are built into"),
+            "{found:?}"
+        );
     }
 
     #[test]
