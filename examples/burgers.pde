@@ -11,9 +11,11 @@
 # residual every 25 iterations (RAD, the `adaptive` default) puts them on the shock:
 # 2.0e-3, 2.4e-4 and 5.3e-4 after 300 iterations (SNGD, penalty blocks). With the initial
 # and boundary conditions built into the ansatz and GN (the default with adaptive points),
-# seeds 0–4 on one thread stop by the stall rule after 3–6 minutes and return (the
-# iterate of the lowest held-out loss) 2.4e-5, 3.4e-5, 2.6e-5, 1.8e-5 and 6.4e-5
-# (docs/PERFORMANCE.md, "What an adaptive run returns").
+# the runs stop by the stall rule and return the iterate of the lowest held-out loss.
+# With 2,000 points that is 1.8e-5 to 6.4e-5 on seeds 0–4 (one thread; up to 1.1e-4 on
+# two): the points limit the error. With the 6,000 drawn here, seeds 0–4 return 4.0e-6 to
+# 8.2e-6 on one and on two threads, in 10–30 minutes (docs/PERFORMANCE.md, "Burgers with
+# 6,000 points").
 time  t in [0, 1]
 space x in [-1, 1]
 field u
@@ -26,5 +28,5 @@ u = 0                             on boundary
 exact u from "data/burgers_ref.csv"
 
 model  mlp(layers = [20, 20, 20, 20], activation = tanh)
-sample interior = 2000, adaptive = rad
+sample interior = 6000, adaptive = rad
 solve  iterations = 2000
