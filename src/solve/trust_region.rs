@@ -292,9 +292,10 @@ fn damped_solve(
     Ok((0..n).map(|i| x[(i, 0)]).collect())
 }
 
-/// Loss `½‖r‖²`, `+∞` when `r` is not finite.
-fn half_squared_norm(r: &[f64]) -> f64 {
-    let loss = 0.5 * linalg::dot(r, r);
+/// Loss `½‖r‖²`, `+∞` when `r` is not finite (NaN included), so that a trial step
+/// to a non-finite residual is rejected.
+fn loss_or_infinity(r: &[f64]) -> f64 {
+    let loss = super::optimizer::half_squared_norm(r);
     if loss.is_finite() {
         loss
     } else {
@@ -321,7 +322,7 @@ pub fn lm_solve<P: LeastSquares + ?Sized>(
     let (mut r, mut j) = problem.residual_and_jacobian(&theta);
     let mut report = LmReport {
         theta: Vec::new(),
-        loss: half_squared_norm(&r),
+        loss: loss_or_infinity(&r),
         iterations: 0,
         accepted: 0,
         rejected: 0,
@@ -422,7 +423,7 @@ pub fn lm_solve<P: LeastSquares + ?Sized>(
         let trial: Vec<f64> = theta.iter().zip(&step).map(|(t, d)| t - d).collect();
         let r_trial = problem.residual(&trial);
         report.residual_evaluations += 1;
-        let trial_loss = half_squared_norm(&r_trial);
+        let trial_loss = loss_or_infinity(&r_trial);
         let actual = report.loss - trial_loss;
         let rho = gain_ratio(actual, predicted);
         let small_change = predicted <= config.function_tolerance * report.loss
@@ -433,7 +434,7 @@ pub fn lm_solve<P: LeastSquares + ?Sized>(
             theta = trial;
             (r, j) = problem.residual_and_jacobian(&theta);
             report.jacobian_evaluations += 1;
-            report.loss = half_squared_norm(&r);
+            report.loss = loss_or_infinity(&r);
             fresh = true;
             if small_change {
                 break 'outer LmStop::Function;
@@ -577,7 +578,7 @@ mod tests {
             let pred = predicted_reduction(&g, &d, &jd);
             let trial: Vec<f64> = theta.iter().zip(&d).map(|(t, d)| t - d).collect();
             let r_trial = problem.residual(&trial);
-            let ared = half_squared_norm(&r) - half_squared_norm(&r_trial);
+            let ared = loss_or_infinity(&r) - loss_or_infinity(&r_trial);
             let rho = gain_ratio(ared, pred);
             // ared and pred are the same quadratic, computed two ways: they agree to
             // rounding in L (≈1e-16·L / pred); pred is not small here.
