@@ -14,8 +14,8 @@
 # the runs stop by the stall rule and return the iterate of the lowest held-out loss.
 # With 2,000 points that is 1.8e-5 to 6.4e-5 on seeds 0–4 (one thread; up to 1.1e-4 on
 # two): the points limit the error. With the 6,000 drawn here, seeds 0–4 return 4.0e-6 to
-# 8.2e-6 on one and on two threads, in 10–30 minutes (docs/PERFORMANCE.md, "Burgers with
-# 6,000 points").
+# 8.2e-6 on one and on two threads, in 9–32 minutes per run on two cores
+# (docs/PERFORMANCE.md, "Burgers with 6,000 points").
 time  t in [0, 1]
 space x in [-1, 1]
 field u
