@@ -48,6 +48,15 @@ fn low_discrepancy(k: usize, c: usize) -> f64 {
 /// boundary data on the boundary at `t₀` that still counts as agreement.
 const COMPATIBLE: f64 = 1e-9;
 
+/// Whether the points of `region` come from the `boundary` count (the whole
+/// boundary, a face, a shape's piece, or a part of these).
+fn on_boundary(region: &Region) -> bool {
+    matches!(
+        region,
+        Region::Boundary | Region::Face { .. } | Region::Piece { .. } | Region::Where { .. }
+    )
+}
+
 /// Where a condition `u = g` holds (`Velocity`: `dt(u) = g` on `initial`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Place {
@@ -131,15 +140,6 @@ impl Lowerer<'_> {
             .map(|(_, block)| &block.region)
             .collect();
         let lost: Vec<&Region> = removed.iter().map(|&b| &self.blocks[b].region).collect();
-        let on_boundary = |r: &Region| {
-            matches!(
-                r,
-                Region::Boundary
-                    | Region::Face { .. }
-                    | Region::Piece { .. }
-                    | Region::Where { .. }
-            )
-        };
         let mut unused = Vec::new();
         for (key, &span) in &self.sample_keys {
             // (the count's name in the message, where its points would be)
@@ -211,15 +211,6 @@ impl Lowerer<'_> {
                 .iter()
                 .enumerate()
                 .any(|(b, block)| !removed.contains(&b) && &block.region == region)
-        };
-        let on_boundary = |region: &Region| {
-            matches!(
-                region,
-                Region::Boundary
-                    | Region::Face { .. }
-                    | Region::Piece { .. }
-                    | Region::Where { .. }
-            )
         };
         let boundary_kept = self
             .blocks
