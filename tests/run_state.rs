@@ -507,6 +507,60 @@ fn missing_or_garbled_checkpoints_exit_2_naming_the_file() {
 }
 
 #[test]
+fn a_problem_file_named_from_another_folder_is_asked_for() {
+    // The checkpoint names `examples/heat1d.pde` as `pdec solve` was given it, relative to
+    // the crate root; from the run folder itself that path does not resolve.
+    let dir = scratch("elsewhere");
+    let run = dir.join("run");
+    let out = solve(HEAT, &run, &["--optimizer", "adam", "--iterations", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let at = dir.join("p.csv");
+    std::fs::write(&at, "x,t\n0.5,0.5\n").unwrap();
+    let from_run = |args: &[&str]| {
+        output_of(
+            Command::new(env!("CARGO_BIN_EXE_pdec"))
+                .args(args)
+                .current_dir(&run),
+        )
+    };
+    let at_s = at.to_str().unwrap();
+    for (args, how) in [
+        (vec!["eval", ".", "--at", at_s], "`--problem FILE`"),
+        (vec!["plot", "."], "`--problem FILE`"),
+        (
+            vec!["solve", "--resume", ".", "--quiet", "--iterations", "2"],
+            "`pdec solve --resume RUN_DIR FILE`",
+        ),
+    ] {
+        let output = from_run(&args);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert!(
+            message.contains("`examples/heat1d.pde`"),
+            "{args:?}: {message}"
+        );
+        assert!(message.contains("checkpoint.json"), "{args:?}: {message}");
+        assert!(message.contains(how), "{args:?}: {message}");
+        assert_eq!(message.lines().count(), 1, "{args:?}: {message}");
+    }
+    // Named, the same file is found, and the run is the one the checkpoint saved.
+    let heat = Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT);
+    let output = from_run(&[
+        "eval",
+        ".",
+        "--at",
+        at_s,
+        "--problem",
+        heat.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let there = pdec(&["eval", run.to_str().unwrap(), "--at", at_s]);
+    assert_eq!(there.status.code(), Some(0), "{}", stderr(&there));
+    assert_eq!(output.stdout, there.stdout);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn an_unwritable_run_folder_fails_before_the_solve() {
     let dir = scratch("unwritable");
     let file = dir.join("plain-file");

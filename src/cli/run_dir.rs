@@ -29,10 +29,10 @@ pub(super) fn load_run(run_dir: &Path, problem: Option<&Path>) -> Result<SavedRu
         eprintln!("error: {e}");
         Status::Failure
     })?;
-    let file = problem.map_or_else(
-        || PathBuf::from(&checkpoint.problem_file),
-        Path::to_path_buf,
-    );
+    let file = match problem {
+        Some(file) => file.to_path_buf(),
+        None => file_the_checkpoint_names(&checkpoint, &path, "`--problem FILE`")?,
+    };
     let checked = load(&file)?;
     let Some(lowered) = checked.problem.clone() else {
         print_diagnostics(&checked);
@@ -48,6 +48,30 @@ pub(super) fn load_run(run_dir: &Path, problem: Option<&Path>) -> Result<SavedRu
         source: checked.source,
         base_dir: file.parent().unwrap_or(Path::new(".")).to_path_buf(),
     })
+}
+
+/// The problem file that `checkpoint` (read from `path`) names, when it can be read from
+/// here. The name is the path `pdec solve` was given, relative to the folder it ran in,
+/// so from elsewhere it may not resolve: the error says so and that `how` names the file
+/// instead. Errors are printed.
+pub(super) fn file_the_checkpoint_names(
+    checkpoint: &Checkpoint,
+    path: &Path,
+    how: &str,
+) -> Result<PathBuf, Status> {
+    let file = PathBuf::from(&checkpoint.problem_file);
+    match std::fs::metadata(&file) {
+        Ok(_) => Ok(file),
+        Err(e) => {
+            eprintln!(
+                "error: cannot read `{}`, the problem file that {} names (the path `pdec solve` \
+                 was given, from the folder it ran in): {e}; give the file with {how}",
+                file.display(),
+                path.display()
+            );
+            Err(Status::Failure)
+        }
+    }
 }
 
 /// Writes the figures and `solution.csv` of `report` into `dir`.

@@ -292,10 +292,14 @@ fn resume_setup(args: &SolveArgs, dir: &Path) -> Result<Setup, Status> {
         eprintln!("error: {e}");
         Status::Failure
     })?;
-    let file = args
-        .file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&checkpoint.problem_file));
+    let file = match &args.file {
+        Some(file) => file.clone(),
+        None => super::run_dir::file_the_checkpoint_names(
+            &checkpoint,
+            &path,
+            "`pdec solve --resume RUN_DIR FILE`",
+        )?,
+    };
     let (problem, source) = load_problem(&file, args.quiet)?;
     if let Err(e) = checkpoint.check_problem(&problem, &file.display().to_string(), &path) {
         eprintln!("error: {e}");
