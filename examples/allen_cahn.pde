@@ -4,9 +4,10 @@
 # and Richardson extrapolation, good to 1.2e-8 (tools/reference_data.py).
 # Source: Schwencke & Furtlehner, ANaGRAM (ICLR 2025); Raissi et al. (2019).
 # The initial and boundary data agree at the corners (x² cos(πx) = -1 at x = ±1), so both
-# are built into the ansatz u = A + φ·N. With these defaults (SNGD by size) one thread
-# reaches 1.9e-5, 1.7e-5, 3.2e-5, 1.2e-5 and 1.8e-5 on seeds 0–4 within 10 minutes
-# (docs/PERFORMANCE.md, "Hard constraints"); with penalty blocks it was 2.55e-4 after
+# are built into the ansatz u = A + φ·N. With these defaults (SNGD by size) the runner,
+# seeds 0–4 with a 10-minute budget per run, gives a median of 3.0e-5 (worst 4.6e-5) at
+# one thread and 2.7e-5 (worst 6.0e-5) at two (docs/PERFORMANCE.md, "Step-length trust
+# region against the grid line search"); with penalty blocks it was 2.55e-4 after
 # 47 minutes.
 time  t in [0, 1]
 space x in [-1, 1]
