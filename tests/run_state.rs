@@ -507,23 +507,75 @@ fn missing_or_garbled_checkpoints_exit_2_naming_the_file() {
 }
 
 #[test]
-fn a_problem_file_named_from_another_folder_is_asked_for() {
-    // The checkpoint names `examples/heat1d.pde` as `pdec solve` was given it, relative to
-    // the crate root; from the run folder itself that path does not resolve.
+fn the_problem_file_is_found_from_the_run_folder_and_asked_for_when_gone() {
+    // `pdec solve` is given `examples/heat1d.pde` relative to the crate root; from the run
+    // folder that path does not resolve, the one the checkpoint keeps beside it does.
     let dir = scratch("elsewhere");
     let run = dir.join("run");
     let out = solve(HEAT, &run, &["--optimizer", "adam", "--iterations", "1"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let at = dir.join("p.csv");
-    std::fs::write(&at, "x,t\n0.5,0.5\n").unwrap();
-    let from_run = |args: &[&str]| {
+    std::fs::write(&at, "x,t\n0.5,0.5\n0.25,0.75\n").unwrap();
+    let at_s = at.to_str().unwrap();
+    let from = |folder: &Path, args: &[&str]| {
         output_of(
             Command::new(env!("CARGO_BIN_EXE_pdec"))
                 .args(args)
-                .current_dir(&run),
+                .current_dir(folder),
         )
     };
-    let at_s = at.to_str().unwrap();
+    let there = pdec(&["eval", run.to_str().unwrap(), "--at", at_s]);
+    assert_eq!(there.status.code(), Some(0), "{}", stderr(&there));
+    let here = from(&run, &["eval", ".", "--at", at_s]);
+    assert_eq!(here.status.code(), Some(0), "{}", stderr(&here));
+    assert_eq!(here.stdout, there.stdout);
+    for args in [
+        vec!["plot", "."],
+        vec![
+            "solve",
+            "--resume",
+            ".",
+            "--quiet",
+            "--no-plots",
+            "--iterations",
+            "2",
+        ],
+    ] {
+        let output = from(&run, &args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(history_without_clock(&run).len(), 2);
+
+    // A run folder moved together with its problem file still finds it, though the path
+    // `pdec solve` was given (absolute here) is gone.
+    let tree = scratch("moved-from");
+    let file = tree.join("problems").join("heat.pde");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::copy(HEAT, &file).unwrap();
+    let out = solve(
+        file.to_str().unwrap(),
+        &tree.join("runs").join("r"),
+        &["--optimizer", "adam", "--iterations", "1"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let moved = scratch("moved-to");
+    let _ = std::fs::remove_dir_all(&moved);
+    std::fs::rename(&tree, &moved).unwrap();
+    let moved_run = moved.join("runs").join("r");
+    let found = pdec(&["eval", moved_run.to_str().unwrap(), "--at", at_s]);
+    assert_eq!(found.status.code(), Some(0), "{}", stderr(&found));
+    assert_eq!(
+        found.stdout, there.stdout,
+        "the same problem, seed and step"
+    );
+
+    // With the file gone from both places, each command says which file and how to give it.
+    std::fs::remove_file(moved.join("problems").join("heat.pde")).unwrap();
     for (args, how) in [
         (vec!["eval", ".", "--at", at_s], "`--problem FILE`"),
         (vec!["plot", "."], "`--problem FILE`"),
@@ -532,32 +584,39 @@ fn a_problem_file_named_from_another_folder_is_asked_for() {
             "`pdec solve --resume RUN_DIR FILE`",
         ),
     ] {
-        let output = from_run(&args);
+        let output = from(&moved_run, &args);
         let message = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
         assert!(
-            message.contains("`examples/heat1d.pde`"),
+            message.contains(&format!("`{}`", file.display())),
+            "{args:?}: {message}"
+        );
+        assert!(
+            message.contains("`../../problems/heat.pde`"),
             "{args:?}: {message}"
         );
         assert!(message.contains("checkpoint.json"), "{args:?}: {message}");
         assert!(message.contains(how), "{args:?}: {message}");
         assert_eq!(message.lines().count(), 1, "{args:?}: {message}");
     }
-    // Named, the same file is found, and the run is the one the checkpoint saved.
+    // Named, the file is read from where it is now.
     let heat = Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT);
-    let output = from_run(&[
-        "eval",
-        ".",
-        "--at",
-        at_s,
-        "--problem",
-        heat.to_str().unwrap(),
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let there = pdec(&["eval", run.to_str().unwrap(), "--at", at_s]);
-    assert_eq!(there.status.code(), Some(0), "{}", stderr(&there));
-    assert_eq!(output.stdout, there.stdout);
-    let _ = std::fs::remove_dir_all(dir);
+    let named = from(
+        &moved_run,
+        &[
+            "eval",
+            ".",
+            "--at",
+            at_s,
+            "--problem",
+            heat.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
+    assert_eq!(named.stdout, there.stdout);
+    for d in [dir, moved] {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }
 
 #[test]

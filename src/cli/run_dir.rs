@@ -51,27 +51,33 @@ pub(super) fn load_run(run_dir: &Path, problem: Option<&Path>) -> Result<SavedRu
 }
 
 /// The problem file that `checkpoint` (read from `path`) names, when it can be read from
-/// here. The name is the path `pdec solve` was given, relative to the folder it ran in,
-/// so from elsewhere it may not resolve: the error says so and that `how` names the file
-/// instead. Errors are printed.
+/// here: first relative to the run folder (where it lay when the run was written), then
+/// as `pdec solve` was given it, relative to the folder it ran in. When neither
+/// resolves, the error says so and that `how` names the file instead. Errors are printed.
 pub(super) fn file_the_checkpoint_names(
     checkpoint: &Checkpoint,
     path: &Path,
     how: &str,
 ) -> Result<PathBuf, Status> {
-    let file = PathBuf::from(&checkpoint.problem_file);
-    match std::fs::metadata(&file) {
-        Ok(_) => Ok(file),
-        Err(e) => {
-            eprintln!(
-                "error: cannot read `{}`, the problem file that {} names (the path `pdec solve` \
-                 was given, from the folder it ran in): {e}; give the file with {how}",
-                file.display(),
-                path.display()
-            );
-            Err(Status::Failure)
-        }
+    let candidates = checkpoint.problem_candidates(path);
+    if let Some(file) = candidates.iter().find(|f| f.is_file()) {
+        return Ok(file.clone());
     }
+    let file = PathBuf::from(&checkpoint.problem_file);
+    let reason = std::fs::metadata(&file)
+        .err()
+        .map_or_else(|| "not a file".to_string(), |e| e.to_string());
+    let beside = match &checkpoint.problem_from_run {
+        Some(rel) => format!(", nor at `{rel}` from the run folder"),
+        None => String::new(),
+    };
+    eprintln!(
+        "error: cannot read `{}`, the problem file that {} names (the path `pdec solve` \
+         was given, from the folder it ran in): {reason}{beside}; give the file with {how}",
+        file.display(),
+        path.display()
+    );
+    Err(Status::Failure)
 }
 
 /// Writes the figures and `solution.csv` of `report` into `dir`.

@@ -415,7 +415,8 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
                 &run_config,
                 checkpoint_every,
                 p.snapshot(),
-            );
+            )
+            .in_run_folder(&out_dir);
             if let Err(e) = write_checkpoint(&checkpoint_path, &checkpoint) {
                 checkpoint_failure = Some(e);
                 return ControlFlow::Break(());
@@ -499,7 +500,8 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
     if interrupted {
         summary.stopped_because = "interrupted".to_string();
     }
-    let checkpoint = Checkpoint::new(&file_name, &problem, &run_config, checkpoint_every, state);
+    let checkpoint = Checkpoint::new(&file_name, &problem, &run_config, checkpoint_every, state)
+        .in_run_folder(&out_dir);
     if let Err(e) = write_checkpoint(&checkpoint_path, &checkpoint)
         .and_then(|()| write_summary(&out_dir.join("summary.json"), &summary))
         .and_then(|()| write_history(&out_dir.join("history.csv"), &field_names, &report))

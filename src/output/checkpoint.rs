@@ -31,8 +31,13 @@ pub struct Checkpoint {
     pub format: String,
     /// [`FORMAT_VERSION`] of the writer.
     pub version: u32,
-    /// The `.pde` file as given to `pdec solve`.
+    /// The `.pde` file as given to `pdec solve`, relative to the folder it ran in.
     pub problem_file: String,
+    /// The same file relative to the run folder, so that it is found from anywhere and
+    /// when the run folder moves together with it (absent in checkpoints of older pdec
+    /// versions, and when either could not be located).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem_from_run: Option<String>,
     /// [`problem_digest`] of the problem the run solved (hex SHA-256).
     pub problem_digest: String,
     /// The run's settings: optimizer and stopping rules, seed, `eval_every`.
@@ -192,12 +197,37 @@ impl Checkpoint {
             format: FORMAT.to_string(),
             version: FORMAT_VERSION,
             problem_file: problem_file.to_string(),
+            problem_from_run: None,
             problem_digest: problem_digest(problem),
             config: config.clone(),
             checkpoint_every,
             iteration: state.iteration(),
             state,
         }
+    }
+
+    /// The checkpoint, noting where its problem file lies relative to `run_dir`, the
+    /// folder it is written into (both must exist).
+    #[must_use]
+    pub fn in_run_folder(mut self, run_dir: &Path) -> Self {
+        let located = |p: &Path| std::fs::canonicalize(p).ok();
+        self.problem_from_run = located(Path::new(&self.problem_file))
+            .zip(located(run_dir))
+            .map(|(file, dir)| relative_path(&dir, &file).display().to_string());
+        self
+    }
+
+    /// The problem file this checkpoint (read from `path`) names, as candidates in the
+    /// order to try: relative to the run folder (`path`'s folder), then as given to
+    /// `pdec solve`.
+    #[must_use]
+    pub fn problem_candidates(&self, path: &Path) -> Vec<PathBuf> {
+        let run_dir = path.parent().unwrap_or(Path::new("."));
+        self.problem_from_run
+            .iter()
+            .map(|rel| run_dir.join(rel))
+            .chain(std::iter::once(PathBuf::from(&self.problem_file)))
+            .collect()
     }
 
     /// The checkpoint as pretty JSON, floats as exact strings.
@@ -284,6 +314,23 @@ impl Checkpoint {
             })
         }
     }
+}
+
+/// `to` relative to the folder `from`, both absolute and free of `.` and `..`
+/// (canonical): `../` for each of `from`'s components past the common prefix, then the
+/// rest of `to`.
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in common..from.len() {
+        rel.push("..");
+    }
+    for c in &to[common..] {
+        rel.push(c);
+    }
+    rel
 }
 
 /// Writes `checkpoint` to `path` atomically.
@@ -390,6 +437,20 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_relative_path_climbs_out_of_the_run_folder_and_into_the_file_s() {
+        let rel = |from: &str, to: &str| relative_path(Path::new(from), Path::new(to));
+        assert_eq!(rel("/a/b/run", "/a/b/p.pde"), Path::new("../p.pde"));
+        assert_eq!(rel("/a/b/run", "/a/b/run/p.pde"), Path::new("p.pde"));
+        assert_eq!(
+            rel("/a/runs/r1", "/a/ex/p.pde"),
+            Path::new("../../ex/p.pde")
+        );
+        assert_eq!(rel("/r", "/x/y/p.pde"), Path::new("../x/y/p.pde"));
+        // A shared prefix of a name is not a shared folder.
+        assert_eq!(rel("/a/bc", "/a/b/p.pde"), Path::new("../b/p.pde"));
     }
 
     fn sample_checkpoint(theta: Vec<f64>) -> Checkpoint {
