@@ -25,8 +25,10 @@ model  mlp(layers = [20, 20, 20, 20], activation = tanh, constraints = soft)
 # error 1.5; docs/PERFORMANCE.md). Even with 3,600 the points must follow the residual:
 # on fixed points GN fits them (loss 1e-9) with a held-out loss of 476 and error 0.93.
 sample interior = 3000, initial = 200, periodic = 200, adaptive = rad
-# With residual-adaptive points the default optimizer is GN: 7.0e-6, 4.1e-6 and 5.4e-6 on
-# seeds 0-2 (one thread, 200-420 s). SNGD, the default by size, stalls at error 0.62
+# With residual-adaptive points the default optimizer is GN, and the stall window is 200
+# iterations: seeds 0-4 return 1.2e-6 to 4.1e-6 on one thread and 7.0e-7 to 5.3e-6 on
+# two, after 2,290-3,000 iterations, about 0.3 s each (docs/PERFORMANCE.md, "The stall
+# window of adaptive runs"). SNGD, the default by size, stalls at error 0.62
 # after 200 iterations here; SNGD as published (undamped, tolerance 1e-13) needs
 # 1,000-2,200 iterations (20-40 minutes) for 5.9e-5, 4.6e-6, 3.8e-5 (docs/PERFORMANCE.md).
 solve  iterations = 3000

@@ -177,7 +177,8 @@ pub struct SolveOptions {
     /// Stop after this many seconds (default: no limit).
     pub time_budget_s: Option<f64>,
     /// Stop when the best loss has not fallen by the relative `min_improvement` over
-    /// this many iterations (default: the file's `patience`, else 100; 0: never).
+    /// this many iterations (default: the file's `patience`, else 100, or 200 with
+    /// `sample adaptive`; 0: never).
     pub patience: Option<usize>,
     /// The relative decrease that counts as progress for `patience`, in `[0, 1)`
     /// (default: the file's `min_improvement`, else 1e-3).

@@ -14,7 +14,8 @@ use crate::ir::{ConfigScalar, Problem};
 use crate::solve::streamed::JacobianRows;
 use crate::solve::{
     series_stalled, IterationRecord, LeastSquares, NonFiniteSource, OptimizerConfig, SolveConfig,
-    SolveError, SolveReport, SolveStart, SolverState, StopReason,
+    SolveError, SolveReport, SolveStart, SolverState, StopReason, ADAPTIVE_PATIENCE,
+    DEFAULT_PATIENCE,
 };
 use burn::tensor::backend::Backend;
 use std::cell::{Cell, RefCell};
@@ -420,6 +421,11 @@ pub fn solve_config(problem: &Problem) -> Result<SolveConfig, RunError> {
         optimizer: file_optimizer(problem).default_config(),
         max_iterations: settings.iterations,
         loss_tol: settings.tol.unwrap_or(0.0),
+        patience: Some(if problem.sample.adaptive.is_some() {
+            ADAPTIVE_PATIENCE
+        } else {
+            DEFAULT_PATIENCE
+        }),
         ..SolveConfig::default()
     };
     if let Some(patience) = settings.patience {
@@ -1021,6 +1027,33 @@ mod tests {
             optimizer: crate::solve::OptimizerKind::Anagram.default_config(),
             ..SolveConfig::default()
         }
+    }
+
+    /// A file with residual-adaptive points gets the longer stall window, unless its
+    /// `solve` block names one.
+    #[test]
+    fn adaptive_points_lengthen_the_default_stall_window() {
+        let base = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\
+                    dt(u) - dxx(u) = 0 on interior\nu = sin(pi*x) on initial\n\
+                    u = 0 on boundary\nmodel mlp(layers = [6], activation = tanh)\n";
+        let patience = |tail: &str| {
+            let problem = crate::Problem::from_str(&format!("{base}{tail}")).unwrap();
+            solve_config(problem.ir()).unwrap().patience
+        };
+        // The documented defaults (docs/language.md).
+        assert_eq!(patience("sample interior = 300\n"), Some(100));
+        assert_eq!(
+            patience("sample interior = 300, adaptive = rad\n"),
+            Some(200)
+        );
+        assert_eq!(
+            patience("sample interior = 300, adaptive = rad\nsolve patience = 50\n"),
+            Some(50)
+        );
+        assert_eq!(
+            patience("sample interior = 300, adaptive = rad\nsolve patience = 0\n"),
+            None
+        );
     }
 
     /// The optimizers see each step's rows scaled by the causal weights of the residual

@@ -57,7 +57,8 @@ pub(super) struct SolveArgs {
     #[arg(long)]
     time_budget: Option<f64>,
     /// Stop when the best loss has not fallen by the relative `--min-improvement` over
-    /// this many iterations (default: the file's `patience`, else 100; 0: never).
+    /// this many iterations (default: the file's `patience`, else 100, or 200 with
+    /// `sample adaptive`; 0: never).
     #[arg(long)]
     patience: Option<usize>,
     /// The relative decrease of the best loss that counts as progress for `--patience`,

@@ -690,8 +690,19 @@ impl Lowerer<'_> {
                     }
                 }
                 "patience" => {
-                    if let Some(n) = self.count(value, "`patience`") {
-                        self.solve.patience = Some(n);
+                    if let Some(v) = self.const_value(value, "`patience`") {
+                        if v >= 0.0 && v.fract() == 0.0 && v <= MAX_COUNT {
+                            self.solve.patience = Some(v as usize);
+                        } else {
+                            self.error(
+                                Diagnostic::error(
+                                    "E0405",
+                                    "`patience` must be a whole number of iterations \
+                                     (0: never stop for a stall)",
+                                )
+                                .with_label(value.span, format!("found {v}")),
+                            );
+                        }
                     }
                 }
                 "causal" => self.causal_entry(value),

@@ -211,7 +211,7 @@ const SOLVE_RUN_KEYS: [ConfigKey; 6] = [
     key("tol", "none", "stop when the loss falls below this", &[]),
     key(
         "patience",
-        "100",
+        "100; 200 with `sample adaptive`",
         "stop when the best loss has not improved for this many iterations (0: never)",
         &[],
     ),

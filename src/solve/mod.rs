@@ -56,7 +56,7 @@ pub use adam::AdamConfig;
 pub use anagram::{AnagramConfig, AnagramCutoff, AnagramFactorization};
 pub use driver::{
     init_thread_pool, made_no_progress, series_stalled, solve, solve_from, SolveConfig, Solver,
-    DEFAULT_MIN_IMPROVEMENT, DEFAULT_PATIENCE,
+    ADAPTIVE_PATIENCE, DEFAULT_MIN_IMPROVEMENT, DEFAULT_PATIENCE,
 };
 pub use engd::{EngdConfig, EngdSolve, GramForm};
 pub use lbfgs::LbfgsConfig;

@@ -577,7 +577,7 @@ mod tests {
                 entry("optimizer", "sgd"),
                 entry("iterations", "5"),
                 entry("iterations", "6"),
-                entry("patience", "0"),
+                entry("patience", "2.5"),
                 entry("min_improvement", "1"),
             ],
         }));
