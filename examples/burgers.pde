@@ -11,11 +11,12 @@
 # residual every 25 iterations (RAD, the `adaptive` default) puts them on the shock:
 # 2.0e-3, 2.4e-4 and 5.3e-4 after 300 iterations (SNGD, penalty blocks). With the initial
 # and boundary conditions built into the ansatz and GN (the default with adaptive points),
-# the runs stop by the stall rule and return the iterate of the lowest held-out loss.
-# With 2,000 points that is 1.8e-5 to 6.4e-5 on seeds 0–4 (one thread; up to 1.1e-4 on
-# two): the points limit the error. With the 6,000 drawn here, seeds 0–4 return 4.0e-6 to
-# 8.2e-6 on one and on two threads, in 9–32 minutes per run on two cores
-# (docs/PERFORMANCE.md, "Burgers with 6,000 points").
+# the runs return the iterate of the lowest held-out loss. With 2,000 points that is
+# 1.8e-5 to 6.4e-5 on seeds 0–4 (one thread; up to 1.1e-4 on two): the points limit the
+# error. With the 6,000 drawn here and the stall window of adaptive runs (200), seeds 0–4
+# run their 2,000 iterations and return 2.5e-6 to 8.8e-6 on one thread (median 6.1e-6)
+# and 2.0e-6 to 8.8e-6 on two (median 4.0e-6), in about 23 and 11 minutes per run
+# (docs/PERFORMANCE.md, "Burgers with 6,000 points", "The stall window of adaptive runs").
 time  t in [0, 1]
 space x in [-1, 1]
 field u
