@@ -440,7 +440,7 @@ mod tests {
     }
 
     #[test]
-    fn a_relative_path_climbs_out_of_the_run_folder_and_into_the_file_s() {
+    fn a_path_relative_to_the_run_folder_climbs_out_of_it_then_down_to_the_file() {
         let rel = |from: &str, to: &str| relative_path(Path::new(from), Path::new(to));
         assert_eq!(rel("/a/b/run", "/a/b/p.pde"), Path::new("../p.pde"));
         assert_eq!(rel("/a/b/run", "/a/b/run/p.pde"), Path::new("p.pde"));
