@@ -27,7 +27,7 @@ model  mlp(layers = [20, 20, 20, 20], activation = tanh, constraints = soft)
 sample interior = 3000, initial = 200, periodic = 200, adaptive = rad
 # With residual-adaptive points the default optimizer is GN, and the stall window is 200
 # iterations: seeds 0-4 return 1.2e-6 to 4.1e-6 on one thread and 7.0e-7 to 5.3e-6 on
-# two, after 2,290-3,000 iterations, about 0.3 s each (docs/PERFORMANCE.md, "The stall
+# two, after 2,290-3,000 iterations, 0.14-0.3 s each (docs/PERFORMANCE.md, "The stall
 # window of adaptive runs"). SNGD, the default by size, stalls at error 0.62
 # after 200 iterations here; SNGD as published (undamped, tolerance 1e-13) needs
 # 1,000-2,200 iterations (20-40 minutes) for 5.9e-5, 4.6e-6, 3.8e-5 (docs/PERFORMANCE.md).
