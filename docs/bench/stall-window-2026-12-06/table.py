@@ -1,6 +1,8 @@
-"""Markdown rows: each run's stop and returned iterate under the window of 100 and 200."""
-import sys, glob, os
-sys.path.insert(0, "/work/ext")
+"""Markdown rows: each run's stop and returned iterate under the window of 100 and 200.
+
+Usage: table.py FILE [...] (the *-evaluated.csv files here, or history.csv files)."""
+import sys, os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from replay import load, stalled_best, replay
 rows = []
 for path in sys.argv[1:]:
