@@ -7,7 +7,9 @@ from replay import load, stalled_best, replay
 rows = []
 for path in sys.argv[1:]:
     limit, ev = load(path)
-    name = os.path.basename(os.path.dirname(path))
+    base = os.path.basename(path)
+    name = (base[: -len("-evaluated.csv")] if base.endswith("-evaluated.csv")
+            else os.path.basename(os.path.dirname(path)))
     a = replay(ev, lambda e: stalled_best(e, 100), limit)
     b = replay(ev, lambda e: stalled_best(e, 200), limit)
     def cell(r):
