@@ -35,7 +35,7 @@ pub struct Checkpoint {
     pub problem_file: String,
     /// The same file relative to the run folder, so that it is found from anywhere and
     /// when the run folder moves together with it (absent in checkpoints of older pdec
-    /// versions, and when either could not be located).
+    /// versions, when either could not be located, and when no relative path joins them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem_from_run: Option<String>,
     /// [`problem_digest`] of the problem the run solved (hex SHA-256).
@@ -213,7 +213,8 @@ impl Checkpoint {
         let located = |p: &Path| std::fs::canonicalize(p).ok();
         self.problem_from_run = located(Path::new(&self.problem_file))
             .zip(located(run_dir))
-            .map(|(file, dir)| relative_path(&dir, &file).display().to_string());
+            .and_then(|(file, dir)| relative_path(&dir, &file))
+            .map(|rel| rel.display().to_string());
         self
     }
 
@@ -318,11 +319,15 @@ impl Checkpoint {
 
 /// `to` relative to the folder `from`, both absolute and free of `.` and `..`
 /// (canonical): `../` for each of `from`'s components past the common prefix, then the
-/// rest of `to`.
-fn relative_path(from: &Path, to: &Path) -> PathBuf {
+/// rest of `to`. None when they share no root (two Windows drives): no relative path
+/// leads from one to the other.
+fn relative_path(from: &Path, to: &Path) -> Option<PathBuf> {
     let from: Vec<_> = from.components().collect();
     let to: Vec<_> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return None;
+    }
     let mut rel = PathBuf::new();
     for _ in common..from.len() {
         rel.push("..");
@@ -330,7 +335,7 @@ fn relative_path(from: &Path, to: &Path) -> PathBuf {
     for c in &to[common..] {
         rel.push(c);
     }
-    rel
+    Some(rel)
 }
 
 /// Writes `checkpoint` to `path` atomically.
@@ -441,7 +446,7 @@ mod tests {
 
     #[test]
     fn a_path_relative_to_the_run_folder_climbs_out_of_it_then_down_to_the_file() {
-        let rel = |from: &str, to: &str| relative_path(Path::new(from), Path::new(to));
+        let rel = |from: &str, to: &str| relative_path(Path::new(from), Path::new(to)).unwrap();
         assert_eq!(rel("/a/b/run", "/a/b/p.pde"), Path::new("../p.pde"));
         assert_eq!(rel("/a/b/run", "/a/b/run/p.pde"), Path::new("p.pde"));
         assert_eq!(
@@ -451,6 +456,12 @@ mod tests {
         assert_eq!(rel("/r", "/x/y/p.pde"), Path::new("../x/y/p.pde"));
         // A shared prefix of a name is not a shared folder.
         assert_eq!(rel("/a/bc", "/a/b/p.pde"), Path::new("../b/p.pde"));
+        // Without a shared root (a run folder on one Windows drive, the file on another;
+        // here two relative paths) there is no such path.
+        assert_eq!(
+            relative_path(Path::new("d/run"), Path::new("e/p.pde")),
+            None
+        );
     }
 
     fn sample_checkpoint(theta: Vec<f64>) -> Checkpoint {
