@@ -20,7 +20,8 @@ exact u = sin(pi*x1) + sin(pi*x2) + sin(pi*x3) + sin(pi*x4) + sin(pi*x5)
 # the ansatz (the default) u = f + φ·N and the network only has to learn N = 0: the
 # defaults (SNGD by size) reach 1.8e-11 in 300 s on one thread (seed 0), and the file no
 # longer measures the solver. With `constraints = soft` (and `boundary = 500` in `sample`)
-# it does (the penalty form's numbers, ANaGRAM 2.3e-4, are in docs/PERFORMANCE.md).
+# it does (the penalty form's numbers, ANaGRAM 2.3e-4, are in docs/PERFORMANCE.md), and
+# so does laplace5d_offset.pde, the same problem with the data written another way.
 model  mlp(layers = [32, 32, 32], activation = tanh)
 sample interior = 1000
 solve  iterations = 1000

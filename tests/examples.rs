@@ -89,7 +89,12 @@ fn the_default_optimizer_follows_the_sampling_and_the_jacobians_size() {
     // other examples stay with SNGD.
     let kind = |file: &str| pdec::run::file_optimizer(&load(file));
     assert_eq!(kind("kovasznay.pde"), OptimizerKind::Gn);
-    for file in ["burgers.pde", "transport.pde", "lotka_volterra.pde"] {
+    for file in [
+        "burgers.pde",
+        "transport.pde",
+        "lotka_volterra.pde",
+        "laplace5d_offset.pde",
+    ] {
         let problem = load(file);
         assert!(problem.sample.adaptive.is_some(), "{file}");
         assert_eq!(problem.solve.optimizer, None, "{file}");
