@@ -59,6 +59,39 @@ fn no_example_names_an_optimizer_or_its_options() {
     }
 }
 
+/// Where a built-in condition's data are the exact solution's formula, `pdec check`
+/// says that the network only has to learn `N = 0`; where the data agree with it only
+/// on the boundary, or are other values, it does not.
+#[test]
+fn check_says_where_the_offset_of_the_ansatz_is_the_exact_solution() {
+    let remarks = |file: &str| -> Vec<bool> {
+        let problem = load(file);
+        let lines = describe::ansatz(&problem);
+        problem
+            .ansatz
+            .iter()
+            .zip(&lines)
+            .map(|(a, line)| {
+                let carried = describe::offset_is_exact(&problem, a);
+                assert_eq!(
+                    line.contains("only has to learn N_"),
+                    carried,
+                    "{file}: {line}"
+                );
+                carried
+            })
+            .collect()
+    };
+    assert_eq!(remarks("laplace5d.pde"), [true]);
+    assert_eq!(remarks("kovasznay.pde"), [true, true, true]);
+    // The same boundary values, written with a term that vanishes on the boundary.
+    assert_eq!(remarks("laplace5d_offset.pde"), [false]);
+    // Boundary or initial data that are not the solution inside.
+    for file in ["poisson2d.pde", "heat1d.pde", "wave1d.pde", "burgers.pde"] {
+        assert!(remarks(file).iter().all(|&r| !r), "{file}");
+    }
+}
+
 #[test]
 fn burgers_linearization_has_both_terms_of_u_dx_u() {
     let problem = load("burgers.pde");

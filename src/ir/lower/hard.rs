@@ -24,6 +24,7 @@
 //! cannot be built in stays a penalty block and is listed with the reason
 //! ([`crate::ir::SoftCondition`]).
 
+use super::low_discrepancy;
 use super::lowerer::Lowerer;
 use crate::diagnostic::Diagnostic;
 use crate::ir::ansatz::ansatz_jet;
@@ -34,15 +35,6 @@ use std::collections::HashMap;
 
 /// Probe points inside the domain's bounding box and per constrained face.
 const PROBES: usize = 64;
-
-/// The k-th point of an additive recurrence in [0, 1) for coordinate `c`
-/// (fractional parts of multiples of √p for the c-th prime p): well spread in
-/// every dimension, and the same on every run.
-fn low_discrepancy(k: usize, c: usize) -> f64 {
-    const PRIMES: [f64; 12] = [2., 3., 5., 7., 11., 13., 17., 19., 23., 29., 31., 37.];
-    let alpha = PRIMES[c % PRIMES.len()].sqrt() + (c / PRIMES.len()) as f64;
-    ((k + 1) as f64 * alpha).fract()
-}
 
 /// Largest disagreement, relative to `1 + max |g₀|`, between initial and
 /// boundary data on the boundary at `t₀` that still counts as agreement.

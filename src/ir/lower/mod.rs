@@ -32,6 +32,15 @@ mod hard;
 mod lowerer;
 mod resolve;
 
+/// The k-th point of an additive recurrence in [0, 1) for coordinate `c`
+/// (fractional parts of multiples of √p for the c-th prime p): well spread in
+/// every dimension, and the same on every run. Probe points for checks on formulas.
+pub(crate) fn low_discrepancy(k: usize, c: usize) -> f64 {
+    const PRIMES: [f64; 12] = [2., 3., 5., 7., 11., 13., 17., 19., 23., 29., 31., 37.];
+    let alpha = PRIMES[c % PRIMES.len()].sqrt() + (c / PRIMES.len()) as f64;
+    ((k + 1) as f64 * alpha).fract()
+}
+
 pub use derivative::MAX_DERIVATIVE_ORDER;
 pub use lowerer::{lower, lower_as_written};
 pub(super) use lowerer::{Def, Lowerer, State};
