@@ -2,9 +2,8 @@
 //! `pdec check` and `pdec explain` (plain data: serializable, no printing).
 
 use super::display::{display_block_expr, display_block_jet, display_expr, display_number};
-use super::expr::Node;
-use super::lower::low_discrepancy;
-use super::symbolic::eval;
+use super::lower::inside_probes;
+use super::symbolic::eval_at;
 use super::{CoordKind, ExactSource, FieldAnsatz, Problem, Region, Sampler, Shape, Side};
 use serde::Serialize;
 
@@ -300,14 +299,12 @@ pub fn ansatz(problem: &Problem) -> Vec<String> {
         .collect()
 }
 
-/// Points of the coordinates' box at which [`offset_is_exact`] compares.
-const OFFSET_PROBES: usize = 64;
-
 /// Whether the offset `A` of a built-in condition is the field's `exact` formula (the
-/// two agree to 1e-12 of its size at [`OFFSET_PROBES`] points spread over the
-/// coordinates' box). The boundary data are then the solution itself, as in
+/// two agree to 1e-12 of its size at 64 points spread over the coordinates' box,
+/// [`inside_probes`]). The boundary data are then the solution itself, as in
 /// manufactured problems, and the network only has to learn `N = 0`: a run measures
-/// little of the solver (docs/language.md, *Hard constraints*).
+/// little of the solver (docs/language.md, *Hard constraints*). Params, data and grids
+/// in either formula make it unknown here: false.
 pub fn offset_is_exact(problem: &Problem, ansatz: &FieldAnsatz) -> bool {
     let Some(ExactSource::Expr(formula)) = problem
         .exact
@@ -319,20 +316,9 @@ pub fn offset_is_exact(problem: &Problem, ansatz: &FieldAnsatz) -> bool {
     };
     let mut size = 0.0_f64;
     let mut gap = 0.0_f64;
-    for k in 0..OFFSET_PROBES {
-        let point: Vec<f64> = problem
-            .coords
-            .iter()
-            .enumerate()
-            .map(|(c, coord)| coord.lo + (coord.hi - coord.lo) * low_discrepancy(k, c))
-            .collect();
-        // Params, data and grids make a formula unknown here: no remark.
-        let leaf = |node: Node| match node {
-            Node::Coord(i) => point[i],
-            _ => f64::NAN,
-        };
-        let exact = eval(&problem.exprs, *formula, &leaf);
-        let offset = eval(&problem.exprs, ansatz.offset, &leaf);
+    for point in inside_probes(&problem.coords) {
+        let exact = eval_at(&problem.exprs, *formula, &point);
+        let offset = eval_at(&problem.exprs, ansatz.offset, &point);
         if !(exact.is_finite() && offset.is_finite()) {
             return false;
         }

@@ -561,6 +561,15 @@ pub fn eval(arena: &ExprArena, id: ExprId, leaf: &dyn Fn(Node) -> f64) -> f64 {
     eval_with(arena, id, &mut |n| Some(leaf(n))).unwrap_or(f64::NAN)
 }
 
+/// The value at `point` of an expression of the coordinates (NaN where it has other
+/// leaves: params, data, grids, normals, jets).
+pub fn eval_at(arena: &ExprArena, id: ExprId, point: &[f64]) -> f64 {
+    eval(arena, id, &|node| match node {
+        Node::Coord(i) => point[i],
+        _ => f64::NAN,
+    })
+}
+
 /// The value of `id` when it contains no leaf but constants.
 pub fn eval_const(arena: &ExprArena, id: ExprId) -> Option<f64> {
     eval_with(arena, id, &mut |_| None)

@@ -24,17 +24,14 @@
 //! cannot be built in stays a penalty block and is listed with the reason
 //! ([`crate::ir::SoftCondition`]).
 
-use super::low_discrepancy;
 use super::lowerer::Lowerer;
+use super::{inside_probes, low_discrepancy, PROBES};
 use crate::diagnostic::Diagnostic;
 use crate::ir::ansatz::ansatz_jet;
 use crate::ir::expr::{ExprId, Func, JetId, Node};
-use crate::ir::symbolic::{eval, leaves, substitute};
+use crate::ir::symbolic::{eval_at, leaves, substitute};
 use crate::ir::{Constraints, CoordKind, Deriv, FieldAnsatz, Region, Shape, Side, SoftCondition};
 use std::collections::HashMap;
-
-/// Probe points inside the domain's bounding box and per constrained face.
-const PROBES: usize = 64;
 
 /// Largest disagreement, relative to `1 + max |g₀|`, between initial and
 /// boundary data on the boundary at `t₀` that still counts as agreement.
@@ -664,8 +661,8 @@ impl Lowerer<'_> {
         let mut worst = (0.0f64, Vec::new());
         let mut scale = 0.0f64;
         for point in self.boundary_probes(sides) {
-            let d = self.at_point(gap, &point).abs();
-            scale = scale.max(self.at_point(reference, &point).abs());
+            let d = eval_at(&self.arena, gap, &point).abs();
+            scale = scale.max(eval_at(&self.arena, reference, &point).abs());
             if d.is_nan() || d > worst.0 {
                 worst = (if d.is_nan() { f64::INFINITY } else { d }, point);
             }
@@ -804,28 +801,6 @@ impl Lowerer<'_> {
         out
     }
 
-    /// [`PROBES`] points spread inside the bounding box (all coordinates).
-    fn inside_probes(&self) -> Vec<Vec<f64>> {
-        (0..PROBES)
-            .map(|k| {
-                (0..self.coords.len())
-                    .map(|c| {
-                        let (a, b) = (self.coords[c].lo, self.coords[c].hi);
-                        a + (b - a) * (0.02 + 0.96 * low_discrepancy(k, c))
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// An expression of the coordinates at `point`.
-    fn at_point(&self, e: ExprId, point: &[f64]) -> f64 {
-        eval(&self.arena, e, &|node| match node {
-            Node::Coord(i) => point[i],
-            _ => f64::NAN,
-        })
-    }
-
     /// Checks that `A` and its derivatives in every periodic coordinate, up to
     /// the equations' order, agree on the two ends of that coordinate (at probe
     /// points): the network's inputs are periodic, so a mismatch in `A` would stay
@@ -847,11 +822,11 @@ impl Lowerer<'_> {
                 alpha[p] = k as u8;
                 let e = crate::ir::symbolic::coordinate_partial(&mut self.arena, offset, &alpha);
                 let mut worst = (0.0f64, 0.0f64);
-                for mut point in self.inside_probes() {
+                for mut point in inside_probes(&self.coords) {
                     point[p] = lo;
-                    let at_lo = self.at_point(e, &point);
+                    let at_lo = eval_at(&self.arena, e, &point);
                     point[p] = hi;
-                    let at_hi = self.at_point(e, &point);
+                    let at_hi = eval_at(&self.arena, e, &point);
                     let gap = (at_hi - at_lo).abs();
                     worst.1 = worst.1.max(at_lo.abs()).max(at_hi.abs());
                     if gap.is_nan() || gap > worst.0 {
@@ -901,9 +876,9 @@ impl Lowerer<'_> {
                 }
             }
         }
-        for point in &self.inside_probes() {
+        for point in &inside_probes(&self.coords) {
             for &e in &exprs {
-                if !self.at_point(e, point).is_finite() {
+                if !eval_at(&self.arena, e, point).is_finite() {
                     let at: Vec<String> = point
                         .iter()
                         .zip(&self.coords)
@@ -971,8 +946,8 @@ impl Lowerer<'_> {
 #[cfg(test)]
 mod tests {
     use crate::check::check_source;
-    use crate::ir::symbolic::eval;
-    use crate::ir::{Node, Problem, Region};
+    use crate::ir::symbolic::eval_at;
+    use crate::ir::{Problem, Region};
     use std::f64::consts::PI;
     use std::path::Path;
 
@@ -983,10 +958,7 @@ mod tests {
 
     /// An expression of the coordinates at `point`.
     fn at(problem: &Problem, id: crate::ir::ExprId, point: &[f64]) -> f64 {
-        eval(&problem.exprs, id, &|n| match n {
-            Node::Coord(i) => point[i],
-            _ => f64::NAN,
-        })
+        eval_at(&problem.exprs, id, point)
     }
 
     const HEAT: &str = "time t in [0, 1]\nspace x in [0, 1]\nfield u\n\

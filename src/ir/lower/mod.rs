@@ -32,13 +32,33 @@ mod hard;
 mod lowerer;
 mod resolve;
 
+/// Probe points for checks on formulas: inside the bounding box, and per constrained
+/// face (`hard`).
+const PROBES: usize = 64;
+
 /// The k-th point of an additive recurrence in [0, 1) for coordinate `c`
 /// (fractional parts of multiples of √p for the c-th prime p): well spread in
-/// every dimension, and the same on every run. Probe points for checks on formulas.
-pub(crate) fn low_discrepancy(k: usize, c: usize) -> f64 {
+/// every dimension, and the same on every run.
+fn low_discrepancy(k: usize, c: usize) -> f64 {
     const PRIMES: [f64; 12] = [2., 3., 5., 7., 11., 13., 17., 19., 23., 29., 31., 37.];
     let alpha = PRIMES[c % PRIMES.len()].sqrt() + (c / PRIMES.len()) as f64;
     ((k + 1) as f64 * alpha).fract()
+}
+
+/// [`PROBES`] points spread inside the bounding box of `coords` (all coordinates).
+pub(crate) fn inside_probes(coords: &[crate::ir::Coord]) -> Vec<Vec<f64>> {
+    (0..PROBES)
+        .map(|k| {
+            coords
+                .iter()
+                .enumerate()
+                .map(|(c, coord)| {
+                    let (a, b) = (coord.lo, coord.hi);
+                    a + (b - a) * (0.02 + 0.96 * low_discrepancy(k, c))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 pub use derivative::MAX_DERIVATIVE_ORDER;
