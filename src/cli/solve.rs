@@ -566,8 +566,23 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
             let adapt = if problem.sample.adaptive.is_some() {
                 "or redraw them more often or more sharply (`adaptive = rad(k, c) every m` \
                  with a smaller m or a larger k)"
+                    .to_string()
             } else {
-                "or let them follow the residual (`sample adaptive = rad`)"
+                // `adaptive` changes the default optimizer; say so where the run's was
+                // the default, since the other may do worse on the same problem.
+                let defaulted = args.resume.is_none()
+                    && args.optimizer.is_none()
+                    && problem.solve.optimizer.is_none()
+                    && run_config.solve.optimizer.kind() != OptimizerKind::Gn;
+                let keep = if defaulted {
+                    format!(
+                        "; it also makes gn the default optimizer, and `solve optimizer = \
+                         {optimizer}` keeps {optimizer}"
+                    )
+                } else {
+                    String::new()
+                };
+                format!("or let them follow the residual (`sample adaptive = rad`{keep})")
             };
             eprintln!(
                 "warning: the points, not the optimizer, limit the error: the network fits its \
