@@ -300,20 +300,15 @@ fn describe_declaration(doc: &Document, decl: &Declaration) -> String {
                         }
                     }
                 }
-                let used: Vec<String> = problem
+                let used: Vec<(usize, Span)> = problem
                     .blocks
                     .iter()
                     .enumerate()
                     .filter(|(_, b)| b.jets.iter().any(|&j| problem.jet(j).field == index))
-                    .map(|(i, _)| (i + 1).to_string())
+                    .map(|(i, b)| (i, b.span))
                     .collect();
                 if !used.is_empty() {
-                    let _ = write!(
-                        out,
-                        "\n\nappears in equation{} {}",
-                        if used.len() == 1 { "" } else { "s" },
-                        used.join(", ")
-                    );
+                    let _ = write!(out, "\n\nappears in {}", equation_list(doc, &used));
                 }
             }
         }
@@ -332,7 +327,7 @@ fn describe_declaration(doc: &Document, decl: &Declaration) -> String {
             }
         }
         DeclKind::Shape => {
-            let pieces: Vec<(usize, &Shape)> = problem
+            let pieces: Vec<(usize, Span, &Shape)> = problem
                 .blocks
                 .iter()
                 .enumerate()
@@ -345,19 +340,18 @@ fn describe_declaration(doc: &Document, decl: &Declaration) -> String {
                     match region {
                         Region::Piece {
                             name: piece, shape, ..
-                        } if piece == name => Some((i + 1, shape)),
+                        } if piece == name => Some((i, b.span, shape)),
                         _ => None,
                     }
                 })
                 .collect();
-            if let Some((_, shape)) = pieces.first() {
-                let numbers: Vec<String> = pieces.iter().map(|(i, _)| i.to_string()).collect();
+            if let Some((_, _, shape)) = pieces.first() {
+                let blocks: Vec<(usize, Span)> = pieces.iter().map(|&(i, s, _)| (i, s)).collect();
                 let _ = write!(
                     out,
-                    ": `{}`\n\n`boundary of {name}` holds equation{} {}",
+                    ": `{}`\n\n`boundary of {name}` holds {}",
                     crate::ir::describe::shape_text(shape),
-                    if numbers.len() == 1 { "" } else { "s" },
-                    numbers.join(", ")
+                    equation_list(doc, &blocks)
                 );
             }
         }
@@ -543,6 +537,22 @@ fn describe_derivative(
         );
     }
     Some(out)
+}
+
+/// "equation 2 (line 6)", "equations 1 (line 5), 2 (line 7)": residual blocks by their
+/// index (0-based, printed from 1), numbered as `pdec check` lists them, with the line of
+/// the file each comes from. The two differ once a condition is built into the ansatz
+/// and leaves the list, so the line is what finds it in the editor.
+fn equation_list(doc: &Document, blocks: &[(usize, Span)]) -> String {
+    let items: Vec<String> = blocks
+        .iter()
+        .map(|&(i, span)| format!("{} (line {})", i + 1, doc.range(span).start.line + 1))
+        .collect();
+    format!(
+        "equation{} {}",
+        if items.len() == 1 { "" } else { "s" },
+        items.join(", ")
+    )
 }
 
 /// The residual block(s) of equation item `item`, appended to `out`.

@@ -149,6 +149,11 @@ fn hover_says_what_each_name_is() {
         "{u}"
     );
     assert!(u.contains("exact solution: `u = "), "{u}");
+    // Equations as `pdec check` numbers them, with the file's line of each.
+    assert!(
+        u.contains("appears in equations 1 (line 7), 2 (line 8), 3 (line 9)"),
+        "{u}"
+    );
     let dxx = hover_text(&d, "dxx", 0);
     assert!(dxx.contains("∂²u/∂x²"), "{dxx}");
     assert!(dxx.contains("α = (t: 0, x: 2)"), "{dxx}");
@@ -168,6 +173,10 @@ fn hover_says_what_each_name_is() {
         u.contains("hard constraints: `u = sin(3.141592653589793*x) + 4*x*(1 - x)*t·N_u"),
         "{u}"
     );
+    // The built-in conditions leave the list: the interior's block is equation 1, on
+    // line 7 of the file.
+    assert!(u.contains("appears in equation 1 (line 7)"), "{u}");
+    assert!(!u.contains("line 8") && !u.contains("line 9"), "{u}");
     let interior = hover_text(&hard, "interior", 0);
     assert!(
         interior.contains("dt(N_u)") && !interior.contains("dt(u)"),
@@ -468,7 +477,7 @@ dn(u) = 0 on boundary of hole\n";
     assert!(hover.contains("**shape** `hole`"), "{hover}");
     assert!(hover.contains("`disk((0, 0), 0.3)`"), "{hover}");
     assert!(
-        hover.contains("`boundary of hole` holds equation 3"),
+        hover.contains("`boundary of hole` holds equation 3 (line 7)"),
         "{hover}"
     );
     let hover = hover_text(&d, "of", 0);
@@ -499,7 +508,7 @@ dn(u) = 0 on boundary of hole where y > 0.5\n";
     // The shape's hover counts the equation on its narrowed piece.
     let hover = hover_text(&d, "hole =", 0);
     assert!(
-        hover.contains("`boundary of hole` holds equation 3"),
+        hover.contains("`boundary of hole` holds equation 3 (line 7)"),
         "{hover}"
     );
     let labels = |position| -> Vec<String> {
