@@ -7,7 +7,8 @@ use crate::compile::causal::ScaledRows;
 use crate::compile::points::PointSet;
 use crate::compile::program::{CompileError, CompiledProblem, FieldError, PdeLeastSquares};
 use crate::compile::sample::{
-    candidate_points, heldout_points, rad_points, sample_points, test_points, SampleError,
+    candidate_points, heldout_points, rad_points, rar_points, sample_points, test_points,
+    SampleError,
 };
 use crate::diagnostic::Diagnostic;
 use crate::ir::{ConfigScalar, Problem};
@@ -223,6 +224,11 @@ pub struct RunState {
     /// checkpoints of runs without adaptive sampling).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points_adapted_at: Option<Vec<f64>>,
+    /// With `sample adaptive = rar`: the points its refinements have added to the
+    /// sampler's so far, block by block, those of a refinement asked for at the last
+    /// iteration included ([`with_added`]); absent before the first and otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_added: Option<PointSet>,
     /// Every iteration so far.
     pub history: Vec<IterationRecord>,
     /// `(iteration, errors)` every `eval_every` iterations so far.
@@ -532,12 +538,102 @@ pub fn training_points<B: Backend>(
     ))
 }
 
+/// The sampler's points `points` with the points of `sample adaptive = rar`'s
+/// refinements appended, block by block.
+///
+/// # Errors
+/// [`RunError::Resume`] where `added` does not fit `points` (another number of blocks,
+/// or rows of another kind), as in a checkpoint of another problem.
+pub fn with_added(mut points: PointSet, added: Option<&PointSet>) -> Result<PointSet, RunError> {
+    let Some(added) = added else {
+        return Ok(points);
+    };
+    let fits = points.blocks.len() == added.blocks.len()
+        && points
+            .blocks
+            .iter()
+            .zip(&added.blocks)
+            .all(|(mine, theirs)| {
+                let kind = |a: bool, b: bool| a == b || theirs.n == 0;
+                let per_row = mine.points.len().checked_div(mine.n).unwrap_or(0);
+                kind(mine.normals.is_some(), theirs.normals.is_some())
+                    && kind(mine.partner.is_some(), theirs.partner.is_some())
+                    && kind(mine.data_rows.is_some(), theirs.data_rows.is_some())
+                    && (mine.n == 0 || theirs.points.len() == theirs.n * per_row)
+                    && theirs
+                        .normals
+                        .as_ref()
+                        .is_none_or(|v| v.len() == theirs.points.len())
+                    && theirs
+                        .partner
+                        .as_ref()
+                        .is_none_or(|v| v.len() == theirs.points.len())
+                    && theirs
+                        .data_rows
+                        .as_ref()
+                        .is_none_or(|v| v.len() == theirs.n)
+            });
+    if !fits {
+        return Err(RunError::Resume(
+            "the saved points of `adaptive = rar` do not fit the problem".to_string(),
+        ));
+    }
+    points.append(added);
+    Ok(points)
+}
+
+/// One refinement of `sample adaptive = rar` at `theta`: the points each sampled block
+/// adds ([`crate::ir::Growth::added`]: a share of its `initial` count, none past the
+/// limit), drawn from a uniform pool ten times its initial count ([`candidate_points`])
+/// by the residual there ([`rar_points`]); `None` when no block grows any more.
+///
+/// # Errors
+/// As [`candidate_points`].
+fn refinement<B: Backend>(
+    problem: &Problem,
+    program: &CompiledProblem<B>,
+    initial: &[usize],
+    added: Option<&PointSet>,
+    seed: u64,
+    theta: &[f64],
+) -> Result<Option<PointSet>, SampleError> {
+    let Some((settings, growth)) = problem
+        .sample
+        .adaptive
+        .as_ref()
+        .and_then(|a| a.growth.map(|g| (a, g)))
+    else {
+        return Ok(None);
+    };
+    let counts: Vec<usize> = initial
+        .iter()
+        .enumerate()
+        .map(|(b, &n0)| {
+            if matches!(problem.blocks[b].region, crate::ir::Region::Data { .. }) {
+                return 0;
+            }
+            let held = n0 + added.map_or(0, |a| a.blocks[b].n);
+            growth.added(n0, held)
+        })
+        .collect();
+    if counts.iter().all(|&n| n == 0) {
+        return Ok(None);
+    }
+    let pool = candidate_points(problem, seed)?;
+    let residual = program.residual(theta, &pool);
+    Ok(Some(rar_points(
+        problem, settings, &pool, &residual, &counts, seed,
+    )))
+}
+
 /// A redraw of the training points, asked for by the run's callback after an iteration.
 enum Redraw {
     /// `resample = every k`: the sampler's points of this seed.
     Fresh(u64),
     /// `adaptive = rad every m`: drawn by the residual at `theta` ([`training_points`]).
     Adaptive { seed: u64, theta: Vec<f64> },
+    /// `adaptive = rar every m`: these points join the ones held ([`refinement`]).
+    Append(PointSet),
 }
 
 /// A compiled problem on points that can be swapped between iterations.
@@ -569,6 +665,11 @@ impl<B: Backend> Resampling<B> {
             Redraw::Adaptive { seed, theta } => {
                 training_points(&self.problem, &self.inner.program, seed, Some(&theta))
             }
+            Redraw::Append(added) => {
+                let mut points = self.inner.points.clone();
+                points.append(&added);
+                Ok(points)
+            }
         };
         match points {
             Ok(points) => {
@@ -595,8 +696,14 @@ impl<B: Backend> LeastSquares for Resampling<B> {
         self.inner.n_params()
     }
 
+    /// The rows of the next evaluation: those of the points held, and of the points
+    /// `adaptive = rar` has asked to add (swapped in at that evaluation).
     fn n_residuals(&self) -> usize {
-        self.inner.n_residuals()
+        let pending = match &*self.pending.borrow() {
+            Some(Redraw::Append(added)) => added.n_rows(),
+            _ => 0,
+        };
+        self.inner.n_residuals() + pending
     }
 
     /// With causal weighting, every call starts a step: the weights are set from this
@@ -717,6 +824,10 @@ pub fn run_from<B: Backend>(
             .map_err(RunError::Resume)?;
     }
     let points = training_points(problem, &program, points_seed, points_adapted_at.as_deref())?;
+    // `adaptive = rar`: the sampler's counts, which the refinements add shares of.
+    let initial_counts: Vec<usize> = points.blocks.iter().map(|b| b.n).collect();
+    let points_added = start.as_ref().and_then(|s| s.points_added.clone());
+    let points = with_added(points, points_added.as_ref())?;
     // The test set is drawn from its own stream, independent of training points.
     let test = test_points(problem, config.seed())?;
     // Drawn once; a problem whose held-out set cannot be drawn is reported without it.
@@ -752,6 +863,8 @@ pub fn run_from<B: Backend>(
     let pending = Rc::new(RefCell::new(None));
     let next_points_seed = Cell::new(points_seed);
     let next_adapted_at = RefCell::new(points_adapted_at);
+    let added_so_far = RefCell::new(points_added);
+    let mut refine_failure = None;
     if config.solve.causal.is_some() && problem.time_coord().is_none() {
         return Err(RunError::Option {
             key: "causal".to_string(),
@@ -824,7 +937,33 @@ pub fn run_from<B: Backend>(
                 *pending.borrow_mut() = Some(Redraw::Fresh(redraw_seed));
                 next_points_seed.set(redraw_seed);
             }
-            if adaptive.is_some_and(|a| record.iteration % a.every == 0) {
+            let due = adaptive.filter(|a| record.iteration % a.every == 0);
+            if due.is_some_and(|a| a.growth.is_some()) {
+                // Drawn now, so that the state saved below holds them.
+                let drawn = refinement(
+                    problem,
+                    &evaluator,
+                    &initial_counts,
+                    added_so_far.borrow().as_ref(),
+                    redraw_seed,
+                    theta,
+                );
+                match drawn {
+                    Ok(Some(new)) => {
+                        let mut so_far = added_so_far.borrow_mut();
+                        match so_far.as_mut() {
+                            Some(all) => all.append(&new),
+                            None => *so_far = Some(new.clone()),
+                        }
+                        *pending.borrow_mut() = Some(Redraw::Append(new));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        refine_failure = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
+            } else if due.is_some() {
                 *pending.borrow_mut() = Some(Redraw::Adaptive {
                     seed: redraw_seed,
                     theta: theta.to_vec(),
@@ -854,6 +993,7 @@ pub fn run_from<B: Backend>(
                 solver: solver.state(),
                 points_seed: next_points_seed.get(),
                 points_adapted_at: next_adapted_at.borrow().clone(),
+                points_added: added_so_far.borrow().clone(),
                 history: history.to_vec(),
                 error_history: error_history.clone(),
                 heldout_history: heldout_history.clone(),
@@ -903,6 +1043,9 @@ pub fn run_from<B: Backend>(
     if let Some(e) = eval_failure {
         return Err(e.into());
     }
+    if let Some(e) = refine_failure {
+        return Err(e.into());
+    }
     if stalled {
         report.stopped_because = StopReason::Stalled;
     }
@@ -917,6 +1060,7 @@ pub fn run_from<B: Backend>(
         solver: solver_state,
         points_seed: next_points_seed.get(),
         points_adapted_at: next_adapted_at.borrow().clone(),
+        points_added: added_so_far.borrow().clone(),
         history: report.history.clone(),
         error_history: error_history.clone(),
         heldout_history: heldout_history.clone(),
@@ -996,6 +1140,7 @@ pub fn report_of_state<B: Backend>(
         state.points_seed,
         state.points_adapted_at.as_deref(),
     )?;
+    let points = with_added(points, state.points_added.as_ref())?;
     let n_points = points.n_rows();
     let mut least_squares = PdeLeastSquares::new(program.clone(), points)?;
     let final_loss = least_squares.losses(&[theta.to_vec()])[0];
@@ -1037,6 +1182,69 @@ pub fn report_of_state<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saved_added_points_must_fit_the_sampled_ones() {
+        use crate::compile::BlockPoints;
+        let block = |n: usize, normals: bool| BlockPoints {
+            n,
+            points: vec![0.5; 2 * n],
+            normals: normals.then(|| vec![1.0; 2 * n]),
+            ..BlockPoints::default()
+        };
+        let sampled = PointSet {
+            blocks: vec![block(4, false), block(3, true)],
+        };
+        let added = PointSet {
+            blocks: vec![block(2, false), block(1, true)],
+        };
+        let joined = with_added(sampled.clone(), Some(&added)).unwrap();
+        assert_eq!(joined.blocks[0].n, 6);
+        assert_eq!(joined.blocks[1].normals.as_ref().unwrap().len(), 8);
+        assert_eq!(with_added(sampled.clone(), None).unwrap(), sampled);
+        // An empty block may lack what the sampled one has.
+        let empty = PointSet {
+            blocks: vec![block(2, false), block(0, false)],
+        };
+        assert_eq!(
+            with_added(sampled.clone(), Some(&empty)).unwrap().blocks[1].n,
+            3
+        );
+        let refused = [
+            // Another number of blocks.
+            PointSet {
+                blocks: vec![block(2, false)],
+            },
+            // Boundary points without their normals.
+            PointSet {
+                blocks: vec![block(2, false), block(1, false)],
+            },
+            // Normals where the block has none.
+            PointSet {
+                blocks: vec![block(2, true), block(1, true)],
+            },
+            // Rows of another width.
+            PointSet {
+                blocks: vec![
+                    BlockPoints {
+                        n: 2,
+                        points: vec![0.5; 6],
+                        ..BlockPoints::default()
+                    },
+                    block(0, true),
+                ],
+            },
+        ];
+        for added in refused {
+            assert!(
+                matches!(
+                    with_added(sampled.clone(), Some(&added)),
+                    Err(RunError::Resume(_))
+                ),
+                "{added:?}"
+            );
+        }
+    }
     use crate::solve::{AnagramCutoff, AnagramFactorization, SngdDamping};
 
     fn anagram() -> SolveConfig {

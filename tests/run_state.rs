@@ -160,6 +160,57 @@ fn resumed_run_with_resampling_draws_the_same_points() {
 }
 
 #[test]
+fn a_run_with_added_points_grows_to_its_limit_and_resumes_with_them() {
+    // RAR-D refines after iterations 3 and 6, adding a fifth of heat1d's 900 interior
+    // points each time. The first part stops at 3, with that refinement drawn but not
+    // yet used: the checkpoint carries it, and the resumed run must use it.
+    let dir = scratch("rar");
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT)).unwrap();
+    let file = dir.join("heat_rar.pde");
+    std::fs::write(
+        &file,
+        format!("{source}\nsample adaptive = rar(2, 0, 0.2, 2) every 3\n"),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    assert_resume_matches(file, &["--optimizer", "engd"], "rar");
+
+    let (grown, plain) = (scratch("rar-run"), scratch("rar-plain"));
+    let args = ["--optimizer", "engd", "--iterations", "5"];
+    assert_eq!(solve(file, &grown, &args).status.code(), Some(0));
+    assert_eq!(solve(HEAT, &plain, &args).status.code(), Some(0));
+    let (a, b) = (history_without_clock(&grown), history_without_clock(&plain));
+    assert_eq!(a[..3], b[..3], "the first points are the sampler's");
+    assert_ne!(a[3], b[3], "the added points change the loss");
+    assert_eq!(json(&grown.join("summary.json"))["n_points"], 900 + 180);
+    assert_eq!(json(&plain.join("summary.json"))["n_points"], 900);
+    let added = &json(&grown.join("checkpoint.json"))["state"]["points_added"]["blocks"];
+    assert_eq!(added[0]["n"], 180);
+    assert_eq!(added[0]["points"].as_array().unwrap().len(), 2 * 180);
+
+    // Half the count at every iteration: 450 after 1 and after 2, then the limit of
+    // twice the count holds it at 1,800.
+    let limited = dir.join("heat_rar_limit.pde");
+    std::fs::write(
+        &limited,
+        format!("{source}\nsample adaptive = rar(2, 0, 0.5, 2) every 1\n"),
+    )
+    .unwrap();
+    let out = scratch("rar-limit");
+    let args = ["--optimizer", "engd", "--iterations", "4"];
+    assert_eq!(
+        solve(limited.to_str().unwrap(), &out, &args).status.code(),
+        Some(0)
+    );
+    assert_eq!(json(&out.join("summary.json"))["n_points"], 1800);
+    let added = &json(&out.join("checkpoint.json"))["state"]["points_added"]["blocks"];
+    assert_eq!(added[0]["n"], 900);
+    for d in [dir, grown, plain, out] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
 fn resumed_run_with_adaptive_points_draws_the_same_points() {
     // RAD redraws after iterations 2 and 4 (the first part stops at 3, between them): the
     // checkpoint carries the parameters the points were drawn at, and the redraw is

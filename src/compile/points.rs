@@ -4,7 +4,7 @@
 //! [`crate::ir::Problem::coords`].
 
 /// The points of one residual block.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct BlockPoints {
     /// Number of points.
     pub n: usize,
@@ -22,13 +22,46 @@ pub struct BlockPoints {
 }
 
 /// Points for every block of a problem (indexed like `Problem::blocks`).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PointSet {
     /// One entry per residual block.
     pub blocks: Vec<BlockPoints>,
 }
 
+impl BlockPoints {
+    /// Appends the rows of `other`, a block of the same kind (normals, partners and data
+    /// rows where this one has them); an empty `other` may lack them.
+    ///
+    /// # Panics
+    /// If a non-empty `other` lacks what this block has, or has what it lacks.
+    pub fn append(&mut self, other: &BlockPoints) {
+        fn extend<T: Clone>(mine: &mut Option<Vec<T>>, theirs: &Option<Vec<T>>, n: usize) {
+            match (mine.as_mut(), theirs) {
+                (Some(a), Some(b)) => a.extend_from_slice(b),
+                (None, None) => {}
+                _ => assert_eq!(n, 0, "appended rows of another kind of block"),
+            }
+        }
+        extend(&mut self.normals, &other.normals, other.n);
+        extend(&mut self.partner, &other.partner, other.n);
+        extend(&mut self.data_rows, &other.data_rows, other.n);
+        self.points.extend_from_slice(&other.points);
+        self.n += other.n;
+    }
+}
+
 impl PointSet {
+    /// Appends the rows of each block of `other` to the same block here.
+    ///
+    /// # Panics
+    /// If `other` has another number of blocks, or as [`BlockPoints::append`].
+    pub fn append(&mut self, other: &PointSet) {
+        assert_eq!(self.blocks.len(), other.blocks.len(), "one block per block");
+        for (mine, theirs) in self.blocks.iter_mut().zip(&other.blocks) {
+            mine.append(theirs);
+        }
+    }
+
     /// Total number of residual rows.
     pub fn n_rows(&self) -> usize {
         self.blocks.iter().map(|b| b.n).sum()

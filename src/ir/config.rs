@@ -5,7 +5,7 @@
 use super::lower::{Def, Lowerer};
 use super::names::did_you_mean;
 use super::{
-    Activation, AdaptiveSampling, ConfigScalar, Constraints, CoordKind, FourierFeatures,
+    Activation, AdaptiveSampling, ConfigScalar, Constraints, CoordKind, FourierFeatures, Growth,
     OptimizerKind, Sampler,
 };
 use crate::diagnostic::Diagnostic;
@@ -33,9 +33,14 @@ const SAMPLE_KEYS: [&str; 9] = [
     "interior", "boundary", "initial", "periodic", "test", "sampler", "seed", "resample",
     "adaptive",
 ];
-const ADAPTIVE_METHODS: [&str; 1] = ["rad"];
+const ADAPTIVE_METHODS: [&str; 2] = ["rad", "rar"];
 const ADAPTIVE_HELP: &str = "write e.g. `adaptive = rad(1, 1) every 100`: exponent k, uniform \
-                             share c, period m (`adaptive = rad` takes k = 1, c = 1, every 25)";
+                             share c, period m (`adaptive = rad` takes k = 1, c = 1, every 25), \
+                             or `adaptive = rar(2, 0, 0.1, 2)`, which adds points: k, c, the \
+                             share `add` of the initial count added each time, and the \
+                             `limit` of the count as a multiple of the initial one";
+/// The largest `limit` of `rar`: the point count grows to at most this multiple.
+const MAX_GROWTH: f64 = 100.0;
 /// Where `every` may stand.
 const EVERY_ONLY: &str = "`every` is only for `resample = every k` and `adaptive = ... every m`";
 const SAMPLERS: [&str; 3] = ["uniform", "halton", "grid"];
@@ -473,30 +478,31 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `rad`, `rad(k)`, `rad(k, c)` or `rad(k = .., c = ..)`, then an optional
-    /// `every m`.
+    /// `rad`, `rad(k)`, `rad(k, c)` or `rad(k = .., c = ..)`, and `rar` the same with
+    /// two more arguments `add` and `limit`; then an optional `every m`.
     fn adaptive(
         &mut self,
         method: &ast::Expr,
         every: Option<&ast::Expr>,
     ) -> Option<AdaptiveSampling> {
-        let mut adaptive = AdaptiveSampling::default();
         let every = match every {
             Some(e) => self.count(e, "the period `every m` of `adaptive`"),
             None => Some(AdaptiveSampling::DEFAULT_EVERY),
         };
-        let args: &[ast::Arg] = match &method.kind {
-            ast::ExprKind::Name(_) => {
-                self.word(method, &ADAPTIVE_METHODS, "adaptive sampling method")?;
-                &[]
-            }
+        let (name, args): (String, &[ast::Arg]) = match &method.kind {
+            ast::ExprKind::Name(_) => (
+                self.word(method, &ADAPTIVE_METHODS, "adaptive sampling method")?,
+                &[],
+            ),
             ast::ExprKind::Call { func, args } => {
                 let name = ast::Expr {
                     kind: ast::ExprKind::Name(func.name.clone()),
                     span: func.span,
                 };
-                self.word(&name, &ADAPTIVE_METHODS, "adaptive sampling method")?;
-                args
+                (
+                    self.word(&name, &ADAPTIVE_METHODS, "adaptive sampling method")?,
+                    args,
+                )
             }
             ast::ExprKind::Error => return None,
             _ => {
@@ -511,9 +517,26 @@ impl Lowerer<'_> {
                 return None;
             }
         };
-        if args.len() > 2 {
+        let grows = name == "rar";
+        let mut adaptive = AdaptiveSampling::default();
+        if grows {
+            adaptive.k = Growth::DEFAULT_K;
+            adaptive.c = Growth::DEFAULT_C;
+            adaptive.growth = Some(Growth::default());
+        }
+        let keys: &[&str] = if grows {
+            &["k", "c", "add", "limit"]
+        } else {
+            &["k", "c"]
+        };
+        if args.len() > keys.len() {
+            let message = if grows {
+                "`rar` takes at most four arguments: k, c, add and limit"
+            } else {
+                "`rad` takes at most two arguments: k and c"
+            };
             self.error(
-                Diagnostic::error("E0405", "`rad` takes at most two arguments: k and c")
+                Diagnostic::error("E0405", message)
                     .with_label(method.span, format!("{} arguments", args.len()))
                     .with_help(ADAPTIVE_HELP),
             );
@@ -522,52 +545,91 @@ impl Lowerer<'_> {
         let mut ok = true;
         let mut seen: HashMap<String, Span> = HashMap::new();
         for (position, arg) in args.iter().enumerate() {
-            let name = match &arg.name {
-                Some(n) if n.name == "k" || n.name == "c" => n.name.as_str(),
+            let key = match &arg.name {
+                Some(n) if keys.contains(&n.name.as_str()) => n.name.as_str(),
                 Some(n) => {
-                    self.unknown_key(&n.name, n.span, &["k", "c"], "rad");
+                    self.unknown_key(&n.name, n.span, keys, &name);
                     ok = false;
                     continue;
                 }
-                None if position == 0 => "k",
-                None => "c",
+                None => keys[position],
             };
             let key_span = arg.name.as_ref().map_or(arg.value.span, |n| n.span);
-            if !self.first_key(&mut seen, name, key_span) {
+            if !self.first_key(&mut seen, key, key_span) {
                 ok = false;
                 continue;
             }
-            let Some(v) = self.const_value(&arg.value, "an argument of `rad`") else {
+            let what = if grows {
+                "an argument of `rar`"
+            } else {
+                "an argument of `rad`"
+            };
+            let Some(v) = self.const_value(&arg.value, what) else {
                 ok = false;
                 continue;
             };
-            if name == "k" {
-                if v > 0.0 && v <= AdaptiveSampling::MAX_K {
+            let span = arg.value.span;
+            let growth = adaptive.growth.get_or_insert_with(Growth::default);
+            let problem = match key {
+                "k" if v > 0.0 && v <= AdaptiveSampling::MAX_K => {
                     adaptive.k = v;
-                } else {
-                    ok = false;
-                    self.error(
-                        Diagnostic::error("E0405", "the exponent `k` of `rad` must be in (0, 10]")
-                            .with_label(arg.value.span, format!("found {v}"))
-                            .with_help(
-                                "the density is |r|^k / mean(|r|^k) + c; k = 1 is the robust \
-                             default, larger k puts more points where the residual is large",
-                            ),
-                    );
+                    None
                 }
-            } else if v > 0.0 {
-                adaptive.c = v;
-            } else {
+                "k" => Some((
+                    format!("the exponent `k` of `{name}` must be in (0, 10]"),
+                    if grows {
+                        "the density is |r|^k / mean(|r|^k) + c; k = 2 is the default of \
+                         `rar`, larger k puts more points where the residual is large"
+                    } else {
+                        "the density is |r|^k / mean(|r|^k) + c; k = 1 is the robust \
+                         default, larger k puts more points where the residual is large"
+                    },
+                )),
+                // `rar` keeps the points it has, so the added ones may all follow r.
+                "c" if v > 0.0 || (grows && v == 0.0) => {
+                    adaptive.c = v;
+                    None
+                }
+                "c" if grows => Some((
+                    "the uniform share `c` of `rar` must not be negative".to_string(),
+                    "c = 0 puts every added point where the residual is large; c = 1 draws \
+                     half of them uniformly",
+                )),
+                "c" => Some((
+                    "the uniform share `c` of `rad` must be positive".to_string(),
+                    "with c = 0 a part of the region where the residual is small gets \
+                     no points at all; c = 1 is the robust default",
+                )),
+                "add" if v > 0.0 && v <= 1.0 => {
+                    growth.add = v;
+                    None
+                }
+                "add" => Some((
+                    "the share `add` of `rar` must be in (0, 1]".to_string(),
+                    "each refinement adds this share of a block's initial point count; \
+                     0.1 is the default",
+                )),
+                _ if v > 1.0 && v <= MAX_GROWTH => {
+                    growth.limit = v;
+                    None
+                }
+                _ => Some((
+                    format!("the limit of `rar` must be above 1 and at most {MAX_GROWTH}"),
+                    "the blocks grow to this multiple of their initial point count; 2 is \
+                     the default",
+                )),
+            };
+            if let Some((message, help)) = problem {
                 ok = false;
                 self.error(
-                    Diagnostic::error("E0405", "the uniform share `c` of `rad` must be positive")
-                        .with_label(arg.value.span, format!("found {v}"))
-                        .with_help(
-                            "with c = 0 a part of the region where the residual is small gets \
-                             no points at all; c = 1 is the robust default",
-                        ),
+                    Diagnostic::error("E0405", message)
+                        .with_label(span, format!("found {v}"))
+                        .with_help(help),
                 );
             }
+        }
+        if !grows {
+            adaptive.growth = None;
         }
         adaptive.every = every?;
         ok.then_some(adaptive)

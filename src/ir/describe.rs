@@ -600,7 +600,13 @@ fn sample(problem: &Problem) -> String {
         parts.push(format!("resample every {k}"));
     }
     if let Some(a) = s.adaptive {
-        parts.push(format!("adaptive rad({}, {}) every {}", a.k, a.c, a.every));
+        parts.push(match a.growth {
+            None => format!("adaptive rad({}, {}) every {}", a.k, a.c, a.every),
+            Some(g) => format!(
+                "adaptive rar({}, {}, {}, {}) every {}",
+                a.k, a.c, g.add, g.limit, a.every
+            ),
+        });
     }
     parts.push(format!("test {}", s.test));
     parts.join(", ")

@@ -516,6 +516,55 @@ pub struct AdaptiveSampling {
     pub c: f64,
     /// Redraw every this many iterations. Default [`Self::DEFAULT_EVERY`].
     pub every: usize,
+    /// `adaptive = rar(k, c, add, limit)`: add points instead of replacing them
+    /// (RAR-D); `None` for `rad`. Left out of the serialized form when absent, so that
+    /// the digest of a `rad` problem is what it was before it existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub growth: Option<Growth>,
+}
+
+/// RAR-D's growth (residual-based adaptive refinement with distribution; Wu et al.
+/// 2023): every `every` iterations each sampled block adds `add` times its initial point
+/// count, drawn from a fresh uniform pool with probability `∝ |r|^k / mean(|r|^k) + c`,
+/// and keeps the points it has, until it holds `limit` times its initial count.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Growth {
+    /// Points added at each refinement, as a share of the block's initial count, in
+    /// `(0, 1]`. Default [`Self::DEFAULT_ADD`].
+    pub add: f64,
+    /// The largest count, as a multiple of the initial count, above 1. Default
+    /// [`Self::DEFAULT_LIMIT`].
+    pub limit: f64,
+}
+
+impl Growth {
+    /// Wu et al.'s best RAR-D exponent: the added points go where the residual is large.
+    pub const DEFAULT_K: f64 = 2.0;
+    /// Wu et al.'s best RAR-D uniform share: none (the points already held cover the
+    /// region).
+    pub const DEFAULT_C: f64 = 0.0;
+    /// A tenth of the initial count at each refinement.
+    pub const DEFAULT_ADD: f64 = 0.1;
+    /// Twice the initial count at most: ten refinements with the default `add`.
+    pub const DEFAULT_LIMIT: f64 = 2.0;
+
+    /// The points a block of `initial` points adds at the next refinement when it
+    /// holds `current`: `add·initial` rounded (at least 1), and none past
+    /// `limit·initial`.
+    pub fn added(&self, initial: usize, current: usize) -> usize {
+        let cap = (self.limit * initial as f64).floor() as usize;
+        let step = ((self.add * initial as f64).round() as usize).max(1);
+        step.min(cap.saturating_sub(current))
+    }
+}
+
+impl Default for Growth {
+    fn default() -> Self {
+        Growth {
+            add: Self::DEFAULT_ADD,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
 }
 
 impl AdaptiveSampling {
@@ -541,6 +590,7 @@ impl Default for AdaptiveSampling {
             k: Self::DEFAULT_K,
             c: Self::DEFAULT_C,
             every: Self::DEFAULT_EVERY,
+            growth: None,
         }
     }
 }

@@ -389,7 +389,14 @@ fn bad_input_embedding_settings() {
 fn adaptive_sampling_settings() {
     let base = "space x in [0, 1]\nfield u\n-dxx(u) = 1 on interior\n";
     let adaptive = |line: &str| ok(&format!("{base}{line}\n")).sample.adaptive;
-    let rad = |k, c, every| Some(super::AdaptiveSampling { k, c, every });
+    let rad = |k, c, every| {
+        Some(super::AdaptiveSampling {
+            k,
+            c,
+            every,
+            growth: None,
+        })
+    };
     assert_eq!(adaptive("sample interior = 50"), None);
     assert_eq!(adaptive("sample adaptive = rad"), rad(1.0, 1.0, 25));
     assert_eq!(
@@ -408,6 +415,35 @@ fn adaptive_sampling_settings() {
     assert_eq!(
         adaptive("const m = 25\nsample adaptive = rad(1/2, 2*2) every 2*m"),
         rad(0.5, 4.0, 50)
+    );
+    // `rar` adds points: Wu et al.'s RAR-D defaults k = 2, c = 0, and the growth.
+    let rar = |k, c, every, add, limit| {
+        Some(super::AdaptiveSampling {
+            k,
+            c,
+            every,
+            growth: Some(super::Growth { add, limit }),
+        })
+    };
+    assert_eq!(
+        adaptive("sample adaptive = rar"),
+        rar(2.0, 0.0, 25, 0.1, 2.0)
+    );
+    assert_eq!(
+        adaptive("sample adaptive = rar(1, 0.5, 0.2, 3) every 10"),
+        rar(1.0, 0.5, 10, 0.2, 3.0)
+    );
+    assert_eq!(
+        adaptive("sample adaptive = rar(limit = 4, c = 1)"),
+        rar(2.0, 1.0, 25, 0.1, 4.0)
+    );
+    let described = super::describe::summary(&ok(&format!("{base}sample adaptive = rar\n")));
+    assert!(
+        described
+            .sample
+            .contains("adaptive rar(2, 0, 0.1, 2) every 25"),
+        "{}",
+        described.sample
     );
     let described = super::describe::summary(&ok(&format!(
         "{base}sample adaptive = rad(2, 0.5) every 50\n"
@@ -435,7 +471,16 @@ fn bad_adaptive_sampling_settings() {
         ("sample adaptive = rad(1, 1, 1)", &["E0405@4:19"]),
         ("sample adaptive = rad(k = 1, s = 2)", &["E0403@4:30"]),
         ("sample adaptive = rad(k = 1, k = 2)", &["E0408@4:30"]),
-        ("sample adaptive = rar", &["E0402@4:19"]),
+        ("sample adaptive = rax", &["E0402@4:19"]),
+        ("sample adaptive = rar(0)", &["E0405@4:23"]),
+        ("sample adaptive = rar(1, -1)", &["E0405@4:26"]),
+        ("sample adaptive = rar(2, 0, 0)", &["E0405@4:29"]),
+        ("sample adaptive = rar(2, 0, 1.5)", &["E0405@4:29"]),
+        ("sample adaptive = rar(2, 0, 0.1, 1)", &["E0405@4:34"]),
+        ("sample adaptive = rar(2, 0, 0.1, 101)", &["E0405@4:34"]),
+        ("sample adaptive = rar(1, 1, 0.1, 2, 3)", &["E0405@4:19"]),
+        ("sample adaptive = rad(1, add = 0.1)", &["E0403@4:26"]),
+        ("sample adaptive = rar(limit = 3, lim = 2)", &["E0403@4:34"]),
         ("sample adaptive = rdd(1, 1) every 5", &["E0402@4:19"]),
         ("sample adaptive = every 100", &["E0405@4:8"]),
         ("sample adaptive = 3", &["E0405@4:19"]),

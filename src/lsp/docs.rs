@@ -32,7 +32,7 @@ pub const OTHER_KEYWORDS: [(&str, &str); 9] = [
     ),
     (
         "every",
-        "`resample = every k`: draw fresh points every k iterations; `adaptive = rad every m`: redraw them by their residual",
+        "`resample = every k`: draw fresh points every k iterations; `adaptive = rad every m`: redraw them by their residual; `adaptive = rar every m`: add points where the residual is large",
     ),
     (
         "of",
@@ -198,8 +198,8 @@ pub const SAMPLE_KEYS: [ConfigKey; 9] = [
     key(
         "adaptive",
         "none",
-        "`rad(k, c) every m`: every m iterations (default 25) redraw the points with density ∝ |r|^k / mean(|r|^k) + c (default k = 1, c = 1)",
-        &["rad"],
+        "`rad(k, c) every m`: every m iterations (default 25) redraw the points with density ∝ |r|^k / mean(|r|^k) + c (default k = 1, c = 1); `rar(k, c, add, limit) every m`: add `add` times the initial count with that density (default k = 2, c = 0, add = 0.1) until the count is `limit` times the initial one (default 2)",
+        &["rad", "rar"],
     ),
 ];
 

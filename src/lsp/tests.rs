@@ -271,6 +271,16 @@ fn completion_offers_what_fits_the_place() {
         sample.contains(&"resample".to_string()) && sample.contains(&"x".to_string()),
         "{sample:?}"
     );
+    // Values of `adaptive`: both methods.
+    let adaptive = doc(&HEAT.replace("initial = 30", "initial = 30, adaptive = rad"));
+    let methods: Vec<String> = completion(&adaptive, at(&adaptive, "rad", 0, 0))
+        .into_iter()
+        .map(|i| i.label)
+        .collect();
+    assert!(
+        methods.contains(&"rad".to_string()) && methods.contains(&"rar".to_string()),
+        "{methods:?}"
+    );
     // At the start of a line: statement keywords.
     let start = labels(at(&d, "exact", 0, 0));
     assert!(

@@ -492,6 +492,7 @@ mod tests {
             solver: Solver::new(solve).state(),
             points_seed: u64::MAX - 5,
             points_adapted_at: None,
+            points_added: None,
             history,
             heldout_history: vec![(3, theta[9])],
             error_history: vec![(

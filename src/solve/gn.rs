@@ -295,10 +295,13 @@ impl Gn {
         };
         // One sketch per step (the trials differ only in λ), kept for later steps while
         // solves on it stay cheap.
-        let kept = self
-            .sketch
-            .take()
-            .filter(|kept| kept.rank == sketch_rank && kept.age < self.config.sketch_reuse);
+        // A sketch of another size of system (points added by `adaptive = rar` change
+        // N, and with it the dual form's side) cannot serve.
+        let kept = self.sketch.take().filter(|kept| {
+            kept.rank == sketch_rank
+                && kept.age < self.config.sketch_reuse
+                && kept.approximation.u.nrows() == side_dim
+        });
         let (reuse, age, kept_cg) = match kept {
             Some(kept) => (Some(kept.approximation), kept.age, Some(kept.fresh_cg)),
             None => (None, 0, None),

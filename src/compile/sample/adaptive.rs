@@ -54,6 +54,38 @@ pub fn rad_points(
     counts: &[usize],
     seed: u64,
 ) -> PointSet {
+    drawn_points(problem, settings, pool, residual, counts, seed, true)
+}
+
+/// The points a RAR-D refinement (`sample adaptive = rar`) adds: for every block of
+/// `problem` that is not a data set, `added[b]` rows of `pool` drawn by [`rad_select`]
+/// from `residual` as in [`rad_points`]; data blocks add none. The caller appends them
+/// to the points it holds ([`PointSet::append`]).
+///
+/// # Panics
+/// As [`rad_points`].
+pub fn rar_points(
+    problem: &Problem,
+    settings: &AdaptiveSampling,
+    pool: &PointSet,
+    residual: &[f64],
+    added: &[usize],
+    seed: u64,
+) -> PointSet {
+    drawn_points(problem, settings, pool, residual, added, seed, false)
+}
+
+/// `counts[b]` rows of each block of `pool` by [`rad_select`]; data blocks are `pool`'s
+/// with `keep_data`, empty without.
+fn drawn_points(
+    problem: &Problem,
+    settings: &AdaptiveSampling,
+    pool: &PointSet,
+    residual: &[f64],
+    counts: &[usize],
+    seed: u64,
+    keep_data: bool,
+) -> PointSet {
     assert_eq!(residual.len(), pool.n_rows(), "one residual per candidate");
     assert_eq!(counts.len(), pool.blocks.len(), "one count per block");
     let n_coords = problem.coords.len();
@@ -67,7 +99,14 @@ pub fn rad_points(
         .map(|(index, ((candidates, block), &count))| {
             let rows = &residual[offset..offset + candidates.n];
             offset += candidates.n;
-            if matches!(block.region, Region::Data { .. }) || candidates.n <= count {
+            if matches!(block.region, Region::Data { .. }) {
+                return if keep_data {
+                    candidates.clone()
+                } else {
+                    select_rows(candidates, &[], n_coords)
+                };
+            }
+            if candidates.n <= count {
                 return candidates.clone();
             }
             let pick_seed = mix(mix(seed, TAG_ADAPTIVE_PICK), index as u64);
@@ -236,6 +275,7 @@ mod tests {
             k: 1.0,
             c: 0.0,
             every: 1,
+            growth: None,
         };
         let adapted = rad_points(&p, &settings, &pool, &residual, &counts, 5);
         let adapted_counts: Vec<usize> = adapted.blocks.iter().map(|b| b.n).collect();
@@ -258,6 +298,55 @@ mod tests {
         assert_eq!(
             adapted,
             rad_points(&p, &settings, &pool, &residual, &counts, 5)
+        );
+    }
+
+    #[test]
+    fn rar_points_are_drawn_by_the_residual_and_join_the_held_ones() {
+        let coords = [("x", CoordKind::Space, 0.0, 1.0), T];
+        let mut sample = config(40, 10);
+        sample.initial = 8;
+        let p = problem(
+            &coords,
+            Vec::new(),
+            vec![Region::Interior, Region::Boundary, Region::Initial],
+            sample,
+        );
+        let mut held = sample_points(&p, 0).unwrap();
+        let pool = candidate_points(&p, 5).unwrap();
+        // |r| = x² with k = 1, c = 0: the added interior points have the density 3x²
+        // on [0, 1], mean 3/4 (uniform: 1/2).
+        let residual: Vec<f64> = pool
+            .blocks
+            .iter()
+            .flat_map(|b| rows(&b.points, 2).into_iter().map(|x| x[0] * x[0]))
+            .collect();
+        let settings = AdaptiveSampling {
+            k: 1.0,
+            c: 0.0,
+            every: 1,
+            growth: Some(crate::ir::Growth::default()),
+        };
+        let added = rar_points(&p, &settings, &pool, &residual, &[40, 6, 0], 5);
+        let counts: Vec<usize> = added.blocks.iter().map(|b| b.n).collect();
+        assert_eq!(counts, vec![40, 6, 0]);
+        let xs: Vec<f64> = rows(&added.blocks[0].points, 2)
+            .iter()
+            .map(|x| x[0])
+            .collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        // 40 of a pool of 400: the standard error of the mean is about 0.03.
+        assert!(mean > 0.66 && mean < 0.84, "{mean}");
+        held.append(&added);
+        let counts: Vec<usize> = held.blocks.iter().map(|b| b.n).collect();
+        assert_eq!(counts, vec![80, 16, 8]);
+        let boundary = &held.blocks[1];
+        assert_eq!(boundary.points.len(), 2 * 16);
+        assert_eq!(boundary.normals.as_ref().unwrap().len(), 2 * 16);
+        // The held points come first, unchanged.
+        assert_eq!(
+            held.blocks[0].points[..80],
+            sample_points(&p, 0).unwrap().blocks[0].points[..]
         );
     }
 }

@@ -62,7 +62,7 @@ mod shape;
 #[cfg(test)]
 mod test_support;
 
-pub use adaptive::{candidate_points, rad_points, rad_select, POOL_FACTOR};
+pub use adaptive::{candidate_points, rad_points, rad_select, rar_points, POOL_FACTOR};
 pub use error::SampleError;
 pub use geometry::in_domain;
 pub use heldout::{heldout_points, test_points, HELDOUT_FACTOR};
