@@ -57,6 +57,14 @@ fn saved_theta(dir: &Path) -> serde_json::Value {
     json(&dir.join("checkpoint.json"))["state"]["theta"].clone()
 }
 
+/// heat1d.pde with `line` appended, written as `dir/name`.
+fn heat_with(dir: &Path, name: &str, line: &str) -> PathBuf {
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT)).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, format!("{source}\n{line}\n")).unwrap();
+    file
+}
+
 fn assert_resume_matches(file: &str, optimizer: &[&str], name: &str) {
     let whole = scratch(&format!("{name}-whole"));
     let parts = scratch(&format!("{name}-parts"));
@@ -152,9 +160,7 @@ fn resumed_run_with_resampling_draws_the_same_points() {
     // Points are redrawn after iteration 3, the iteration the first part stops at: the
     // checkpoint must carry the seed of the points the next iteration uses.
     let dir = scratch("resample");
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT)).unwrap();
-    let file = dir.join("heat_resampled.pde");
-    std::fs::write(&file, format!("{source}\nsample resample = every 3\n")).unwrap();
+    let file = heat_with(&dir, "heat_resampled.pde", "sample resample = every 3");
     assert_resume_matches(file.to_str().unwrap(), &["--optimizer", "engd"], "resample");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -165,13 +171,11 @@ fn a_run_with_added_points_grows_to_its_limit_and_resumes_with_them() {
     // points each time. The first part stops at 3, with that refinement drawn but not
     // yet used: the checkpoint carries it, and the resumed run must use it.
     let dir = scratch("rar");
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT)).unwrap();
-    let file = dir.join("heat_rar.pde");
-    std::fs::write(
-        &file,
-        format!("{source}\nsample adaptive = rar(2, 0, 0.2, 2) every 3\n"),
-    )
-    .unwrap();
+    let file = heat_with(
+        &dir,
+        "heat_rar.pde",
+        "sample adaptive = rar(2, 0, 0.2, 2) every 3",
+    );
     let file = file.to_str().unwrap();
     assert_resume_matches(file, &["--optimizer", "engd"], "rar");
 
@@ -190,12 +194,11 @@ fn a_run_with_added_points_grows_to_its_limit_and_resumes_with_them() {
 
     // Half the count at every iteration: 450 after 1 and after 2, then the limit of
     // twice the count holds it at 1,800.
-    let limited = dir.join("heat_rar_limit.pde");
-    std::fs::write(
-        &limited,
-        format!("{source}\nsample adaptive = rar(2, 0, 0.5, 2) every 1\n"),
-    )
-    .unwrap();
+    let limited = heat_with(
+        &dir,
+        "heat_rar_limit.pde",
+        "sample adaptive = rar(2, 0, 0.5, 2) every 1",
+    );
     let out = scratch("rar-limit");
     let args = ["--optimizer", "engd", "--iterations", "4"];
     assert_eq!(
@@ -217,13 +220,11 @@ fn resumed_run_with_adaptive_points_draws_the_same_points() {
     // repeated from them. The points differ from the sampler's (the run would otherwise
     // equal one without `adaptive`).
     let dir = scratch("adaptive");
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEAT)).unwrap();
-    let file = dir.join("heat_adaptive.pde");
-    std::fs::write(
-        &file,
-        format!("{source}\nsample adaptive = rad(2, 0.5) every 2\n"),
-    )
-    .unwrap();
+    let file = heat_with(
+        &dir,
+        "heat_adaptive.pde",
+        "sample adaptive = rad(2, 0.5) every 2",
+    );
     assert_resume_matches(file.to_str().unwrap(), &["--optimizer", "engd"], "adaptive");
     let (adaptive, plain) = (scratch("adaptive-run"), scratch("adaptive-plain"));
     let args = ["--optimizer", "engd", "--iterations", "4"];

@@ -249,17 +249,22 @@ mod tests {
         assert_eq!(rad_select(&r, 2, 1.0, 0.0, 5), vec![10, 90]);
     }
 
-    #[test]
-    fn rad_points_keep_counts_regions_and_data_rows() {
+    /// x ∈ [0, 1], t ∈ [0, 1]: 40 interior, 10 boundary and 8 initial points.
+    fn interval_in_time() -> Problem {
         let coords = [("x", CoordKind::Space, 0.0, 1.0), T];
         let mut sample = config(40, 10);
         sample.initial = 8;
-        let p = problem(
+        problem(
             &coords,
             Vec::new(),
             vec![Region::Interior, Region::Boundary, Region::Initial],
             sample,
-        );
+        )
+    }
+
+    #[test]
+    fn rad_points_keep_counts_regions_and_data_rows() {
+        let p = interval_in_time();
         let train = sample_points(&p, 0).unwrap();
         let counts: Vec<usize> = train.blocks.iter().map(|b| b.n).collect();
         let pool = candidate_points(&p, 5).unwrap();
@@ -303,15 +308,7 @@ mod tests {
 
     #[test]
     fn rar_points_are_drawn_by_the_residual_and_join_the_held_ones() {
-        let coords = [("x", CoordKind::Space, 0.0, 1.0), T];
-        let mut sample = config(40, 10);
-        sample.initial = 8;
-        let p = problem(
-            &coords,
-            Vec::new(),
-            vec![Region::Interior, Region::Boundary, Region::Initial],
-            sample,
-        );
+        let p = interval_in_time();
         let mut held = sample_points(&p, 0).unwrap();
         let pool = candidate_points(&p, 5).unwrap();
         // |r| = x² with k = 1, c = 0: the added interior points have the density 3x²
