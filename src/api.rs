@@ -364,7 +364,7 @@ impl<B: Backend> SolveReport<B> {
     }
 
     /// The iteration whose parameters the run returns ([`Self::theta`]): the last one,
-    /// or with `sample adaptive` the one of the lowest held-out loss
+    /// or with `sample adaptive = rad` the one of the lowest held-out loss
     /// ([`crate::run::BestIterate`]).
     pub fn result_iteration(&self) -> usize {
         self.run.result_iteration
@@ -405,7 +405,7 @@ impl<B: Backend> SolveReport<B> {
     }
 
     /// The returned parameter vector (network weights, then params): the last iterate's,
-    /// or with `sample adaptive` that of the lowest held-out loss.
+    /// or with `sample adaptive = rad` that of the lowest held-out loss.
     pub fn theta(&self) -> &[f64] {
         &self.run.theta
     }

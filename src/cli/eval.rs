@@ -219,7 +219,8 @@ pub(super) fn run(args: &EvalArgs) -> Status {
         );
         return Status::Failure;
     }
-    // The parameters the run returned (with `adaptive`, those of its lowest held-out loss).
+    // The parameters the run returned (with `adaptive = rad`, those of its lowest held-out
+    // loss).
     let theta =
         pdec::run::returned_parameters(problem, &program, saved.checkpoint.config.seed(), state);
     if args.vtk {

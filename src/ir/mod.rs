@@ -556,6 +556,18 @@ impl Growth {
         let step = ((self.add * initial as f64).round() as usize).max(1);
         step.min(cap.saturating_sub(current))
     }
+
+    /// How many refinements a block of `initial` points takes to reach its limit; after
+    /// them its points stay as they are.
+    pub fn refinements(&self, initial: usize) -> usize {
+        let (mut held, mut count) = (initial, 0);
+        loop {
+            match self.added(initial, held) {
+                0 => return count,
+                n => (held, count) = (held + n, count + 1),
+            }
+        }
+    }
 }
 
 impl Default for Growth {

@@ -20,7 +20,7 @@ pub struct Summary {
     pub iterations: usize,
     /// The iteration whose parameters the run returns, which the errors, the final
     /// loss, the held-out loss and the files describe: the last one, or with `sample
-    /// adaptive` the one of the lowest held-out loss.
+    /// adaptive = rad` the one of the lowest held-out loss.
     pub result_iteration: usize,
     /// Trainable scalars.
     pub n_params: usize,
