@@ -189,13 +189,23 @@ pub struct Progress<'a> {
     /// Errors against the exact solutions, when evaluated at this iteration.
     pub errors: Option<&'a [FieldError]>,
     snapshot: &'a dyn Fn() -> RunState,
+    whole: bool,
 }
 
 impl Progress<'_> {
     /// The state of the run after this iteration, from which [`run_from`] continues
-    /// exactly (built on demand: it copies the history).
+    /// (built on demand: it copies the history). The continued run repeats this one
+    /// exactly when [`Progress::snapshot_is_whole`].
     pub fn snapshot(&self) -> RunState {
         (self.snapshot)()
+    }
+
+    /// Whether [`Progress::snapshot`] holds everything the next iteration depends on,
+    /// so that a run continued from it repeats this one bit for bit. It does not while
+    /// the optimizer keeps something it does not save ([`crate::solve::Solver::state_is_whole`]);
+    /// such an iteration is one or two steps from one whose state is whole.
+    pub fn snapshot_is_whole(&self) -> bool {
+        self.whole
     }
 }
 
@@ -1033,6 +1043,7 @@ pub fn run_from<B: Backend>(
                 record,
                 errors: evaluated,
                 snapshot: &snapshot,
+                whole: solver.state_is_whole(),
             });
             if let (ControlFlow::Continue(()), Some((window, min_improvement))) = (flow, stall_rule)
             {

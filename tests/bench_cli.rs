@@ -133,9 +133,107 @@ fn bench_tabulates_medians_and_worst_cases_of_real_runs() {
     let (code, _, stderr) = rerun("0", "10");
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("(reused)"), "{stderr}");
+    assert!(!stderr.contains("(resumed"), "{stderr}");
     let (header, rows) = read_csv(&out.join("runs.csv"));
     assert_eq!(cell(&header, &rows[0], "iterations"), "10");
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `history.csv` of a run folder without its clock column.
+fn history_without_clock(dir: &std::path::Path) -> Vec<Vec<String>> {
+    let (header, rows) = read_csv(&dir.join("history.csv"));
+    let clock = header.iter().position(|h| h == "wall_s").unwrap();
+    rows.into_iter()
+        .map(|mut row| {
+            row.remove(clock);
+            row
+        })
+        .collect()
+}
+
+#[test]
+fn bench_continues_an_interrupted_run_from_its_checkpoint() {
+    let bench = |out: &std::path::Path| {
+        code_and_text(&output_of(&mut pdec_command([
+            "bench",
+            "examples/heat1d.pde",
+            "--seeds",
+            "0",
+            "--threads",
+            "1",
+            "--iterations",
+            "12",
+            "--eval-every",
+            "4",
+            "--reuse",
+            "--out",
+            out.to_str().unwrap(),
+        ])))
+    };
+    let whole = scratch("bench_cli", "whole");
+    let (code, _, stderr) = bench(&whole);
+    assert_eq!(code, 0, "{stderr}");
+    let run = std::path::Path::new("runs/heat1d-default-s0-t1");
+
+    // The same run as left by a process killed after iteration 7: the arguments it was
+    // started with, the checkpoint written then, and nothing else.
+    let parts = scratch("bench_cli", "parts");
+    let early = scratch("bench_cli", "early");
+    let (code, _, stderr) = code_and_text(&output_of(&mut pdec_command([
+        "solve",
+        "examples/heat1d.pde",
+        "--seed",
+        "0",
+        "--threads",
+        "1",
+        "--eval-every",
+        "4",
+        "--iterations",
+        "7",
+        "--no-plots",
+        "--quiet",
+        "--out",
+        early.to_str().unwrap(),
+    ])));
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::create_dir_all(parts.join(run)).unwrap();
+    // (The arguments name the run folder.)
+    let started = "bench_started.txt";
+    let args = std::fs::read_to_string(whole.join(run).join(started)).unwrap();
+    let args = args.replace(whole.to_str().unwrap(), parts.to_str().unwrap());
+    std::fs::write(parts.join(run).join(started), args).unwrap();
+    std::fs::copy(
+        early.join("checkpoint.json"),
+        parts.join(run).join("checkpoint.json"),
+    )
+    .unwrap();
+    let (code, _, stderr) = bench(&parts);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("heat1d-default-s0-t1 (resumed after iteration 7)"),
+        "{stderr}"
+    );
+    // The table and the history are the uninterrupted run's.
+    let (header, a) = read_csv(&whole.join("runs.csv"));
+    let (_, b) = read_csv(&parts.join("runs.csv"));
+    for key in ["iterations", "error", "final_loss", "stopped_because"] {
+        assert_eq!(
+            cell(&header, &a[0], key),
+            cell(&header, &b[0], key),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        history_without_clock(&parts.join(run)),
+        history_without_clock(&whole.join(run))
+    );
+    // Finished now: a further --reuse keeps it.
+    let (code, _, stderr) = bench(&parts);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("heat1d-default-s0-t1 (reused)"), "{stderr}");
+    for d in [whole, parts, early] {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }
 
 #[test]

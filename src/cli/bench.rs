@@ -14,6 +14,7 @@
 //! counts as a failure and as the worst case; the series goes on, and the exit code is 1.
 
 use super::Status;
+use pdec::output::checkpoint::{read_checkpoint, CHECKPOINT_FILE};
 use pdec::output::plot::{plot_cost, Series};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -56,14 +57,20 @@ pub(super) struct BenchArgs {
     #[arg(long = "solve-arg", allow_hyphen_values = true)]
     solve_args: Vec<String>,
     /// Keep a run already in `--out` that finished with the same `pdec solve` arguments
-    /// (recorded in its `bench_args.txt`) instead of solving it again: continues an
-    /// interrupted benchmark.
+    /// (recorded in its `bench_args.txt`) instead of solving it again, and continue one
+    /// that was interrupted with them from its last checkpoint (`pdec solve --resume`;
+    /// not with `--solve-arg`, whose runs start again): continues an interrupted
+    /// benchmark with the results an uninterrupted one gives.
     #[arg(long)]
     reuse: bool,
 }
 
-/// The file in a run folder that records the `pdec solve` arguments of the run.
+/// The file in a run folder that records the `pdec solve` arguments of a finished run.
 const ARGS_FILE: &str = "bench_args.txt";
+
+/// The file in a run folder that records the `pdec solve` arguments a run was started
+/// with, finished or not.
+const STARTED_FILE: &str = "bench_started.txt";
 
 /// A parsed `--seeds` value.
 #[derive(Debug, Clone)]
@@ -204,9 +211,44 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                             continue;
                         }
                     }
-                    // A folder left by an interrupted or different run is not reused.
                     let _ = std::fs::remove_file(&args_file);
-                    eprintln!("[{}/{total}] {name}", rows.len() + 1);
+                    let started_file = dir.join(STARTED_FILE);
+                    let resume_from = resumable(args, &started_file, &dir, &recorded);
+                    let mut command = match resume_from {
+                        // The checkpoint holds the settings; the thread count is the
+                        // process's, and the limits are passed again as given.
+                        Some(iteration) => {
+                            eprintln!(
+                                "[{}/{total}] {name} (resumed after iteration {iteration})",
+                                rows.len() + 1
+                            );
+                            let mut resume = Command::new(&exe);
+                            resume
+                                .args(["solve", "--resume"])
+                                .arg(&dir)
+                                .args(["--threads", &threads.to_string()])
+                                .args(["--no-plots", "--quiet"]);
+                            if let Some(budget) = args.time_budget {
+                                resume.args(["--time-budget", &budget.to_string()]);
+                            }
+                            if let Some(iterations) = args.iterations {
+                                resume.args(["--iterations", &iterations.to_string()]);
+                            }
+                            resume
+                        }
+                        // A folder left by a different run is not reused.
+                        None => {
+                            eprintln!("[{}/{total}] {name}", rows.len() + 1);
+                            let _ = std::fs::remove_dir_all(&dir);
+                            if let Err(e) = std::fs::create_dir_all(&dir)
+                                .and_then(|()| std::fs::write(&started_file, &recorded))
+                            {
+                                eprintln!("error: cannot write {}: {e}", started_file.display());
+                                return Status::Failure;
+                            }
+                            command
+                        }
+                    };
                     let status = match command.status() {
                         Ok(status) => status,
                         Err(e) => {
@@ -268,6 +310,20 @@ pub(super) fn run(args: &BenchArgs) -> Status {
             Status::Failure
         }
     }
+}
+
+/// With `--reuse`, the iteration of the checkpoint from which the run in `dir` continues:
+/// one started with the `recorded` arguments (its `started_file`) and no extra
+/// `--solve-arg`, whose checkpoint reads.
+fn resumable(args: &BenchArgs, started_file: &Path, dir: &Path, recorded: &str) -> Option<usize> {
+    if !args.reuse
+        || !args.solve_args.is_empty()
+        || std::fs::read_to_string(started_file).ok()? != recorded
+    {
+        return None;
+    }
+    let checkpoint = read_checkpoint(&dir.join(CHECKPOINT_FILE)).ok()?;
+    Some(checkpoint.iteration)
 }
 
 /// Writes `runs.csv`, `summary.csv` and `summary.md` for the runs so far (and prints the

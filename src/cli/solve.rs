@@ -28,7 +28,9 @@ pub(super) struct SolveArgs {
     /// --time-budget may be changed, the optimizer settings and seed may not).
     #[arg(long, value_name = "RUN_DIR")]
     resume: Option<PathBuf>,
-    /// Write checkpoint.json every k iterations (0: only at the end of the run).
+    /// Write checkpoint.json every k iterations (0: only at the end of the run), at the
+    /// first iteration from a multiple of k whose optimizer state is whole, so that a run
+    /// resumed from it repeats the uninterrupted one exactly.
     #[arg(long, default_value_t = 100)]
     checkpoint_every: usize,
     /// Optimizer (default: the file's `solve optimizer`, else gn with `sample adaptive`,
@@ -373,6 +375,18 @@ fn check_writable(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a periodic checkpoint is written after `iteration`, the last having been
+/// written (or resumed from) after `saved_at`: it is due at the next multiple of `every`
+/// and waits for a `whole` state from there, though not past the multiple after (an
+/// optimizer setting could keep the state from ever being whole). `every` 0: never.
+fn checkpoint_due(iteration: usize, saved_at: usize, every: usize, whole: bool) -> bool {
+    let periods = iteration
+        .checked_div(every)
+        .zip(saved_at.checked_div(every))
+        .map_or(0, |(now, then)| now - then);
+    periods >= 2 || (periods == 1 && whole)
+}
+
 fn execute(args: &SolveArgs, setup: Setup) -> Status {
     let Setup {
         file,
@@ -408,8 +422,12 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
     };
     let mut last_error = String::new();
     let mut checkpoint_failure = None;
+    // The iteration of the last checkpoint written or resumed from.
+    let mut saved_at = start.as_ref().map_or(0, RunState::iteration);
     let callback = |p: &Progress| {
-        if checkpoint_every > 0 && p.record.iteration.is_multiple_of(checkpoint_every) {
+        let iteration = p.record.iteration;
+        if checkpoint_due(iteration, saved_at, checkpoint_every, p.snapshot_is_whole()) {
+            saved_at = iteration;
             let checkpoint = Checkpoint::new(
                 &file_name,
                 &problem,
@@ -607,3 +625,33 @@ fn execute(args: &SolveArgs, setup: Setup) -> Status {
 
 /// Exit code of a solve stopped by Ctrl-C (128 + SIGINT, the shell convention).
 pub(super) const INTERRUPTED_EXIT_CODE: i32 = 130;
+
+#[cfg(test)]
+mod tests {
+    use super::checkpoint_due;
+
+    #[test]
+    fn a_checkpoint_waits_for_a_whole_state_but_not_past_the_next_multiple() {
+        let due = |iteration, saved_at, whole| checkpoint_due(iteration, saved_at, 100, whole);
+        // Every 100 iterations when every state is whole, also counted from a resume.
+        let written: Vec<usize> = {
+            let mut saved_at = 0;
+            (1..=350)
+                .filter(|&i| {
+                    let write = due(i, saved_at, true);
+                    saved_at = if write { i } else { saved_at };
+                    write
+                })
+                .collect()
+        };
+        assert_eq!(written, [100, 200, 300]);
+        assert!(!due(199, 130, true) && due(200, 130, true));
+        // From a multiple, the first whole state; none in a whole period: the multiple
+        // after all the same.
+        assert!(!due(100, 0, false) && !due(101, 0, false) && due(102, 0, true));
+        assert!(!due(199, 0, false) && due(200, 0, false));
+        assert!(!due(150, 102, true), "one checkpoint per period");
+        // 0: only the one at the end.
+        assert!((1..1000).all(|i| !checkpoint_due(i, 0, 0, true)));
+    }
+}

@@ -186,6 +186,12 @@ impl Solver {
         self.optimizer.state()
     }
 
+    /// Whether [`Solver::state`] holds all the next step depends on
+    /// ([`Optimizer::state_is_whole`]).
+    pub fn state_is_whole(&self) -> bool {
+        self.optimizer.state_is_whole()
+    }
+
     /// The configuration.
     pub fn config(&self) -> &SolveConfig {
         &self.config

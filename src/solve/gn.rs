@@ -155,7 +155,7 @@ pub fn stale_cap(s: usize, k_fresh: usize) -> usize {
 }
 
 /// A Nyström sketch kept for the next steps (not part of the checkpoint: a resumed run
-/// draws a fresh one).
+/// draws a fresh one, so checkpoints wait until it has served, [`Optimizer::state_is_whole`]).
 #[derive(Debug)]
 struct KeptSketch {
     approximation: NystromApproximation,
@@ -244,6 +244,16 @@ impl Optimizer for Gn {
 
     fn state(&self) -> SolverState {
         SolverState::new(GnConfig::NAME, &self.state)
+    }
+
+    fn state_is_whole(&self) -> bool {
+        // A kept sketch that has served its steps is dropped by the next one, as a
+        // resumed run, which has none, does.
+        self.non_finite.is_clear()
+            && self
+                .sketch
+                .as_ref()
+                .is_none_or(|kept| kept.age >= self.config.sketch_reuse)
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -839,6 +849,82 @@ mod tests {
         }
         // Every step was accepted and lowered the loss.
         assert!(kept.windows(2).all(|w| w[1] < w[0]), "{kept:?}");
+    }
+
+    #[test]
+    fn a_run_resumed_from_a_whole_state_repeats_the_uninterrupted_one() {
+        // A sketch serves three steps on the linear problem above (J holds still), and it
+        // is not saved: the state is whole only once it has served. Resumed from a whole
+        // state, the run repeats the uninterrupted one bit for bit; resumed where a sketch
+        // was kept, it draws one the uninterrupted run did not (the RNG shows it).
+        let (n, p) = (120, 80);
+        let sigmas: Vec<f64> = (0..p)
+            .map(|i| if i < 12 { 0.8f64.powi(i as i32) } else { 1e-6 })
+            .collect();
+        let problem = || LinearLeastSquares {
+            a: matrix_with_singular_values(n, p, &sigmas, 41),
+            b: random_matrix(n, 1, 42),
+            n_rows: n,
+            n_cols: p,
+        };
+        let config = SolveConfig {
+            optimizer: OptimizerConfig::Gn(GnConfig {
+                sketch: 16,
+                max_sketch: 16,
+                sketch_reuse: 3,
+                ..GnConfig::default()
+            }),
+            ..config(12)
+        };
+        let steps = |h: &[crate::solve::IterationRecord]| {
+            h.iter()
+                .map(|r| (r.loss.to_bits(), r.damping.map(f64::to_bits), r.accepted))
+                .collect::<Vec<_>>()
+        };
+        let mut whole = Vec::new();
+        let mut theta = vec![0.0; p];
+        let (full, full_state) =
+            crate::solve::solve_from(&mut problem(), &mut theta, &config, None, |_, _, s| {
+                whole.push(s.state_is_whole());
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(full.history.len(), 12);
+        // Fresh sketches at steps 1, 4, 7 and 10, each kept for the next two.
+        let expected: Vec<bool> = (1..=12).map(|i| i % 3 == 0).collect();
+        assert_eq!(whole, expected);
+        let resumed_after = |stop: usize| {
+            let mut theta = vec![0.0; p];
+            let (first, state) =
+                crate::solve::solve_from(&mut problem(), &mut theta, &config, None, |h, _, _| {
+                    if h.len() == stop {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+                .unwrap();
+            let start = crate::solve::SolveStart {
+                state: serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap(),
+                history: first.history,
+                elapsed_s: 0.0,
+            };
+            let (resumed, state) = crate::solve::solve_from(
+                &mut problem(),
+                &mut theta,
+                &config,
+                Some(start),
+                |_, _, _| ControlFlow::Continue(()),
+            )
+            .unwrap();
+            (resumed, state, theta)
+        };
+        let (resumed, state, resumed_theta) = resumed_after(6);
+        assert_eq!(steps(&resumed.history), steps(&full.history));
+        assert_eq!(state, full_state);
+        assert_eq!(resumed_theta, theta);
+        let (_, state, _) = resumed_after(5);
+        assert_ne!(state, full_state, "a kept sketch is lost by a resume");
     }
 
     #[test]

@@ -200,6 +200,11 @@ impl NonFiniteStreak {
         self.count = 0;
     }
 
+    /// Whether no streak is under way (the count is not part of the saved state).
+    pub(crate) fn is_clear(&self) -> bool {
+        self.count == 0
+    }
+
     /// Records a step rejected for a non-finite value (θ untouched): a rejected outcome,
     /// or [`SolveError::NonFinite`] once the streak reaches its limit.
     ///
@@ -593,6 +598,10 @@ impl<M: NaturalMethod + 'static> Optimizer for Natural<M> {
 
     fn state(&self) -> SolverState {
         self.method.state()
+    }
+
+    fn state_is_whole(&self) -> bool {
+        self.non_finite.is_clear()
     }
 
     fn resume(&mut self, history: &[IterationRecord]) {

@@ -62,6 +62,14 @@ pub trait Optimizer: std::fmt::Debug {
     /// The state to save (checkpoints) and restore with [`Method::build`].
     fn state(&self) -> SolverState;
 
+    /// Whether [`Optimizer::state`] holds everything the next step depends on, so that a
+    /// run continued from it repeats this one exactly. False while the method keeps
+    /// something it does not save (a Nyström sketch `gn` will reuse, a streak of steps
+    /// rejected for non-finite values); periodic checkpoints wait for a whole state.
+    fn state_is_whole(&self) -> bool {
+        true
+    }
+
     /// Called once when a run continues from a saved state, with the history so far
     /// (e.g. the line search restarts at the last accepted step size).
     fn resume(&mut self, history: &[IterationRecord]) {
