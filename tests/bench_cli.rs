@@ -176,9 +176,9 @@ fn bench_continues_an_interrupted_run_from_its_checkpoint() {
     let run = std::path::Path::new("runs/heat1d-default-s0-t1");
 
     // The same run as left by a process killed after iteration 7: the arguments it was
-    // started with, the checkpoint written then, and nothing else.
+    // started with, the checkpoint written then in its folder, and nothing else.
     let parts = scratch("bench_cli", "parts");
-    let early = scratch("bench_cli", "early");
+    let folder = parts.join(run);
     let (code, _, stderr) = code_and_text(&output_of(&mut pdec_command([
         "solve",
         "examples/heat1d.pde",
@@ -193,20 +193,20 @@ fn bench_continues_an_interrupted_run_from_its_checkpoint() {
         "--no-plots",
         "--quiet",
         "--out",
-        early.to_str().unwrap(),
+        folder.to_str().unwrap(),
     ])));
     assert_eq!(code, 0, "{stderr}");
-    std::fs::create_dir_all(parts.join(run)).unwrap();
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "checkpoint.json" {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
     // (The arguments name the run folder.)
     let started = "bench_started.txt";
     let args = std::fs::read_to_string(whole.join(run).join(started)).unwrap();
     let args = args.replace(whole.to_str().unwrap(), parts.to_str().unwrap());
-    std::fs::write(parts.join(run).join(started), args).unwrap();
-    std::fs::copy(
-        early.join("checkpoint.json"),
-        parts.join(run).join("checkpoint.json"),
-    )
-    .unwrap();
+    std::fs::write(folder.join(started), args).unwrap();
     let (code, _, stderr) = bench(&parts);
     assert_eq!(code, 0, "{stderr}");
     assert!(
@@ -216,7 +216,13 @@ fn bench_continues_an_interrupted_run_from_its_checkpoint() {
     // The table and the history are the uninterrupted run's.
     let (header, a) = read_csv(&whole.join("runs.csv"));
     let (_, b) = read_csv(&parts.join("runs.csv"));
-    for key in ["iterations", "error", "final_loss", "stopped_because"] {
+    for key in [
+        "problem",
+        "iterations",
+        "error",
+        "final_loss",
+        "stopped_because",
+    ] {
         assert_eq!(
             cell(&header, &a[0], key),
             cell(&header, &b[0], key),
@@ -227,11 +233,17 @@ fn bench_continues_an_interrupted_run_from_its_checkpoint() {
         history_without_clock(&parts.join(run)),
         history_without_clock(&whole.join(run))
     );
+    let summary = |dir: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(run).join("summary.json")).unwrap())
+            .unwrap()
+    };
+    assert_eq!(summary(&parts)["problem"], "examples/heat1d.pde");
+    assert_eq!(summary(&whole)["problem"], "examples/heat1d.pde");
     // Finished now: a further --reuse keeps it.
     let (code, _, stderr) = bench(&parts);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("heat1d-default-s0-t1 (reused)"), "{stderr}");
-    for d in [whole, parts, early] {
+    for d in [whole, parts] {
         let _ = std::fs::remove_dir_all(d);
     }
 }

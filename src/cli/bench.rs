@@ -205,7 +205,7 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                     if args.reuse
                         && std::fs::read_to_string(&args_file).is_ok_and(|text| text == recorded)
                     {
-                        if let Ok(row) = read_run(&dir, threads) {
+                        if let Ok(row) = read_run(&dir, file, threads) {
                             eprintln!("[{}/{total}] {name} (reused)", rows.len() + 1);
                             rows.push(row);
                             continue;
@@ -216,7 +216,8 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                     let resume_from = resumable(args, &started_file, &dir, &recorded);
                     let mut command = match resume_from {
                         // The checkpoint holds the settings; the thread count is the
-                        // process's, and the limits are passed again as given.
+                        // process's, and the limits are passed again as given (the file
+                        // too, so that the summary names it as the first part did).
                         Some(iteration) => {
                             eprintln!(
                                 "[{}/{total}] {name} (resumed after iteration {iteration})",
@@ -226,6 +227,7 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                             resume
                                 .args(["solve", "--resume"])
                                 .arg(&dir)
+                                .arg(file)
                                 .args(["--threads", &threads.to_string()])
                                 .args(["--no-plots", "--quiet"]);
                             if let Some(budget) = args.time_budget {
@@ -259,7 +261,7 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                     // A failed run is a row of its own (no error: it counts as a
                     // failure and as the worst case) and the series goes on.
                     let row = if status.success() {
-                        read_run(&dir, threads).map_err(|e| format!("{name}: {e}"))
+                        read_run(&dir, file, threads).map_err(|e| format!("{name}: {e}"))
                     } else {
                         Err(format!("`pdec solve` failed on {name} ({status})"))
                     };
@@ -384,7 +386,7 @@ fn cost_series(groups: &[Group]) -> Vec<Series> {
 }
 
 /// Reads a finished run's `summary.json` and `history.csv`.
-fn read_run(dir: &Path, threads: usize) -> Result<RunRow, String> {
+fn read_run(dir: &Path, file: &Path, threads: usize) -> Result<RunRow, String> {
     let text = std::fs::read_to_string(dir.join("summary.json")).map_err(|e| e.to_string())?;
     let summary: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     let number = |key: &str| summary[key].as_f64();
@@ -399,7 +401,8 @@ fn read_run(dir: &Path, threads: usize) -> Result<RunRow, String> {
         .and_then(|errors| errors.into_iter().reduce(f64::max));
     let history = read_history(&dir.join("history.csv"))?;
     Ok(RunRow {
-        problem: summary["problem"].as_str().unwrap_or("?").to_string(),
+        // As the runner was given it (a run resumed elsewhere may name it otherwise).
+        problem: file.display().to_string(),
         optimizer: summary["optimizer"].as_str().unwrap_or("?").to_string(),
         seed: summary["seed"].as_u64().unwrap_or(0),
         threads,
