@@ -23,25 +23,36 @@ fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
     &row[at]
 }
 
-#[test]
-fn bench_tabulates_medians_and_worst_cases_of_real_runs() {
-    let out = scratch("bench_cli", "heat");
-    let (code, stdout, stderr) = code_and_text(&output_of(&mut pdec_command([
+/// `pdec bench examples/heat1d.pde` at one thread into `out`, with `extra` arguments.
+fn bench_heat1d(
+    out: &std::path::Path,
+    seeds: &str,
+    iterations: &str,
+    eval_every: &str,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let mut args = vec![
         "bench",
         "examples/heat1d.pde",
         "--seeds",
-        "0-2",
+        seeds,
         "--threads",
         "1",
         "--iterations",
-        "15",
+        iterations,
         "--eval-every",
-        "5",
-        "--threshold",
-        "0.5",
+        eval_every,
         "--out",
         out.to_str().unwrap(),
-    ])));
+    ];
+    args.extend_from_slice(extra);
+    code_and_text(&output_of(&mut pdec_command(args)))
+}
+
+#[test]
+fn bench_tabulates_medians_and_worst_cases_of_real_runs() {
+    let out = scratch("bench_cli", "heat");
+    let (code, stdout, stderr) = bench_heat1d(&out, "0-2", "15", "5", &["--threshold", "0.5"]);
     assert_eq!(code, 0, "{stderr}");
     let (header, runs) = read_csv(&out.join("runs.csv"));
     assert_eq!(runs.len(), 3, "one row per seed");
@@ -87,23 +98,13 @@ fn bench_tabulates_medians_and_worst_cases_of_real_runs() {
     let runs_csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     std::fs::remove_file(out.join("runs/heat1d-default-s1-t1/summary.json")).unwrap();
     let rerun = |seeds: &str, iterations: &str| {
-        code_and_text(&output_of(&mut pdec_command([
-            "bench",
-            "examples/heat1d.pde",
-            "--seeds",
+        bench_heat1d(
+            &out,
             seeds,
-            "--threads",
-            "1",
-            "--iterations",
             iterations,
-            "--eval-every",
             "5",
-            "--threshold",
-            "0.5",
-            "--reuse",
-            "--out",
-            out.to_str().unwrap(),
-        ])))
+            &["--threshold", "0.5", "--reuse"],
+        )
     };
     let (code, _, stderr) = rerun("0-3", "15");
     assert_eq!(code, 0, "{stderr}");
@@ -153,23 +154,7 @@ fn history_without_clock(dir: &std::path::Path) -> Vec<Vec<String>> {
 
 #[test]
 fn bench_continues_an_interrupted_run_from_its_checkpoint() {
-    let bench = |out: &std::path::Path| {
-        code_and_text(&output_of(&mut pdec_command([
-            "bench",
-            "examples/heat1d.pde",
-            "--seeds",
-            "0",
-            "--threads",
-            "1",
-            "--iterations",
-            "12",
-            "--eval-every",
-            "4",
-            "--reuse",
-            "--out",
-            out.to_str().unwrap(),
-        ])))
-    };
+    let bench = |out: &std::path::Path| bench_heat1d(out, "0", "12", "4", &["--reuse"]);
     let whole = scratch("bench_cli", "whole");
     let (code, _, stderr) = bench(&whole);
     assert_eq!(code, 0, "{stderr}");
