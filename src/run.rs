@@ -202,8 +202,8 @@ impl Progress<'_> {
 
     /// Whether [`Progress::snapshot`] holds everything the next iteration depends on,
     /// so that a run continued from it repeats this one bit for bit. It does not while
-    /// the optimizer keeps something it does not save ([`crate::solve::Solver::state_is_whole`]);
-    /// such an iteration is one or two steps from one whose state is whole.
+    /// the optimizer keeps something it does not save
+    /// ([`crate::solve::Solver::state_is_whole`]).
     pub fn snapshot_is_whole(&self) -> bool {
         self.whole
     }
