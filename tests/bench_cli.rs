@@ -234,6 +234,80 @@ fn bench_continues_an_interrupted_run_from_its_checkpoint() {
 }
 
 #[test]
+fn bench_runs_a_problem_again_after_an_edit_that_changes_it() {
+    let out = scratch("bench_cli", "edited");
+    let file = out.join("heat.pde");
+    let source = std::fs::read_to_string("examples/heat1d.pde").unwrap();
+    std::fs::write(&file, &source).unwrap();
+    let bench = || {
+        code_and_text(&output_of(&mut pdec_command([
+            "bench",
+            file.to_str().unwrap(),
+            "--seeds",
+            "0",
+            "--threads",
+            "1",
+            "--iterations",
+            "6",
+            "--eval-every",
+            "3",
+            "--reuse",
+            "--out",
+            out.to_str().unwrap(),
+        ])))
+    };
+    let row = || {
+        let (header, rows) = read_csv(&out.join("runs.csv"));
+        assert_eq!(rows.len(), 1);
+        let get = |key| cell(&header, &rows[0], key).to_string();
+        (get("optimizer"), get("error"))
+    };
+    let (code, _, stderr) = bench();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(row().0, "sngd");
+    let run = out.join("runs/heat-default-s0-t1");
+
+    // A comment changes nothing that is solved: the run is kept.
+    std::fs::write(&file, format!("# the heat equation\n{source}")).unwrap();
+    let (code, _, stderr) = bench();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("heat-default-s0-t1 (reused)"), "{stderr}");
+
+    // Another optimizer in the `solve` block (the digest leaves it out): solved again.
+    let engd = source.replace(
+        "solve  iterations = 1000",
+        "solve  iterations = 1000, optimizer = engd",
+    );
+    assert_ne!(engd, source);
+    std::fs::write(&file, &engd).unwrap();
+    let (code, _, stderr) = bench();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("(reused)"), "{stderr}");
+    let (optimizer, error) = row();
+    assert_eq!(optimizer, "engd");
+
+    // Another coefficient, the run looking interrupted (its checkpoint is of the old
+    // problem, which `pdec solve --resume` refuses): started again, not resumed.
+    let kappa = engd.replace("const kappa = 0.25", "const kappa = 0.3");
+    assert_ne!(kappa, engd);
+    std::fs::write(&file, &kappa).unwrap();
+    std::fs::remove_file(run.join("bench_args.txt")).unwrap();
+    assert!(run.join("checkpoint.json").exists());
+    let (code, _, stderr) = bench();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("(reused)"), "{stderr}");
+    assert!(!stderr.contains("(resumed"), "{stderr}");
+    let (optimizer, new_error) = row();
+    assert_eq!(optimizer, "engd");
+    assert!(!new_error.is_empty() && new_error != error, "{new_error}");
+    // Unchanged since: kept.
+    let (code, _, stderr) = bench();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("heat-default-s0-t1 (reused)"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn bench_over_two_sizes_draws_the_cost_figure() {
     let out = scratch("bench_cli", "cost");
     let (code, _, stderr) = code_and_text(&output_of(&mut pdec_command([

@@ -14,7 +14,7 @@
 //! counts as a failure and as the worst case; the series goes on, and the exit code is 1.
 
 use super::Status;
-use pdec::output::checkpoint::{read_checkpoint, CHECKPOINT_FILE};
+use pdec::output::checkpoint::{problem_digest, read_checkpoint, CHECKPOINT_FILE};
 use pdec::output::plot::{plot_cost, Series};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -57,19 +57,22 @@ pub(super) struct BenchArgs {
     #[arg(long = "solve-arg", allow_hyphen_values = true)]
     solve_args: Vec<String>,
     /// Keep a run already in `--out` that finished with the same `pdec solve` arguments
-    /// (recorded in its `bench_args.txt`) instead of solving it again, and continue one
-    /// that was interrupted with them from its last checkpoint (`pdec solve --resume`;
-    /// not with `--solve-arg`, whose runs start again): continues an interrupted
-    /// benchmark with the results an uninterrupted one gives.
+    /// on the same problem (recorded in its `bench_args.txt`: the arguments, the
+    /// problem's digest and its `solve` settings) instead of solving it again, and
+    /// continue one that was interrupted with them from its last checkpoint (`pdec solve
+    /// --resume`; not with `--solve-arg`, whose runs start again): continues an
+    /// interrupted benchmark with the results an uninterrupted one gives. After an edit
+    /// to the file that changes what is solved, its runs start again.
     #[arg(long)]
     reuse: bool,
 }
 
-/// The file in a run folder that records the `pdec solve` arguments of a finished run.
+/// The file in a run folder that records the `pdec solve` arguments of a finished run
+/// (and the problem, [`problem_record`]).
 const ARGS_FILE: &str = "bench_args.txt";
 
 /// The file in a run folder that records the `pdec solve` arguments a run was started
-/// with, finished or not.
+/// with (and the problem), finished or not.
 const STARTED_FILE: &str = "bench_started.txt";
 
 /// A parsed `--seeds` value.
@@ -167,6 +170,7 @@ pub(super) fn run(args: &BenchArgs) -> Status {
     let mut failed = 0;
     let total = args.files.len() * optimizers.len() * args.seeds.0.len() * args.threads.len();
     for file in &args.files {
+        let problem = problem_record(file);
         for &seed in &args.seeds.0 {
             for &threads in &args.threads {
                 for &optimizer in &optimizers {
@@ -197,10 +201,11 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                         command.args(["--iterations", &iterations.to_string()]);
                     }
                     command.args(&args.solve_args);
-                    let recorded: String = command
+                    let mut recorded: String = command
                         .get_args()
                         .map(|a| a.to_string_lossy().into_owned() + "\n")
                         .collect();
+                    recorded.push_str(&problem);
                     let args_file = dir.join(ARGS_FILE);
                     if args.reuse
                         && std::fs::read_to_string(&args_file).is_ok_and(|text| text == recorded)
@@ -311,6 +316,23 @@ pub(super) fn run(args: &BenchArgs) -> Status {
             eprintln!("error: {e}");
             Status::Failure
         }
+    }
+}
+
+/// What the runner records of a problem file beside the `pdec solve` arguments: the
+/// digest of the problem it lowers to (which covers the data files it reads) and its
+/// `solve` settings. A finished run is kept, and an interrupted one continued, only
+/// while these are unchanged: an edit that changes what is solved, or how, runs it
+/// again (a comment does not). A file that does not load records that, and its runs
+/// fail as they would anyway.
+fn problem_record(file: &Path) -> String {
+    match pdec::Problem::from_file(file) {
+        Ok(problem) => format!(
+            "problem {}\nsolve {}\n",
+            problem_digest(problem.ir()),
+            serde_json::to_string(&problem.ir().solve).unwrap_or_default()
+        ),
+        Err(_) => "problem unreadable\n".into(),
     }
 }
 
