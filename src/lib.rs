@@ -26,7 +26,10 @@ pub mod solve;
 pub mod span;
 pub mod syntax;
 
-pub use api::{Compiled, Diagnostics, Error, FieldErrorReport, Problem, SolveOptions, SolveReport};
+pub use api::{
+    Compiled, Diagnostics, Error, FieldErrorReport, Problem, SolveOptions, SolveReport,
+    DEFAULT_EVAL_EVERY,
+};
 pub use check::check_source;
 pub use memory::keep_freed_memory;
 pub use run::Progress;

@@ -301,7 +301,7 @@ pub fn ansatz(problem: &Problem) -> Vec<String> {
 
 /// Whether the offset `A` of a built-in condition is the field's `exact` formula (the
 /// two agree to 1e-12 of its size at 64 points spread over the coordinates' box,
-/// [`inside_probes`]). The boundary data are then the solution itself, as in
+/// `inside_probes`). The boundary data are then the solution itself, as in
 /// manufactured problems, and the network only has to learn `N = 0`: a run measures
 /// little of the solver (docs/language.md, *Hard constraints*). Params, data and grids
 /// in either formula make it unknown here: false.

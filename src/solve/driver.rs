@@ -1,7 +1,7 @@
 //! The optimization loop shared by all optimizers: the run settings ([`SolveConfig`]),
 //! the [`Solver`] that steps any registered optimizer, the stopping rules and the
 //! per-iteration records. It knows the optimizers only through
-//! [`Optimizer`](super::Optimizer); free of printing: progress goes to a callback.
+//! [`Optimizer`]; free of printing: progress goes to a callback.
 
 use super::line_search::LineSearchConfig;
 use super::natural::first_non_finite_row;

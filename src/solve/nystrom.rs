@@ -76,7 +76,7 @@ pub fn gaussian_matrix<R: Rng + ?Sized>(rows: usize, cols: usize, rng: &mut R) -
 ///
 /// # Errors
 /// [`LinalgError::NonPositivePivot`] when `ΩᵀY_ν` stays indefinite after raising the
-/// shift [`SHIFT_RETRIES`] times (the operator is not PSD);
+/// shift `SHIFT_RETRIES` times (the operator is not PSD);
 /// [`LinalgError::NoConvergence`] from the eigen or SVD steps.
 pub fn nystrom_approximation<R: Rng + ?Sized>(
     a: &(impl SymmetricOperator + ?Sized),

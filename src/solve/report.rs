@@ -112,7 +112,7 @@ pub enum SolveError {
         /// `N`.
         n_residuals: usize,
     },
-    /// A setting of [`SolveConfig`] is out of its range.
+    /// A setting of [`SolveConfig`](super::SolveConfig) is out of its range.
     #[error("invalid solve setting: {reason}")]
     InvalidConfig {
         /// Which setting, and why.

@@ -32,7 +32,7 @@ pub const POOL_FACTOR: usize = 10;
 /// keep their rows.
 ///
 /// # Errors
-/// As [`sample_points`].
+/// As [`sample_points`](super::sample_points).
 pub fn candidate_points(problem: &Problem, seed: u64) -> Result<PointSet, SampleError> {
     scaled_uniform_points(problem, POOL_FACTOR, mix(seed, TAG_ADAPTIVE))
 }

@@ -22,7 +22,7 @@ pub const HELDOUT_FACTOR: usize = 4;
 /// blocks keep their rows: they are observations, not samples.
 ///
 /// # Errors
-/// As [`sample_points`].
+/// As [`sample_points`](super::sample_points).
 pub fn heldout_points(problem: &Problem, seed: u64) -> Result<PointSet, SampleError> {
     scaled_uniform_points(problem, HELDOUT_FACTOR, mix(seed, TAG_HELDOUT))
 }
@@ -41,7 +41,7 @@ pub fn heldout_points(problem: &Problem, seed: u64) -> Result<PointSet, SampleEr
 /// Returns `[n_test, n_coords]` row-major.
 ///
 /// # Errors
-/// As [`sample_points`] for invalid shapes or a domain too thin to sample.
+/// As [`sample_points`](super::sample_points) for invalid shapes or a domain too thin to sample.
 pub fn test_points(problem: &Problem, seed: u64) -> Result<Vec<f64>, SampleError> {
     let geometry = Geometry::new(problem)?;
     let mut parts: Vec<Part> = geometry.factors.iter().map(Part::Inside).collect();
