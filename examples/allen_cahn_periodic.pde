@@ -8,9 +8,9 @@
 # SNGD stalled at 7.6e-4…7.9e-4). The points: 4,000 uniform ones, and every 25
 # iterations RAR-D adds 400 where the residual is large, up to 8,000 (adaptive = rar,
 # which makes GN the default optimizer). On the 4,000 uniform points alone SNGD stalled
-# at 4.6e-4. With these defaults, after 1,500 iterations, one thread returns 4.5e-5 to
-# 9.2e-5 on seeds 0-4 (median 6.4e-5), and two threads 4.3e-5 to 4.9e-5 on seeds 0, 1
-# and 3 (docs/PERFORMANCE.md, "allen_cahn_periodic as shipped").
+# at 4.6e-4. With these defaults, after 1,500 iterations, seeds 0-4 end at 4.5e-5 to
+# 9.2e-5 on one thread (median 6.4e-5) and 3.9e-5 to 6.4e-5 on two (median 4.7e-5)
+# (docs/PERFORMANCE.md, "allen_cahn_periodic as shipped").
 time  t in [0, 1]
 space x in [-1, 1]
 field u
