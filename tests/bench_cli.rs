@@ -308,6 +308,45 @@ fn bench_runs_a_problem_again_after_an_edit_that_changes_it() {
 }
 
 #[test]
+fn bench_with_jobs_runs_side_by_side_and_tabulates_as_one_at_a_time() {
+    let one = scratch("bench_cli", "jobs1");
+    let two = scratch("bench_cli", "jobs2");
+    let (code, _, stderr) = bench_heat1d(&one, "0-3", "12", "4", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = bench_heat1d(&two, "0-3", "12", "4", &["--jobs", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    // The same rows, in the table's order (runs are deterministic per thread count).
+    let (header, a) = read_csv(&one.join("runs.csv"));
+    let (_, b) = read_csv(&two.join("runs.csv"));
+    assert_eq!(a.len(), 4);
+    assert_eq!(b.len(), 4);
+    for (seed, (a, b)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(cell(&header, b, "seed"), seed.to_string());
+        for key in ["iterations", "error", "final_loss", "stopped_because"] {
+            assert_eq!(cell(&header, a, key), cell(&header, b, key), "{key}");
+        }
+    }
+    assert_eq!(
+        stdout,
+        std::fs::read_to_string(two.join("summary.md")).unwrap()
+    );
+    // Side by side: seed 1 started before seed 0 finished (one at a time, after).
+    let modified = |dir: &std::path::Path, seed: u32, file: &str| {
+        let path = dir.join(format!("runs/heat1d-default-s{seed}-t1/{file}"));
+        std::fs::metadata(path).unwrap().modified().unwrap()
+    };
+    assert!(modified(&two, 1, "bench_started.txt") < modified(&two, 0, "summary.json"));
+    assert!(modified(&one, 1, "bench_started.txt") > modified(&one, 0, "summary.json"));
+    // Zero jobs is refused, as zero threads are.
+    let (code, _, stderr) = bench_heat1d(&two, "0", "12", "4", &["--jobs", "0"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--jobs"), "{stderr}");
+    for d in [one, two] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
 fn bench_over_two_sizes_draws_the_cost_figure() {
     let out = scratch("bench_cli", "cost");
     let (code, _, stderr) = code_and_text(&output_of(&mut pdec_command([

@@ -1,7 +1,7 @@
 //! `pdec bench FILE...`: the benchmark runner. Solves every file with every chosen
 //! optimizer, seed and thread count — each run a fresh `pdec solve` process, so that its
 //! thread pool has the requested size — interleaved (seed by seed, then thread count,
-//! then optimizer), and writes `runs.csv` (one row per run), `summary.csv` and
+//! then optimizer; `--jobs` of them at a time, one by default), and writes `runs.csv` (one row per run), `summary.csv` and
 //! `summary.md` (one row per problem, optimizer and thread count: median and worst
 //! error, successes at a threshold, time to 1e-3/1e-5/1e-7, s/iteration).
 //!
@@ -16,9 +16,12 @@
 use super::Status;
 use pdec::output::checkpoint::{problem_digest, read_checkpoint, CHECKPOINT_FILE};
 use pdec::output::plot::{plot_cost, Series};
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
 
 /// The accuracies whose time-to is reported.
 const TARGETS: [f64; 3] = [1e-3, 1e-5, 1e-7];
@@ -65,6 +68,11 @@ pub(super) struct BenchArgs {
     /// to the file that changes what is solved, its runs start again.
     #[arg(long)]
     reuse: bool,
+    /// Runs at a time, each a `pdec solve` process with its own `--threads`: mind the
+    /// cores, runs side by side slow each other down (the time columns show it; the
+    /// errors do not depend on it). Rows keep the table's order.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
 }
 
 /// The file in a run folder that records the `pdec solve` arguments of a finished run
@@ -145,6 +153,27 @@ impl RunRow {
     }
 }
 
+/// A run the runner has to start: its `pdec solve` arguments (a fresh run's, or a
+/// resume's), what its folder records of it, and where its row goes.
+struct Pending {
+    /// Its place in the table (the order of files, seeds, thread counts, optimizers).
+    index: usize,
+    name: String,
+    dir: PathBuf,
+    file: PathBuf,
+    optimizer: Option<String>,
+    seed: u64,
+    threads: usize,
+    /// `Some(iteration)`: continued from the checkpoint written then.
+    resume_from: Option<usize>,
+    args: Vec<OsString>,
+    recorded: String,
+}
+
+/// What a worker reports of a run: the exit status of `pdec solve`, or why it could not
+/// be started (which ends the benchmark).
+type Outcome = Result<ExitStatus, String>;
+
 pub(super) fn run(args: &BenchArgs) -> Status {
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -157,6 +186,10 @@ pub(super) fn run(args: &BenchArgs) -> Status {
         eprintln!("error: --threads: expected positive thread counts");
         return Status::UserError;
     }
+    if args.jobs == 0 {
+        eprintln!("error: --jobs: expected a positive number of runs at a time");
+        return Status::UserError;
+    }
     if let Err(e) = std::fs::create_dir_all(args.out.join("runs")) {
         eprintln!("error: cannot create {}: {e}", args.out.display());
         return Status::Failure;
@@ -166,14 +199,17 @@ pub(super) fn run(args: &BenchArgs) -> Status {
     } else {
         args.optimizer.iter().map(|o| Some(o.as_str())).collect()
     };
-    let mut rows = Vec::new();
-    let mut failed = 0;
     let total = args.files.len() * optimizers.len() * args.seeds.0.len() * args.threads.len();
+    // Rows in table order; a run kept by `--reuse` has its row now, the others when
+    // they finish.
+    let mut rows: Vec<Option<RunRow>> = Vec::with_capacity(total);
+    let mut pending = Vec::new();
     for file in &args.files {
         let problem = problem_record(file);
         for &seed in &args.seeds.0 {
             for &threads in &args.threads {
                 for &optimizer in &optimizers {
+                    let index = rows.len();
                     let stem = file
                         .file_stem()
                         .map_or("problem".into(), |s| s.to_string_lossy());
@@ -211,95 +247,133 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                         && std::fs::read_to_string(&args_file).is_ok_and(|text| text == recorded)
                     {
                         if let Ok(row) = read_run(&dir, file, threads) {
-                            eprintln!("[{}/{total}] {name} (reused)", rows.len() + 1);
-                            rows.push(row);
+                            eprintln!("[{}/{total}] {name} (reused)", index + 1);
+                            rows.push(Some(row));
                             continue;
                         }
                     }
                     let _ = std::fs::remove_file(&args_file);
                     let started_file = dir.join(STARTED_FILE);
                     let resume_from = resumable(args, &started_file, &dir, &recorded);
-                    let mut command = match resume_from {
+                    let solve_args: Vec<OsString> = match resume_from {
                         // The checkpoint holds the settings; the thread count is the
                         // process's, and the limits are passed again as given (the file
                         // too, so that the summary names it as the first part did).
-                        Some(iteration) => {
-                            eprintln!(
-                                "[{}/{total}] {name} (resumed after iteration {iteration})",
-                                rows.len() + 1
-                            );
-                            let mut resume = Command::new(&exe);
-                            resume
-                                .args(["solve", "--resume"])
-                                .arg(&dir)
-                                .arg(file)
-                                .args(["--threads", &threads.to_string()])
-                                .args(["--no-plots", "--quiet"]);
+                        Some(_) => {
+                            let mut resume: Vec<OsString> =
+                                vec!["solve".into(), "--resume".into(), dir.clone().into()];
+                            resume.push(file.clone().into());
+                            for arg in ["--threads", &threads.to_string(), "--no-plots"] {
+                                resume.push(arg.into());
+                            }
+                            resume.push("--quiet".into());
                             if let Some(budget) = args.time_budget {
-                                resume.args(["--time-budget", &budget.to_string()]);
+                                resume.push("--time-budget".into());
+                                resume.push(budget.to_string().into());
                             }
                             if let Some(iterations) = args.iterations {
-                                resume.args(["--iterations", &iterations.to_string()]);
+                                resume.push("--iterations".into());
+                                resume.push(iterations.to_string().into());
                             }
                             resume
                         }
-                        // A folder left by a different run is not reused.
-                        None => {
-                            eprintln!("[{}/{total}] {name}", rows.len() + 1);
-                            let _ = std::fs::remove_dir_all(&dir);
-                            if let Err(e) = std::fs::create_dir_all(&dir)
-                                .and_then(|()| std::fs::write(&started_file, &recorded))
-                            {
-                                eprintln!("error: cannot write {}: {e}", started_file.display());
-                                return Status::Failure;
-                            }
-                            command
-                        }
+                        None => command.get_args().map(OsString::from).collect(),
                     };
-                    let status = match command.status() {
-                        Ok(status) => status,
-                        Err(e) => {
-                            eprintln!("error: cannot run pdec solve: {e}");
-                            return Status::Failure;
-                        }
-                    };
-                    // A failed run is a row of its own (no error: it counts as a
-                    // failure and as the worst case) and the series goes on.
-                    let row = if status.success() {
-                        read_run(&dir, file, threads).map_err(|e| format!("{name}: {e}"))
-                    } else {
-                        Err(format!("`pdec solve` failed on {name} ({status})"))
-                    };
-                    let succeeded = row.is_ok();
-                    match row {
-                        Ok(row) => rows.push(row),
-                        Err(e) => {
-                            eprintln!("error: {e}");
-                            failed += 1;
-                            rows.push(RunRow::failed(
-                                file,
-                                optimizer.unwrap_or("default"),
-                                seed,
-                                threads,
-                                &status.to_string(),
-                            ));
-                        }
-                    }
-                    // Tables after every run: an interrupted benchmark leaves what it has.
-                    // Only a finished run is marked for `--reuse`.
-                    let marked = if succeeded {
-                        std::fs::write(&args_file, &recorded).map_err(|e| e.to_string())
-                    } else {
-                        Ok(())
-                    };
-                    if let Err(e) = marked.and_then(|()| write_tables(&rows, args, false)) {
-                        eprintln!("error: {e}");
-                        return Status::Failure;
-                    }
+                    rows.push(None);
+                    pending.push(Pending {
+                        index,
+                        name,
+                        dir,
+                        file: file.clone(),
+                        optimizer: optimizer.map(String::from),
+                        seed,
+                        threads,
+                        resume_from,
+                        args: solve_args,
+                        recorded,
+                    });
                 }
             }
         }
     }
+
+    // Up to `--jobs` runs at a time, started in table order; each row and the tables
+    // are written as its run finishes.
+    let queue = Mutex::new(pending.iter());
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<(&Pending, Outcome)>();
+    let mut failed = 0;
+    let mut fatal = false;
+    std::thread::scope(|scope| {
+        for _ in 0..args.jobs.min(pending.len()) {
+            let sender = sender.clone();
+            let (queue, stop, exe) = (&queue, &stop, &exe);
+            scope.spawn(move || loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Some(task) = queue.lock().map_or(None, |mut q| q.next()) else {
+                    break;
+                };
+                let outcome = start_and_wait(task, exe, total);
+                if sender.send((task, outcome)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        for (task, outcome) in receiver {
+            let status = match outcome {
+                Ok(status) => status,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    stop.store(true, Ordering::Relaxed);
+                    fatal = true;
+                    continue;
+                }
+            };
+            // A failed run is a row of its own (no error: it counts as a failure and as
+            // the worst case) and the series goes on.
+            let row = if status.success() {
+                read_run(&task.dir, &task.file, task.threads)
+                    .map_err(|e| format!("{}: {e}", task.name))
+            } else {
+                Err(format!("`pdec solve` failed on {} ({status})", task.name))
+            };
+            let succeeded = row.is_ok();
+            rows[task.index] = Some(match row {
+                Ok(row) => row,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    failed += 1;
+                    RunRow::failed(
+                        &task.file,
+                        task.optimizer.as_deref().unwrap_or("default"),
+                        task.seed,
+                        task.threads,
+                        &status.to_string(),
+                    )
+                }
+            });
+            // Tables after every run: an interrupted benchmark leaves what it has.
+            // Only a finished run is marked for `--reuse`.
+            let marked = if succeeded {
+                std::fs::write(task.dir.join(ARGS_FILE), &task.recorded).map_err(|e| e.to_string())
+            } else {
+                Ok(())
+            };
+            let done: Vec<RunRow> = rows.iter().flatten().cloned().collect();
+            if let Err(e) = marked.and_then(|()| write_tables(&done, args, false)) {
+                eprintln!("error: {e}");
+                stop.store(true, Ordering::Relaxed);
+                fatal = true;
+            }
+        }
+    });
+    if fatal {
+        return Status::Failure;
+    }
+    let rows: Vec<RunRow> = rows.into_iter().flatten().collect();
     match write_tables(&rows, args, true) {
         Ok(()) if failed > 0 => {
             eprintln!(
@@ -317,6 +391,31 @@ pub(super) fn run(args: &BenchArgs) -> Status {
             Status::Failure
         }
     }
+}
+
+/// Starts `task` (a fresh run first clears its folder and records its arguments) and
+/// waits for `pdec solve` to end.
+fn start_and_wait(task: &Pending, exe: &Path, total: usize) -> Outcome {
+    let number = task.index + 1;
+    let name = &task.name;
+    match task.resume_from {
+        Some(iteration) => {
+            eprintln!("[{number}/{total}] {name} (resumed after iteration {iteration})");
+        }
+        // A folder left by a different run is not reused.
+        None => {
+            eprintln!("[{number}/{total}] {name}");
+            let started_file = task.dir.join(STARTED_FILE);
+            let _ = std::fs::remove_dir_all(&task.dir);
+            std::fs::create_dir_all(&task.dir)
+                .and_then(|()| std::fs::write(&started_file, &task.recorded))
+                .map_err(|e| format!("cannot write {}: {e}", started_file.display()))?;
+        }
+    }
+    Command::new(exe)
+        .args(&task.args)
+        .status()
+        .map_err(|e| format!("cannot run pdec solve: {e}"))
 }
 
 /// What the runner records of a problem file beside the `pdec solve` arguments: the
