@@ -1,9 +1,10 @@
 //! `pdec bench FILE...`: the benchmark runner. Solves every file with every chosen
 //! optimizer, seed and thread count — each run a fresh `pdec solve` process, so that its
 //! thread pool has the requested size — interleaved (seed by seed, then thread count,
-//! then optimizer; `--jobs` of them at a time, one by default), and writes `runs.csv` (one row per run), `summary.csv` and
-//! `summary.md` (one row per problem, optimizer and thread count: median and worst
-//! error, successes at a threshold, time to 1e-3/1e-5/1e-7, s/iteration).
+//! then optimizer; `--jobs` of them at a time, one by default), and writes `runs.csv`
+//! (one row per run), `summary.csv` and `summary.md` (one row per problem, optimizer
+//! and thread count: median and worst error, successes at a threshold, time to
+//! 1e-3/1e-5/1e-7, s/iteration).
 //!
 //! The error of a run is its largest relative L2 error over the fields with an exact
 //! solution; the time to an accuracy is the wall clock of the first evaluated iteration
@@ -230,12 +231,7 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                     if let Some(optimizer) = optimizer {
                         command.args(["--optimizer", optimizer]);
                     }
-                    if let Some(budget) = args.time_budget {
-                        command.args(["--time-budget", &budget.to_string()]);
-                    }
-                    if let Some(iterations) = args.iterations {
-                        command.args(["--iterations", &iterations.to_string()]);
-                    }
+                    push_limits(&mut command, args);
                     command.args(&args.solve_args);
                     let mut recorded: String = command
                         .get_args()
@@ -260,22 +256,15 @@ pub(super) fn run(args: &BenchArgs) -> Status {
                         // process's, and the limits are passed again as given (the file
                         // too, so that the summary names it as the first part did).
                         Some(_) => {
-                            let mut resume: Vec<OsString> =
-                                vec!["solve".into(), "--resume".into(), dir.clone().into()];
-                            resume.push(file.clone().into());
-                            for arg in ["--threads", &threads.to_string(), "--no-plots"] {
-                                resume.push(arg.into());
-                            }
-                            resume.push("--quiet".into());
-                            if let Some(budget) = args.time_budget {
-                                resume.push("--time-budget".into());
-                                resume.push(budget.to_string().into());
-                            }
-                            if let Some(iterations) = args.iterations {
-                                resume.push("--iterations".into());
-                                resume.push(iterations.to_string().into());
-                            }
+                            let mut resume = Command::new(&exe);
                             resume
+                                .args(["solve", "--resume"])
+                                .arg(&dir)
+                                .arg(file)
+                                .args(["--threads", &threads.to_string()])
+                                .args(["--no-plots", "--quiet"]);
+                            push_limits(&mut resume, args);
+                            resume.get_args().map(OsString::from).collect()
                         }
                         None => command.get_args().map(OsString::from).collect(),
                     };
@@ -390,6 +379,17 @@ pub(super) fn run(args: &BenchArgs) -> Status {
             eprintln!("error: {e}");
             Status::Failure
         }
+    }
+}
+
+/// Passes `--time-budget` and `--iterations` to a `pdec solve` command, fresh or
+/// resumed, when the runner was given them.
+fn push_limits(command: &mut Command, args: &BenchArgs) {
+    if let Some(budget) = args.time_budget {
+        command.args(["--time-budget", &budget.to_string()]);
+    }
+    if let Some(iterations) = args.iterations {
+        command.args(["--iterations", &iterations.to_string()]);
     }
 }
 
